@@ -1,0 +1,31 @@
+package io.distilflux.pipeline;
+
+import io.distilflux.pipeline.event.Event;
+import reactor.core.publisher.Flux;
+
+/**
+ * Publishes and consumes events of the contract. Two transports implement it: Kafka (embedded
+ * broker or an external cluster) and an in-memory one for the {@code direct} mode.
+ */
+public interface EventBus extends AutoCloseable {
+
+  /**
+   * Sends events to their channel, keyed by run id. The returned {@code Flux} emits one
+   * {@link Delivery} per event once the transport has acknowledged it (for Kafka: written with
+   * {@code acks=all}), in order. Nothing is sent until it is subscribed to; demand bounds how
+   * many sends are in flight.
+   */
+  <E extends Event> Flux<Delivery<E>> publish(Channel<E> channel, Flux<? extends E> events);
+
+  /**
+   * Consumes a channel. Each element must be {@link Received#acknowledge() acknowledged} once it
+   * has been processed; offsets are committed only up to acknowledged records, so a restarted
+   * consumer in the same group resumes after the last processed record. Malformed records go to
+   * the dead-letter topic and are not emitted.
+   */
+  <E extends Event> Flux<Received<E>> consume(Channel<E> channel, ConsumerOptions options);
+
+  /** Releases the transport's clients; a bus is not usable afterwards. */
+  @Override
+  void close();
+}

@@ -1,0 +1,97 @@
+package io.distilflux.pipeline;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.distilflux.pipeline.event.Event;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * JSON encoding of {@link Event}s. Decoding is strict: a record that is not JSON, names another
+ * event type than the topic carries, has a newer schema version than this build reads, or lacks
+ * a field is rejected with a {@link MalformedEventException} whose message says why.
+ */
+public final class EventCodec {
+
+  private static final ObjectMapper MAPPER =
+      JsonMapper.builder()
+          .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .build();
+
+  private EventCodec() {}
+
+  /** The event as UTF-8 JSON. */
+  public static byte[] encode(Event event) {
+    try {
+      return MAPPER.writeValueAsBytes(event);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot encode " + event.getClass().getSimpleName(), e);
+    }
+  }
+
+  /** The event as a JSON string. */
+  public static String encodeToString(Event event) {
+    return new String(encode(event), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Reads an event of the given type.
+   *
+   * @throws MalformedEventException with a one-line reason when the bytes are not such an event
+   */
+  public static <E extends Event> E decode(byte[] bytes, Class<E> type) {
+    if (bytes == null || bytes.length == 0) {
+      throw new MalformedEventException("empty record");
+    }
+    JsonNode tree;
+    try {
+      tree = MAPPER.readTree(bytes);
+    } catch (IOException e) {
+      throw new MalformedEventException("not JSON: " + oneLine(e));
+    }
+    if (tree == null || !tree.isObject()) {
+      throw new MalformedEventException("not a JSON object");
+    }
+    JsonNode version = tree.get("schemaVersion");
+    if (version == null || !version.isInt()) {
+      throw new MalformedEventException("missing or non-integer schemaVersion");
+    }
+    if (version.intValue() > Event.CURRENT_SCHEMA_VERSION || version.intValue() < 1) {
+      throw new MalformedEventException(
+          "unsupported schemaVersion " + version.intValue()
+              + " (this build reads 1.." + Event.CURRENT_SCHEMA_VERSION + ")");
+    }
+    Event event;
+    try {
+      event = MAPPER.treeToValue(tree, Event.class);
+    } catch (JacksonException e) {
+      throw new MalformedEventException(oneLine(e));
+    }
+    if (!type.isInstance(event)) {
+      throw new MalformedEventException(
+          "expected " + type.getSimpleName() + " but got " + event.getClass().getSimpleName());
+    }
+    if (event.runId() == null || event.runId().isBlank()) {
+      throw new MalformedEventException("missing runId");
+    }
+    return type.cast(event);
+  }
+
+  /** The shared mapper, configured for the event contract; for tools that write JSON files. */
+  public static ObjectMapper mapper() {
+    return MAPPER;
+  }
+
+  private static String oneLine(Exception e) {
+    String message = e instanceof JacksonException je ? je.getOriginalMessage() : e.getMessage();
+    if (message == null) {
+      message = e.getClass().getSimpleName();
+    }
+    return message.lines().findFirst().orElse("").trim();
+  }
+}

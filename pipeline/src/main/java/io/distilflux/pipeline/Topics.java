@@ -1,0 +1,73 @@
+package io.distilflux.pipeline;
+
+import io.distilflux.pipeline.event.Evaluation;
+import io.distilflux.pipeline.event.Event;
+import io.distilflux.pipeline.event.HyperGradient;
+import io.distilflux.pipeline.event.MetaParams;
+import io.distilflux.pipeline.event.RunEvent;
+import io.distilflux.pipeline.event.TrainingStep;
+import io.distilflux.pipeline.event.TrajectoryForecast;
+import java.util.List;
+
+/**
+ * The topic names of one deployment, all sharing a prefix (default {@code distilflux.}).
+ *
+ * @param prefix prepended to every topic name
+ */
+public record Topics(String prefix) {
+
+  /** The default prefix. */
+  public static final String DEFAULT_PREFIX = "distilflux.";
+
+  /** Topics with the default prefix. */
+  public static Topics defaults() {
+    return new Topics(DEFAULT_PREFIX);
+  }
+
+  /** Training steps, {@code <prefix>steps}. */
+  public Channel<TrainingStep> steps() {
+    return new Channel<>(prefix + "steps", TrainingStep.class);
+  }
+
+  /** Hypergradients, {@code <prefix>hypergradients}. */
+  public Channel<HyperGradient> hyperGradients() {
+    return new Channel<>(prefix + "hypergradients", HyperGradient.class);
+  }
+
+  /** Meta-parameter updates, {@code <prefix>metaparams}. */
+  public Channel<MetaParams> metaParams() {
+    return new Channel<>(prefix + "metaparams", MetaParams.class);
+  }
+
+  /** Trajectory forecasts, {@code <prefix>forecasts}. */
+  public Channel<TrajectoryForecast> forecasts() {
+    return new Channel<>(prefix + "forecasts", TrajectoryForecast.class);
+  }
+
+  /** Evaluations, {@code <prefix>evaluations}. */
+  public Channel<Evaluation> evaluations() {
+    return new Channel<>(prefix + "evaluations", Evaluation.class);
+  }
+
+  /** Run life-cycle events, {@code <prefix>runs}. */
+  public Channel<RunEvent> runs() {
+    return new Channel<>(prefix + "runs", RunEvent.class);
+  }
+
+  /** Records that could not be read, with the reason, {@code <prefix>deadletter}. */
+  public String deadLetter() {
+    return prefix + "deadletter";
+  }
+
+  /** Every event channel, in a stable order. */
+  public List<Channel<? extends Event>> all() {
+    return List.of(steps(), hyperGradients(), metaParams(), forecasts(), evaluations(), runs());
+  }
+
+  /** Every topic name, the dead-letter topic included. */
+  public List<String> names() {
+    return java.util.stream.Stream.concat(
+            all().stream().map(Channel::topic), java.util.stream.Stream.of(deadLetter()))
+        .toList();
+  }
+}

@@ -1,0 +1,32 @@
+package io.distilflux.pipeline.event;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+
+/**
+ * An event of the distilflux contract. Every event belongs to one run, is keyed by its run id
+ * on Kafka (so a run's events stay ordered on one partition), and carries the schema version
+ * it was written with. The JSON form names the event type in a {@code "type"} property.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = TrainingStep.class, name = "TrainingStep"),
+    @JsonSubTypes.Type(value = HyperGradient.class, name = "HyperGradient"),
+    @JsonSubTypes.Type(value = MetaParams.class, name = "MetaParams"),
+    @JsonSubTypes.Type(value = TrajectoryForecast.class, name = "TrajectoryForecast"),
+    @JsonSubTypes.Type(value = Evaluation.class, name = "Evaluation"),
+    @JsonSubTypes.Type(value = RunStarted.class, name = "RunStarted"),
+    @JsonSubTypes.Type(value = RunFinished.class, name = "RunFinished")
+})
+public sealed interface Event
+    permits TrainingStep, HyperGradient, MetaParams, TrajectoryForecast, Evaluation, RunEvent {
+
+  /** The schema version this build writes and the newest it reads. */
+  int CURRENT_SCHEMA_VERSION = 1;
+
+  /** The run this event belongs to; the Kafka record key. */
+  String runId();
+
+  /** Schema version the event was written with. */
+  int schemaVersion();
+}

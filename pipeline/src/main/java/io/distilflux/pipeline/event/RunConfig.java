@@ -1,0 +1,104 @@
+package io.distilflux.pipeline.event;
+
+/**
+ * The resolved configuration of one student run, recorded in {@link RunStarted} so a run can
+ * be understood and replayed without its command line.
+ *
+ * @param dataset which data the run trains on
+ * @param dataDir folder the data was read from (empty for synthetic data)
+ * @param mode which mode of method.md §5 the run is
+ * @param seed seed of the data order, initialisation and random λ
+ * @param epochs passes over the student's training set
+ * @param steps total training steps (epochs × batches per epoch)
+ * @param batchSize mini-batch size (0: full batch)
+ * @param teacher teacher architecture name
+ * @param student student architecture name
+ * @param innerOptimizer the student's optimizer
+ * @param innerLearningRate the student's learning rate γ
+ * @param metaOptimizer the meta-optimizer's update rule
+ * @param metaLearningRate the meta learning rate η
+ * @param metaClip per-component clip c of the hypergradient
+ * @param miniEpoch E, steps per mini-epoch
+ * @param forecastEvery n, mini-epochs per period (one hypergradient, n − 1 forecast)
+ * @param initial the starting point b
+ * @param temperatureSquared whether the KD term is multiplied by T² (Hinton); off in the paper
+ * @param evaluateEvery evaluate every this many steps (and at the end)
+ * @param maxStaleness how many steps training may run ahead of the meta-optimizer
+ * @param validationIsTest use the test set as the validation set, as the paper did
+ */
+public record RunConfig(
+    DatasetKind dataset,
+    String dataDir,
+    Mode mode,
+    long seed,
+    int epochs,
+    long steps,
+    int batchSize,
+    String teacher,
+    String student,
+    OptimizerKind innerOptimizer,
+    double innerLearningRate,
+    OptimizerKind metaOptimizer,
+    double metaLearningRate,
+    double metaClip,
+    int miniEpoch,
+    int forecastEvery,
+    Unconstrained initial,
+    boolean temperatureSquared,
+    int evaluateEvery,
+    int maxStaleness,
+    boolean validationIsTest) {
+
+  /** The modes compared in method.md §5 (fig. 10 of the paper). */
+  public enum Mode {
+    /** λ = (1, 0, ·): plain cross-entropy. */
+    NO_DISTILLATION,
+    /** Distillation with fixed λ. */
+    FIXED,
+    /** λ drawn once at random and not optimised. */
+    RANDOM,
+    /** Hypergradient every step. */
+    HYPERGRADIENT,
+    /** Hypergradient with the linear trajectory prediction (the paper's method). */
+    FORECAST;
+
+    /** Whether runs of this mode talk to the meta-optimizer. */
+    public boolean optimisesMeta() {
+      return this == HYPERGRADIENT || this == FORECAST;
+    }
+
+    /** The command-line spelling, for example {@code no-distillation}. */
+    public String cliName() {
+      return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+  }
+
+  /** Datasets the trainer reads. */
+  public enum DatasetKind {
+    /** The synthetic data of method.md §5. */
+    SYNTHETIC,
+    /** CIFAR-10 binary batches. */
+    CIFAR10,
+    /** MNIST idx files. */
+    MNIST
+  }
+
+  /** Update rules of the inner and the meta optimisers. */
+  public enum OptimizerKind {
+    /** Plain gradient descent. */
+    SGD,
+    /** Adam (β1 = 0.9, β2 = 0.999, ε = 1e-8). */
+    ADAM
+  }
+
+  /** The phase a step belongs to under this configuration (method.md §4). */
+  public Phase phaseOf(long step) {
+    return switch (mode) {
+      case NO_DISTILLATION, FIXED, RANDOM -> Phase.FIXED;
+      case HYPERGRADIENT -> Phase.HYPERGRADIENT;
+      case FORECAST -> (step % ((long) miniEpoch * forecastEvery)) < miniEpoch
+          ? Phase.HYPERGRADIENT
+          : Phase.FORECAST;
+    };
+  }
+}
