@@ -59,6 +59,20 @@ public record Topics(String prefix) {
     return prefix + "deadletter";
   }
 
+  /** The channel an event belongs on. */
+  @SuppressWarnings("unchecked")
+  public <E extends Event> Channel<E> channelOf(E event) {
+    Channel<?> channel = switch (event) {
+      case TrainingStep e -> steps();
+      case HyperGradient e -> hyperGradients();
+      case MetaParams e -> metaParams();
+      case TrajectoryForecast e -> forecasts();
+      case Evaluation e -> evaluations();
+      case RunEvent e -> runs();
+    };
+    return (Channel<E>) channel;
+  }
+
   /** Every event channel, in a stable order. */
   public List<Channel<? extends Event>> all() {
     return List.of(steps(), hyperGradients(), metaParams(), forecasts(), evaluations(), runs());
