@@ -62,14 +62,20 @@ public record Topics(String prefix) {
   /** The channel an event belongs on. */
   @SuppressWarnings("unchecked")
   public <E extends Event> Channel<E> channelOf(E event) {
-    Channel<?> channel = switch (event) {
-      case TrainingStep e -> steps();
-      case HyperGradient e -> hyperGradients();
-      case MetaParams e -> metaParams();
-      case TrajectoryForecast e -> forecasts();
-      case Evaluation e -> evaluations();
-      case RunEvent e -> runs();
-    };
+    Channel<?> channel;
+    if (event instanceof TrainingStep) {
+      channel = steps();
+    } else if (event instanceof HyperGradient) {
+      channel = hyperGradients();
+    } else if (event instanceof MetaParams) {
+      channel = metaParams();
+    } else if (event instanceof TrajectoryForecast) {
+      channel = forecasts();
+    } else if (event instanceof Evaluation) {
+      channel = evaluations();
+    } else {
+      channel = runs();
+    }
     return (Channel<E>) channel;
   }
 
