@@ -1,0 +1,73 @@
+package io.distilflux.trainer.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code distilflux} command: the main job ({@code run}) and each service on its own.
+ * Errors in flags, files or combinations end with one line on standard error and a non-zero
+ * exit code (2 for bad input, 1 for a failed run).
+ */
+@Command(
+    name = "distilflux",
+    mixinStandardHelpOptions = true,
+    versionProvider = Distilflux.Version.class,
+    description = "Knowledge distillation with meta-parameters (λ1, λ2, T) tuned online over Kafka.",
+    subcommands = {
+      RunCommand.class,
+      TeacherCommand.class,
+      MetaOptimizerCommand.class,
+      MonitorCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public final class Distilflux implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** Entry point. */
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs the command line and returns its exit code (for tests: no {@code System.exit}). */
+  public static int execute(String... args) {
+    CommandLine commandLine = new CommandLine(new Distilflux());
+    commandLine.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          PrintWriter err = cmd.getErr();
+          if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException) {
+            err.println("distilflux: " + oneLine(e));
+            return 2;
+          }
+          err.println("distilflux: " + oneLine(e));
+          return 1;
+        });
+    commandLine.setParameterExceptionHandler(
+        (e, parsedArgs) -> {
+          e.getCommandLine().getErr().println("distilflux: " + oneLine(e)
+              + " (see '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+          return 2;
+        });
+    return commandLine.execute(args);
+  }
+
+  static String oneLine(Throwable e) {
+    String message = e.getMessage() == null ? e.toString() : e.getMessage();
+    return message.lines().findFirst().orElse(message).trim();
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Version from the jar manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Distilflux.class.getPackage().getImplementationVersion();
+      return new String[] {"distilflux " + (v == null ? "dev" : v)};
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package io.distilflux.trainer.cli;
+
+import io.distilflux.pipeline.event.MetaValues;
+import io.distilflux.pipeline.event.RunConfig;
+import io.distilflux.pipeline.event.Unconstrained;
+import io.distilflux.trainer.run.FixedMetaSource;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A validated experiment: which runs to train (modes × seeds over one base configuration) and
+ * where they talk and write.
+ *
+ * @param base the configuration shared by every run; mode and seed are set per run
+ * @param modes the modes to run
+ * @param seeds the seeds to run each mode with
+ * @param fixedMeta λ of the fixed-λ distillation mode
+ * @param transport how the trainer reaches the services
+ * @param bootstrapServers an external Kafka cluster, or empty for the embedded broker
+ * @param kafkaDir log folder of the embedded broker (kept), or empty for a temporary one
+ * @param topicPrefix prefix of every topic name
+ * @param outputDir where results and teacher caches are written
+ * @param metricsPort port of the monitor's scrape endpoint (0: any free port, −1: off)
+ * @param metaTimeout how long a run waits for an update or forecast before it fails
+ * @param parallelRuns how many runs train at once
+ * @param teacherEpochs epochs of teacher training (image datasets)
+ * @param splits the sizes of the data splits
+ */
+public record ExperimentSpec(
+    RunConfig base,
+    List<RunConfig.Mode> modes,
+    List<Long> seeds,
+    MetaValues fixedMeta,
+    Transport transport,
+    Optional<String> bootstrapServers,
+    Optional<Path> kafkaDir,
+    String topicPrefix,
+    Path outputDir,
+    int metricsPort,
+    Duration metaTimeout,
+    int parallelRuns,
+    int teacherEpochs,
+    SplitSizes splits) {
+
+  /** How the trainer reaches the meta-optimizer and the monitor. */
+  public enum Transport {
+    /** Through Kafka (embedded broker or {@code --bootstrap-servers}). */
+    KAFKA,
+    /** Through an in-memory bus in this process. */
+    DIRECT
+  }
+
+  /**
+   * Split sizes; 0 means the dataset's default.
+   *
+   * @param train student training examples
+   * @param validation validation examples
+   * @param test test examples
+   */
+  public record SplitSizes(int train, int validation, int test) {}
+
+  /**
+   * The configuration of one run of this experiment, with its starting point: the reference's
+   * random start for the random and optimised modes (method.md §3), the fixed λ for the fixed
+   * mode, λ = (1, 0, 1) without distillation.
+   *
+   * @param steps the run's number of steps (known once the data is loaded)
+   */
+  public RunConfig configFor(RunConfig.Mode mode, long seed, long steps) {
+    RunConfig b = base;
+    Unconstrained initial = switch (mode) {
+      case NO_DISTILLATION -> Unconstrained.fromValues(new MetaValues(1, 0, 1));
+      case FIXED -> Unconstrained.fromValues(fixedMeta);
+      case RANDOM, HYPERGRADIENT, FORECAST -> FixedMetaSource.randomStart(seed);
+    };
+    return new RunConfig(b.dataset(), b.dataDir(), mode, seed, b.epochs(), steps,
+        b.batchSize(), b.teacher(), b.student(), b.innerOptimizer(), b.innerLearningRate(),
+        b.metaOptimizer(), b.metaLearningRate(), b.metaClip(), b.miniEpoch(), b.forecastEvery(),
+        initial, b.temperatureSquared(), b.evaluateEvery(), b.maxStaleness(),
+        b.validationIsTest());
+  }
+}

@@ -1,0 +1,264 @@
+package io.distilflux.trainer.cli;
+
+import io.distilflux.pipeline.event.MetaValues;
+import io.distilflux.pipeline.event.RunConfig;
+import io.distilflux.pipeline.event.RunConfig.DatasetKind;
+import io.distilflux.pipeline.event.RunConfig.Mode;
+import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
+import io.distilflux.pipeline.event.Unconstrained;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Turns the settings of an experiment (a configuration file overlaid by command-line flags, both
+ * as {@code key → text} with the flags' long names as keys) into a validated
+ * {@link ExperimentSpec}. Every problem is reported as one line naming the setting.
+ */
+public final class SpecParser {
+
+  /** Every key a configuration file or flag may set. */
+  public static final Set<String> KEYS = Set.of(
+      "dataset", "data-dir", "modes", "seeds", "first-seed", "epochs", "iterations", "batch-size",
+      "teacher", "student", "optimizer", "lr", "meta-optimizer", "meta-lr", "meta-clip",
+      "mini-epoch", "forecast-every", "lambda2", "temperature", "temperature-squared",
+      "evaluate-every", "max-staleness", "validation-is-test", "transport", "bootstrap-servers",
+      "kafka-dir", "topic-prefix", "output", "metrics-port", "meta-timeout", "parallel",
+      "teacher-epochs", "train-size", "validation-size", "test-size");
+
+  private final Map<String, String> values;
+
+  private SpecParser(Map<String, String> values) {
+    this.values = values;
+  }
+
+  /**
+   * Parses and validates.
+   *
+   * @throws IllegalArgumentException with a one-line message naming the offending setting
+   */
+  public static ExperimentSpec parse(Map<String, String> settings) {
+    for (String key : settings.keySet()) {
+      if (!KEYS.contains(key)) {
+        throw new IllegalArgumentException("unknown setting '" + key + "'");
+      }
+    }
+    return new SpecParser(new HashMap<>(settings)).build();
+  }
+
+  private ExperimentSpec build() {
+    DatasetKind dataset = enumValue("dataset", DatasetKind.class, "synthetic");
+    Defaults d = Defaults.of(dataset);
+    String dataDir = text("data-dir", d.dataDir);
+    List<Mode> modes = modes();
+    int seedCount = integer("seeds", 5, 1, 1000);
+    long firstSeed = longValue("first-seed", 42);
+    List<Long> seeds = new ArrayList<>();
+    for (int i = 0; i < seedCount; i++) {
+      seeds.add(firstSeed + i);
+    }
+    int epochs = integer("epochs", d.epochs, 1, 1_000_000);
+    long iterations = longValue("iterations", d.iterations);
+    if (iterations < 1) {
+      throw bad("iterations", "must be ≥ 1");
+    }
+    int batchSize = integer("batch-size", d.batchSize, 0, 1_000_000);
+    OptimizerKind optimizer = enumValue("optimizer", OptimizerKind.class, d.optimizer);
+    double lr = positive("lr", d.lr);
+    OptimizerKind metaOptimizer = enumValue("meta-optimizer", OptimizerKind.class, "sgd");
+    double metaLr = positive("meta-lr", d.metaLr);
+    double metaClip = positive("meta-clip", 1.0);
+    int miniEpoch = integer("mini-epoch", d.miniEpoch, 2, 1_000_000);
+    int forecastEvery = integer("forecast-every", 2, 2, 1_000_000);
+    double lambda2 = bounded("lambda2", 0.9914, 0, 1);
+    double temperature = bounded("temperature", 6.5, Unconstrained.T_MIN, Unconstrained.T_MAX);
+    boolean tSquared = bool("temperature-squared", false);
+    int evaluateEvery = integer("evaluate-every", d.evaluateEvery, 0, Integer.MAX_VALUE);
+    int maxStaleness = integer("max-staleness", 0, 0, 1_000_000);
+    boolean validationIsTest = bool("validation-is-test", false);
+    ExperimentSpec.Transport transport =
+        enumValue("transport", ExperimentSpec.Transport.class, "kafka");
+    Optional<String> bootstrap = Optional.ofNullable(values.remove("bootstrap-servers"));
+    Optional<Path> kafkaDir = Optional.ofNullable(values.remove("kafka-dir")).map(Path::of);
+    if (bootstrap.isPresent() && transport == ExperimentSpec.Transport.DIRECT) {
+      throw new IllegalArgumentException(
+          "--bootstrap-servers cannot be combined with --transport direct");
+    }
+    if (bootstrap.isPresent() && kafkaDir.isPresent()) {
+      throw new IllegalArgumentException(
+          "--kafka-dir is for the embedded broker; it cannot be combined with --bootstrap-servers");
+    }
+    bootstrap.ifPresent(SpecParser::checkBootstrap);
+    String topicPrefix = text("topic-prefix", "distilflux.");
+    Path output = Path.of(text("output", "runs"));
+    int metricsPort = integer("metrics-port", 9464, -1, 65535);
+    Duration metaTimeout = Duration.ofMillis((long) (positive("meta-timeout", 60) * 1000));
+    int parallel = integer("parallel", Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 256);
+    int teacherEpochs = integer("teacher-epochs", d.teacherEpochs, 1, 100_000);
+    ExperimentSpec.SplitSizes splits = new ExperimentSpec.SplitSizes(
+        integer("train-size", 0, 0, Integer.MAX_VALUE),
+        integer("validation-size", 0, 0, Integer.MAX_VALUE),
+        integer("test-size", 0, 0, Integer.MAX_VALUE));
+    String teacher = text("teacher", d.teacher);
+    String student = text("student", d.student);
+    if (!values.isEmpty()) {
+      throw new IllegalArgumentException("unused setting '" + values.keySet().iterator().next() + "'");
+    }
+    MetaValues fixed = new MetaValues(1 - lambda2, lambda2, temperature);
+    RunConfig base = new RunConfig(dataset, dataDir, Mode.FORECAST, firstSeed, epochs,
+        dataset == DatasetKind.SYNTHETIC ? iterations : 0, batchSize, teacher, student, optimizer,
+        lr, metaOptimizer, metaLr, metaClip, miniEpoch, forecastEvery,
+        Unconstrained.fromValues(fixed), tSquared, evaluateEvery, maxStaleness, validationIsTest);
+    return new ExperimentSpec(base, modes, List.copyOf(seeds), fixed, transport, bootstrap,
+        kafkaDir, topicPrefix, output, metricsPort, metaTimeout, parallel, teacherEpochs, splits);
+  }
+
+  private List<Mode> modes() {
+    String raw = values.remove("modes");
+    if (raw == null || raw.isBlank() || raw.trim().equalsIgnoreCase("all")) {
+      return List.of(Mode.values());
+    }
+    List<Mode> modes = new ArrayList<>();
+    for (String part : raw.split(",")) {
+      String name = part.trim();
+      Mode mode = Arrays.stream(Mode.values())
+          .filter(m -> m.cliName().equalsIgnoreCase(name) || m.name().equalsIgnoreCase(name))
+          .findFirst()
+          .orElseThrow(() -> bad("modes", "unknown mode '" + name + "' (one of "
+              + String.join(", ", Arrays.stream(Mode.values()).map(Mode::cliName).toList())
+              + ", all)"));
+      if (!modes.contains(mode)) {
+        modes.add(mode);
+      }
+    }
+    return List.copyOf(modes);
+  }
+
+  private static void checkBootstrap(String servers) {
+    for (String server : servers.split(",")) {
+      int colon = server.lastIndexOf(':');
+      boolean ok = colon > 0 && colon < server.length() - 1;
+      if (ok) {
+        try {
+          int port = Integer.parseInt(server.substring(colon + 1).trim());
+          ok = port > 0 && port < 65536;
+        } catch (NumberFormatException e) {
+          ok = false;
+        }
+      }
+      if (!ok) {
+        throw bad("bootstrap-servers", "expects host:port[,host:port…], got '" + servers + "'");
+      }
+    }
+  }
+
+  private String text(String key, String fallback) {
+    String value = values.remove(key);
+    return value == null ? fallback : value.trim();
+  }
+
+  private boolean bool(String key, boolean fallback) {
+    String value = values.remove(key);
+    if (value == null) {
+      return fallback;
+    }
+    return switch (value.trim().toLowerCase(Locale.ROOT)) {
+      case "true", "yes", "on" -> true;
+      case "false", "no", "off" -> false;
+      default -> throw bad(key, "expects true or false, got '" + value + "'");
+    };
+  }
+
+  private long longValue(String key, long fallback) {
+    String value = values.remove(key);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      return Long.parseLong(value.trim().replace("_", ""));
+    } catch (NumberFormatException e) {
+      throw bad(key, "expects an integer, got '" + value + "'");
+    }
+  }
+
+  private int integer(String key, int fallback, int min, int max) {
+    long v = longValue(key, fallback);
+    if (v < min || v > max) {
+      throw bad(key, "must be in [" + min + ", " + max + "], got " + v);
+    }
+    return (int) v;
+  }
+
+  private double number(String key, double fallback) {
+    String value = values.remove(key);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      double v = Double.parseDouble(value.trim());
+      if (!Double.isFinite(v)) {
+        throw bad(key, "must be a finite number, got '" + value + "'");
+      }
+      return v;
+    } catch (NumberFormatException e) {
+      throw bad(key, "expects a number, got '" + value + "'");
+    }
+  }
+
+  private double positive(String key, double fallback) {
+    double v = number(key, fallback);
+    if (v <= 0) {
+      throw bad(key, "must be > 0, got " + v);
+    }
+    return v;
+  }
+
+  private double bounded(String key, double fallback, double min, double max) {
+    double v = number(key, fallback);
+    if (v < min || v > max) {
+      throw bad(key, "must be in [" + min + ", " + max + "], got " + v);
+    }
+    return v;
+  }
+
+  private <T extends Enum<T>> T enumValue(String key, Class<T> type, String fallback) {
+    String value = text(key, fallback);
+    String normalised = value.trim().toUpperCase(Locale.ROOT).replace('-', '_');
+    for (T constant : type.getEnumConstants()) {
+      if (constant.name().equals(normalised)) {
+        return constant;
+      }
+    }
+    throw bad(key, "unknown value '" + value + "' (one of " + String.join(", ",
+        Arrays.stream(type.getEnumConstants())
+            .map(c -> c.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList()) + ")");
+  }
+
+  private static IllegalArgumentException bad(String key, String why) {
+    return new IllegalArgumentException("--" + key + " " + why);
+  }
+
+  /** Per-dataset defaults, following method.md §5. */
+  private record Defaults(String dataDir, int epochs, long iterations, int batchSize,
+      String optimizer, double lr, double metaLr, int miniEpoch, int evaluateEvery,
+      int teacherEpochs, String teacher, String student) {
+
+    static Defaults of(DatasetKind dataset) {
+      return switch (dataset) {
+        case SYNTHETIC -> new Defaults("", 1, 20_000, 0, "sgd", 0.1, 1.0, 100, 1000, 1,
+            "logreg", "logreg");
+        case CIFAR10 -> new Defaults("data/cifar-10-batches-bin", 100, 1, 128, "adam", 1e-3, 1.0,
+            10, 79, 30, "cifar-tiny", "cifar-very-tiny");
+        case MNIST -> new Defaults("data/mnist", 10, 1, 128, "adam", 1e-3, 1.0, 10, 100, 5,
+            "mnist-mlp", "mnist-mlp-small");
+      };
+    }
+  }
+}

@@ -1,0 +1,112 @@
+package io.distilflux.trainer.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.distilflux.pipeline.event.RunConfig;
+import io.distilflux.pipeline.event.RunConfig.Mode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SpecParserTest {
+
+  @Test
+  void noSettingsGiveTheSyntheticExperimentInAllFiveModes() {
+    ExperimentSpec spec = SpecParser.parse(Map.of());
+    assertEquals(RunConfig.DatasetKind.SYNTHETIC, spec.base().dataset());
+    assertEquals(List.of(Mode.values()), spec.modes());
+    assertEquals(5, spec.seeds().size());
+    assertEquals(20_000, spec.base().steps());
+    assertEquals(100, spec.base().miniEpoch());
+    assertEquals(2, spec.base().forecastEvery());
+    assertEquals(ExperimentSpec.Transport.KAFKA, spec.transport());
+    assertTrue(spec.bootstrapServers().isEmpty());
+  }
+
+  @Test
+  void modesAreParsedByTheirCommandLineNames() {
+    ExperimentSpec spec = SpecParser.parse(Map.of("modes", "forecast, no-distillation"));
+    assertEquals(List.of(Mode.FORECAST, Mode.NO_DISTILLATION), spec.modes());
+  }
+
+  @Test
+  void outOfBoundsValuesAreRejectedWithTheSettingNamed() {
+    assertMessage("--mini-epoch must be in [2, 1000000], got 1", Map.of("mini-epoch", "1"));
+    assertMessage("--forecast-every must be in [2, 1000000], got 1", Map.of("forecast-every", "1"));
+    assertMessage("--lambda2 must be in [0.0, 1.0], got 1.5", Map.of("lambda2", "1.5"));
+    assertMessage("--temperature must be in [0.1, 10.0], got 0.05", Map.of("temperature", "0.05"));
+    assertMessage("--lr must be > 0, got -1.0", Map.of("lr", "-1"));
+    assertMessage("--seeds expects an integer, got 'five'", Map.of("seeds", "five"));
+    assertMessage("unknown setting 'mini_epoch'", Map.of("mini_epoch", "3"));
+  }
+
+  @Test
+  void unknownEnumValuesListTheAllowedOnes() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> SpecParser.parse(Map.of("dataset", "imagenet")));
+    assertEquals("--dataset unknown value 'imagenet' (one of synthetic, cifar10, mnist)", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> SpecParser.parse(Map.of("modes", "greedy")));
+    assertTrue(e.getMessage().startsWith("--modes unknown mode 'greedy'"), e.getMessage());
+  }
+
+  @Test
+  void impossibleCombinationsAreRejected() {
+    assertMessage("--bootstrap-servers cannot be combined with --transport direct",
+        Map.of("bootstrap-servers", "localhost:9092", "transport", "direct"));
+    assertMessage("--kafka-dir is for the embedded broker; it cannot be combined with --bootstrap-servers",
+        Map.of("bootstrap-servers", "localhost:9092", "kafka-dir", "k"));
+    assertMessage("--bootstrap-servers expects host:port[,host:port…], got 'localhost'",
+        Map.of("bootstrap-servers", "localhost"));
+  }
+
+  @Test
+  void fixedModeUsesLambda1EqualToOneMinusLambda2() {
+    ExperimentSpec spec = SpecParser.parse(Map.of("lambda2", "0.25", "temperature", "2"));
+    RunConfig fixed = spec.configFor(Mode.FIXED, 1, 10);
+    assertEquals(0.75, fixed.initial().toValues().lambda1(), 1e-9);
+    assertEquals(0.25, fixed.initial().toValues().lambda2(), 1e-9);
+    assertEquals(2.0, fixed.initial().toValues().temperature(), 1e-9);
+  }
+
+  @Test
+  void flagsOverrideTheConfigurationFile(@TempDir Path dir) throws Exception {
+    Path yaml = dir.resolve("exp.yaml");
+    Files.writeString(yaml, "dataset: synthetic\nmini-epoch: 20\nmodes: [forecast, fixed]\nseeds: 2\n");
+    Map<String, String> settings = new java.util.LinkedHashMap<>(ConfigFile.read(yaml));
+    settings.put("seeds", "3");
+    ExperimentSpec spec = SpecParser.parse(settings);
+    assertEquals(20, spec.base().miniEpoch());
+    assertEquals(List.of(Mode.FORECAST, Mode.FIXED), spec.modes());
+    assertEquals(3, spec.seeds().size());
+
+    Path properties = dir.resolve("exp.properties");
+    Files.writeString(properties, "mini-epoch=7\niterations=300\n");
+    ExperimentSpec fromProperties = SpecParser.parse(ConfigFile.read(properties));
+    assertEquals(7, fromProperties.base().miniEpoch());
+    assertEquals(300, fromProperties.base().steps());
+  }
+
+  @Test
+  void aMissingOrMalformedConfigurationFileIsOneClearLine(@TempDir Path dir) throws Exception {
+    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+        () -> ConfigFile.read(dir.resolve("nope.yaml")));
+    assertTrue(missing.getMessage().startsWith("config file not found: "), missing.getMessage());
+    Path broken = dir.resolve("broken.yaml");
+    Files.writeString(broken, "mini-epoch: [1, \n");
+    IllegalArgumentException malformed = assertThrows(IllegalArgumentException.class,
+        () -> ConfigFile.read(broken));
+    assertTrue(malformed.getMessage().startsWith("cannot read config file "), malformed.getMessage());
+    assertEquals(1, malformed.getMessage().lines().count());
+  }
+
+  private static void assertMessage(String expected, Map<String, String> settings) {
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> SpecParser.parse(settings));
+    assertEquals(expected, e.getMessage());
+  }
+}
