@@ -22,7 +22,7 @@ import java.util.Optional;
  * @param kafkaDir log folder of the embedded broker (kept), or empty for a temporary one
  * @param topicPrefix prefix of every topic name
  * @param outputDir where results and teacher caches are written
- * @param metricsPort port of the monitor's scrape endpoint (0: any free port, −1: off)
+ * @param metricsPort port of the monitor's scrape endpoint (0: any free port)
  * @param metaTimeout how long a run waits for an update or forecast before it fails
  * @param parallelRuns how many runs train at once
  * @param teacherEpochs epochs of teacher training (image datasets)

@@ -118,7 +118,7 @@ final class RunCommand implements Callable<Integer> {
   String output;
 
   @Option(names = "--metrics-port", paramLabel = "PORT",
-      description = "Port of the /metrics and /health endpoint (default 9464; 0 any free port; -1 off).")
+      description = "Port of the /metrics and /health endpoint (default 9464; 0: any free port).")
   String metricsPort;
 
   @Option(names = "--meta-timeout", paramLabel = "SECONDS",

@@ -98,7 +98,7 @@ public final class SpecParser {
     bootstrap.ifPresent(SpecParser::checkBootstrap);
     String topicPrefix = text("topic-prefix", "distilflux.");
     Path output = Path.of(text("output", "runs"));
-    int metricsPort = integer("metrics-port", 9464, -1, 65535);
+    int metricsPort = integer("metrics-port", 9464, 0, 65535);
     Duration metaTimeout = Duration.ofMillis((long) (positive("meta-timeout", 60) * 1000));
     int parallel = integer("parallel", Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 256);
     int teacherEpochs = integer("teacher-epochs", d.teacherEpochs, 1, 100_000);

@@ -1,0 +1,112 @@
+package io.distilflux.trainer.cli;
+
+import io.distilflux.pipeline.EventRouter;
+import io.distilflux.pipeline.event.Evaluation;
+import io.distilflux.pipeline.event.Event;
+import io.distilflux.pipeline.event.Provenance;
+import io.distilflux.pipeline.event.RunConfig;
+import io.distilflux.pipeline.event.RunFinished;
+import io.distilflux.pipeline.event.TrainingStep;
+import io.distilflux.trainer.run.RunAssembler;
+import io.distilflux.trainer.run.PreparedData;
+import io.distilflux.trainer.run.StudentRun;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicReference;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Runs an {@link ExperimentSpec}: brings up the bus and both services, trains every
+ * (mode, seed) run, at most {@code parallelRuns} at a time, with a progress bar each, and ends
+ * with the results table.
+ */
+final class ExperimentRunner {
+
+  /** What an experiment produced. */
+  record Results(List<ResultsTable.RunResult> runs) {
+    boolean allSucceeded() {
+      return runs.stream().allMatch(r -> r.finished().failure() == null);
+    }
+  }
+
+  private final ExperimentSpec spec;
+  private final PrintStream out;
+  private final PrintStream log;
+
+  ExperimentRunner(ExperimentSpec spec, PrintStream out, PrintStream log) {
+    this.spec = spec;
+    this.out = out;
+    this.log = log;
+  }
+
+  Results run() {
+    try (ServiceStack stack = ServiceStack.start(spec, log)) {
+      PreparedData data = RunAssembler.prepare(spec.base(), spec.splits(), spec.teacherEpochs(),
+          spec.outputDir().resolve("teachers"), log);
+      log.println(data.description());
+      log.println("metrics: " + stack.metricsUrl());
+      RunAssembler assembler = new RunAssembler(data, stack.bus(), stack.topics(),
+          spec.metaTimeout(), Provenance.current(RunAssembler.backendName()));
+      List<RunConfig> configs = new ArrayList<>();
+      for (RunConfig.Mode mode : spec.modes()) {
+        for (long seed : spec.seeds()) {
+          configs.add(spec.configFor(mode, seed, data.stepsFor(spec.base())));
+        }
+      }
+      ProgressBoard board = new ProgressBoard(log);
+      EventRouter router = new EventRouter(stack.bus(), stack.topics());
+      Scheduler trainers = Schedulers.newBoundedElastic(spec.parallelRuns(), 64, "trainer");
+      try {
+        List<ResultsTable.RunResult> results = Flux.fromIterable(configs)
+            .flatMapSequential(config -> runOne(assembler, router, board, config, trainers),
+                spec.parallelRuns(), 1)
+            .collectList()
+            .block();
+        ResultsTable table = new ResultsTable(spec.base().dataset(), results);
+        table.print(out);
+        table.write(spec.outputDir());
+        out.println("results written to " + spec.outputDir().resolve("results.csv") + " and results.json");
+        return new Results(results);
+      } finally {
+        trainers.dispose();
+      }
+    }
+  }
+
+  private Mono<ResultsTable.RunResult> runOne(RunAssembler assembler, EventRouter router,
+      ProgressBoard board, RunConfig config, Scheduler trainers) {
+    String runId = runId(config);
+    String label = config.mode().cliName() + " seed " + config.seed();
+    AtomicReference<Double> accuracy = new AtomicReference<>(Double.NaN);
+    return Mono.defer(() -> {
+      StudentRun run = assembler.assemble(runId, config);
+      Flux<Event> events = run.events(trainers)
+          .doOnNext(event -> {
+            if (event instanceof TrainingStep s) {
+              board.progress(label, s.step() + 1, config.steps(), accuracy.get());
+            } else if (event instanceof Evaluation e) {
+              accuracy.set(e.testAccuracy());
+            }
+          });
+      return router.publish(events)
+          .map(delivery -> delivery.event())
+          .ofType(RunFinished.class)
+          .last()
+          .doOnNext(f -> board.finished(label, f.steps(), config.steps(),
+              f.finalEvaluation() == null ? Double.NaN : f.finalEvaluation().testAccuracy(),
+              f.failure()))
+          .map(f -> new ResultsTable.RunResult(runId, config, f));
+    });
+  }
+
+  private static String runId(RunConfig config) {
+    return String.format(Locale.ROOT, "%s-%s-s%d-%s",
+        config.dataset().name().toLowerCase(Locale.ROOT), config.mode().cliName(), config.seed(),
+        Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36));
+  }
+}

@@ -1,0 +1,60 @@
+package io.distilflux.trainer.cli;
+
+import io.distilflux.monitor.MonitorOptions;
+import io.distilflux.monitor.MonitorService;
+import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.kafka.KafkaEventBus;
+import io.distilflux.pipeline.kafka.KafkaTopicsAdmin;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code distilflux monitor}: the monitor as a long-running service. */
+@Command(name = "monitor", mixinStandardHelpOptions = true,
+    description = {
+      "Publishes the linear trajectory forecasts (method.md §4) and serves every run's meters on",
+      "/metrics (Prometheus) and /health, until stopped."
+    })
+final class MonitorCommand implements Callable<Integer> {
+
+  @Mixin ServiceOptions service;
+
+  @Option(names = "--group", paramLabel = "ID", defaultValue = "distilflux-monitor",
+      description = "Consumer group (default ${DEFAULT-VALUE}).")
+  String group;
+
+  @Option(names = "--metrics-host", paramLabel = "HOST", defaultValue = MonitorOptions.DEFAULT_HOST,
+      description = "Address of the HTTP endpoint (default ${DEFAULT-VALUE}).")
+  String host;
+
+  @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "9464",
+      description = "Port of the HTTP endpoint (default ${DEFAULT-VALUE}).")
+  int port;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("--metrics-port must be in [0, 65535], got " + port);
+    }
+    Topics topics = new Topics(service.topicPrefix);
+    if (service.createTopics) {
+      KafkaTopicsAdmin.createAll(service.bootstrapServers, topics);
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    try (KafkaEventBus bus = KafkaEventBus.connect(service.bootstrapServers, topics);
+        MonitorService monitor = new MonitorService(bus, topics, group, registry,
+            MonitorOptions.defaults().withHttp(host, port))) {
+      monitor.start();
+      Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "monitor-stop"));
+      System.err.println("monitor running against " + service.bootstrapServers + "; metrics on http://"
+          + host + ":" + monitor.port() + "/metrics; stop with Ctrl-C");
+      stopped.await();
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,120 @@
+package io.distilflux.trainer.cli;
+
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.distilflux.pipeline.EventCodec;
+import io.distilflux.pipeline.event.RunConfig;
+import io.distilflux.pipeline.event.RunConfig.DatasetKind;
+import io.distilflux.pipeline.event.RunConfig.Mode;
+import io.distilflux.pipeline.event.RunFinished;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Test accuracy per mode (mean ± std over seeds) next to the paper's Table 1, printed and written
+ * as {@code results.csv} (one row per run) and {@code results.json} (summary and runs).
+ */
+final class ResultsTable {
+
+  /** One finished run. */
+  record RunResult(String runId, RunConfig config, RunFinished finished) {
+    double testAccuracy() {
+      return finished.finalEvaluation() == null ? Double.NaN : finished.finalEvaluation().testAccuracy();
+    }
+  }
+
+  /** Mean and sample standard deviation of a mode's test accuracies. */
+  record ModeSummary(Mode mode, int runs, double mean, double std, Double paper) {}
+
+  private final DatasetKind dataset;
+  private final List<RunResult> results;
+
+  ResultsTable(DatasetKind dataset, List<RunResult> results) {
+    this.dataset = dataset;
+    this.results = List.copyOf(results);
+  }
+
+  /** The paper's Table 1 where it reports the mode (method.md §5). */
+  static Double paperAccuracy(DatasetKind dataset, Mode mode) {
+    return switch (dataset) {
+      case SYNTHETIC -> mode == Mode.NO_DISTILLATION ? Double.valueOf(0.76)
+          : mode == Mode.FORECAST ? Double.valueOf(0.83) : null;
+      case CIFAR10 -> mode == Mode.NO_DISTILLATION ? Double.valueOf(0.5465)
+          : mode == Mode.FORECAST ? Double.valueOf(0.5961) : null;
+      case MNIST -> null;
+    };
+  }
+
+  List<ModeSummary> summaries() {
+    Map<Mode, List<Double>> byMode = new LinkedHashMap<>();
+    for (RunResult r : results) {
+      if (r.finished.failure() == null && !Double.isNaN(r.testAccuracy())) {
+        byMode.computeIfAbsent(r.config.mode(), m -> new ArrayList<>()).add(r.testAccuracy());
+      }
+    }
+    List<ModeSummary> out = new ArrayList<>();
+    for (Map.Entry<Mode, List<Double>> e : byMode.entrySet()) {
+      List<Double> values = e.getValue();
+      double mean = values.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+      double var = values.size() < 2 ? 0
+          : values.stream().mapToDouble(v -> (v - mean) * (v - mean)).sum() / (values.size() - 1);
+      out.add(new ModeSummary(e.getKey(), values.size(), mean, Math.sqrt(var),
+          paperAccuracy(dataset, e.getKey())));
+    }
+    return out;
+  }
+
+  void print(PrintStream out) {
+    out.println();
+    out.printf("Test accuracy, %s (mean ± std over seeds)%n", dataset.name().toLowerCase(Locale.ROOT));
+    out.printf("%-18s %5s  %-17s %s%n", "mode", "runs", "this project", "paper (Table 1)");
+    for (ModeSummary s : summaries()) {
+      out.printf(Locale.ROOT, "%-18s %5d  %.4f ± %.4f   %s%n", s.mode().cliName(), s.runs(), s.mean(),
+          s.std(), s.paper() == null ? "—" : String.format(Locale.ROOT, "%.4f", s.paper()));
+    }
+    long failed = results.stream().filter(r -> r.finished.failure() != null).count();
+    if (failed > 0) {
+      out.printf("%d run(s) failed; see results.csv%n", failed);
+    }
+  }
+
+  void write(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      StringBuilder csv = new StringBuilder(
+          "run_id,dataset,mode,seed,steps,test_accuracy,test_loss,validation_accuracy,"
+              + "hypergradient_steps,forecast_steps,wall_seconds,hypergradient_seconds,failure\n");
+      for (RunResult r : results) {
+        var f = r.finished;
+        var e = f.finalEvaluation();
+        csv.append(String.join(",", r.runId, dataset.name().toLowerCase(Locale.ROOT),
+            r.config.mode().cliName(), Long.toString(r.config.seed()), Long.toString(f.steps()),
+            e == null ? "" : Double.toString(e.testAccuracy()),
+            e == null ? "" : Double.toString(e.testLoss()),
+            e == null ? "" : Double.toString(e.validationAccuracy()),
+            Long.toString(f.hypergradientSteps()), Long.toString(f.forecastSteps()),
+            String.format(Locale.ROOT, "%.3f", f.wallSeconds()),
+            String.format(Locale.ROOT, "%.3f", f.hypergradientSeconds()),
+            f.failure() == null ? "" : '"' + f.failure().replace("\"", "'") + '"'))
+            .append('\n');
+      }
+      Files.writeString(dir.resolve("results.csv"), csv);
+      Map<String, Object> json = new LinkedHashMap<>();
+      json.put("dataset", dataset.name().toLowerCase(Locale.ROOT));
+      json.put("summary", summaries());
+      json.put("runs", results.stream().map(r -> Map.of(
+          "runId", r.runId, "config", r.config, "finished", r.finished)).toList());
+      EventCodec.mapper().writer(SerializationFeature.INDENT_OUTPUT)
+          .writeValue(dir.resolve("results.json").toFile(), json);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write results to " + dir + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,102 @@
+package io.distilflux.trainer.cli;
+
+import io.distilflux.monitor.MonitorOptions;
+import io.distilflux.monitor.MonitorService;
+import io.distilflux.pipeline.EventBus;
+import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.direct.InMemoryEventBus;
+import io.distilflux.pipeline.kafka.EmbeddedKafka;
+import io.distilflux.pipeline.kafka.KafkaEventBus;
+import io.distilflux.pipeline.kafka.KafkaTopicsAdmin;
+import io.distilflux.pipeline.meta.MetaOptimizerService;
+import io.distilflux.pipeline.meta.MetaOptimizerSettings;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.PrintStream;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * Everything a run talks to, in one process: the bus (embedded Kafka, an external cluster or the
+ * in-memory transport), the meta-optimizer and the monitor with its scrape endpoint. Closed in
+ * reverse order of start.
+ */
+final class ServiceStack implements AutoCloseable {
+
+  private final Deque<AutoCloseable> toClose = new ArrayDeque<>();
+  private EventBus bus;
+  private Topics topics;
+  private MonitorService monitor;
+
+  private ServiceStack() {}
+
+  static ServiceStack start(ExperimentSpec spec, PrintStream log) {
+    ServiceStack stack = new ServiceStack();
+    try {
+      stack.topics = new Topics(spec.topicPrefix());
+      if (spec.transport() == ExperimentSpec.Transport.DIRECT) {
+        stack.bus = stack.own(new InMemoryEventBus());
+        log.println("transport: direct (in-memory)");
+      } else {
+        String servers;
+        if (spec.bootstrapServers().isPresent()) {
+          servers = spec.bootstrapServers().get();
+        } else {
+          long begin = System.nanoTime();
+          EmbeddedKafka kafka = stack.own(EmbeddedKafka.start(spec.kafkaDir()));
+          servers = kafka.bootstrapServers();
+          log.printf("embedded Kafka at %s (started in %.1f s)%n", servers,
+              (System.nanoTime() - begin) / 1e9);
+        }
+        KafkaTopicsAdmin.createAll(servers, stack.topics);
+        stack.bus = stack.own(KafkaEventBus.connect(servers, stack.topics));
+      }
+      stack.own(startMetaOptimizer(stack.bus, stack.topics, spec));
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      stack.monitor = stack.own(new MonitorService(stack.bus, stack.topics, "distilflux-monitor",
+          registry, MonitorOptions.defaults().withHttp(MonitorOptions.DEFAULT_HOST, spec.metricsPort())));
+      stack.monitor.start();
+      return stack;
+    } catch (RuntimeException e) {
+      stack.close();
+      throw e;
+    }
+  }
+
+  private static MetaOptimizerService startMetaOptimizer(EventBus bus, Topics topics,
+      ExperimentSpec spec) {
+    MetaOptimizerService service = new MetaOptimizerService(bus, topics,
+        "distilflux-meta-optimizer", MetaOptimizerSettings.defaults());
+    service.start();
+    return service;
+  }
+
+  private <T extends AutoCloseable> T own(T resource) {
+    toClose.push(resource);
+    return resource;
+  }
+
+  EventBus bus() {
+    return bus;
+  }
+
+  Topics topics() {
+    return topics;
+  }
+
+  String metricsUrl() {
+    return "http://localhost:" + monitor.port() + "/metrics";
+  }
+
+  @Override
+  public void close() {
+    while (!toClose.isEmpty()) {
+      try {
+        toClose.pop().close();
+      } catch (Exception e) {
+        // Shutting down: report and go on closing the rest.
+        System.err.println("distilflux: while closing: " + Distilflux.oneLine(e));
+      }
+    }
+  }
+}
