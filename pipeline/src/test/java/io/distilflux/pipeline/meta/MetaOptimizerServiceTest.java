@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.direct.InMemoryEventBus;
 import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.MetaParamSource;
@@ -33,12 +34,13 @@ class MetaOptimizerServiceTest {
       new MetaOptimizerSettings(OptimizerKind.SGD, 0.1, 1.0, Duration.ofMillis(100));
   private static final double TOL = 1e-12;
 
-  private final EventBus bus = new LogEventBus();
+  private final EventBus bus = new InMemoryEventBus();
   private final List<MetaOptimizerService> services = new ArrayList<>();
 
   @AfterEach
   void closeServices() {
     services.forEach(MetaOptimizerService::close);
+    bus.close();
   }
 
   @Test
