@@ -1,0 +1,288 @@
+package io.distilflux.pipeline.meta;
+
+import io.distilflux.pipeline.ConsumerOptions;
+import io.distilflux.pipeline.EventBus;
+import io.distilflux.pipeline.Received;
+import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.event.Event;
+import io.distilflux.pipeline.event.HyperGradient;
+import io.distilflux.pipeline.event.MetaParamSource;
+import io.distilflux.pipeline.event.MetaParams;
+import io.distilflux.pipeline.event.RunEvent;
+import io.distilflux.pipeline.event.RunFinished;
+import io.distilflux.pipeline.event.RunStarted;
+import io.distilflux.pipeline.event.Unconstrained;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.Disposables;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The meta-optimizer of method.md §3 as a service: consumes {@link HyperGradient}s of many
+ * runs and publishes, per hypergradient of step t, {@code MetaParams(version = t + 1, b')}
+ * keyed by run id, where b' = at − η·clip(g) (or the Adam step from {@code at}).
+ *
+ * <ul>
+ *   <li>Per-run rule (optimizer, η, c) from the run's {@link RunStarted}; the service
+ *       defaults for runs whose RunStarted was not seen.
+ *   <li>At most one update per version: a hypergradient whose version t + 1 is not above the
+ *       highest version already published for its run is skipped and counted as a duplicate.
+ *   <li>A hypergradient with a non-finite component (in {@code gradient} or {@code at}) does
+ *       not update b but its version is still published with b unchanged, so the trainer,
+ *       which waits for that version, goes on; it is counted and logged on one line. When
+ *       {@code at} itself is not finite the last finite b of the run is kept.
+ *   <li>State is rebuilt from the topics, not kept only in memory: on {@link #start()} the
+ *       metaparams and runs topics are read from the earliest offset (and, where a run uses
+ *       Adam, the hypergradients are replayed through the same recursion up to the last
+ *       published version) before hypergradients are consumed with the service's group,
+ *       acknowledging each after its MetaParams is written. The metaparams topic stays
+ *       followed afterwards, so when partitions move between instances of one group the new
+ *       owner already knows the last version of every run.
+ * </ul>
+ *
+ * <p>The service does not own the bus: {@link #close()} stops consumption, the caller closes
+ * the bus.
+ */
+public final class MetaOptimizerService implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MetaOptimizerService.class);
+  /** Publishes in flight at once; acknowledgements still follow consumption order. */
+  private static final int PUBLISH_CONCURRENCY = 64;
+
+  private final EventBus bus;
+  private final Topics topics;
+  private final String groupId;
+  private final MetaOptimizerSettings defaults;
+  private final Map<String, RunState> runs = new ConcurrentHashMap<>();
+  private final AtomicLong updates = new AtomicLong();
+  private final AtomicLong skippedNonFinite = new AtomicLong();
+  private final AtomicLong duplicates = new AtomicLong();
+  private final AtomicInteger processedRuns = new AtomicInteger();
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final Disposable.Composite subscriptions = Disposables.composite();
+
+  /**
+   * A service that is not yet consuming.
+   *
+   * @param bus transport of the events
+   * @param topics topic names of the deployment
+   * @param groupId consumer group of the hypergradient consumer; instances sharing it split
+   *     the runs
+   * @param defaults rule for runs whose RunStarted was not seen, and the catch-up quiet period
+   */
+  public MetaOptimizerService(
+      EventBus bus, Topics topics, String groupId, MetaOptimizerSettings defaults) {
+    this.bus = Objects.requireNonNull(bus, "bus");
+    this.topics = Objects.requireNonNull(topics, "topics");
+    this.defaults = Objects.requireNonNull(defaults, "defaults");
+    if (groupId == null || groupId.isBlank()) {
+      throw new IllegalArgumentException("groupId must not be blank");
+    }
+    this.groupId = groupId;
+  }
+
+  /**
+   * Rebuilds the per-run state from the topics, then starts consuming hypergradients. Blocks
+   * until the rebuild is done: each replayed topic counts as read to its end once it has
+   * delivered nothing for {@link MetaOptimizerSettings#catchUpQuiet()}.
+   *
+   * @throws IllegalStateException when called twice
+   */
+  public void start() {
+    if (!started.compareAndSet(false, true)) {
+      throw new IllegalStateException("meta-optimizer service already started");
+    }
+    // A fresh group each start: state feeds always read from the beginning.
+    String stateGroup = groupId + ".state." + UUID.randomUUID();
+    AtomicLong lastActivity = new AtomicLong(System.nanoTime());
+    subscriptions.add(
+        follow(topics.metaParams(), stateGroup, lastActivity, this::observeMetaParams));
+    subscriptions.add(follow(topics.runs(), stateGroup, lastActivity, this::observeRunEvent));
+    awaitQuiet(lastActivity);
+
+    boolean anyAdam =
+        defaults.optimizer() == io.distilflux.pipeline.event.RunConfig.OptimizerKind.ADAM
+            || runs.values().stream().anyMatch(this::usesAdam);
+    if (anyAdam) {
+      String replayGroup = groupId + ".replay." + UUID.randomUUID();
+      lastActivity.set(System.nanoTime());
+      Disposable replay =
+          follow(topics.hyperGradients(), replayGroup, lastActivity, this::replayHyperGradient);
+      awaitQuiet(lastActivity);
+      replay.dispose();
+    }
+
+    subscriptions.add(
+        bus.consume(topics.hyperGradients(), ConsumerOptions.earliest(groupId))
+            .map(this::decide)
+            .flatMapSequential(this::publish, PUBLISH_CONCURRENCY)
+            .subscribe(
+                decision -> decision.received().acknowledge(),
+                error -> LOG.error("meta-optimizer stopped: {}", error.toString())));
+    LOG.info("meta-optimizer started: group {}, {} runs known", groupId, runs.size());
+  }
+
+  /** The counters now. */
+  public MetaOptimizerStats stats() {
+    return new MetaOptimizerStats(
+        updates.get(), skippedNonFinite.get(), duplicates.get(), processedRuns.get());
+  }
+
+  /** Stops consuming; the bus stays open. */
+  @Override
+  public void close() {
+    subscriptions.dispose();
+  }
+
+  private <E extends Event> Disposable follow(
+      io.distilflux.pipeline.Channel<E> channel,
+      String group,
+      AtomicLong lastActivity,
+      Consumer<E> observer) {
+    return bus.consume(channel, ConsumerOptions.earliest(group))
+        .subscribe(
+            received -> {
+              observer.accept(received.event());
+              lastActivity.set(System.nanoTime());
+              received.acknowledge();
+            },
+            error -> LOG.error("state feed {} stopped: {}", channel.topic(), error.toString()));
+  }
+
+  private void awaitQuiet(AtomicLong lastActivity) {
+    long quietNanos = defaults.catchUpQuiet().toNanos();
+    Duration tick = Duration.ofNanos(Math.max(1_000_000L, quietNanos / 5));
+    Flux.interval(tick)
+        .filter(ignored -> System.nanoTime() - lastActivity.get() >= quietNanos)
+        .next()
+        .block();
+  }
+
+  private RunState state(String runId) {
+    return runs.computeIfAbsent(runId, id -> new RunState());
+  }
+
+  private boolean usesAdam(RunState state) {
+    synchronized (state) {
+      return state.usesAdam(defaults);
+    }
+  }
+
+  private void observeMetaParams(MetaParams params) {
+    RunState state = state(params.runId());
+    synchronized (state) {
+      // Only the optimizer's own versions count for dedupe; the trainer writes the others.
+      if (params.source() == MetaParamSource.OPTIMIZER && params.version() > state.lastVersion) {
+        state.lastVersion = params.version();
+      }
+      if (params.version() >= state.lastBVersion && params.b() != null) {
+        state.lastBVersion = params.version();
+        state.lastB = params.b();
+      }
+    }
+  }
+
+  private void observeRunEvent(RunEvent event) {
+    RunState state = state(event.runId());
+    synchronized (state) {
+      if (event instanceof RunStarted started) {
+        state.initial = started.config().initial();
+        try {
+          MetaOptimizerSettings asked = defaults.forRun(started.config());
+          if (!asked.equals(state.settings)) {
+            state.settings = asked;
+            state.rule = null;
+          }
+        } catch (IllegalArgumentException e) {
+          LOG.warn(
+              "run {}: RunStarted config.meta* invalid ({}), using the service defaults",
+              event.runId(), e.getMessage());
+        }
+      } else if (event instanceof RunFinished) {
+        // The Adam moments are no longer needed; lastVersion stays for late duplicates.
+        state.rule = null;
+      }
+    }
+  }
+
+  private void replayHyperGradient(HyperGradient gradient) {
+    RunState state = state(gradient.runId());
+    long version = gradient.step() + 1;
+    synchronized (state) {
+      // Same recursion as decide(): only versions that were published, each once, in order.
+      if (version <= state.lastVersion && version > state.replayedVersion) {
+        if (finite(gradient.at()) && finite(gradient.gradient()) && state.usesAdam(defaults)) {
+          state.rule(defaults).step(gradient.at(), gradient.gradient());
+        }
+        state.replayedVersion = version;
+      }
+    }
+  }
+
+  private Decision decide(Received<HyperGradient> received) {
+    HyperGradient gradient = received.event();
+    long version = gradient.step() + 1;
+    RunState state = state(gradient.runId());
+    Unconstrained next;
+    synchronized (state) {
+      if (!state.processed) {
+        state.processed = true;
+        processedRuns.incrementAndGet();
+      }
+      if (version <= state.lastVersion) {
+        duplicates.incrementAndGet();
+        return new Decision(received, null);
+      }
+      if (finite(gradient.at()) && finite(gradient.gradient())) {
+        next = state.rule(defaults).step(gradient.at(), gradient.gradient());
+        updates.incrementAndGet();
+      } else {
+        Unconstrained kept = finite(gradient.at()) ? gradient.at() : state.fallbackPoint();
+        next = kept != null ? kept : gradient.at();
+        skippedNonFinite.incrementAndGet();
+        LOG.warn(
+            "run {} step {}: non-finite hypergradient (gradient={}, at={}), b kept at {}",
+            gradient.runId(), gradient.step(), gradient.gradient(), gradient.at(), next);
+      }
+      // Reserve the version before publishing so a concurrent duplicate is already skipped.
+      state.lastVersion = version;
+      state.lastBVersion = version;
+      state.lastB = next;
+    }
+    MetaParams params =
+        new MetaParams(
+            Event.CURRENT_SCHEMA_VERSION,
+            gradient.runId(),
+            version,
+            next == null ? null : next.toValues(),
+            next,
+            MetaParamSource.OPTIMIZER);
+    return new Decision(received, params);
+  }
+
+  private Mono<Decision> publish(Decision decision) {
+    if (decision.output() == null) {
+      return Mono.just(decision);
+    }
+    return bus.publish(topics.metaParams(), Flux.just(decision.output()))
+        .then(Mono.just(decision));
+  }
+
+  private static boolean finite(Unconstrained b) {
+    return b != null && b.isFinite();
+  }
+
+  /** A consumed hypergradient and the MetaParams it produced, if any. */
+  private record Decision(Received<HyperGradient> received, MetaParams output) {}
+}

@@ -1,0 +1,110 @@
+package io.distilflux.pipeline.meta;
+
+import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
+import io.distilflux.pipeline.event.Unconstrained;
+
+/**
+ * The update b' = at − η·clip(g) of method.md §3, with Adam as an option. One instance holds
+ * the state of one run: nothing for SGD; the moments m, v and the step count for Adam. Not
+ * thread-safe; callers serialise the updates of a run.
+ */
+public final class MetaUpdateRule {
+
+  /** Adam's first-moment decay. */
+  public static final double BETA1 = 0.9;
+  /** Adam's second-moment decay. */
+  public static final double BETA2 = 0.999;
+  /** Adam's denominator guard. */
+  public static final double EPSILON = 1e-8;
+
+  private final OptimizerKind kind;
+  private final double learningRate;
+  private final double clip;
+  private final double[] m = new double[3];
+  private final double[] v = new double[3];
+  private long adamSteps;
+
+  /**
+   * A rule with fresh state.
+   *
+   * @param kind SGD or Adam
+   * @param learningRate η, finite and &gt; 0
+   * @param clip c, finite and &gt; 0
+   */
+  public MetaUpdateRule(OptimizerKind kind, double learningRate, double clip) {
+    // Validation lives in the settings record; reuse it so both say the same thing.
+    MetaOptimizerSettings checked =
+        MetaOptimizerSettings.defaults().withRule(kind, learningRate, clip);
+    this.kind = checked.optimizer();
+    this.learningRate = checked.learningRate();
+    this.clip = checked.clip();
+  }
+
+  /** A rule with fresh state for the rule part of the settings. */
+  public static MetaUpdateRule of(MetaOptimizerSettings settings) {
+    return new MetaUpdateRule(settings.optimizer(), settings.learningRate(), settings.clip());
+  }
+
+  /** Each component of g clipped to [−c, c]. */
+  public static Unconstrained clip(Unconstrained gradient, double c) {
+    return new Unconstrained(
+        clamp(gradient.b1(), c), clamp(gradient.b2(), c), clamp(gradient.b3(), c));
+  }
+
+  /**
+   * Applies one update from {@code at} with the hypergradient {@code gradient}; for Adam it
+   * advances m, v and the step count.
+   *
+   * @throws IllegalArgumentException when {@code at} or {@code gradient} is not finite (such
+   *     hypergradients are skipped before they reach the rule, so the state stays clean)
+   */
+  public Unconstrained step(Unconstrained at, Unconstrained gradient) {
+    if (!at.isFinite() || !gradient.isFinite()) {
+      throw new IllegalArgumentException(
+          "non-finite update input: at=" + at + " gradient=" + gradient);
+    }
+    double[] g = clip(gradient, clip).toArray();
+    double[] b = at.toArray();
+    if (kind == OptimizerKind.SGD) {
+      for (int i = 0; i < 3; i++) {
+        b[i] -= learningRate * g[i];
+      }
+      return Unconstrained.of(b);
+    }
+    adamSteps++;
+    double correction1 = 1 - Math.pow(BETA1, adamSteps);
+    double correction2 = 1 - Math.pow(BETA2, adamSteps);
+    for (int i = 0; i < 3; i++) {
+      m[i] = BETA1 * m[i] + (1 - BETA1) * g[i];
+      v[i] = BETA2 * v[i] + (1 - BETA2) * g[i] * g[i];
+      double mHat = m[i] / correction1;
+      double vHat = v[i] / correction2;
+      b[i] -= learningRate * mHat / (Math.sqrt(vHat) + EPSILON);
+    }
+    return Unconstrained.of(b);
+  }
+
+  /** The update rule. */
+  public OptimizerKind kind() {
+    return kind;
+  }
+
+  /** η. */
+  public double learningRate() {
+    return learningRate;
+  }
+
+  /** c. */
+  public double clip() {
+    return clip;
+  }
+
+  /** How many Adam updates this state has absorbed (0 for SGD). */
+  public long adamSteps() {
+    return adamSteps;
+  }
+
+  private static double clamp(double x, double c) {
+    return Math.max(-c, Math.min(c, x));
+  }
+}

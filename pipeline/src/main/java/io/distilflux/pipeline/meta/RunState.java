@@ -1,0 +1,46 @@
+package io.distilflux.pipeline.meta;
+
+import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
+import io.distilflux.pipeline.event.Unconstrained;
+
+/**
+ * What the service knows of one run. Every field is guarded by the instance's monitor: the
+ * state feeds and the hypergradient consumer run on different threads.
+ */
+final class RunState {
+
+  /** Highest version the optimizer has published for the run (from the topic or by us). */
+  long lastVersion = Long.MIN_VALUE;
+  /** The b of the highest version seen on the metaparams topic, from any source. */
+  Unconstrained lastB;
+  long lastBVersion = Long.MIN_VALUE;
+  /** The starting point the run announced, a fallback when nothing else is known. */
+  Unconstrained initial;
+  /** Settings from the run's RunStarted; null until seen. */
+  MetaOptimizerSettings settings;
+  /** The rule and its Adam state; built on first use. */
+  MetaUpdateRule rule;
+  /** Highest version replayed into the Adam state during the rebuild. */
+  long replayedVersion = Long.MIN_VALUE;
+  /** Whether this instance has processed a hypergradient of the run. */
+  boolean processed;
+
+  MetaUpdateRule rule(MetaOptimizerSettings defaults) {
+    if (rule == null) {
+      rule = MetaUpdateRule.of(settings != null ? settings : defaults);
+    }
+    return rule;
+  }
+
+  boolean usesAdam(MetaOptimizerSettings defaults) {
+    return (settings != null ? settings : defaults).optimizer() == OptimizerKind.ADAM;
+  }
+
+  /** The best known finite b to keep when a hypergradient's own point is not finite. */
+  Unconstrained fallbackPoint() {
+    if (lastB != null && lastB.isFinite()) {
+      return lastB;
+    }
+    return initial != null && initial.isFinite() ? initial : null;
+  }
+}

@@ -1,0 +1,264 @@
+package io.distilflux.pipeline.meta;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.distilflux.pipeline.EventBus;
+import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.direct.InMemoryEventBus;
+import io.distilflux.pipeline.event.Event;
+import io.distilflux.pipeline.event.HyperGradient;
+import io.distilflux.pipeline.event.MetaParamSource;
+import io.distilflux.pipeline.event.MetaParams;
+import io.distilflux.pipeline.event.Provenance;
+import io.distilflux.pipeline.event.RunConfig;
+import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
+import io.distilflux.pipeline.event.RunEvent;
+import io.distilflux.pipeline.event.RunStarted;
+import io.distilflux.pipeline.event.Unconstrained;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+class MetaOptimizerServiceTest {
+
+  private static final Topics TOPICS = new Topics("test.");
+  private static final MetaOptimizerSettings SGD =
+      new MetaOptimizerSettings(OptimizerKind.SGD, 0.1, 1.0, Duration.ofMillis(100));
+  private static final double TOL = 1e-12;
+
+  private final EventBus bus = new InMemoryEventBus();
+  private final List<MetaOptimizerService> services = new ArrayList<>();
+
+  @AfterEach
+  void closeServices() {
+    services.forEach(MetaOptimizerService::close);
+    bus.close();
+  }
+
+  @Test
+  void publishesTheSgdUpdateFromAtForVersionStepPlusOne() {
+    start("g", SGD);
+    Unconstrained at = new Unconstrained(0.5, -0.5, 0.25);
+    send(hyper("r", 0, at, new Unconstrained(0.2, 3.0, -0.4)));
+
+    MetaParams out = awaitMetaParams(1).get(0);
+    assertEquals("r", out.runId());
+    assertEquals(1, out.version());
+    assertEquals(MetaParamSource.OPTIMIZER, out.source());
+    assertEquals(0.5 - 0.1 * 0.2, out.b().b1(), TOL);
+    assertEquals(-0.5 - 0.1 * 1.0, out.b().b2(), TOL); // clipped to c = 1
+    assertEquals(0.25 + 0.1 * 0.4, out.b().b3(), TOL);
+    assertEquals(out.b().toValues(), out.meta());
+  }
+
+  @Test
+  void duplicatesAndOutOfOrderHyperGradientsGiveOneUpdatePerVersion() {
+    MetaOptimizerService service = start("g", SGD);
+    Unconstrained at = new Unconstrained(0, 0, 0);
+    Unconstrained g = new Unconstrained(0.1, 0.1, 0.1);
+    send(hyper("r", 0, at, g), hyper("r", 1, at, g), hyper("r", 1, at, g),
+        hyper("r", 0, at, g), hyper("r", 2, at, g));
+
+    List<MetaParams> out = awaitMetaParams(3);
+    assertEquals(List.of(1L, 2L, 3L), out.stream().map(MetaParams::version).toList());
+    await(() -> service.stats().duplicates() == 2);
+    assertEquals(new MetaOptimizerStats(3, 0, 2, 1), service.stats());
+  }
+
+  @Test
+  void nonFiniteHyperGradientKeepsBButStillPublishesItsVersion() {
+    MetaOptimizerService service = start("g", SGD);
+    Unconstrained at = new Unconstrained(0.3, 0.2, 0.1);
+    send(hyper("r", 0, at, new Unconstrained(Double.NaN, 0, 0)));
+    send(hyper("r", 1, at, new Unconstrained(0.5, 0.5, 0.5)));
+    send(hyper("r", 2, new Unconstrained(Double.POSITIVE_INFINITY, 0, 0), at));
+
+    List<MetaParams> out = awaitMetaParams(3);
+    assertEquals(at, out.get(0).b());
+    assertEquals(0.3 - 0.05, out.get(1).b().b1(), TOL);
+    // at itself not finite: the last finite b of the run (version 2) is kept.
+    assertEquals(out.get(1).b(), out.get(2).b());
+    assertEquals(3, out.get(2).version());
+    await(() -> service.stats().skippedNonFinite() == 2);
+    assertEquals(new MetaOptimizerStats(1, 2, 0, 1), service.stats());
+  }
+
+  @Test
+  void servesManyRunsAtOnceWithOneUpdatePerVersionEach() {
+    MetaOptimizerService service = start("g", SGD);
+    int runs = 20;
+    int steps = 10;
+    List<HyperGradient> all = new ArrayList<>();
+    for (int t = 0; t < steps; t++) {
+      for (int r = 0; r < runs; r++) {
+        all.add(hyper("run-" + r, t, new Unconstrained(r, t, 0), new Unconstrained(0.5, 0, 0)));
+      }
+    }
+    send(all.toArray(HyperGradient[]::new));
+
+    List<MetaParams> out = awaitMetaParams(runs * steps);
+    Map<String, List<Long>> versions = new HashMap<>();
+    for (MetaParams p : out) {
+      versions.computeIfAbsent(p.runId(), k -> new ArrayList<>()).add(p.version());
+      assertEquals(p.runId(), "run-" + (long) Math.rint(p.b().b1() + 0.05));
+      assertEquals(p.version() - 1, p.b().b2(), TOL);
+    }
+    assertEquals(runs, versions.size());
+    List<Long> expected = new ArrayList<>();
+    for (long v = 1; v <= steps; v++) {
+      expected.add(v);
+    }
+    versions.values().forEach(v -> assertEquals(expected, v));
+    assertEquals(new MetaOptimizerStats(runs * steps, 0, 0, runs), service.stats());
+  }
+
+  @Test
+  void perRunRuleComesFromRunStartedAndDefaultsApplyOtherwise() {
+    sendRun(runStarted("adam-run", OptimizerKind.ADAM, 0.05, 0.5));
+    sendRun(runStarted("sgd-run", OptimizerKind.SGD, 0.2, 10.0));
+    start("g", SGD);
+    Unconstrained at = new Unconstrained(0, 0, 0);
+    Unconstrained g = new Unconstrained(2.0, -0.1, 0);
+    send(hyper("adam-run", 0, at, g), hyper("sgd-run", 0, at, g), hyper("unknown", 0, at, g));
+
+    Map<String, MetaParams> byRun = new HashMap<>();
+    awaitMetaParams(3).forEach(p -> byRun.put(p.runId(), p));
+    // Adam's first step is η·sign(g) per non-zero component.
+    assertEquals(-0.05 * 0.5 / (0.5 + 1e-8), byRun.get("adam-run").b().b1(), TOL);
+    assertEquals(0.05 * 0.1 / (0.1 + 1e-8), byRun.get("adam-run").b().b2(), TOL);
+    assertEquals(-0.2 * 2.0, byRun.get("sgd-run").b().b1(), TOL);
+    assertEquals(-0.1 * 1.0, byRun.get("unknown").b().b1(), TOL);
+  }
+
+  @Test
+  void restartRebuildsTheLastVersionSoNoVersionIsPublishedTwice() {
+    MetaOptimizerService first = start("g", SGD);
+    Unconstrained at = new Unconstrained(0, 0, 0);
+    Unconstrained g = new Unconstrained(0.1, 0, 0);
+    send(hyper("r", 0, at, g), hyper("r", 1, at, g), hyper("r", 2, at, g));
+    awaitMetaParams(3);
+    first.close();
+
+    // Another group re-reads every hypergradient, as after a crash before any commit.
+    MetaOptimizerService second = start("other-group", SGD);
+    send(hyper("r", 2, at, g), hyper("r", 3, at, g));
+
+    List<MetaParams> out = awaitMetaParams(4);
+    assertEquals(List.of(1L, 2L, 3L, 4L), out.stream().map(MetaParams::version).toList());
+    await(() -> second.stats().duplicates() == 4);
+    assertEquals(new MetaOptimizerStats(1, 0, 4, 1), second.stats());
+  }
+
+  @Test
+  void restartResumesAfterTheCommittedHyperGradientsOfItsGroup() {
+    start("g", SGD).close();
+    Unconstrained at = new Unconstrained(0, 0, 0);
+    Unconstrained g = new Unconstrained(0.1, 0, 0);
+    MetaOptimizerService first = start("g2", SGD);
+    send(hyper("r", 0, at, g), hyper("r", 1, at, g));
+    awaitMetaParams(2);
+    first.close();
+
+    MetaOptimizerService second = start("g2", SGD);
+    send(hyper("r", 2, at, g));
+    awaitMetaParams(3);
+    await(() -> second.stats().updates() == 1);
+    assertEquals(new MetaOptimizerStats(1, 0, 0, 1), second.stats());
+  }
+
+  @Test
+  void restartRebuildsAdamMomentsByReplayingTheHyperGradients() {
+    sendRun(runStarted("r", OptimizerKind.ADAM, 0.1, 1.0));
+    List<HyperGradient> inputs = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      inputs.add(hyper("r", t, new Unconstrained(t, -t, 0), new Unconstrained(0.3 * t - 0.4, 0.2, 0.7)));
+    }
+    MetaUpdateRule reference = new MetaUpdateRule(OptimizerKind.ADAM, 0.1, 1.0);
+    List<Unconstrained> expected = new ArrayList<>();
+    for (HyperGradient h : inputs) {
+      expected.add(reference.step(h.at(), h.gradient()));
+    }
+
+    MetaOptimizerService first = start("g", SGD);
+    send(inputs.get(0), inputs.get(1));
+    awaitMetaParams(2);
+    first.close();
+    start("g", SGD);
+    send(inputs.get(2), inputs.get(3));
+
+    List<Unconstrained> out = awaitMetaParams(4).stream().map(MetaParams::b).toList();
+    for (int i = 0; i < 4; i++) {
+      assertEquals(expected.get(i).b1(), out.get(i).b1(), TOL, "b1 of version " + (i + 1));
+      assertEquals(expected.get(i).b2(), out.get(i).b2(), TOL, "b2 of version " + (i + 1));
+    }
+  }
+
+  @Test
+  void startingTwiceIsRejected() {
+    MetaOptimizerService service = start("g", SGD);
+    assertThrows(IllegalStateException.class, service::start);
+  }
+
+  @Test
+  void blankGroupIsRejectedNamingTheGroup() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new MetaOptimizerService(bus, TOPICS, " ", SGD));
+    assertEquals("groupId must not be blank", e.getMessage());
+  }
+
+  private MetaOptimizerService start(String group, MetaOptimizerSettings settings) {
+    MetaOptimizerService service = new MetaOptimizerService(bus, TOPICS, group, settings);
+    services.add(service);
+    service.start();
+    return service;
+  }
+
+  private void send(HyperGradient... gradients) {
+    bus.publish(TOPICS.hyperGradients(), Flux.just(gradients)).blockLast(Duration.ofSeconds(5));
+  }
+
+  private void sendRun(RunEvent event) {
+    bus.publish(TOPICS.runs(), Flux.just(event)).blockLast(Duration.ofSeconds(5));
+  }
+
+  private List<MetaParams> awaitMetaParams(int count) {
+    return bus.consume(TOPICS.metaParams(), io.distilflux.pipeline.ConsumerOptions.earliest(
+            "reader-" + java.util.UUID.randomUUID()))
+        .map(r -> r.event())
+        .take(count)
+        .collectList()
+        .block(Duration.ofSeconds(10));
+  }
+
+  private static void await(BooleanSupplier condition) {
+    Mono.fromSupplier(condition::getAsBoolean)
+        .repeatWhenEmpty(f -> f.delayElements(Duration.ofMillis(10)))
+        .filter(Boolean::booleanValue)
+        .repeatWhenEmpty(100, f -> f.delayElements(Duration.ofMillis(20)))
+        .block(Duration.ofSeconds(5));
+  }
+
+  private static HyperGradient hyper(String run, long step, Unconstrained at, Unconstrained g) {
+    return new HyperGradient(Event.CURRENT_SCHEMA_VERSION, run, step, at, g, 1.0, 0.01);
+  }
+
+  static RunStarted runStarted(String run, OptimizerKind kind, double eta, double clip) {
+    RunConfig config =
+        new RunConfig(
+            RunConfig.DatasetKind.SYNTHETIC, "", RunConfig.Mode.HYPERGRADIENT, 1L, 1, 10, 0,
+            "teacher", "student", OptimizerKind.SGD, 0.01, kind, eta, clip, 10, 2,
+            new Unconstrained(0, 0, -1), false, 10, 1, false);
+    return new RunStarted(
+        Event.CURRENT_SCHEMA_VERSION, run, config, 0L, new Provenance("test", "17", "h", "cpu"));
+  }
+}
