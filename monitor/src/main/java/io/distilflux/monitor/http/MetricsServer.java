@@ -35,11 +35,11 @@ public final class MetricsServer implements AutoCloseable {
    * @param host address to bind, for example {@code 0.0.0.0} or {@code 127.0.0.1}
    * @param port port to bind; 0 picks a free one (see {@link #port()})
    * @param registry the registry scraped on {@code /metrics}
-   * @param health JSON body of {@code /health}, computed per request
+   * @param health the service's health, asked per request: 200 when up, 503 when down
    * @throws UncheckedIOException naming host and port when the address cannot be bound
    */
   public static MetricsServer start(
-      String host, int port, PrometheusMeterRegistry registry, Supplier<String> health) {
+      String host, int port, PrometheusMeterRegistry registry, Supplier<Health> health) {
     if (port < 0 || port > 65_535) {
       throw new IllegalArgumentException("http port must be in 0..65535, got " + port);
     }
@@ -52,7 +52,7 @@ public final class MetricsServer implements AutoCloseable {
     server.createContext(
         "/metrics", exchange -> answer(exchange, PROMETHEUS_TEXT, registry::scrape));
     server.createContext(
-        "/health", exchange -> answer(exchange, "application/json", health));
+        "/health", exchange -> answerHealth(exchange, health));
     ExecutorService executor =
         Executors.newSingleThreadExecutor(
             runnable -> {
@@ -80,16 +80,35 @@ public final class MetricsServer implements AutoCloseable {
   private static void answer(HttpExchange exchange, String contentType, Supplier<String> body)
       throws IOException {
     try (exchange) {
-      String path = exchange.getRequestURI().getPath();
-      if (!path.equals(exchange.getHttpContext().getPath())) {
-        send(exchange, 404, "text/plain", "no such path: " + path + "\n");
-      } else if (!"GET".equals(exchange.getRequestMethod())) {
-        exchange.getResponseHeaders().set("Allow", "GET");
-        send(exchange, 405, "text/plain", "only GET is served\n");
-      } else {
+      if (isGetOfContextPath(exchange)) {
         send(exchange, 200, contentType, body.get());
       }
     }
+  }
+
+  private static void answerHealth(HttpExchange exchange, Supplier<Health> health)
+      throws IOException {
+    try (exchange) {
+      if (isGetOfContextPath(exchange)) {
+        Health now = health.get();
+        send(exchange, now.up() ? 200 : 503, "application/json", now.toJson());
+      }
+    }
+  }
+
+  /** Answers 404 or 405 itself and returns false unless the request is a GET of the path. */
+  private static boolean isGetOfContextPath(HttpExchange exchange) throws IOException {
+    String path = exchange.getRequestURI().getPath();
+    if (!path.equals(exchange.getHttpContext().getPath())) {
+      send(exchange, 404, "text/plain", "no such path: " + path + "\n");
+      return false;
+    }
+    if (!"GET".equals(exchange.getRequestMethod())) {
+      exchange.getResponseHeaders().set("Allow", "GET");
+      send(exchange, 405, "text/plain", "only GET is served\n");
+      return false;
+    }
+    return true;
   }
 
   private static void send(HttpExchange exchange, int status, String contentType, String body)
