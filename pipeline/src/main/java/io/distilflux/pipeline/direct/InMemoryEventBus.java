@@ -1,0 +1,259 @@
+package io.distilflux.pipeline.direct;
+
+import io.distilflux.pipeline.Channel;
+import io.distilflux.pipeline.ConsumerOptions;
+import io.distilflux.pipeline.Delivery;
+import io.distilflux.pipeline.EventBus;
+import io.distilflux.pipeline.EventCodec;
+import io.distilflux.pipeline.MalformedEventException;
+import io.distilflux.pipeline.Received;
+import io.distilflux.pipeline.event.Event;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Mono;
+
+/**
+ * An {@link EventBus} in process memory for the {@code direct} mode: one append-only log per
+ * topic (a single partition, offsets from 0), kept for the life of the bus so that a consumer
+ * starting from the earliest offset sees the whole history and one starting from the latest
+ * sees only what is published afterwards.
+ *
+ * <p>Consumer groups behave like Kafka's: each group has a committed position per topic that
+ * advances over the contiguous prefix of acknowledged records, and a new subscription of the
+ * same group resumes there. One active subscription per group and topic is expected.
+ *
+ * <p>Every event is encoded with {@link EventCodec} on publish and decoded on consumption, so
+ * this mode exercises the same serde as Kafka. A subscriber only receives as many records as
+ * it requested: nothing is buffered on its behalf, and reading never blocks a publisher.
+ */
+public final class InMemoryEventBus implements EventBus {
+
+  private final Map<String, TopicLog> logs = new ConcurrentHashMap<>();
+  private final Map<String, GroupPosition> positions = new ConcurrentHashMap<>();
+  private final AtomicLong deadLetters = new AtomicLong();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  /** Creates an empty bus. */
+  public InMemoryEventBus() {}
+
+  @Override
+  public <E extends Event> Flux<Delivery<E>> publish(Channel<E> channel, Flux<? extends E> events) {
+    Objects.requireNonNull(channel, "channel");
+    TopicLog log = log(channel.topic());
+    // concatMap keeps order and bounds in-flight appends to the demand of the subscriber.
+    return events.concatMap(
+        event ->
+            Mono.fromCallable(
+                () -> {
+                  ensureOpen();
+                  if (!channel.type().isInstance(event)) {
+                    throw new IllegalArgumentException(
+                        "event " + event.getClass().getSimpleName() + " does not belong on topic "
+                            + channel.topic());
+                  }
+                  long offset = log.append(EventCodec.encode(event));
+                  return new Delivery<E>(event, 0, offset);
+                }));
+  }
+
+  @Override
+  public <E extends Event> Flux<Received<E>> consume(Channel<E> channel, ConsumerOptions options) {
+    Objects.requireNonNull(options, "options");
+    if (options.groupId() == null || options.groupId().isBlank()) {
+      throw new IllegalArgumentException("consumer option groupId must not be blank");
+    }
+    if (options.bufferSize() < 1) {
+      throw new IllegalArgumentException(
+          "consumer option bufferSize must be >= 1, got " + options.bufferSize());
+    }
+    TopicLog log = log(channel.topic());
+    return Flux.defer(
+        () -> {
+          ensureOpen();
+          GroupPosition group =
+              positions.computeIfAbsent(
+                  channel.topic() + '\u0000' + options.groupId(),
+                  key -> new GroupPosition(options.fromEarliest() ? 0 : log.size()));
+          return Flux.<Received<E>>create(
+              sink -> new Subscription<>(channel, options, log, group, sink).start(),
+              FluxSink.OverflowStrategy.ERROR);
+        });
+  }
+
+  /** Number of records that could not be decoded and were skipped (none for well-formed use). */
+  public long deadLetterCount() {
+    return deadLetters.get();
+  }
+
+  /** Number of records published to a topic so far. */
+  public long size(String topic) {
+    TopicLog log = logs.get(topic);
+    return log == null ? 0 : log.size();
+  }
+
+  /** The committed position of a group on a topic: the offset it would resume at, or -1. */
+  public long committed(String topic, String groupId) {
+    GroupPosition position = positions.get(topic + '\u0000' + groupId);
+    return position == null ? -1 : position.committed();
+  }
+
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true)) {
+      logs.values().forEach(TopicLog::close);
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException("the in-memory event bus is closed");
+    }
+  }
+
+  private TopicLog log(String topic) {
+    if (topic == null || topic.isBlank()) {
+      throw new IllegalArgumentException("channel topic must not be blank");
+    }
+    return logs.computeIfAbsent(topic, t -> new TopicLog());
+  }
+
+  /** An append-only list of encoded records with listeners woken on every append. */
+  private static final class TopicLog {
+    private final List<byte[]> records = new ArrayList<>();
+    private final CopyOnWriteArraySet<Runnable> listeners = new CopyOnWriteArraySet<>();
+
+    long append(byte[] record) {
+      long offset;
+      synchronized (records) {
+        offset = records.size();
+        records.add(record);
+      }
+      listeners.forEach(Runnable::run);
+      return offset;
+    }
+
+    byte[] get(long offset) {
+      synchronized (records) {
+        return records.get((int) offset);
+      }
+    }
+
+    long size() {
+      synchronized (records) {
+        return records.size();
+      }
+    }
+
+    void close() {
+      listeners.forEach(Runnable::run);
+    }
+  }
+
+  /** A group's committed offset, advanced over the contiguous prefix of acknowledged offsets. */
+  private static final class GroupPosition {
+    private long committed;
+    private final TreeSet<Long> acknowledgedAhead = new TreeSet<>();
+
+    GroupPosition(long start) {
+      this.committed = start;
+    }
+
+    synchronized long committed() {
+      return committed;
+    }
+
+    synchronized void acknowledge(long offset) {
+      if (offset < committed) {
+        return;
+      }
+      acknowledgedAhead.add(offset);
+      while (!acknowledgedAhead.isEmpty() && acknowledgedAhead.first() == committed) {
+        acknowledgedAhead.pollFirst();
+        committed++;
+      }
+    }
+
+    synchronized void forgetUncommitted() {
+      acknowledgedAhead.clear();
+    }
+  }
+
+  /** One subscriber's reading position; emits only what was requested. */
+  private final class Subscription<E extends Event> {
+    private final Channel<E> channel;
+    private final ConsumerOptions options;
+    private final TopicLog log;
+    private final GroupPosition group;
+    private final FluxSink<Received<E>> sink;
+    private final AtomicInteger wip = new AtomicInteger();
+    private final Runnable wake = this::drain;
+    private long position;
+
+    Subscription(
+        Channel<E> channel,
+        ConsumerOptions options,
+        TopicLog log,
+        GroupPosition group,
+        FluxSink<Received<E>> sink) {
+      this.channel = channel;
+      this.options = options;
+      this.log = log;
+      this.group = group;
+      this.sink = sink;
+    }
+
+    void start() {
+      group.forgetUncommitted();
+      position = group.committed();
+      log.listeners.add(wake);
+      sink.onRequest(n -> drain());
+      sink.onDispose(() -> log.listeners.remove(wake));
+      drain();
+    }
+
+    /** Serialised drain loop: whichever thread wins emits, the others leave a mark to re-run. */
+    private void drain() {
+      if (wip.getAndIncrement() != 0) {
+        return;
+      }
+      int missed = 1;
+      do {
+        if (closed.get() && !sink.isCancelled()) {
+          sink.complete();
+          return;
+        }
+        while (!sink.isCancelled() && sink.requestedFromDownstream() > 0 && position < log.size()) {
+          long offset = position++;
+          emit(offset, log.get(offset));
+        }
+        missed = wip.addAndGet(-missed);
+      } while (missed != 0);
+    }
+
+    private void emit(long offset, byte[] bytes) {
+      E event;
+      try {
+        event = EventCodec.decode(bytes, channel.type());
+      } catch (MalformedEventException e) {
+        deadLetters.incrementAndGet();
+        group.acknowledge(offset);
+        return;
+      }
+      if (options.runId().isPresent() && !options.runId().get().equals(event.runId())) {
+        group.acknowledge(offset);
+        return;
+      }
+      sink.next(new Received<>(event, 0, offset, () -> group.acknowledge(offset)));
+    }
+  }
+}
