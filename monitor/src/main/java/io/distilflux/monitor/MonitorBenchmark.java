@@ -1,0 +1,86 @@
+package io.distilflux.monitor;
+
+import io.distilflux.monitor.metrics.MonitorMetrics;
+import io.distilflux.pipeline.event.Event;
+import io.distilflux.pipeline.event.MetaValues;
+import io.distilflux.pipeline.event.Phase;
+import io.distilflux.pipeline.event.TrainingStep;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Prints how many {@link TrainingStep} events per second the monitor's metrics handler
+ * processes in-process (median of several rounds after warm-up).
+ *
+ * <p>Usage: {@code MonitorBenchmark [events] [rounds]}, defaults 200000 and 7.
+ */
+public final class MonitorBenchmark {
+
+  private MonitorBenchmark() {}
+
+  /** Runs the benchmark; arguments: number of events per round, number of rounds. */
+  public static void main(String[] args) {
+    int events = args.length > 0 ? parsePositive(args[0], "events") : 200_000;
+    int rounds = args.length > 1 ? parsePositive(args[1], "rounds") : 7;
+    List<TrainingStep> steps = steps(events);
+    double direct = median(rounds, () -> direct(steps));
+    System.out.printf("metrics handler: %,.0f steps/s (median of %d rounds of %,d)%n",
+        direct, rounds, events);
+  }
+
+  /** Events of four runs cycling through the phases, as the trainer would publish them. */
+  static List<TrainingStep> steps(int count) {
+    List<TrainingStep> steps = new ArrayList<>(count);
+    Phase[] phases = Phase.values();
+    for (int i = 0; i < count; i++) {
+      long step = i / 4;
+      steps.add(new TrainingStep(Event.CURRENT_SCHEMA_VERSION, "run-" + (i % 4), step, 0,
+          phases[(int) (step % phases.length)], 0.5 + i * 1e-7, 0.3, 0.2,
+          new MetaValues(0.6, 0.4, 2.0), 0.002, 1_700_000_000_000L + step * 2));
+    }
+    return steps;
+  }
+
+  private static double direct(List<TrainingStep> steps) {
+    MonitorMetrics metrics =
+        new MonitorMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    long start = System.nanoTime();
+    for (TrainingStep step : steps) {
+      metrics.step(step);
+    }
+    return steps.size() / ((System.nanoTime() - start) / 1e9);
+  }
+
+  interface Round {
+    double eventsPerSecond() throws Exception;
+  }
+
+  static double median(int rounds, Round round) {
+    try {
+      round.eventsPerSecond(); // warm-up: JIT and class loading
+      double[] rates = new double[rounds];
+      for (int r = 0; r < rounds; r++) {
+        rates[r] = round.eventsPerSecond();
+      }
+      Arrays.sort(rates);
+      return rates[rounds / 2];
+    } catch (Exception e) {
+      throw new IllegalStateException("benchmark round failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static int parsePositive(String text, String name) {
+    try {
+      int value = Integer.parseInt(text);
+      if (value > 0) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(name + " must be a positive integer, got '" + text + "'");
+  }
+}

@@ -1,0 +1,255 @@
+package io.distilflux.monitor;
+
+import io.distilflux.monitor.forecast.ForecastTracker;
+import io.distilflux.monitor.http.Health;
+import io.distilflux.monitor.http.MetricsServer;
+import io.distilflux.monitor.metrics.MonitorMetrics;
+import io.distilflux.pipeline.ConsumerOptions;
+import io.distilflux.pipeline.EventBus;
+import io.distilflux.pipeline.Received;
+import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.event.Evaluation;
+import io.distilflux.pipeline.event.HyperGradient;
+import io.distilflux.pipeline.event.RunEvent;
+import io.distilflux.pipeline.event.RunFinished;
+import io.distilflux.pipeline.event.RunStarted;
+import io.distilflux.pipeline.event.TrainingStep;
+import io.distilflux.pipeline.event.TrajectoryForecast;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.Disposables;
+import reactor.core.publisher.ConnectableFlux;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * The monitor: turns every event into Micrometer meters served on {@code /metrics}, and
+ * publishes the linear trajectory forecast of each period of a {@code FORECAST} run once its
+ * hypergradient mini-epoch is complete (method.md §4).
+ *
+ * <p>Steps, hypergradients and evaluations are read in the given consumer group, so a
+ * restarted monitor resumes after what it processed. The runs and forecasts topics are read
+ * in full on every start by a group private to this instance: the configurations of running
+ * runs and the periods already forecast are rebuilt from them, so no forecast is published
+ * twice. Hypergradients are read only once the forecasts topic has been quiet for
+ * {@link MonitorOptions#restoreQuiet()}; the record of a hypergradient is acknowledged once
+ * its period's forecast has been delivered.
+ */
+public final class MonitorService implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MonitorService.class);
+
+  private final EventBus bus;
+  private final Topics topics;
+  private final String groupId;
+  private final PrometheusMeterRegistry registry;
+  private final MonitorOptions options;
+  private final Scheduler timer;
+  private final MonitorMetrics metrics;
+  private final ForecastTracker tracker = new ForecastTracker();
+  private final Disposable.Composite subscriptions = Disposables.composite();
+  private final Sinks.One<Void> restored = Sinks.one();
+  private final AtomicReference<Throwable> failure = new AtomicReference<>();
+  private final AtomicLong published = new AtomicLong();
+  private final AtomicBoolean restoreOver = new AtomicBoolean();
+  private MetricsServer server;
+
+  /**
+   * A monitor; nothing is consumed before {@link #start()}.
+   *
+   * @param bus the transport
+   * @param topics topic names of the deployment
+   * @param groupId consumer group of the monitor
+   * @param registry where meters are registered and scraped from
+   * @param options HTTP address and restore settings
+   */
+  public MonitorService(
+      EventBus bus,
+      Topics topics,
+      String groupId,
+      PrometheusMeterRegistry registry,
+      MonitorOptions options) {
+    this(bus, topics, groupId, registry, options, Schedulers.parallel());
+  }
+
+  /** As the public constructor, with the scheduler timing the restore (virtual in tests). */
+  MonitorService(
+      EventBus bus,
+      Topics topics,
+      String groupId,
+      PrometheusMeterRegistry registry,
+      MonitorOptions options,
+      Scheduler timer) {
+    this.bus = Objects.requireNonNull(bus, "bus");
+    this.topics = Objects.requireNonNull(topics, "topics");
+    this.groupId = Objects.requireNonNull(groupId, "groupId");
+    if (groupId.isBlank()) {
+      throw new IllegalArgumentException("groupId must not be blank");
+    }
+    this.registry = Objects.requireNonNull(registry, "registry");
+    this.options = Objects.requireNonNull(options, "options");
+    this.timer = Objects.requireNonNull(timer, "timer");
+    this.metrics = new MonitorMetrics(registry);
+  }
+
+  /**
+   * Starts the HTTP server and subscribes to the topics; returns once the subscriptions are
+   * live (hypergradients follow once the restore is over, see {@link #restored()}).
+   *
+   * @throws IllegalStateException when already started
+   */
+  public synchronized void start() {
+    if (server != null) {
+      throw new IllegalStateException("monitor already started");
+    }
+    server = MetricsServer.start(options.httpHost(), options.httpPort(), registry, this::health);
+    ConsumerOptions shared = ConsumerOptions.earliest(groupId);
+    ConsumerOptions replay =
+        ConsumerOptions.earliest(groupId + ".replay-" + UUID.randomUUID());
+
+    subscriptions.add(
+        bus.consume(topics.runs(), replay).concatMap(this::onRun).subscribe(v -> {}, this::fail));
+
+    ConnectableFlux<Received<TrajectoryForecast>> forecasts =
+        bus.consume(topics.forecasts(), replay).publish();
+    subscriptions.add(forecasts.concatMap(this::onForecast).subscribe(v -> {}, this::fail));
+    // Quiet detector: every forecast restarts the countdown; the first silence ends the restore.
+    subscriptions.add(
+        forecasts
+            .map(r -> 0L)
+            .startWith(0L)
+            .switchMap(x -> Mono.delay(options.restoreQuiet(), timer))
+            .next()
+            .subscribe(
+                x -> {
+                  restoreOver.set(true);
+                  restored.tryEmitEmpty();
+                },
+                this::fail));
+    subscriptions.add(
+        restored
+            .asMono()
+            .thenMany(bus.consume(topics.hyperGradients(), shared))
+            .concatMap(this::onHyperGradient)
+            .subscribe(v -> {}, this::fail));
+    subscriptions.add(forecasts.connect());
+
+    subscriptions.add(
+        bus.consume(topics.steps(), shared)
+            .subscribe(this::onStep, this::fail));
+    subscriptions.add(
+        bus.consume(topics.evaluations(), shared)
+            .subscribe(this::onEvaluation, this::fail));
+    LOG.info("monitor started: group {}, http {}:{}", groupId, options.httpHost(), port());
+  }
+
+  /** Completes once the forecasts published before this start have been read. */
+  public Mono<Void> restored() {
+    return restored.asMono();
+  }
+
+  /** The port the HTTP server listens on. */
+  public synchronized int port() {
+    if (server == null) {
+      throw new IllegalStateException("monitor not started");
+    }
+    return server.port();
+  }
+
+  /** The meters, for callers that see events the topics do not carry, e.g. dead letters. */
+  public MonitorMetrics metrics() {
+    return metrics;
+  }
+
+  /** The health the {@code /health} endpoint reports. */
+  public Health health() {
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("group", groupId);
+    details.put("restored", restoreOver.get());
+    details.put("forecastsPublished", published.get());
+    Throwable error = failure.get();
+    if (error != null) {
+      details.put("error", String.valueOf(error.getMessage()).lines().findFirst().orElse(""));
+    }
+    return new Health(error == null, details);
+  }
+
+  /** Disposes the subscriptions and stops the HTTP server; the bus stays open. */
+  @Override
+  public synchronized void close() {
+    subscriptions.dispose();
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  private void fail(Throwable error) {
+    failure.compareAndSet(null, error);
+    LOG.error("monitor subscription failed", error);
+  }
+
+  private void onStep(Received<TrainingStep> received) {
+    metrics.step(received.event());
+    received.acknowledge();
+  }
+
+  private void onEvaluation(Received<Evaluation> received) {
+    metrics.evaluation(received.event());
+    received.acknowledge();
+  }
+
+  private Mono<Void> onRun(Received<RunEvent> received) {
+    ForecastTracker.Outcome outcome;
+    if (received.event() instanceof RunStarted started) {
+      outcome = tracker.runStarted(started);
+    } else {
+      RunFinished finished = (RunFinished) received.event();
+      metrics.runFinished(finished);
+      outcome = tracker.runFinished(finished.runId());
+    }
+    return settle(outcome).doOnSuccess(v -> received.acknowledge());
+  }
+
+  private Mono<Void> onForecast(Received<TrajectoryForecast> received) {
+    metrics.forecast(received.event());
+    return settle(tracker.forecastSeen(received.event()))
+        .doOnSuccess(v -> received.acknowledge());
+  }
+
+  private Mono<Void> onHyperGradient(Received<HyperGradient> received) {
+    metrics.hyperGradient(received.event());
+    return settle(tracker.hyperGradient(received.event(), received.acknowledgement()));
+  }
+
+  /** Acknowledges what waits for nothing, then publishes each ready forecast and its acks. */
+  private Mono<Void> settle(ForecastTracker.Outcome outcome) {
+    outcome.acknowledgeNow().forEach(Runnable::run);
+    if (outcome.ready().isEmpty()) {
+      return Mono.empty();
+    }
+    return Flux.fromIterable(outcome.ready())
+        .concatMap(
+            ready ->
+                bus.publish(topics.forecasts(), Flux.just(ready.forecast()))
+                    .then(
+                        Mono.fromRunnable(
+                            () -> {
+                              published.incrementAndGet();
+                              ready.acknowledgements().forEach(Runnable::run);
+                              LOG.debug("published {}", ready.forecast());
+                            })))
+        .then();
+  }
+}

@@ -1,0 +1,96 @@
+package io.distilflux.monitor.forecast;
+
+import static io.distilflux.monitor.TestEvents.hyperGradient;
+import static io.distilflux.monitor.TestEvents.started;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.distilflux.pipeline.event.RunConfig.Mode;
+import io.distilflux.pipeline.event.TrajectoryForecast;
+import io.distilflux.pipeline.event.Unconstrained;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class ForecastTrackerTest {
+
+  private final ForecastTracker tracker = new ForecastTracker();
+  private final AtomicInteger acknowledged = new AtomicInteger();
+  private final List<ForecastTracker.Ready> ready = new ArrayList<>();
+
+  private void collect(ForecastTracker.Outcome outcome) {
+    ready.addAll(outcome.ready());
+    outcome.acknowledgeNow().forEach(Runnable::run);
+  }
+
+  private void point(long step) {
+    collect(
+        tracker.hyperGradient(
+            hyperGradient("r", step, new Unconstrained(step, 2 * step, -step)),
+            acknowledged::incrementAndGet));
+  }
+
+  @Test
+  void offersOneForecastPerPeriodOnceAllItsPointsArrivedInAnyOrderWithDuplicates() {
+    collect(tracker.runStarted(started("r", Mode.FORECAST, 4, 2)));
+    point(2);
+    point(0);
+    point(2);
+    point(3);
+    assertTrue(ready.isEmpty(), "step 1 is still missing");
+    assertEquals(0, acknowledged.get(), "points of an open period are held");
+    point(1);
+    point(3);
+
+    assertEquals(1, ready.size());
+    TrajectoryForecast forecast = ready.get(0).forecast();
+    assertEquals(0, forecast.periodStart());
+    assertEquals(4, forecast.fromStep());
+    assertEquals(7, forecast.toStep());
+    assertEquals(4, forecast.points());
+    assertEquals(1.0, forecast.slope().b1(), 1e-12);
+    assertEquals(2.0, forecast.slope().b2(), 1e-12);
+    assertEquals(-1.0, forecast.slope().b3(), 1e-12);
+    assertEquals(5, ready.get(0).acknowledgements().size());
+    assertEquals(1, acknowledged.get(), "the late duplicate is acknowledged at once");
+  }
+
+  @Test
+  void pointsBeforeTheRunStartWaitForIt() {
+    for (long step = 8; step < 12; step++) {
+      point(step);
+    }
+    assertTrue(ready.isEmpty());
+    collect(tracker.runStarted(started("r", Mode.FORECAST, 4, 2)));
+    assertEquals(1, ready.size());
+    assertEquals(8, ready.get(0).forecast().periodStart());
+    assertEquals(15, ready.get(0).forecast().toStep());
+  }
+
+  @Test
+  void aPeriodSeenOnTheForecastsTopicIsNeverOfferedAgain() {
+    collect(tracker.runStarted(started("r", Mode.FORECAST, 4, 2)));
+    point(0);
+    point(1);
+    TrajectoryForecast published =
+        new TrajectoryForecast(1, "r", 0, 4, 7, new Unconstrained(0, 0, 0),
+            new Unconstrained(0, 0, 0), new Unconstrained(0, 0, 0), 4);
+    collect(tracker.forecastSeen(published));
+    assertEquals(2, acknowledged.get(), "held points are released");
+    point(2);
+    point(3);
+    assertTrue(ready.isEmpty());
+    assertTrue(tracker.isSettled("r", 0));
+  }
+
+  @Test
+  void runsWithoutForecastModeOnlyAcknowledge() {
+    collect(tracker.runStarted(started("r", Mode.HYPERGRADIENT, 4, 2)));
+    for (long step = 0; step < 4; step++) {
+      point(step);
+    }
+    assertTrue(ready.isEmpty());
+    assertEquals(4, acknowledged.get());
+  }
+}

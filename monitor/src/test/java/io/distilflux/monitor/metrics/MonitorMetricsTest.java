@@ -1,0 +1,92 @@
+package io.distilflux.monitor.metrics;
+
+import static io.distilflux.monitor.TestEvents.evaluation;
+import static io.distilflux.monitor.TestEvents.finished;
+import static io.distilflux.monitor.TestEvents.hyperGradient;
+import static io.distilflux.monitor.TestEvents.step;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.distilflux.pipeline.event.Phase;
+import io.distilflux.pipeline.event.TrajectoryForecast;
+import io.distilflux.pipeline.event.Unconstrained;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+class MonitorMetricsTest {
+
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final MonitorMetrics metrics = new MonitorMetrics(registry);
+
+  private double gauge(String name, String run) {
+    return registry.get(name).tag("run", run).gauge().value();
+  }
+
+  @Test
+  void stepsSetMetaAndLossGaugesCountPhasesAndTimeTheStep() {
+    metrics.step(step("a", 0, Phase.HYPERGRADIENT, 10_000));
+    metrics.step(step("a", 10, Phase.FORECAST, 12_000));
+
+    assertEquals(0.7, gauge("distilflux.meta.lambda1", "a"));
+    assertEquals(0.2, gauge("distilflux.meta.lambda2", "a"));
+    assertEquals(3.0, gauge("distilflux.meta.temperature", "a"));
+    assertEquals(0.9, gauge("distilflux.train.loss", "a"));
+    assertEquals(0.6, gauge("distilflux.train.loss.ce", "a"));
+    assertEquals(0.3, gauge("distilflux.train.loss.kd", "a"));
+    assertEquals(1, registry.get("distilflux.steps").tags("run", "a", "phase", "hypergradient")
+        .counter().count());
+    assertEquals(1, registry.get("distilflux.steps").tags("run", "a", "phase", "forecast")
+        .counter().count());
+    assertEquals(2, registry.get("distilflux.step.duration").tag("run", "a").timer().count());
+    assertEquals(0.5, registry.get("distilflux.step.duration").tag("run", "a").timer()
+        .totalTime(java.util.concurrent.TimeUnit.SECONDS), 1e-9);
+    // 10 steps in 2 seconds.
+    assertEquals(5.0, gauge("distilflux.steps.rate", "a"), 1e-12);
+    // Both steps took 0.25 s, one of them in the hypergradient phase.
+    assertEquals(0.5, gauge("distilflux.cost.hypergradient.share", "a"), 1e-12);
+  }
+
+  @Test
+  void hyperGradientsGiveNormAndCountNonFiniteOnesAsSkipped() {
+    metrics.hyperGradient(hyperGradient("a", 0, new Unconstrained(0, 0, 0)));
+    metrics.hyperGradient(
+        new io.distilflux.pipeline.event.HyperGradient(
+            1, "a", 1, new Unconstrained(0, 0, 0), new Unconstrained(Double.NaN, 0, 0), 0.7,
+            0.1));
+    assertEquals(Math.sqrt(0.09 + 0.16 + 1.44), gauge("distilflux.hypergradient.norm", "a"),
+        1e-12);
+    assertEquals(0.7, gauge("distilflux.hypergradient.validation.loss", "a"));
+    assertEquals(1, registry.get("distilflux.hypergradient.skipped").tag("run", "a")
+        .counter().count());
+    assertEquals(1, registry.get("distilflux.hypergradient.received").tag("run", "a")
+        .counter().count());
+  }
+
+  @Test
+  void evaluationsForecastsRunEndsAndDeadLettersAreRecordedPerRun() {
+    metrics.evaluation(evaluation("a", 5));
+    metrics.forecast(new TrajectoryForecast(1, "b", 0, 4, 7, new Unconstrained(0.1, 0.2, 0.3),
+        new Unconstrained(0, 0, 0), new Unconstrained(0.01, 0.02, 0.03), 4));
+    metrics.runFinished(finished("b", 10, 4));
+    metrics.deadLettered(null);
+
+    assertEquals(0.81, gauge("distilflux.evaluation.validation.accuracy", "a"));
+    assertEquals(0.79, gauge("distilflux.evaluation.test.accuracy", "a"));
+    assertEquals(0.5, gauge("distilflux.evaluation.test.loss", "a"));
+    assertEquals(0.2, registry.get("distilflux.forecast.slope")
+        .tags("run", "b", "coordinate", "b2").gauge().value());
+    assertEquals(0.03, registry.get("distilflux.forecast.residual")
+        .tags("run", "b", "coordinate", "b3").gauge().value());
+    assertEquals(0.4, gauge("distilflux.cost.hypergradient.share", "b"), 1e-12);
+    assertEquals(1, registry.get("distilflux.events.deadlettered").tag("run", "unknown")
+        .counter().count());
+
+    String scrape = registry.scrape();
+    assertTrue(scrape.contains("distilflux_meta_lambda1{run=\"b\"}"), scrape);
+    assertTrue(scrape.contains("distilflux_forecast_slope{coordinate=\"b1\",run=\"b\"} 0.1"),
+        scrape);
+    assertTrue(scrape.contains("distilflux_step_duration_seconds_count{run=\"a\"}"), scrape);
+  }
+}
