@@ -179,6 +179,11 @@ public final class DistillationTrainer {
   /** Ju ≈ (z(w + εu) − z(w − εu)) / 2ε on the training batch, w restored afterwards. */
   private INDArray jacobianVectorProduct(INDArray features, INDArray start, INDArray u) {
     double uNorm = u.norm2Number().doubleValue();
+    if (!Double.isFinite(uNorm)) {
+      // NaN parameters need not reach the logits (ReLU and max-pool may drop them), so a
+      // non-finite direction is reported as such instead of being pushed through the network
+      return forwardOnly(features, true).muli(Double.NaN);
+    }
     if (uNorm == 0) {
       return forwardOnly(features, true).mul(0);
     }
@@ -206,7 +211,7 @@ public final class DistillationTrainer {
   /** ∇w of the loss whose output gradient is given, as a copy of DL4J's gradient view. */
   private INDArray backward(INDArray outputGradient) {
     student.backpropGradient(outputGradient, LayerWorkspaceMgr.noWorkspaces());
-    return student.getFlattenedGradients().dup();
+    return student.getFlattenedGradients().dup().reshape(student.params().shape());
   }
 
   private static INDArray rows(INDArray array, long from, long to) {

@@ -84,13 +84,14 @@ public final class InnerOptimizer {
     INDArray delta = mHat.div(denominator).muli(learningRate);
     // ∂Δ/∂g (diagonal) = γ [c1 / (√v̂+ε) − c2 m̂ g / ((√v̂+ε)² √v̂)], c1 = (1−β1)/(1−β1^t),
     // c2 = (1−β2)/(1−β2^t). The second term is the dependence of v̂ on g; where v̂ = 0 also g = 0
-    // and the term vanishes, so the divisor is kept away from zero.
+    // and the term vanishes: g / max(√v̂, tiny) is 0 there, and dividing g first keeps every
+    // intermediate representable in single precision.
     double c1 = (1 - BETA1) / firstCorrection;
     double c2 = (1 - BETA2) / secondCorrection;
-    INDArray sqrtVHatSafe = Transforms.max(sqrtVHat, Double.MIN_NORMAL, true);
+    INDArray gOverSqrtVHat = g.div(Transforms.max(sqrtVHat, 1e-30, true));
     INDArray derivative =
         denominator.rdiv(c1)
-            .subi(mHat.mul(g).muli(c2).divi(denominator.mul(denominator).muli(sqrtVHatSafe)))
+            .subi(mHat.mul(gOverSqrtVHat).muli(c2).divi(denominator.mul(denominator)))
             .muli(learningRate)
             .muli(mask);
     return new ProposedStep(gradient, delta, m, v, t, derivative);

@@ -30,7 +30,7 @@ public final class TrainableMask {
   public static TrainableMask of(MultiLayerNetwork network) {
     INDArray flat = network.params();
     long total = flat.length();
-    INDArray mask = Nd4j.ones(flat.dataType(), 1, total);
+    INDArray mask = Nd4j.ones(flat.dataType(), total);
     for (Layer layer : network.getLayers()) {
       if (!(layer.conf().getLayer() instanceof BatchNormalization)) {
         continue;
@@ -44,11 +44,11 @@ public final class TrainableMask {
                 "batch-norm parameter '" + param.getKey() + "' of layer " + layer.getIndex()
                     + " is not a view of the flat parameter vector");
           }
-          mask.get(NDArrayIndex.point(0), NDArrayIndex.interval(start, end)).assign(0);
+          mask.get(NDArrayIndex.interval(start, end)).assign(0);
         }
       }
     }
-    return new TrainableMask(mask);
+    return new TrainableMask(mask.reshape(flat.shape()));
   }
 
   private static boolean isRunningStatistic(String key) {
@@ -57,7 +57,7 @@ public final class TrainableMask {
         || key.equals(BatchNormalizationParamInitializer.GLOBAL_LOG_STD);
   }
 
-  /** Row vector [1, numParams] of 1 (trained) and 0 (running statistic). */
+  /** Array shaped like {@code net.params()} of 1 (trained) and 0 (running statistic). */
   public INDArray values() {
     return mask;
   }
