@@ -1,0 +1,236 @@
+package io.distilflux.trainer.distill;
+
+import io.distilflux.pipeline.event.MetaValues;
+import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
+import io.distilflux.pipeline.event.Unconstrained;
+import io.distilflux.trainer.data.Batch;
+import io.distilflux.trainer.data.Split;
+import java.util.List;
+import java.util.Optional;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One student and its optimizer: distillation steps, one-step hypergradients and evaluation.
+ *
+ * <p>Training-mode forwards (batch-norm on batch statistics) are used for the step, for the
+ * validation loss at the virtual point w' and for the Jacobian-vector product, so that the
+ * hypergradient is the exact derivative of the quantity {@link #lookaheadValidationLoss}
+ * returns. {@link #evaluate} uses inference mode (running statistics).
+ *
+ * <p>Hypergradient (method.md §2, eq. 11): with g = ∇w L_train(w, λ), the real update
+ * w' = w − Δ(g), v = ∇w L_val(w') and u = (∂Δ/∂g)ᵀ v ({@link InnerOptimizer#sensitivity}),
+ * dL_val/dλ1 = −⟨Ju, δ_CE⟩, dL_val/dλ2 = −⟨Ju, κ δ_KD⟩, dL_val/dT = −λ2 ⟨Ju, ∂T(κ δ_KD)⟩, then
+ * the chain rule to b. Ju comes from a central difference of the logits along u (2 forwards),
+ * so a hypergradient step costs about 8/3 of a plain step. Not thread-safe.
+ */
+public final class DistillationTrainer {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DistillationTrainer.class);
+  private static final int EVALUATION_BATCH = 512;
+
+  private final MultiLayerNetwork student;
+  private final DistillationLoss loss;
+  private final TrainableMask mask;
+  private final InnerOptimizer optimizer;
+  private final double differenceScale;
+
+  /**
+   * @param student an initialised network whose last layer outputs logits (no OutputLayer)
+   * @param kind inner optimizer
+   * @param learningRate inner learning rate γ
+   * @param temperatureSquared multiply the distillation term by T² (Hinton)
+   */
+  public DistillationTrainer(
+      MultiLayerNetwork student, OptimizerKind kind, double learningRate,
+      boolean temperatureSquared) {
+    this.student = student;
+    if (student.params() == null) {
+      throw new IllegalArgumentException("student network must be initialised (call init())");
+    }
+    student.initGradientsView();
+    this.loss = new DistillationLoss(temperatureSquared);
+    this.mask = TrainableMask.of(student);
+    this.optimizer = new InnerOptimizer(kind, learningRate, mask);
+    // cube root of the machine epsilon balances truncation and rounding of a central difference
+    double machineEpsilon = student.params().dataType() == DataType.DOUBLE ? 0x1p-52 : 0x1p-23;
+    this.differenceScale = Math.cbrt(machineEpsilon);
+  }
+
+  /** The student network (parameters are updated in place). */
+  public MultiLayerNetwork student() {
+    return student;
+  }
+
+  /** Which parameters are trained. */
+  public TrainableMask mask() {
+    return mask;
+  }
+
+  /** Copy of the optimizer state, for a checkpoint. */
+  public OptimizerState optimizerState() {
+    return optimizer.state();
+  }
+
+  /** Restores an optimizer state taken by {@link #optimizerState()}. */
+  public void restoreOptimizerState(OptimizerState state) {
+    optimizer.restore(state);
+  }
+
+  /** A plain training step at meta-parameters b. */
+  public StepOutcome step(Batch batch, Unconstrained b) {
+    DistillationLoss.Terms terms = trainTerms(batch, b.toValues());
+    INDArray gradient = backward(terms.outputGradient());
+    optimizer.apply(student.params(), optimizer.propose(gradient));
+    return new StepOutcome(terms.total(), terms.crossEntropy(), terms.distillation(),
+        Optional.empty());
+  }
+
+  /**
+   * A training step that first computes the hypergradient dL_val(U(w, b))/db of this very step
+   * on {@code validationBatch}, then takes the step.
+   */
+  public StepOutcome stepWithHyperGradient(Batch batch, Split validationBatch, Unconstrained b) {
+    MetaValues values = b.toValues();
+    DistillationLoss.Terms terms = trainTerms(batch, values);
+    INDArray gradient = backward(terms.outputGradient());
+    InnerOptimizer.ProposedStep proposed = optimizer.propose(gradient);
+    INDArray params = student.params();
+    INDArray start = params.dup();
+
+    optimizer.applyVirtual(params, proposed);
+    INDArray validationLogits = forwardForBackprop(validationBatch.features());
+    requireLabels("validation", validationBatch.labels(), validationLogits);
+    double validationLoss =
+        Softmax.meanCrossEntropy(validationBatch.labels(), validationLogits);
+    INDArray validationGradient = backward(
+        Softmax.softmax(validationLogits).subi(validationBatch.labels())
+            .divi(validationLogits.size(0)));
+    params.assign(start);
+
+    INDArray u = optimizer.sensitivity(proposed, validationGradient);
+    INDArray ju = jacobianVectorProduct(batch.features(), start, u);
+    Unconstrained jacobian = b.jacobianDiagonal();
+    double dLambda1 = -ju.mul(terms.lambda1Direction()).sumNumber().doubleValue();
+    double dLambda2 = -ju.mul(terms.lambda2Direction()).sumNumber().doubleValue();
+    double dTemperature = -ju.mul(terms.temperatureDirection()).sumNumber().doubleValue();
+    Unconstrained hyperGradient = new Unconstrained(
+        dLambda1 * jacobian.b1(), dLambda2 * jacobian.b2(), dTemperature * jacobian.b3());
+    boolean finite = hyperGradient.isFinite() && Double.isFinite(validationLoss);
+    if (!finite) {
+      LOG.warn("non-finite hypergradient {} (validation loss {}) at b = {}",
+          hyperGradient, validationLoss, b);
+    }
+
+    optimizer.apply(params, proposed);
+    return new StepOutcome(terms.total(), terms.crossEntropy(), terms.distillation(),
+        Optional.of(new HyperGradientResult(hyperGradient, validationLoss, finite)));
+  }
+
+  /**
+   * L_val(U(w, b)) on the validation batch: the loss after the step this trainer would take,
+   * with w and the optimizer state left unchanged. It is the function whose derivative
+   * {@link #stepWithHyperGradient} returns; used by gradient checks.
+   */
+  public double lookaheadValidationLoss(Batch batch, Split validationBatch, Unconstrained b) {
+    DistillationLoss.Terms terms = trainTerms(batch, b.toValues());
+    INDArray gradient = backward(terms.outputGradient());
+    InnerOptimizer.ProposedStep proposed = optimizer.propose(gradient);
+    INDArray params = student.params();
+    INDArray start = params.dup();
+    optimizer.applyVirtual(params, proposed);
+    INDArray logits = forwardOnly(validationBatch.features(), true);
+    params.assign(start);
+    return Softmax.meanCrossEntropy(validationBatch.labels(), logits);
+  }
+
+  /** Accuracy and mean CE on a split, in inference mode, in batches to bound memory. */
+  public EvaluationResult evaluate(Split split) {
+    long n = split.size();
+    if (n == 0) {
+      throw new IllegalArgumentException("cannot evaluate on an empty split");
+    }
+    long correct = 0;
+    double lossSum = 0;
+    for (long from = 0; from < n; from += EVALUATION_BATCH) {
+      long to = Math.min(n, from + EVALUATION_BATCH);
+      INDArray features = rows(split.features(), from, to);
+      INDArray labels = rows(split.labels(), from, to);
+      INDArray logits = forwardOnly(features, false);
+      requireLabels("evaluation", labels, logits);
+      lossSum += Softmax.meanCrossEntropy(labels, logits) * (to - from);
+      INDArray predicted = logits.argMax(1);
+      INDArray truth = labels.argMax(1);
+      correct += predicted.eq(truth).castTo(DataType.INT64).sumNumber().longValue();
+    }
+    return new EvaluationResult((double) correct / n, lossSum / n);
+  }
+
+  private DistillationLoss.Terms trainTerms(Batch batch, MetaValues values) {
+    INDArray logits = forwardForBackprop(batch.features());
+    return loss.evaluate(logits, batch.labels(), batch.teacherLogits(), values);
+  }
+
+  /** Ju ≈ (z(w + εu) − z(w − εu)) / 2ε on the training batch, w restored afterwards. */
+  private INDArray jacobianVectorProduct(INDArray features, INDArray start, INDArray u) {
+    double uNorm = u.norm2Number().doubleValue();
+    if (!Double.isFinite(uNorm)) {
+      // NaN parameters need not reach the logits (ReLU and max-pool may drop them), so a
+      // non-finite direction is reported as such instead of being pushed through the network
+      return forwardOnly(features, true).muli(Double.NaN);
+    }
+    if (uNorm == 0) {
+      return forwardOnly(features, true).mul(0);
+    }
+    double epsilon = differenceScale * (1 + start.norm2Number().doubleValue()) / uNorm;
+    INDArray params = student.params();
+    params.addi(u.mul(epsilon));
+    INDArray plus = forwardOnly(features, true);
+    params.assign(start).subi(u.mul(epsilon));
+    INDArray minus = forwardOnly(features, true);
+    params.assign(start);
+    return plus.subi(minus).divi(2 * epsilon);
+  }
+
+  /** Training-mode forward that keeps the layer inputs for a following backward. */
+  private INDArray forwardForBackprop(INDArray features) {
+    student.setInput(features);
+    List<INDArray> activations = student.feedForward(true, false);
+    return activations.get(activations.size() - 1);
+  }
+
+  private INDArray forwardOnly(INDArray features, boolean training) {
+    return student.output(features, training);
+  }
+
+  /** ∇w of the loss whose output gradient is given, as a copy of DL4J's gradient view. */
+  private INDArray backward(INDArray outputGradient) {
+    student.backpropGradient(outputGradient, LayerWorkspaceMgr.noWorkspaces());
+    return student.getFlattenedGradients().dup().reshape(student.params().shape());
+  }
+
+  private static INDArray rows(INDArray array, long from, long to) {
+    if (from == 0 && to == array.size(0)) {
+      return array;
+    }
+    org.nd4j.linalg.indexing.INDArrayIndex[] index = new org.nd4j.linalg.indexing.INDArrayIndex[array.rank()];
+    index[0] = NDArrayIndex.interval(from, to);
+    for (int d = 1; d < index.length; d++) {
+      index[d] = NDArrayIndex.all();
+    }
+    return array.get(index);
+  }
+
+  private static void requireLabels(String what, INDArray labels, INDArray logits) {
+    if (!java.util.Arrays.equals(labels.shape(), logits.shape())) {
+      throw new IllegalArgumentException(
+          what + " labels have shape " + java.util.Arrays.toString(labels.shape())
+              + " but the student logits have " + java.util.Arrays.toString(logits.shape()));
+    }
+  }
+}

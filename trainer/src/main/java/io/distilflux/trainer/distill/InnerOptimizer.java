@@ -1,0 +1,173 @@
+package io.distilflux.trainer.distill;
+
+import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
+import java.util.Arrays;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The student's optimizer, applied to the flat parameter vector {@code net.params()} rather than
+ * through DL4J's updater, so that a step can be proposed without being taken (the virtual step
+ * w' = U(w) of method.md §2) and its state can be checkpointed.
+ *
+ * <p>An update is written w' = w − Δ(g). SGD: Δ = γ g. Adam (β1 = 0.9, β2 = 0.999, ε = 1e-8):
+ * m ← β1 m + (1−β1) g, v ← β2 v + (1−β2) g², Δ = γ m̂ / (√v̂ + ε) with the usual bias corrections.
+ * Only trainable entries (see {@link TrainableMask}) move by Δ; batch-norm running statistics are
+ * set the way DL4J's no-op updater would, w ← w − g, which makes them the exponential running
+ * average, and only in a real step.
+ */
+public final class InnerOptimizer {
+
+  /** Adam's β1. */
+  public static final double BETA1 = 0.9;
+  /** Adam's β2. */
+  public static final double BETA2 = 0.999;
+  /** Adam's ε. */
+  public static final double EPSILON = 1e-8;
+
+  private final OptimizerKind kind;
+  private final double learningRate;
+  private final INDArray mask;
+  private final INDArray runningStatistics;
+  private INDArray firstMoment;
+  private INDArray secondMoment;
+  private long steps;
+
+  /**
+   * @param kind SGD or Adam
+   * @param learningRate γ, positive
+   * @param mask which entries are trained
+   */
+  public InnerOptimizer(OptimizerKind kind, double learningRate, TrainableMask mask) {
+    if (!(learningRate > 0) || !Double.isFinite(learningRate)) {
+      throw new IllegalArgumentException(
+          "inner learning rate must be positive and finite, got " + learningRate);
+    }
+    this.kind = kind;
+    this.learningRate = learningRate;
+    this.mask = mask.values();
+    this.runningStatistics = this.mask.rsub(1.0);
+    this.firstMoment = Nd4j.zeros(this.mask.dataType(), this.mask.shape());
+    this.secondMoment = Nd4j.zeros(this.mask.dataType(), this.mask.shape());
+  }
+
+  /** SGD or Adam. */
+  public OptimizerKind kind() {
+    return kind;
+  }
+
+  /** γ. */
+  public double learningRate() {
+    return learningRate;
+  }
+
+  /** The update the optimizer would make for gradient g from its current state, not applied. */
+  public ProposedStep propose(INDArray gradient) {
+    if (!Arrays.equals(gradient.shape(), mask.shape())) {
+      throw new IllegalArgumentException(
+          "gradient has shape " + Arrays.toString(gradient.shape()) + ", parameters "
+              + Arrays.toString(mask.shape()));
+    }
+    INDArray g = gradient.mul(mask);
+    long t = steps + 1;
+    if (kind == OptimizerKind.SGD) {
+      return new ProposedStep(gradient, g.mul(learningRate), firstMoment, secondMoment, t, null);
+    }
+    INDArray m = firstMoment.mul(BETA1).addi(g.mul(1 - BETA1));
+    INDArray v = secondMoment.mul(BETA2).addi(g.mul(g).muli(1 - BETA2));
+    double firstCorrection = 1 - Math.pow(BETA1, t);
+    double secondCorrection = 1 - Math.pow(BETA2, t);
+    INDArray mHat = m.div(firstCorrection);
+    INDArray sqrtVHat = Transforms.sqrt(v.div(secondCorrection), false);
+    INDArray denominator = sqrtVHat.add(EPSILON);
+    INDArray delta = mHat.div(denominator).muli(learningRate);
+    // ∂Δ/∂g (diagonal) = γ [c1 / (√v̂+ε) − c2 m̂ g / ((√v̂+ε)² √v̂)], c1 = (1−β1)/(1−β1^t),
+    // c2 = (1−β2)/(1−β2^t). The second term is the dependence of v̂ on g; where v̂ = 0 also g = 0
+    // and the term vanishes: g / max(√v̂, tiny) is 0 there, and dividing g first keeps every
+    // intermediate representable in single precision.
+    double c1 = (1 - BETA1) / firstCorrection;
+    double c2 = (1 - BETA2) / secondCorrection;
+    INDArray gOverSqrtVHat = g.div(Transforms.max(sqrtVHat, 1e-30, true));
+    INDArray derivative =
+        denominator.rdiv(c1)
+            .subi(mHat.mul(gOverSqrtVHat).muli(c2).divi(denominator.mul(denominator)))
+            .muli(learningRate)
+            .muli(mask);
+    return new ProposedStep(gradient, delta, m, v, t, derivative);
+  }
+
+  /**
+   * w ← w − Δ on the trainable entries only, for a virtual step; the state is not advanced and
+   * running statistics do not move.
+   */
+  public void applyVirtual(INDArray params, ProposedStep step) {
+    params.subi(step.delta());
+  }
+
+  /** Takes the proposed step for real: moves w, sets running statistics, advances the state. */
+  public void apply(INDArray params, ProposedStep step) {
+    params.subi(step.delta());
+    params.subi(step.gradient().mul(runningStatistics));
+    firstMoment = step.firstMoment();
+    secondMoment = step.secondMoment();
+    steps = step.steps();
+  }
+
+  /**
+   * (∂Δ/∂g)ᵀ v for the proposed step: the vector u with dL_val(w')/dλ = −⟨u, ∂g/∂λ⟩ (method.md §2;
+   * for Adam u = c·P v plus the exact correction for v̂'s dependence on g). Zero on running
+   * statistics.
+   */
+  public INDArray sensitivity(ProposedStep step, INDArray validationGradient) {
+    if (kind == OptimizerKind.SGD) {
+      return validationGradient.mul(mask).muli(learningRate);
+    }
+    return validationGradient.mul(step.derivative());
+  }
+
+  /** Copy of the state (m, v, t), for a checkpoint. */
+  public OptimizerState state() {
+    return new OptimizerState(firstMoment.dup(), secondMoment.dup(), steps);
+  }
+
+  /**
+   * Restores a state taken by {@link #state()} (copied in).
+   *
+   * @throws IllegalArgumentException if the moments do not match the parameter vector
+   */
+  public void restore(OptimizerState state) {
+    for (INDArray moment : new INDArray[] {state.firstMoment(), state.secondMoment()}) {
+      if (moment.length() != mask.length()) {
+        throw new IllegalArgumentException(
+            "optimizer state has " + moment.length() + " entries, parameters "
+                + mask.length());
+      }
+    }
+    if (state.steps() < 0) {
+      throw new IllegalArgumentException("optimizer state steps must be >= 0, got "
+          + state.steps());
+    }
+    firstMoment = state.firstMoment().reshape(mask.shape()).castTo(mask.dataType()).dup();
+    secondMoment = state.secondMoment().reshape(mask.shape()).castTo(mask.dataType()).dup();
+    steps = state.steps();
+  }
+
+  /**
+   * A step proposed from one gradient and the optimizer's state.
+   *
+   * @param gradient the raw gradient g (running-statistic entries included)
+   * @param delta Δ, zero on running statistics
+   * @param firstMoment m after this step
+   * @param secondMoment v after this step
+   * @param steps t after this step
+   * @param derivative diagonal of ∂Δ/∂g for Adam; null for SGD (γ on trainable entries)
+   */
+  public record ProposedStep(
+      INDArray gradient,
+      INDArray delta,
+      INDArray firstMoment,
+      INDArray secondMoment,
+      long steps,
+      INDArray derivative) {}
+}

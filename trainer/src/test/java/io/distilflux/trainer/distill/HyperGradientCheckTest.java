@@ -1,0 +1,157 @@
+package io.distilflux.trainer.distill;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
+import io.distilflux.pipeline.event.Unconstrained;
+import io.distilflux.trainer.data.Batch;
+import io.distilflux.trainer.data.Split;
+import io.distilflux.trainer.model.StudentArchitectures;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.NoOp;
+
+/**
+ * The one-step hypergradient against a brute-force central difference of L_val(U(w, b ± h e_i))
+ * in double precision, for SGD and Adam, on logistic regression and on a small CNN with
+ * batch-norm.
+ */
+class HyperGradientCheckTest {
+
+  private static final double H = 1e-5;
+  private static final double TOLERANCE = 1e-4;
+  private static DataType previousDefault;
+  private static DataType previousFloating;
+
+  @BeforeAll
+  static void doublePrecision() {
+    previousDefault = Nd4j.dataType();
+    previousFloating = Nd4j.defaultFloatingPointType();
+    Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
+  }
+
+  @AfterAll
+  static void restorePrecision() {
+    Nd4j.setDefaultDataTypes(previousDefault, previousFloating);
+  }
+
+  @ParameterizedTest
+  @EnumSource(OptimizerKind.class)
+  void logisticRegressionHyperGradientMatchesFiniteDifference(OptimizerKind kind) {
+    MultiLayerNetwork student = StudentArchitectures.withDefaults()
+        .create(StudentArchitectures.LOGREG, new long[] {3}, 2, 11, DataType.DOUBLE);
+    double learningRate = kind == OptimizerKind.SGD ? 0.5 : 0.05;
+    checkAgainstFiniteDifference(student, kind, learningRate, new long[] {3}, 2, 16, 1);
+  }
+
+  @ParameterizedTest
+  @EnumSource(OptimizerKind.class)
+  void batchNormCnnHyperGradientMatchesFiniteDifference(OptimizerKind kind) {
+    double learningRate = kind == OptimizerKind.SGD ? 0.1 : 0.01;
+    checkAgainstFiniteDifference(
+        tinyCnn(), kind, learningRate, new long[] {2, 8, 8}, 3, 6, 2);
+  }
+
+  private static void checkAgainstFiniteDifference(
+      MultiLayerNetwork student, OptimizerKind kind, double learningRate, long[] featureShape,
+      int classes, int batchSize, long dataSeed) {
+    Nd4j.getRandom().setSeed(dataSeed);
+    DistillationTrainer trainer = new DistillationTrainer(student, kind, learningRate, false);
+    Batch batch = randomBatch(featureShape, classes, batchSize);
+    Split validation = randomSplit(featureShape, classes, batchSize);
+    Unconstrained b = new Unconstrained(0.3, -0.4, -0.7);
+    // a few real steps so that Adam's moments and bias corrections are non-trivial
+    for (int i = 0; i < 3; i++) {
+      trainer.step(randomBatch(featureShape, classes, batchSize), b);
+    }
+    INDArray params = student.params().dup();
+    OptimizerState state = trainer.optimizerState();
+
+    double[] numeric = new double[3];
+    for (int i = 0; i < 3; i++) {
+      double[] plus = b.toArray();
+      double[] minus = b.toArray();
+      plus[i] += H;
+      minus[i] -= H;
+      double lossPlus = trainer.lookaheadValidationLoss(batch, validation, Unconstrained.of(plus));
+      double lossMinus =
+          trainer.lookaheadValidationLoss(batch, validation, Unconstrained.of(minus));
+      numeric[i] = (lossPlus - lossMinus) / (2 * H);
+    }
+    assertEquals(0, student.params().sub(params).norm2Number().doubleValue(), 0,
+        "the look-ahead must leave w unchanged");
+    double lookahead = trainer.lookaheadValidationLoss(batch, validation, b);
+
+    HyperGradientResult result =
+        trainer.stepWithHyperGradient(batch, validation, b).hyperGradient().orElseThrow();
+    assertTrue(result.finite());
+    assertEquals(lookahead, result.validationLoss(), 1e-12);
+    for (int i = 0; i < 3; i++) {
+      double analytic = result.gradient().get(i);
+      double scale = Math.max(Math.abs(analytic), Math.abs(numeric[i]));
+      assertTrue(scale > 1e-6, "component b" + (i + 1) + " too small to check: " + scale);
+      double relativeError = Math.abs(analytic - numeric[i]) / scale;
+      assertTrue(relativeError < TOLERANCE,
+          kind + " b" + (i + 1) + ": analytic " + analytic + " numeric " + numeric[i]
+              + " relative error " + relativeError);
+    }
+    assertEquals(state.steps() + 1, trainer.optimizerState().steps());
+  }
+
+  /** conv 3×3 (2→3) + BN + ReLU + max-pool 2, dense → 3 logits, double precision. */
+  private static MultiLayerNetwork tinyCnn() {
+    MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
+        .seed(5)
+        .dataType(DataType.DOUBLE)
+        .updater(new NoOp())
+        .weightInit(WeightInit.XAVIER)
+        .list()
+        .layer(new ConvolutionLayer.Builder(3, 3).nOut(3).hasBias(false)
+            .activation(Activation.IDENTITY).build())
+        .layer(new BatchNormalization.Builder().build())
+        .layer(new ActivationLayer.Builder().activation(Activation.RELU).build())
+        .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX)
+            .kernelSize(2, 2).stride(2, 2).build())
+        .layer(new DenseLayer.Builder().nOut(3).activation(Activation.IDENTITY).build())
+        .setInputType(InputType.convolutional(8, 8, 2))
+        .build();
+    MultiLayerNetwork network = new MultiLayerNetwork(conf);
+    network.init();
+    return network;
+  }
+
+  static Batch randomBatch(long[] featureShape, int classes, int size) {
+    Split split = randomSplit(featureShape, classes, size);
+    INDArray teacher = Nd4j.randn(DataType.DOUBLE, size, classes).muli(2);
+    return new Batch(split.features(), split.labels(), teacher);
+  }
+
+  static Split randomSplit(long[] featureShape, int classes, int size) {
+    long[] shape = new long[featureShape.length + 1];
+    shape[0] = size;
+    System.arraycopy(featureShape, 0, shape, 1, featureShape.length);
+    INDArray features = Nd4j.randn(DataType.DOUBLE, shape);
+    INDArray labels = Nd4j.zeros(DataType.DOUBLE, size, classes);
+    for (int i = 0; i < size; i++) {
+      labels.putScalar(i, Nd4j.getRandom().nextInt(classes), 1.0);
+    }
+    return new Split(features, labels);
+  }
+}
