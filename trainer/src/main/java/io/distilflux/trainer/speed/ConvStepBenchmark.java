@@ -1,0 +1,138 @@
+package io.distilflux.trainer.speed;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.CacheMode;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Measures one plain training step (training-mode forward + backprop of a given epsilon) of the
+ * cifar-very-tiny student, batch 128, float32, for each kept variant, and prints the median,
+ * p10/p90 and the speed-up over DL4J's out-of-the-box settings.
+ *
+ * <p>Usage: {@code ConvStepBenchmark [--batch N] [--warmup N] [--steps N] [--only substring]}.
+ */
+public final class ConvStepBenchmark {
+
+  private ConvStepBenchmark() {}
+
+  /** Entry point; see the class comment for flags. */
+  public static void main(String[] args) {
+    int batch = 128;
+    int warmup = 10;
+    int steps = 40;
+    String only = "";
+    for (int i = 0; i < args.length; i++) {
+      String flag = args[i];
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException("flag " + flag + " needs a value");
+      }
+      String value = args[++i];
+      switch (flag) {
+        case "--batch" -> batch = positive(flag, value);
+        case "--warmup" -> warmup = positive(flag, value);
+        case "--steps" -> steps = positive(flag, value);
+        case "--only" -> only = value;
+        default -> throw new IllegalArgumentException("unknown flag " + flag
+            + " (known: --batch, --warmup, --steps, --only)");
+      }
+    }
+    printEnvironment();
+    Nd4j.getRandom().setSeed(7);
+    INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, VeryTinyCifarNetwork.SIDE, VeryTinyCifarNetwork.SIDE);
+    INDArray eps = Nd4j.randn(DataType.FLOAT, batch, VeryTinyCifarNetwork.CLASSES).divi(batch);
+
+    Map<String, Supplier<PlainStep>> variants = new LinkedHashMap<>();
+    for (var s : List.of(
+        StepSettings.outOfTheBox(),
+        new StepSettings(CNN2DFormat.NCHW, WorkspaceMode.ENABLED, CacheMode.NONE),
+        new StepSettings(CNN2DFormat.NHWC, WorkspaceMode.NONE, CacheMode.NONE),
+        new StepSettings(CNN2DFormat.NHWC, WorkspaceMode.ENABLED, CacheMode.NONE))) {
+      variants.put("dl4j " + s.label(),
+          () -> new Dl4jPlainStep(VeryTinyCifarNetwork.build(s, 42), s.format()));
+    }
+
+    variants.put("nativeops NCHW (libnd4j conv2d/batchnorm/maxpool2d + _bp)",
+        () -> new NativeOpsStep(VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 42)));
+
+    System.out.printf("%-44s %9s %9s %9s %8s%n", "variant", "median_ms", "p10_ms", "p90_ms", "speedup");
+    double baseline = Double.NaN;
+    for (var e : variants.entrySet()) {
+      if (!e.getKey().contains(only)) {
+        continue;
+      }
+      PlainStep step = e.getValue().get();
+      double[] ms = time(step, x, eps, warmup, steps);
+      Arrays.sort(ms);
+      double median = ms[ms.length / 2];
+      if (Double.isNaN(baseline)) {
+        baseline = median;
+      }
+      variants.put("nativeops NCHW (libnd4j conv2d/batchnorm/maxpool2d + _bp)",
+        () -> new NativeOpsStep(VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 42)));
+
+    System.out.printf("%-44s %9.1f %9.1f %9.1f %7.2fx%n", e.getKey(), median,
+          ms[ms.length / 10], ms[ms.length * 9 / 10], baseline / median);
+    }
+  }
+
+  private static double[] time(PlainStep step, INDArray x, INDArray eps, int warmup, int steps) {
+    for (int i = 0; i < warmup; i++) {
+      step.step(x, eps);
+    }
+    double[] ms = new double[steps];
+    for (int i = 0; i < steps; i++) {
+      long t0 = System.nanoTime();
+      INDArray g = step.step(x, eps);
+      g.getFloat(0); // forces completion of any pending native work
+      ms[i] = (System.nanoTime() - t0) / 1e6;
+    }
+    return ms;
+  }
+
+  private static void printEnvironment() {
+    var env = Nd4j.getExecutioner().getEnvironmentInformation();
+    List<String> keys = new ArrayList<>(env.stringPropertyNames());
+    keys.sort(null);
+    StringBuilder sb = new StringBuilder("nd4j:");
+    for (String k : keys) {
+      if (k.startsWith("cpu") || k.startsWith("omp") || k.startsWith("blas") || k.startsWith("backend")) {
+        sb.append(' ').append(k).append('=').append(env.getProperty(k));
+      }
+    }
+    System.out.println(sb);
+    System.out.println("nd4j: helpersAllowed=" + Nd4j.getEnvironment().helpersAllowed()
+        + " maxThreads=" + Nd4j.getEnvironment().maxThreads()
+        + " maxMasterThreads=" + Nd4j.getEnvironment().maxMasterThreads()
+        + " build=" + buildInfo());
+  }
+
+  private static String buildInfo() {
+    try {
+      return org.nd4j.nativeblas.NativeOpsHolder.getInstance().getDeviceNativeOps().buildInfo()
+          .replace('\n', ' ');
+    } catch (RuntimeException | LinkageError e) {
+      return "unavailable (" + e.getClass().getSimpleName() + ")";
+    }
+  }
+
+  private static int positive(String flag, String value) {
+    try {
+      int v = Integer.parseInt(value);
+      if (v > 0) {
+        return v;
+      }
+    } catch (NumberFormatException ignored) {
+      // falls through to the error below
+    }
+    throw new IllegalArgumentException("flag " + flag + " must be a positive integer, got '" + value + "'");
+  }
+}

@@ -1,0 +1,60 @@
+package io.distilflux.trainer.speed;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.CacheMode;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+class NativeOpsStepTest {
+
+  private static final int BATCH = 6;
+
+  @Test
+  void logitsAndFlatGradientMatchTheDl4jNetwork() {
+    Nd4j.getRandom().setSeed(3);
+    INDArray x = Nd4j.randn(DataType.FLOAT, BATCH, 3, 32, 32);
+    INDArray eps = Nd4j.randn(DataType.FLOAT, BATCH, 10);
+    var reference = new Dl4jPlainStep(VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 11), CNN2DFormat.NCHW);
+    // Non-trivial BN parameters and running statistics so that every gradient term matters.
+    reference.network().params().addi(Nd4j.rand(DataType.FLOAT, reference.network().params().shape()).muli(0.05));
+    var fast = new NativeOpsStep(reference.network());
+
+    INDArray expectedLogits = reference.logits(x).dup();
+    INDArray expectedGradient = reference.step(x, eps).dup();
+    INDArray logits = fast.logits(x);
+    INDArray gradient = fast.step(x, eps);
+
+    assertArrayEquals(expectedLogits.shape(), logits.shape());
+    assertClose("logits", expectedLogits, logits);
+    assertEquals(expectedGradient.length(), gradient.length());
+    assertClose("flat gradient", expectedGradient.reshape(-1), gradient.reshape(-1));
+  }
+
+  @Test
+  void workspaceSettingComputesTheSameLogitsAsOutOfTheBox() {
+    Nd4j.getRandom().setSeed(5);
+    INDArray x = Nd4j.randn(DataType.FLOAT, BATCH, 3, 32, 32);
+    var plain = new Dl4jPlainStep(VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 11), CNN2DFormat.NCHW);
+    var ws = new StepSettings(CNN2DFormat.NCHW, WorkspaceMode.ENABLED, CacheMode.NONE);
+    var withWorkspaces = new Dl4jPlainStep(VeryTinyCifarNetwork.build(ws, 11), CNN2DFormat.NCHW);
+    assertClose("logits", plain.logits(x).dup(), withWorkspaces.logits(x).dup());
+  }
+
+  /** Element-wise |e - a| <= 1e-3 |e| + 1e-5 max|e|: float tolerance, not hiding small entries. */
+  private static void assertClose(String what, INDArray expected, INDArray actual) {
+    double floor = 1e-5 * Math.max(1e-3, expected.amaxNumber().doubleValue());
+    INDArray allowed = Transforms.abs(expected).muli(1e-3).addi(floor);
+    INDArray excess = Transforms.abs(expected.sub(actual)).subi(allowed);
+    long worst = excess.argMax().getLong(0);
+    assertTrue(excess.maxNumber().doubleValue() <= 0, what + ": element " + worst + " expected "
+        + expected.getDouble(worst) + " but was " + actual.getDouble(worst));
+  }
+}
