@@ -1,5 +1,7 @@
 package io.distilflux.pipeline.event;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+
 /**
  * Meta-parameters in unconstrained coordinates b = (b1, b2, b3) (method.md §1):
  * λ1 = σ(b1), λ2 = σ(b2), T = Tmin + (Tmax − Tmin)·σ(b3).
@@ -37,6 +39,7 @@ public record Unconstrained(double b1, double b2, double b3) {
   }
 
   /** True when every coordinate is a finite number. */
+  @JsonIgnore // derived, not a field: written as "finite" it would fail strict decoding
   public boolean isFinite() {
     return Double.isFinite(b1) && Double.isFinite(b2) && Double.isFinite(b3);
   }
