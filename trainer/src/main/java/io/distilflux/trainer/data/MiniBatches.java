@@ -1,0 +1,127 @@
+package io.distilflux.trainer.data;
+
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Mini-batches over D_train with the teacher's logits matched by example index: row i of the
+ * logits belongs to example i, whatever batch it lands in (the last batch of an epoch may be
+ * partial). Each epoch visits every example once, in a permutation fixed by (seed, epoch).
+ *
+ * <p>Rows are gathered into buffers allocated once (one set for full batches, one for the
+ * partial last batch), so iterating allocates no arrays per batch. The {@link Batch} arrays
+ * are those buffers: they are overwritten by the next batch of the same size.
+ */
+public final class MiniBatches {
+
+  private final INDArray features;
+  private final INDArray labels;
+  private final INDArray logits;
+  private final long[] exampleShape;
+  private final int batchSize;
+  private final long seed;
+  private final Buffers full;
+  private final Buffers partial;
+
+  /**
+   * @param train D_train
+   * @param teacherLogits the teacher's logits, row i for example i of {@code train} [n, K]
+   * @param batchSize examples per batch (the last batch of an epoch holds the rest)
+   * @param seed fixes the per-epoch permutations
+   */
+  public MiniBatches(Split train, INDArray teacherLogits, int batchSize, long seed) {
+    if (batchSize <= 0) {
+      throw new IllegalArgumentException("batchSize must be > 0, got " + batchSize);
+    }
+    int n = train.size();
+    if (teacherLogits.rank() != 2 || teacherLogits.size(0) != n) {
+      throw new IllegalArgumentException(
+          "teacherLogits must be [" + n + ", K] to match D_train, got "
+              + java.util.Arrays.toString(teacherLogits.shape()));
+    }
+    if (train.labels().size(0) != n) {
+      throw new IllegalArgumentException("labels rows " + train.labels().size(0)
+          + " differ from features rows " + n);
+    }
+    long[] shape = train.features().shape();
+    this.exampleShape = java.util.Arrays.copyOfRange(shape, 1, shape.length);
+    // A 2-D view [n, prod(exampleShape)] lets one row gather serve images and vectors alike.
+    this.features = train.features().dup('c').reshape('c', n, train.features().length() / n);
+    this.labels = train.labels().dup('c');
+    this.logits = teacherLogits.dup('c');
+    this.batchSize = Math.min(batchSize, n);
+    this.seed = seed;
+    this.full = new Buffers(this.batchSize);
+    int rest = n % this.batchSize;
+    this.partial = rest == 0 ? null : new Buffers(rest);
+  }
+
+  /** Number of examples in D_train. */
+  public int size() {
+    return (int) labels.size(0);
+  }
+
+  /** Batches per epoch, counting a partial last batch. */
+  public int batchesPerEpoch() {
+    return (size() + batchSize - 1) / batchSize;
+  }
+
+  /** The example order of an epoch (entry j = index of the j-th example visited). */
+  public int[] order(long epoch) {
+    return Permutation.of(size(), seed, epoch);
+  }
+
+  /** The batches of one epoch, in order; iterate it once. */
+  public Iterator<Batch> epoch(long epoch) {
+    int[] order = order(epoch);
+    return new Iterator<>() {
+      private int next;
+
+      @Override
+      public boolean hasNext() {
+        return next < order.length;
+      }
+
+      @Override
+      public Batch next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException("epoch " + epoch + " is exhausted");
+        }
+        int count = Math.min(batchSize, order.length - next);
+        Buffers target = count == batchSize ? full : partial;
+        System.arraycopy(order, next, target.indices, 0, count);
+        next += count;
+        return target.gather();
+      }
+    };
+  }
+
+  /** Preallocated destination arrays for one batch size. */
+  private final class Buffers {
+    private final int[] indices;
+    private final INDArray x;
+    private final INDArray y;
+    private final INDArray f;
+    private final Batch batch;
+
+    Buffers(int rows) {
+      indices = new int[rows];
+      x = Nd4j.create(features.dataType(), rows, features.size(1));
+      y = Nd4j.create(labels.dataType(), rows, labels.size(1));
+      f = Nd4j.create(logits.dataType(), rows, logits.size(1));
+      long[] batchShape = new long[exampleShape.length + 1];
+      batchShape[0] = rows;
+      System.arraycopy(exampleShape, 0, batchShape, 1, exampleShape.length);
+      batch = new Batch(x.reshape('c', batchShape), y, f);
+    }
+
+    Batch gather() {
+      Nd4j.pullRows(features, x, 1, indices);
+      Nd4j.pullRows(labels, y, 1, indices);
+      Nd4j.pullRows(logits, f, 1, indices);
+      return batch;
+    }
+  }
+}
