@@ -208,10 +208,15 @@ public final class MetaOptimizerService implements AutoCloseable {
             state.settings = asked;
             state.rule = null;
           }
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | NullPointerException e) {
+          String message = String.valueOf(e.getMessage());
+          String field =
+              message.startsWith("learningRate")
+                  ? "metaLearningRate"
+                  : message.startsWith("clip") ? "metaClip" : "metaOptimizer";
           LOG.warn(
-              "run {}: RunStarted config.meta* invalid ({}), using the service defaults",
-              event.runId(), e.getMessage());
+              "run {}: RunStarted config.{} invalid ({}), using the service defaults",
+              event.runId(), field, message);
         }
       } else if (event instanceof RunFinished) {
         // The Adam moments are no longer needed; lastVersion stays for late duplicates.

@@ -140,6 +140,22 @@ class MetaOptimizerServiceTest {
   }
 
   @Test
+  void runStartedSeenAfterStartAlsoSetsTheRule() {
+    start("g", SGD);
+    sendRun(runStarted("late", OptimizerKind.SGD, 0.3, 10.0));
+    send(hyper("late", 0, new Unconstrained(0, 0, 0), new Unconstrained(2.0, 0, 0)));
+    assertEquals(-0.3 * 2.0, awaitMetaParams(1).get(0).b().b1(), TOL);
+  }
+
+  @Test
+  void invalidMetaSettingsInRunStartedFallBackToTheDefaults() {
+    sendRun(runStarted("bad", OptimizerKind.ADAM, 0.0, 1.0));
+    start("g", SGD);
+    send(hyper("bad", 0, new Unconstrained(0, 0, 0), new Unconstrained(0.5, 0, 0)));
+    assertEquals(-0.1 * 0.5, awaitMetaParams(1).get(0).b().b1(), TOL);
+  }
+
+  @Test
   void restartRebuildsTheLastVersionSoNoVersionIsPublishedTwice() {
     MetaOptimizerService first = start("g", SGD);
     Unconstrained at = new Unconstrained(0, 0, 0);
