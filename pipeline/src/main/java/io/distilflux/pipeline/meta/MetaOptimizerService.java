@@ -13,6 +13,7 @@ import io.distilflux.pipeline.event.RunFinished;
 import io.distilflux.pipeline.event.RunStarted;
 import io.distilflux.pipeline.event.Unconstrained;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
@@ -26,7 +27,6 @@ import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
 
 /**
  * The meta-optimizer of method.md §3 as a service: consumes {@link HyperGradient}s of many
@@ -57,8 +57,6 @@ import reactor.core.publisher.Mono;
 public final class MetaOptimizerService implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(MetaOptimizerService.class);
-  /** Publishes in flight at once; acknowledgements still follow consumption order. */
-  private static final int PUBLISH_CONCURRENCY = 64;
 
   private final EventBus bus;
   private final Topics topics;
@@ -71,6 +69,7 @@ public final class MetaOptimizerService implements AutoCloseable {
   private final AtomicInteger processedRuns = new AtomicInteger();
   private final AtomicBoolean started = new AtomicBoolean();
   private final Disposable.Composite subscriptions = Disposables.composite();
+  private final ArrayDeque<Decision> awaitingDelivery = new ArrayDeque<>();
 
   /**
    * A service that is not yet consuming.
@@ -123,12 +122,17 @@ public final class MetaOptimizerService implements AutoCloseable {
       replay.dispose();
     }
 
-    subscriptions.add(
+    // One long-lived publish stream: transports emit deliveries in order, so each delivery
+    // settles the oldest in-flight decision, and acknowledgements follow consumption order.
+    Flux<MetaParams> outputs =
         bus.consume(topics.hyperGradients(), ConsumerOptions.earliest(groupId))
             .map(this::decide)
-            .flatMapSequential(this::publish, PUBLISH_CONCURRENCY)
+            .filter(this::holdUntilDelivered)
+            .map(Decision::output);
+    subscriptions.add(
+        bus.publish(topics.metaParams(), outputs)
             .subscribe(
-                decision -> decision.received().acknowledge(),
+                delivery -> settleDelivered(),
                 error -> LOG.error("meta-optimizer stopped: {}", error.toString())));
     LOG.info("meta-optimizer started: group {}, {} runs known", groupId, runs.size());
   }
@@ -204,10 +208,15 @@ public final class MetaOptimizerService implements AutoCloseable {
             state.settings = asked;
             state.rule = null;
           }
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | NullPointerException e) {
+          String message = String.valueOf(e.getMessage());
+          String field =
+              message.startsWith("learningRate")
+                  ? "metaLearningRate"
+                  : message.startsWith("clip") ? "metaClip" : "metaOptimizer";
           LOG.warn(
-              "run {}: RunStarted config.meta* invalid ({}), using the service defaults",
-              event.runId(), e.getMessage());
+              "run {}: RunStarted config.{} invalid ({}), using the service defaults",
+              event.runId(), field, message);
         }
       } else if (event instanceof RunFinished) {
         // The Adam moments are no longer needed; lastVersion stays for late duplicates.
@@ -271,12 +280,36 @@ public final class MetaOptimizerService implements AutoCloseable {
     return new Decision(received, params);
   }
 
-  private Mono<Decision> publish(Decision decision) {
-    if (decision.output() == null) {
-      return Mono.just(decision);
+  /**
+   * Queues a decision behind the publishes in flight; one without output and nothing in flight
+   * before it is acknowledged at once. Returns whether it has a MetaParams to publish.
+   */
+  private boolean holdUntilDelivered(Decision decision) {
+    synchronized (awaitingDelivery) {
+      if (decision.output() == null && awaitingDelivery.isEmpty()) {
+        decision.received().acknowledge();
+        return false;
+      }
+      awaitingDelivery.addLast(decision);
+      return decision.output() != null;
     }
-    return bus.publish(topics.metaParams(), Flux.just(decision.output()))
-        .then(Mono.just(decision));
+  }
+
+  /** Acknowledges the oldest published decision and the skipped ones queued right behind it. */
+  private void settleDelivered() {
+    synchronized (awaitingDelivery) {
+      Decision head;
+      do {
+        head = awaitingDelivery.pollFirst();
+        if (head == null) {
+          throw new IllegalStateException("a delivery arrived with no MetaParams in flight");
+        }
+        head.received().acknowledge();
+      } while (head.output() == null);
+      while (!awaitingDelivery.isEmpty() && awaitingDelivery.peekFirst().output() == null) {
+        awaitingDelivery.pollFirst().received().acknowledge();
+      }
+    }
   }
 
   private static boolean finite(Unconstrained b) {

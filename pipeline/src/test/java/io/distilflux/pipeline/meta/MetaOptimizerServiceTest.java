@@ -3,7 +3,6 @@ package io.distilflux.pipeline.meta;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.direct.InMemoryEventBus;
 import io.distilflux.pipeline.event.Event;
@@ -34,7 +33,7 @@ class MetaOptimizerServiceTest {
       new MetaOptimizerSettings(OptimizerKind.SGD, 0.1, 1.0, Duration.ofMillis(100));
   private static final double TOL = 1e-12;
 
-  private final EventBus bus = new InMemoryEventBus();
+  private final InMemoryEventBus bus = new InMemoryEventBus();
   private final List<MetaOptimizerService> services = new ArrayList<>();
 
   @AfterEach
@@ -71,6 +70,8 @@ class MetaOptimizerServiceTest {
     assertEquals(List.of(1L, 2L, 3L), out.stream().map(MetaParams::version).toList());
     await(() -> service.stats().duplicates() == 2);
     assertEquals(new MetaOptimizerStats(3, 0, 2, 1), service.stats());
+    // Skipped hypergradients are acknowledged too, in order, so the group commits all five.
+    await(() -> bus.committed(TOPICS.hyperGradients().topic(), "g") == 5);
   }
 
   @Test
@@ -136,6 +137,22 @@ class MetaOptimizerServiceTest {
     assertEquals(0.05 * 0.1 / (0.1 + 1e-8), byRun.get("adam-run").b().b2(), TOL);
     assertEquals(-0.2 * 2.0, byRun.get("sgd-run").b().b1(), TOL);
     assertEquals(-0.1 * 1.0, byRun.get("unknown").b().b1(), TOL);
+  }
+
+  @Test
+  void runStartedSeenAfterStartAlsoSetsTheRule() {
+    start("g", SGD);
+    sendRun(runStarted("late", OptimizerKind.SGD, 0.3, 10.0));
+    send(hyper("late", 0, new Unconstrained(0, 0, 0), new Unconstrained(2.0, 0, 0)));
+    assertEquals(-0.3 * 2.0, awaitMetaParams(1).get(0).b().b1(), TOL);
+  }
+
+  @Test
+  void invalidMetaSettingsInRunStartedFallBackToTheDefaults() {
+    sendRun(runStarted("bad", OptimizerKind.ADAM, 0.0, 1.0));
+    start("g", SGD);
+    send(hyper("bad", 0, new Unconstrained(0, 0, 0), new Unconstrained(0.5, 0, 0)));
+    assertEquals(-0.1 * 0.5, awaitMetaParams(1).get(0).b().b1(), TOL);
   }
 
   @Test
