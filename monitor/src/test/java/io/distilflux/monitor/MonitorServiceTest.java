@@ -206,7 +206,7 @@ class MonitorServiceTest {
       await(() -> registry.find("distilflux.evaluation.test.accuracy").tag("run", RUN)
           .gauge() != null, "the evaluation");
 
-      HttpClient client = HttpClient.newHttpClient();
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       String base = "http://127.0.0.1:" + service.port();
       HttpResponse<String> metrics = client.send(
           HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
