@@ -1,0 +1,224 @@
+package io.distilflux.pipeline.kafka;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.MetadataVersion;
+
+/**
+ * A single-node Kafka broker (KRaft, combined broker and controller) running in this process on
+ * free loopback ports. The log directory is either a temporary folder, deleted on close, or a
+ * folder the caller names, kept on close so a recorded run survives a restart; an already
+ * formatted folder is reused as it is.
+ *
+ * <p>The server logs through SLF4J; which binding is on the class path decides where it goes
+ * (the tests silence it below WARN with {@code simplelogger.properties}).
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+
+  private static final String CONTROLLER_LISTENER = "CONTROLLER";
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+
+  private final KafkaRaftServer server;
+  private final Path logDir;
+  private final boolean deleteOnClose;
+  private final String bootstrapServers;
+  private final Duration startupTime;
+  private boolean closed;
+
+  private EmbeddedKafka(
+      KafkaRaftServer server,
+      Path logDir,
+      boolean deleteOnClose,
+      String bootstrapServers,
+      Duration startupTime) {
+    this.server = server;
+    this.logDir = logDir;
+    this.deleteOnClose = deleteOnClose;
+    this.bootstrapServers = bootstrapServers;
+    this.startupTime = startupTime;
+  }
+
+  /** Starts a broker whose log lives in a temporary folder deleted on {@link #close()}. */
+  public static EmbeddedKafka start() {
+    try {
+      return start(Files.createTempDirectory("distilflux-kafka-"), true);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a temporary Kafka log directory", e);
+    }
+  }
+
+  /**
+   * Starts a broker on the given log directory, created and formatted when needed and kept on
+   * close, so the topics and their records survive a restart.
+   */
+  public static EmbeddedKafka start(Path logDir) {
+    return start(logDir, false);
+  }
+
+  private static EmbeddedKafka start(Path logDir, boolean deleteOnClose) {
+    long begin = System.nanoTime();
+    Path dir = logDir.toAbsolutePath();
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create Kafka log directory " + dir, e);
+    }
+    if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
+      throw new IllegalArgumentException("Kafka log directory is not a writable folder: " + dir);
+    }
+    int brokerPort = freePort();
+    int controllerPort = freePort();
+    Properties props = brokerProperties(dir, brokerPort, controllerPort);
+    KafkaConfig config = KafkaConfig.fromProps(props, false);
+    format(dir);
+    KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
+    String bootstrap = "127.0.0.1:" + brokerPort;
+    try {
+      server.startup();
+      awaitReady(bootstrap);
+    } catch (RuntimeException e) {
+      server.shutdown();
+      server.awaitShutdown();
+      if (deleteOnClose) {
+        deleteRecursively(dir);
+      }
+      throw new IllegalStateException("embedded Kafka did not start: " + e.getMessage(), e);
+    }
+    Duration took = Duration.ofNanos(System.nanoTime() - begin);
+    return new EmbeddedKafka(server, dir, deleteOnClose, bootstrap, took);
+  }
+
+  /** {@code host:port} of the broker's plaintext listener, for {@code bootstrap.servers}. */
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  /** The folder holding the broker's log and metadata. */
+  public Path logDir() {
+    return logDir;
+  }
+
+  /** How long {@code start} took, formatting included, until the broker answered a client. */
+  public Duration startupTime() {
+    return startupTime;
+  }
+
+  /** Stops the broker cleanly and, for a temporary log directory, deletes it. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    server.shutdown();
+    server.awaitShutdown();
+    if (deleteOnClose) {
+      deleteRecursively(logDir);
+    }
+  }
+
+  private static Properties brokerProperties(Path dir, int brokerPort, int controllerPort) {
+    Properties p = new Properties();
+    p.put("process.roles", "broker,controller");
+    p.put("node.id", "1");
+    p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+    p.put(
+        "listeners",
+        "PLAINTEXT://127.0.0.1:" + brokerPort + "," + CONTROLLER_LISTENER + "://127.0.0.1:"
+            + controllerPort);
+    p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+    p.put("controller.listener.names", CONTROLLER_LISTENER);
+    p.put("inter.broker.listener.name", "PLAINTEXT");
+    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    p.put("log.dirs", dir.toString());
+    // A single node: every internal topic has one replica.
+    p.put("offsets.topic.replication.factor", "1");
+    p.put("offsets.topic.num.partitions", "5");
+    p.put("transaction.state.log.replication.factor", "1");
+    p.put("transaction.state.log.min.isr", "1");
+    p.put("share.coordinator.state.topic.replication.factor", "1");
+    p.put("share.coordinator.state.topic.min.isr", "1");
+    p.put("group.initial.rebalance.delay.ms", "0");
+    p.put("auto.create.topics.enable", "false");
+    return p;
+  }
+
+  private static void format(Path dir) {
+    if (Files.exists(dir.resolve("meta.properties"))) {
+      return; // formatted by an earlier run: it keeps its cluster id and records
+    }
+    PrintStream silent = new PrintStream(OutputStream.nullOutputStream());
+    try {
+      new Formatter()
+          .setPrintStream(silent)
+          .setNodeId(1)
+          .setClusterId(Uuid.randomUuid().toString())
+          .addDirectory(dir.toString())
+          .setMetadataLogDirectory(dir.toString())
+          .setControllerListenerName(CONTROLLER_LISTENER)
+          .setReleaseVersion(MetadataVersion.latestProduction())
+          .run();
+    } catch (Exception e) {
+      throw new IllegalStateException(
+          "cannot format Kafka log directory " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void awaitReady(String bootstrap) {
+    try (Admin admin =
+        Admin.create(
+            Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) READY_TIMEOUT.toMillis()))) {
+      admin.describeCluster().nodes().get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("broker at " + bootstrap + " did not answer", e);
+    }
+  }
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free loopback port", e);
+    }
+  }
+
+  private static void deleteRecursively(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete Kafka log directory " + dir, e);
+    }
+  }
+
+  /** For diagnostics: the directory when it is kept, empty when temporary. */
+  public Optional<Path> keptLogDir() {
+    return deleteOnClose ? Optional.empty() : Optional.of(logDir);
+  }
+}

@@ -1,0 +1,463 @@
+package io.distilflux.pipeline.kafka;
+
+import io.distilflux.pipeline.Channel;
+import io.distilflux.pipeline.ConsumerOptions;
+import io.distilflux.pipeline.Delivery;
+import io.distilflux.pipeline.EventBus;
+import io.distilflux.pipeline.EventCodec;
+import io.distilflux.pipeline.Received;
+import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.event.Event;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Mono;
+
+/**
+ * An {@link EventBus} over Apache Kafka with the plain Java clients.
+ *
+ * <p>Producing: one idempotent producer ({@code acks=all}) shared by all publishes; the record
+ * key is the run id and the value the {@link EventCodec} JSON. A publish keeps at most
+ * {@link KafkaBusSettings#maxInFlight()} sends in flight and emits deliveries in order.
+ *
+ * <p>Consuming: every subscription owns a {@link KafkaConsumer} driven by its own poll thread.
+ * Records wait in a buffer bounded by {@link ConsumerOptions#bufferSize()}; when it is full the
+ * assigned partitions are paused until the subscriber asks for more. Offsets are committed from
+ * the poll thread, per partition only up to the first record not yet acknowledged. Records of
+ * other runs (with a run filter) and malformed records count as processed at once. A malformed
+ * record is written to the dead-letter topic as a {@link DeadLetter}, counted, and its reason
+ * logged the first time it is seen; consumption goes on.
+ */
+public final class KafkaEventBus implements EventBus {
+
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaEventBus.class);
+  private static final int MAX_LOGGED_REASONS = 256;
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
+
+  private final String bootstrapServers;
+  private final Topics topics;
+  private final KafkaBusSettings settings;
+  private final KafkaProducer<String, byte[]> producer;
+  private final Consumer<DeadLetter> deadLetterListener;
+  private final LongAdder deadLetters = new LongAdder();
+  private final Set<String> loggedReasons = ConcurrentHashMap.newKeySet();
+  private final Set<PollLoop<?>> loops = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private KafkaEventBus(
+      String bootstrapServers,
+      Topics topics,
+      KafkaBusSettings settings,
+      Consumer<DeadLetter> deadLetterListener) {
+    this.bootstrapServers = bootstrapServers;
+    this.topics = topics;
+    this.settings = settings;
+    this.deadLetterListener = deadLetterListener;
+    Map<String, Object> config = new HashMap<>();
+    config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
+    config.put(ProducerConfig.LINGER_MS_CONFIG, (int) settings.linger().toMillis());
+    config.put(ProducerConfig.CLIENT_ID_CONFIG, "distilflux-producer-" + UUID.randomUUID());
+    this.producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
+  }
+
+  /** Connects with default settings and no dead-letter listener. */
+  public static KafkaEventBus connect(String bootstrapServers, Topics topics) {
+    return connect(bootstrapServers, topics, KafkaBusSettings.defaults(), letter -> {});
+  }
+
+  /**
+   * Connects to a cluster. Topics are expected to exist (see {@link KafkaTopicsAdmin}).
+   *
+   * @param bootstrapServers {@code host:port[,host:port]}
+   * @param topics the deployment's topic names; its dead-letter topic receives bad records
+   * @param settings producer and consumer tuning
+   * @param deadLetterListener told of every record sent to the dead-letter topic, on a client
+   *     thread; keep it short
+   */
+  public static KafkaEventBus connect(
+      String bootstrapServers,
+      Topics topics,
+      KafkaBusSettings settings,
+      Consumer<DeadLetter> deadLetterListener) {
+    if (bootstrapServers == null || bootstrapServers.isBlank()) {
+      throw new IllegalArgumentException("bootstrap servers must not be blank");
+    }
+    return new KafkaEventBus(
+        bootstrapServers,
+        Objects.requireNonNull(topics, "topics"),
+        Objects.requireNonNull(settings, "settings"),
+        Objects.requireNonNull(deadLetterListener, "deadLetterListener"));
+  }
+
+  /** Number of records this bus's consumers sent to the dead-letter topic. */
+  public long deadLetterCount() {
+    return deadLetters.sum();
+  }
+
+  @Override
+  public <E extends Event> Flux<Delivery<E>> publish(Channel<E> channel, Flux<? extends E> events) {
+    Objects.requireNonNull(channel, "channel");
+    // flatMapSequential sends up to maxInFlight records concurrently and re-orders the acks.
+    return events.flatMapSequential(
+        event -> send(channel, event), settings.maxInFlight(), 1);
+  }
+
+  private <E extends Event> Mono<Delivery<E>> send(Channel<E> channel, E event) {
+    return Mono.create(
+        sink -> {
+          if (closed.get()) {
+            sink.error(new IllegalStateException("the Kafka event bus is closed"));
+            return;
+          }
+          if (!channel.type().isInstance(event)) {
+            sink.error(
+                new IllegalArgumentException(
+                    "event " + event.getClass().getSimpleName() + " does not belong on topic "
+                        + channel.topic()));
+            return;
+          }
+          ProducerRecord<String, byte[]> record =
+              new ProducerRecord<>(channel.topic(), event.runId(), EventCodec.encode(event));
+          try {
+            producer.send(
+                record,
+                (metadata, error) -> {
+                  if (error != null) {
+                    sink.error(error);
+                  } else {
+                    sink.success(new Delivery<>(event, metadata.partition(), metadata.offset()));
+                  }
+                });
+          } catch (RuntimeException e) {
+            sink.error(e);
+          }
+        });
+  }
+
+  @Override
+  public <E extends Event> Flux<Received<E>> consume(Channel<E> channel, ConsumerOptions options) {
+    Objects.requireNonNull(channel, "channel");
+    Objects.requireNonNull(options, "options");
+    if (options.groupId() == null || options.groupId().isBlank()) {
+      throw new IllegalArgumentException("consumer option groupId must not be blank");
+    }
+    if (options.bufferSize() < 1) {
+      throw new IllegalArgumentException(
+          "consumer option bufferSize must be >= 1, got " + options.bufferSize());
+    }
+    return Flux.create(
+        sink -> {
+          if (closed.get()) {
+            sink.error(new IllegalStateException("the Kafka event bus is closed"));
+            return;
+          }
+          PollLoop<E> loop = new PollLoop<>(channel, options, sink);
+          loops.add(loop);
+          loop.start();
+        },
+        FluxSink.OverflowStrategy.ERROR);
+  }
+
+  /** Stops the consumers (committing what was acknowledged) and closes the producer. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    for (PollLoop<?> loop : List.copyOf(loops)) {
+      loop.stop(true);
+      loop.join();
+    }
+    producer.close(CLOSE_TIMEOUT);
+  }
+
+  private void deadLetter(ConsumerRecord<String, byte[]> record, String reason, Runnable done) {
+    DeadLetter letter =
+        DeadLetter.of(
+            record.topic(), record.partition(), record.offset(), record.key(), reason,
+            record.value());
+    deadLetters.increment();
+    if (loggedReasons.size() < MAX_LOGGED_REASONS && loggedReasons.add(reason)) {
+      LOG.warn(
+          "record {}-{}@{} sent to {}: {}", record.topic(), record.partition(), record.offset(),
+          topics.deadLetter(), reason);
+    }
+    producer.send(
+        new ProducerRecord<>(topics.deadLetter(), record.key(), letter.toJson()),
+        (metadata, error) -> {
+          if (error != null) {
+            LOG.error(
+                "cannot write dead letter for {}-{}@{}: {}", record.topic(), record.partition(),
+                record.offset(), error.getMessage());
+          }
+          // Processed either way: a record that cannot be read must not block its partition.
+          done.run();
+          deadLetterListener.accept(letter);
+        });
+  }
+
+  /** One subscription: a consumer, its poll thread and the bookkeeping of acknowledgements. */
+  private final class PollLoop<E extends Event> {
+    private final Channel<E> channel;
+    private final ConsumerOptions options;
+    private final FluxSink<Received<E>> sink;
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final Thread thread;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final AtomicBoolean completeOnStop = new AtomicBoolean();
+    private final AtomicInteger pendingCount = new AtomicInteger();
+    /** Offsets processed by the subscriber or by the bus, handed to the poll thread. */
+    private final ConcurrentLinkedQueue<TopicPartitionOffset> processed =
+        new ConcurrentLinkedQueue<>();
+    // Owned by the poll thread only.
+    private final ArrayDeque<Received<E>> pending = new ArrayDeque<>();
+    private final Map<TopicPartition, PartitionProgress> progress = new HashMap<>();
+
+    PollLoop(Channel<E> channel, ConsumerOptions options, FluxSink<Received<E>> sink) {
+      this.channel = channel;
+      this.options = options;
+      this.sink = sink;
+      Map<String, Object> config = new HashMap<>();
+      config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+      config.put(ConsumerConfig.GROUP_ID_CONFIG, options.groupId());
+      config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+      config.put(
+          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, options.fromEarliest() ? "earliest" : "latest");
+      config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.min(options.bufferSize(), 500));
+      config.put(ConsumerConfig.CLIENT_ID_CONFIG,
+          "distilflux-" + options.groupId() + "-" + UUID.randomUUID());
+      this.consumer =
+          new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
+      this.thread =
+          new Thread(this::run, "distilflux-poll-" + channel.topic() + "-" + options.groupId());
+      thread.setDaemon(true);
+      sink.onRequest(
+          n -> {
+            if (pendingCount.get() > 0) {
+              consumer.wakeup(); // records are waiting: hand them over now, not after the poll
+            }
+          });
+      sink.onCancel(() -> stop(false));
+    }
+
+    void start() {
+      thread.start();
+    }
+
+    void stop(boolean complete) {
+      completeOnStop.set(complete);
+      if (running.compareAndSet(true, false)) {
+        consumer.wakeup();
+      }
+    }
+
+    void join() {
+      try {
+        thread.join(CLOSE_TIMEOUT.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    private void run() {
+      Throwable failure = null;
+      try {
+        consumer.subscribe(List.of(channel.topic()), new Rebalance());
+        while (running.get()) {
+          commitProcessed(false);
+          emitPending();
+          pauseWhenFull();
+          try {
+            for (ConsumerRecord<String, byte[]> record : consumer.poll(settings.pollTimeout())) {
+              accept(record);
+            }
+          } catch (WakeupException e) {
+            // woken for new demand or to stop; the loop condition decides
+          }
+        }
+        commitProcessed(true);
+      } catch (RuntimeException e) {
+        failure = e;
+      } finally {
+        loops.remove(this);
+        try {
+          consumer.close(Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+          LOG.warn("closing consumer of {} failed: {}", channel.topic(), e.getMessage());
+        }
+      }
+      if (failure != null) {
+        sink.error(failure);
+      } else if (completeOnStop.get()) {
+        sink.complete();
+      }
+    }
+
+    private void accept(ConsumerRecord<String, byte[]> record) {
+      TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+      PartitionProgress state =
+          progress.computeIfAbsent(partition, p -> new PartitionProgress());
+      state.fetched(record.offset());
+      TopicPartitionOffset self = new TopicPartitionOffset(partition, record.offset());
+      E event;
+      try {
+        event = EventCodec.decode(record.value(), channel.type());
+      } catch (RuntimeException e) {
+        String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        deadLetter(record, reason, () -> processed.add(self));
+        return;
+      }
+      if (options.runId().isPresent() && !options.runId().get().equals(event.runId())) {
+        processed.add(self);
+        return;
+      }
+      pending.add(
+          new Received<>(event, record.partition(), record.offset(), () -> processed.add(self)));
+      pendingCount.incrementAndGet();
+    }
+
+    private void emitPending() {
+      while (!pending.isEmpty() && sink.requestedFromDownstream() > 0 && !sink.isCancelled()) {
+        sink.next(pending.poll());
+        pendingCount.decrementAndGet();
+      }
+    }
+
+    private void pauseWhenFull() {
+      Set<TopicPartition> assigned = consumer.assignment();
+      if (pending.size() >= options.bufferSize()) {
+        consumer.pause(assigned);
+      } else if (!consumer.paused().isEmpty()) {
+        consumer.resume(consumer.paused());
+      }
+    }
+
+    private void commitProcessed(boolean sync) {
+      TopicPartitionOffset done;
+      while ((done = processed.poll()) != null) {
+        PartitionProgress state = progress.get(done.partition());
+        if (state != null) {
+          state.processed(done.offset());
+        }
+      }
+      Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
+      progress.forEach(
+          (partition, state) -> {
+            long next = state.committable();
+            if (next > state.committed) {
+              commits.put(partition, new OffsetAndMetadata(next));
+              state.committed = next;
+            }
+          });
+      if (commits.isEmpty()) {
+        return;
+      }
+      if (sync) {
+        commitSyncDespiteWakeups(commits);
+      } else {
+        consumer.commitAsync(
+            commits,
+            (offsets, error) -> {
+              if (error != null) {
+                LOG.warn("commit on {} failed: {}", channel.topic(), error.getMessage());
+              }
+            });
+      }
+    }
+
+    /** A new demand may wake the consumer at any time; a final commit must still happen. */
+    private void commitSyncDespiteWakeups(Map<TopicPartition, OffsetAndMetadata> commits) {
+      for (int attempt = 1; ; attempt++) {
+        try {
+          consumer.commitSync(commits);
+          return;
+        } catch (WakeupException e) {
+          if (attempt == 3) {
+            throw e;
+          }
+        }
+      }
+    }
+
+    /** Keeps progress consistent across rebalances: commit, then forget revoked partitions. */
+    private final class Rebalance implements ConsumerRebalanceListener {
+      @Override
+      public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+        commitProcessed(true);
+        Set<TopicPartition> revoked = new HashSet<>(partitions);
+        progress.keySet().removeAll(revoked);
+        int before = pending.size();
+        pending.removeIf(r -> revoked.contains(new TopicPartition(channel.topic(), r.partition())));
+        pendingCount.addAndGet(pending.size() - before);
+      }
+
+      @Override
+      public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+        for (TopicPartition partition : partitions) {
+          progress.put(partition, new PartitionProgress());
+        }
+      }
+    }
+  }
+
+  private record TopicPartitionOffset(TopicPartition partition, long offset) {}
+
+  /**
+   * Offsets fetched from one partition in order, and which of them are processed; the committable
+   * position is just past the longest processed prefix.
+   */
+  private static final class PartitionProgress {
+    private final ArrayDeque<Long> outstanding = new ArrayDeque<>();
+    private final Set<Long> done = new HashSet<>();
+    private long committable = -1;
+    long committed = -1;
+
+    void fetched(long offset) {
+      outstanding.add(offset);
+    }
+
+    void processed(long offset) {
+      done.add(offset);
+      while (!outstanding.isEmpty() && done.remove(outstanding.peekFirst())) {
+        committable = outstanding.pollFirst() + 1;
+      }
+    }
+
+    long committable() {
+      return committable;
+    }
+  }
+}
