@@ -1,19 +1,25 @@
 package io.distilflux.monitor;
 
 import io.distilflux.monitor.metrics.MonitorMetrics;
+import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.direct.InMemoryEventBus;
 import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.Phase;
 import io.distilflux.pipeline.event.TrainingStep;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import reactor.core.publisher.Flux;
 
 /**
  * Prints how many {@link TrainingStep} events per second the monitor's metrics handler
- * processes in-process (median of several rounds after warm-up).
+ * processes in-process, handed to the metrics handler directly and through the in-memory bus
+ * (median of several rounds after warm-up).
  *
  * <p>Usage: {@code MonitorBenchmark [events] [rounds]}, defaults 200000 and 7.
  */
@@ -29,6 +35,10 @@ public final class MonitorBenchmark {
     double direct = median(rounds, () -> direct(steps));
     System.out.printf("metrics handler: %,.0f steps/s (median of %d rounds of %,d)%n",
         direct, rounds, events);
+    double viaBus = median(rounds, () -> throughInMemoryBus(steps));
+    System.out.printf("in-memory bus + MonitorService: %,.0f steps/s (median of %d rounds of %,d)%n",
+        viaBus, rounds, events);
+    System.out.printf("bus / direct: %.3f%n", viaBus / direct);
   }
 
   /** Events of four runs cycling through the phases, as the trainer would publish them. */
@@ -52,6 +62,38 @@ public final class MonitorBenchmark {
       metrics.step(step);
     }
     return steps.size() / ((System.nanoTime() - start) / 1e9);
+  }
+
+  /**
+   * Publishes the steps to a fresh in-memory bus that a started {@link MonitorService} reads;
+   * timed from the first publish until the service has counted every step. Encoding and
+   * decoding through the event codec are included.
+   */
+  private static double throughInMemoryBus(List<TrainingStep> steps) throws Exception {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Topics topics = Topics.defaults();
+    try (InMemoryEventBus bus = new InMemoryEventBus();
+        MonitorService service =
+            new MonitorService(bus, topics, "benchmark", registry,
+                MonitorOptions.defaults().withHttp("127.0.0.1", 0))) {
+      service.start();
+      long start = System.nanoTime();
+      bus.publish(topics.steps(), Flux.fromIterable(steps)).blockLast();
+      long deadline = start + 60_000_000_000L;
+      while (countedSteps(registry) < steps.size()) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("the monitor did not count every step within 60 s");
+        }
+        Thread.onSpinWait();
+      }
+      return steps.size() / ((System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  private static double countedSteps(MeterRegistry registry) {
+    return registry.find("distilflux.steps").counters().stream()
+        .mapToDouble(Counter::count)
+        .sum();
   }
 
   interface Round {

@@ -39,7 +39,8 @@ import reactor.core.scheduler.Schedulers;
  * publishes the linear trajectory forecast of each period of a {@code FORECAST} run once its
  * hypergradient mini-epoch is complete (method.md §4).
  *
- * <p>Steps, hypergradients and evaluations are read in the given consumer group, so a
+ * <p>Steps, hypergradients and evaluations are read in the consumer groups
+ * {@code <group>.steps}, {@code <group>.hypergradients} and {@code <group>.evaluations}, so a
  * restarted monitor resumes after what it processed. The runs and forecasts topics are read
  * in full on every start by a group private to this instance: the configurations of running
  * runs and the periods already forecast are rebuilt from them, so no forecast is published
@@ -115,15 +116,15 @@ public final class MonitorService implements AutoCloseable {
       throw new IllegalStateException("monitor already started");
     }
     server = MetricsServer.start(options.httpHost(), options.httpPort(), registry, this::health);
-    ConsumerOptions shared = ConsumerOptions.earliest(groupId);
-    ConsumerOptions replay =
-        ConsumerOptions.earliest(groupId + ".replay-" + UUID.randomUUID());
+    // One group per topic: members on different topics in one group would rebalance each
+    // other on every start and stop.
+    String replay = groupId + ".replay-" + UUID.randomUUID();
 
     subscriptions.add(
-        bus.consume(topics.runs(), replay).concatMap(this::onRun).subscribe(v -> {}, this::fail));
+        bus.consume(topics.runs(), options(replay, "runs")).concatMap(this::onRun).subscribe(v -> {}, this::fail));
 
     ConnectableFlux<Received<TrajectoryForecast>> forecasts =
-        bus.consume(topics.forecasts(), replay).publish();
+        bus.consume(topics.forecasts(), options(replay, "forecasts")).publish();
     subscriptions.add(forecasts.concatMap(this::onForecast).subscribe(v -> {}, this::fail));
     // Quiet detector: every forecast restarts the countdown; the first silence ends the restore.
     subscriptions.add(
@@ -141,18 +142,23 @@ public final class MonitorService implements AutoCloseable {
     subscriptions.add(
         restored
             .asMono()
-            .thenMany(bus.consume(topics.hyperGradients(), shared))
+            .thenMany(bus.consume(topics.hyperGradients(), options(groupId, "hypergradients")))
             .concatMap(this::onHyperGradient)
             .subscribe(v -> {}, this::fail));
     subscriptions.add(forecasts.connect());
 
     subscriptions.add(
-        bus.consume(topics.steps(), shared)
+        bus.consume(topics.steps(), options(groupId, "steps"))
             .subscribe(this::onStep, this::fail));
     subscriptions.add(
-        bus.consume(topics.evaluations(), shared)
+        bus.consume(topics.evaluations(), options(groupId, "evaluations"))
             .subscribe(this::onEvaluation, this::fail));
     LOG.info("monitor started: group {}, http {}:{}", groupId, options.httpHost(), port());
+  }
+
+  /** Consumer options of group {@code <group>.<name>}, from the earliest offset. */
+  private static ConsumerOptions options(String group, String name) {
+    return ConsumerOptions.earliest(group + "." + name);
   }
 
   /** Completes once the forecasts published before this start have been read. */

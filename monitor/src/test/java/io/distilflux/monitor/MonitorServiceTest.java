@@ -115,7 +115,8 @@ class MonitorServiceTest {
       assertEquals(1.1, forecast.slope().b3(), 1e-12);
       assertEquals(Math.sqrt(0.675), forecast.residual().b3(), 1e-12);
       // Every hypergradient of the settled period is acknowledged.
-      await(() -> bus.committed(topics.hyperGradients().topic(), "monitor") == 4, "commit");
+      String topic = topics.hyperGradients().topic();
+      await(() -> bus.committed(topic, "monitor.hypergradients") == 4, "commit");
     }
   }
 
@@ -180,7 +181,7 @@ class MonitorServiceTest {
       send(topics.runs(), List.of(started(RUN, Mode.FORECAST, 4, 2)));
       send(topics.hyperGradients(), List.of(point(0), point(1)));
     }
-    assertEquals(0, bus.committed(topics.hyperGradients().topic(), "monitor"));
+    assertEquals(0, bus.committed(topics.hyperGradients().topic(), "monitor.hypergradients"));
     PrometheusMeterRegistry registry = registry();
     try (MonitorService second = service("monitor", registry)) {
       second.start();
@@ -206,7 +207,7 @@ class MonitorServiceTest {
       await(() -> registry.find("distilflux.evaluation.test.accuracy").tag("run", RUN)
           .gauge() != null, "the evaluation");
 
-      HttpClient client = HttpClient.newHttpClient();
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       String base = "http://127.0.0.1:" + service.port();
       HttpResponse<String> metrics = client.send(
           HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),

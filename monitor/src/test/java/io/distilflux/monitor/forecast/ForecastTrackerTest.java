@@ -93,4 +93,30 @@ class ForecastTrackerTest {
     assertTrue(ready.isEmpty());
     assertEquals(4, acknowledged.get());
   }
+
+  @Test
+  void aStepWithNonFiniteBCountsAsSeenButIsLeftOutOfTheFit() {
+    collect(tracker.runStarted(started("r", Mode.FORECAST, 3, 2)));
+    point(0);
+    collect(tracker.hyperGradient(
+        hyperGradient("r", 1, new Unconstrained(Double.NaN, 0, 0)),
+        acknowledged::incrementAndGet));
+    point(2);
+    assertEquals(1, ready.size());
+    assertEquals(2, ready.get(0).forecast().points());
+    assertEquals(1.0, ready.get(0).forecast().slope().b1(), 1e-12);
+  }
+
+  @Test
+  void aFinishedRunReleasesItsHeldPointsAndIgnoresLaterOnes() {
+    collect(tracker.runStarted(started("r", Mode.FORECAST, 4, 2)));
+    point(0);
+    point(1);
+    collect(tracker.runFinished("r"));
+    assertEquals(2, acknowledged.get());
+    point(2);
+    point(3);
+    assertEquals(4, acknowledged.get());
+    assertTrue(ready.isEmpty());
+  }
 }

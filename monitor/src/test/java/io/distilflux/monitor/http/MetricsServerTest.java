@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 class MetricsServerTest {
 
-  private final HttpClient client = HttpClient.newHttpClient();
+  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   private HttpResponse<String> get(MetricsServer server, String path, String method)
       throws Exception {
