@@ -12,13 +12,15 @@ import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.api.ops.executioner.OpExecutioner;
+import org.nd4j.linalg.profiler.OpProfiler;
 
 /**
  * Measures one plain training step (training-mode forward + backprop of a given epsilon) of the
  * cifar-very-tiny student, batch 128, float32, for each kept variant, and prints the median,
  * p10/p90 and the speed-up over DL4J's out-of-the-box settings.
  *
- * <p>Usage: {@code ConvStepBenchmark [--batch N] [--warmup N] [--steps N] [--only substring]}.
+ * <p>Usage: {@code ConvStepBenchmark [--batch N] [--warmup N] [--steps N] [--only substring] [--profile]}.
  */
 public final class ConvStepBenchmark {
 
@@ -30,8 +32,13 @@ public final class ConvStepBenchmark {
     int warmup = 10;
     int steps = 40;
     String only = "";
+    boolean profile = false;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
+      if (flag.equals("--profile")) {
+        profile = true;
+        continue;
+      }
       if (i + 1 >= args.length) {
         throw new IllegalArgumentException("flag " + flag + " needs a value");
       }
@@ -42,7 +49,7 @@ public final class ConvStepBenchmark {
         case "--steps" -> steps = positive(flag, value);
         case "--only" -> only = value;
         default -> throw new IllegalArgumentException("unknown flag " + flag
-            + " (known: --batch, --warmup, --steps, --only)");
+            + " (known: --batch, --warmup, --steps, --only, --profile)");
       }
     }
     printEnvironment();
@@ -63,7 +70,7 @@ public final class ConvStepBenchmark {
     variants.put("nativeops NCHW (libnd4j conv2d/batchnorm/maxpool2d + _bp)",
         () -> new NativeOpsStep(VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 42)));
 
-    System.out.printf("%-44s %9s %9s %9s %8s%n", "variant", "median_ms", "p10_ms", "p90_ms", "speedup");
+    System.out.printf("%-60s %9s %9s %9s %9s %8s%n", "variant", "median_ms", "min_ms", "p10_ms", "p90_ms", "speedup");
     double baseline = Double.NaN;
     for (var e : variants.entrySet()) {
       if (!e.getKey().contains(only)) {
@@ -79,8 +86,11 @@ public final class ConvStepBenchmark {
       variants.put("nativeops NCHW (libnd4j conv2d/batchnorm/maxpool2d + _bp)",
         () -> new NativeOpsStep(VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 42)));
 
-    System.out.printf("%-44s %9.1f %9.1f %9.1f %7.2fx%n", e.getKey(), median,
-          ms[ms.length / 10], ms[ms.length * 9 / 10], baseline / median);
+    System.out.printf("%-60s %9.1f %9.1f %9.1f %9.1f %7.2fx%n", e.getKey(), median,
+          ms[0], ms[ms.length / 10], ms[ms.length * 9 / 10], baseline / median);
+      if (profile) {
+        profileOps(step, x, eps);
+      }
     }
   }
 
@@ -96,6 +106,20 @@ public final class ConvStepBenchmark {
       ms[i] = (System.nanoTime() - t0) / 1e6;
     }
     return ms;
+  }
+
+  /** Prints ND4J's per-op time table for a few steps, to see where a variant spends its time. */
+  private static void profileOps(PlainStep step, INDArray x, INDArray eps) {
+    OpProfiler.getInstance().reset();
+    Nd4j.getExecutioner().setProfilingMode(OpExecutioner.ProfilingMode.OPERATIONS);
+    try {
+      for (int i = 0; i < 5; i++) {
+        step.step(x, eps).getFloat(0);
+      }
+    } finally {
+      Nd4j.getExecutioner().setProfilingMode(OpExecutioner.ProfilingMode.DISABLED);
+    }
+    OpProfiler.getInstance().printOutDashboard();
   }
 
   private static void printEnvironment() {

@@ -115,7 +115,8 @@ public final class NativeOpsStep implements PlainStep {
     Nd4j.gemm(f.hidden, epsilon, output.dW, true, false, 1.0, 0.0);
     epsilon.sum(output.db, 0);
     INDArray dHidden = Nd4j.gemm(epsilon, output.w, false, true);
-    dHidden.muli(f.hidden.gt(0).castTo(DataType.FLOAT));
+    Nd4j.exec(DynamicCustomOp.builder("relu_bp").addInputs(f.hidden, dHidden).addOutputs(dHidden)
+        .addFloatingPointArguments(0.0).build());
     // dense 128 -> 64 (ReLU)
     Nd4j.gemm(f.flat, dHidden, hidden.dW, true, false, 1.0, 0.0);
     dHidden.sum(hidden.db, 0);
@@ -178,7 +179,8 @@ public final class NativeOpsStep implements PlainStep {
       Nd4j.exec(DynamicCustomOp.builder("maxpool2d_bp").addInputs(s.activated, gradPooled)
           .addOutputs(gradAct).addIntegerArguments(2, 2, 2, 2, 0, 0, 1, 1, 0, 0, NCHW).build());
       // ReLU backward: the stored activation is post-ReLU, positive exactly where the BN output was.
-      gradAct.muli(s.activated.gt(0).castTo(DataType.FLOAT));
+      Nd4j.exec(DynamicCustomOp.builder("relu_bp").addInputs(s.activated, gradAct).addOutputs(gradAct)
+          .addFloatingPointArguments(0.0).build());
       INDArray gradConv = Nd4j.createUninitialized(DataType.FLOAT, s.conv.shape());
       INDArray gradMean = Nd4j.createUninitialized(DataType.FLOAT, s.batchMean.shape());
       INDArray gradVar = Nd4j.createUninitialized(DataType.FLOAT, s.batchVar.shape());
