@@ -8,7 +8,7 @@ import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.RunFinished;
 import io.distilflux.pipeline.event.TrainingStep;
 import io.distilflux.trainer.run.RunAssembler;
-import io.distilflux.trainer.run.PreparedData;
+import io.distilflux.trainer.run.DataOptions;
 import io.distilflux.trainer.run.StudentRun;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -46,18 +46,20 @@ final class ExperimentRunner {
 
   Results run() {
     try (ServiceStack stack = ServiceStack.start(spec, log)) {
-      PreparedData data = RunAssembler.prepare(spec.base(), spec.splits(), spec.teacherEpochs(),
-          spec.outputDir().resolve("teachers"), log);
-      log.println(data.description());
+      RunAssembler assembler = new RunAssembler(
+          new DataOptions(spec.splits().train(), spec.splits().validation(), spec.splits().test(),
+              spec.teacherEpochs(), spec.outputDir().resolve("teachers")),
+          stack.bus(), stack.topics(), spec.metaTimeout(),
+          Provenance.current(RunAssembler.backendName()));
       log.println("metrics: " + stack.metricsUrl());
-      RunAssembler assembler = new RunAssembler(data, stack.bus(), stack.topics(),
-          spec.metaTimeout(), Provenance.current(RunAssembler.backendName()));
       List<RunConfig> configs = new ArrayList<>();
       for (RunConfig.Mode mode : spec.modes()) {
         for (long seed : spec.seeds()) {
-          configs.add(spec.configFor(mode, seed, data.stepsFor(spec.base())));
+          RunConfig draft = spec.configFor(mode, seed, spec.base().steps());
+          configs.add(spec.configFor(mode, seed, assembler.stepsFor(draft)));
         }
       }
+      log.println(assembler.prepare(configs.get(0)).description());
       ProgressBoard board = new ProgressBoard(log);
       EventRouter router = new EventRouter(stack.bus(), stack.topics());
       Scheduler trainers = Schedulers.newBoundedElastic(spec.parallelRuns(), 64, "trainer");

@@ -3,7 +3,6 @@ package io.distilflux.trainer.cli;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.kafka.KafkaEventBus;
-import io.distilflux.pipeline.kafka.KafkaTopicsAdmin;
 import io.distilflux.pipeline.meta.MetaOptimizerService;
 import io.distilflux.pipeline.meta.MetaOptimizerSettings;
 import java.util.concurrent.Callable;
@@ -46,12 +45,12 @@ final class MetaOptimizerCommand implements Callable<Integer> {
     }
     Topics topics = new Topics(service.topicPrefix);
     if (service.createTopics) {
-      KafkaTopicsAdmin.createAll(service.bootstrapServers, topics);
+      service.admin().ensureTopics(service.bootstrapServers, topics);
     }
     CountDownLatch stopped = new CountDownLatch(1);
     try (KafkaEventBus bus = KafkaEventBus.connect(service.bootstrapServers, topics);
         MetaOptimizerService optimizer = new MetaOptimizerService(bus, topics, group,
-            new MetaOptimizerSettings(rule, learningRate, clip))) {
+            MetaOptimizerSettings.defaults().withRule(rule, learningRate, clip))) {
       optimizer.start();
       Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "meta-optimizer-stop"));
       System.err.println("meta-optimizer running against " + service.bootstrapServers

@@ -4,7 +4,6 @@ import io.distilflux.monitor.MonitorOptions;
 import io.distilflux.monitor.MonitorService;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.kafka.KafkaEventBus;
-import io.distilflux.pipeline.kafka.KafkaTopicsAdmin;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.Callable;
@@ -42,7 +41,7 @@ final class MonitorCommand implements Callable<Integer> {
     }
     Topics topics = new Topics(service.topicPrefix);
     if (service.createTopics) {
-      KafkaTopicsAdmin.createAll(service.bootstrapServers, topics);
+      service.admin().ensureTopics(service.bootstrapServers, topics);
     }
     CountDownLatch stopped = new CountDownLatch(1);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

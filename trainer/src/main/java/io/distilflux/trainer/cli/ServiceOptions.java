@@ -1,5 +1,6 @@
 package io.distilflux.trainer.cli;
 
+import io.distilflux.pipeline.kafka.KafkaTopicsAdmin;
 import picocli.CommandLine.Option;
 
 /** Flags shared by the standalone services: where Kafka is and how topics are named. */
@@ -17,4 +18,17 @@ final class ServiceOptions {
       defaultValue = "true",
       description = "Create missing topics with their partitions and retention (default ${DEFAULT-VALUE}).")
   boolean createTopics;
+
+  @Option(names = "--partitions", paramLabel = "N", defaultValue = "6",
+      description = "Partitions of topics it creates (default ${DEFAULT-VALUE}).")
+  int partitions;
+
+  @Option(names = "--replication-factor", paramLabel = "R", defaultValue = "1",
+      description = "Replication factor of topics it creates (default ${DEFAULT-VALUE}).")
+  short replicationFactor;
+
+  /** How missing topics are created. */
+  KafkaTopicsAdmin admin() {
+    return new KafkaTopicsAdmin(partitions, replicationFactor);
+  }
 }

@@ -43,12 +43,13 @@ final class ServiceStack implements AutoCloseable {
           servers = spec.bootstrapServers().get();
         } else {
           long begin = System.nanoTime();
-          EmbeddedKafka kafka = stack.own(EmbeddedKafka.start(spec.kafkaDir()));
+          EmbeddedKafka kafka = stack.own(
+              spec.kafkaDir().map(EmbeddedKafka::start).orElseGet(EmbeddedKafka::start));
           servers = kafka.bootstrapServers();
           log.printf("embedded Kafka at %s (started in %.1f s)%n", servers,
               (System.nanoTime() - begin) / 1e9);
         }
-        KafkaTopicsAdmin.createAll(servers, stack.topics);
+        KafkaTopicsAdmin.singleBroker().ensureTopics(servers, stack.topics);
         stack.bus = stack.own(KafkaEventBus.connect(servers, stack.topics));
       }
       stack.own(startMetaOptimizer(stack.bus, stack.topics, spec));
@@ -66,7 +67,9 @@ final class ServiceStack implements AutoCloseable {
   private static MetaOptimizerService startMetaOptimizer(EventBus bus, Topics topics,
       ExperimentSpec spec) {
     MetaOptimizerService service = new MetaOptimizerService(bus, topics,
-        "distilflux-meta-optimizer", MetaOptimizerSettings.defaults());
+        "distilflux-meta-optimizer", MetaOptimizerSettings.defaults()
+            .withRule(spec.base().metaOptimizer(), spec.base().metaLearningRate(),
+                spec.base().metaClip()));
     service.start();
     return service;
   }

@@ -84,7 +84,15 @@ public final class DistillationTrainer {
 
   /** A plain training step at meta-parameters b. */
   public StepOutcome step(Batch batch, Unconstrained b) {
-    DistillationLoss.Terms terms = trainTerms(batch, b.toValues());
+    return step(batch, b.toValues());
+  }
+
+  /**
+   * A plain training step at explicit λ, for modes that pin λ at the edge of its range, which no
+   * finite b reaches (no distillation: λ = (1, 0, ·)).
+   */
+  public StepOutcome step(Batch batch, MetaValues values) {
+    DistillationLoss.Terms terms = trainTerms(batch, values);
     INDArray gradient = backward(terms.outputGradient());
     optimizer.apply(student.params(), optimizer.propose(gradient));
     return new StepOutcome(terms.total(), terms.crossEntropy(), terms.distillation(),
