@@ -48,29 +48,19 @@ public final class EventCodec {
     if (bytes == null || bytes.length == 0) {
       throw new MalformedEventException("empty record");
     }
-    JsonNode tree;
-    try {
-      tree = MAPPER.readTree(bytes);
-    } catch (IOException e) {
-      throw new MalformedEventException("not JSON: " + oneLine(e));
-    }
-    if (tree == null || !tree.isObject()) {
-      throw new MalformedEventException("not a JSON object");
-    }
-    JsonNode version = tree.get("schemaVersion");
-    if (version == null || !version.isInt()) {
-      throw new MalformedEventException("missing or non-integer schemaVersion");
-    }
-    if (version.intValue() > Event.CURRENT_SCHEMA_VERSION || version.intValue() < 1) {
-      throw new MalformedEventException(
-          "unsupported schemaVersion " + version.intValue()
-              + " (this build reads 1.." + Event.CURRENT_SCHEMA_VERSION + ")");
-    }
+    // Fast path: one pass straight into the record. Only a record that fails it is parsed
+    // again as a tree, to say precisely why it is malformed.
     Event event;
     try {
-      event = MAPPER.treeToValue(tree, Event.class);
-    } catch (JacksonException e) {
-      throw new MalformedEventException(oneLine(e));
+      event = MAPPER.readValue(bytes, Event.class);
+    } catch (IOException e) {
+      throw new MalformedEventException(diagnose(bytes, e));
+    }
+    if (event == null) {
+      throw new MalformedEventException("not a JSON object");
+    }
+    if (event.schemaVersion() > Event.CURRENT_SCHEMA_VERSION || event.schemaVersion() < 1) {
+      throw new MalformedEventException(unsupportedVersion(event.schemaVersion()));
     }
     if (!type.isInstance(event)) {
       throw new MalformedEventException(
@@ -80,6 +70,32 @@ public final class EventCodec {
       throw new MalformedEventException("missing runId");
     }
     return type.cast(event);
+  }
+
+  private static String unsupportedVersion(int version) {
+    return "unsupported schemaVersion " + version
+        + " (this build reads 1.." + Event.CURRENT_SCHEMA_VERSION + ")";
+  }
+
+  /** Why bytes that failed to decode are not an event: the version first, then Jackson's word. */
+  private static String diagnose(byte[] bytes, IOException failure) {
+    JsonNode tree;
+    try {
+      tree = MAPPER.readTree(bytes);
+    } catch (IOException e) {
+      return "not JSON: " + oneLine(e);
+    }
+    if (tree == null || !tree.isObject()) {
+      return "not a JSON object";
+    }
+    JsonNode version = tree.get("schemaVersion");
+    if (version == null || !version.isInt()) {
+      return "missing or non-integer schemaVersion";
+    }
+    if (version.intValue() > Event.CURRENT_SCHEMA_VERSION || version.intValue() < 1) {
+      return unsupportedVersion(version.intValue());
+    }
+    return oneLine(failure);
   }
 
   /** The shared mapper, configured for the event contract; for tools that write JSON files. */

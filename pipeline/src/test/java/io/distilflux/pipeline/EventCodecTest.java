@@ -1,0 +1,98 @@
+package io.distilflux.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.distilflux.pipeline.event.Evaluation;
+import io.distilflux.pipeline.event.Event;
+import io.distilflux.pipeline.event.HyperGradient;
+import io.distilflux.pipeline.event.MetaParamSource;
+import io.distilflux.pipeline.event.MetaParams;
+import io.distilflux.pipeline.event.MetaValues;
+import io.distilflux.pipeline.event.Phase;
+import io.distilflux.pipeline.event.Provenance;
+import io.distilflux.pipeline.event.RunConfig;
+import io.distilflux.pipeline.event.RunEvent;
+import io.distilflux.pipeline.event.RunFinished;
+import io.distilflux.pipeline.event.RunStarted;
+import io.distilflux.pipeline.event.TrainingStep;
+import io.distilflux.pipeline.event.TrajectoryForecast;
+import io.distilflux.pipeline.event.Unconstrained;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class EventCodecTest {
+
+  private static final int V = Event.CURRENT_SCHEMA_VERSION;
+  private static final Unconstrained B = new Unconstrained(0.5, -0.25, -1.0);
+
+  static List<Event> everyEventType() {
+    RunConfig config = new RunConfig(RunConfig.DatasetKind.SYNTHETIC, "", RunConfig.Mode.FORECAST,
+        7, 1, 100, 0, "logreg", "logreg", RunConfig.OptimizerKind.SGD, 0.1,
+        RunConfig.OptimizerKind.ADAM, 0.5, 1.0, 10, 2, B, false, 50, 0, false);
+    Evaluation evaluation = new Evaluation(V, "r", 99, 0, 0.8, 0.4, 0.75, 0.5);
+    return List.of(
+        new TrainingStep(V, "r", 3, 0, Phase.FORECAST, 1.5, 0.7, 0.9, B.toValues(), 0.002, 1L),
+        new HyperGradient(V, "r", 3, B, new Unconstrained(Double.NaN, Double.POSITIVE_INFINITY, -2),
+            0.3, 0.1),
+        new MetaParams(V, "r", 4, B.toValues(), B, MetaParamSource.OPTIMIZER),
+        new TrajectoryForecast(V, "r", 0, 10, 19, B, B, B, 10),
+        evaluation,
+        new RunStarted(V, "r", config, 5L, new Provenance("dev", "17", "host", "cpu")),
+        new RunFinished(V, "r", 100, evaluation, 50, 50, 1.0, 0.5, null, 6L),
+        new RunFinished(V, "r", 3, null, 3, 0, 1.0, 0.5, "no update within PT1M", 6L));
+  }
+
+  @Test
+  void everyEventTypeSurvivesARoundTrip() {
+    for (Event event : everyEventType()) {
+      Event decoded = EventCodec.decode(EventCodec.encode(event), Event.class);
+      assertEquals(event, decoded, event.getClass().getSimpleName());
+    }
+  }
+
+  @Test
+  void runEventsDecodeThroughTheirSharedTopicType() {
+    for (Event event : everyEventType()) {
+      if (event instanceof RunEvent) {
+        assertEquals(event, EventCodec.decode(EventCodec.encode(event), RunEvent.class));
+      }
+    }
+  }
+
+  @Test
+  void malformedRecordsAreRejectedWithAOneLineReason() {
+    String step = EventCodec.encodeToString(everyEventType().get(0));
+    assertReason("not JSON", "{not json");
+    assertReason("not a JSON object", "[1,2]");
+    assertReason("missing or non-integer schemaVersion", step.replace("\"schemaVersion\":1,", ""));
+    assertReason("unsupported schemaVersion 2", step.replace("\"schemaVersion\":1", "\"schemaVersion\":2"));
+    assertReason("Missing", step.replace(",\"trainLoss\":1.5", ""));
+    assertReason("expected TrainingStep but got MetaParams",
+        EventCodec.encodeToString(everyEventType().get(2)));
+    assertReason("runId", step.replace("\"runId\":\"r\"", "\"runId\":\"\""));
+    assertReason("empty record", "");
+  }
+
+  private static void assertReason(String expected, String json) {
+    MalformedEventException e = assertThrows(MalformedEventException.class,
+        () -> EventCodec.decode(json.getBytes(StandardCharsets.UTF_8), TrainingStep.class));
+    assertTrue(e.getMessage().contains(expected), () -> e.getMessage() + " lacks " + expected);
+    assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+  }
+
+  @Test
+  void metaValuesOfTheSigmoidMapStayInTheirBounds() {
+    MetaValues low = new Unconstrained(-50, -50, -50).toValues();
+    MetaValues high = new Unconstrained(50, 50, 50).toValues();
+    assertTrue(low.lambda1() >= 0 && high.lambda1() <= 1);
+    assertEquals(Unconstrained.T_MIN, low.temperature(), 1e-9);
+    assertEquals(Unconstrained.T_MAX, high.temperature(), 1e-9);
+    Unconstrained back = Unconstrained.fromValues(B.toValues());
+    assertEquals(B.b1(), back.b1(), 1e-9);
+    assertEquals(B.b2(), back.b2(), 1e-9);
+    assertEquals(B.b3(), back.b3(), 1e-9);
+  }
+}
