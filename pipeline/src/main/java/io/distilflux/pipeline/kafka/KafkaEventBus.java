@@ -43,6 +43,7 @@ import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * An {@link EventBus} over Apache Kafka with the plain Java clients.
@@ -131,8 +132,11 @@ public final class KafkaEventBus implements EventBus {
   public <E extends Event> Flux<Delivery<E>> publish(Channel<E> channel, Flux<? extends E> events) {
     Objects.requireNonNull(channel, "channel");
     // flatMapSequential sends up to maxInFlight records concurrently and re-orders the acks.
-    return events.flatMapSequential(
-        event -> send(channel, event), settings.maxInFlight(), 1);
+    // publishOn keeps the sends off the producer's I/O thread, where completions replenish
+    // demand: a send blocked on a full producer buffer there would stall the producer itself.
+    return events
+        .publishOn(Schedulers.boundedElastic(), Math.min(settings.maxInFlight(), 256))
+        .flatMapSequential(event -> send(channel, event), settings.maxInFlight(), 1);
   }
 
   private <E extends Event> Mono<Delivery<E>> send(Channel<E> channel, E event) {

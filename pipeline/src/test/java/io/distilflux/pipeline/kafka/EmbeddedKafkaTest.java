@@ -41,6 +41,14 @@ class EmbeddedKafkaTest {
   }
 
   @Test
+  void aLogDirThatIsAFileIsRejectedNamingIt(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("not-a-folder"), "x");
+    var error = org.junit.jupiter.api.Assertions.assertThrows(
+        RuntimeException.class, () -> EmbeddedKafka.start(file));
+    assertTrue(error.getMessage().contains(file.toString()), error.getMessage());
+  }
+
+  @Test
   void recordsInAGivenLogDirSurviveARestart(@TempDir Path dir) throws Exception {
     try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("log"))) {
       try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {

@@ -257,6 +257,25 @@ abstract class KafkaEventBusContract {
   }
 
   @Test
+  void topicsKeepEventsForeverDeadLettersAWeekAndCreatingThemAgainIsFine() throws Exception {
+    assertEquals(Set.of(), KafkaTopicsAdmin.singleBroker().ensureTopics(bootstrapServers(), topics));
+    try (org.apache.kafka.clients.admin.Admin admin =
+        org.apache.kafka.clients.admin.Admin.create(
+            Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
+      var steps = new org.apache.kafka.common.config.ConfigResource(
+          org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topics.steps().topic());
+      var dead = new org.apache.kafka.common.config.ConfigResource(
+          org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topics.deadLetter());
+      var configs = admin.describeConfigs(List.of(steps, dead)).all().get(60, TimeUnit.SECONDS);
+      assertEquals("-1", configs.get(steps).get("retention.ms").value());
+      assertEquals("604800000", configs.get(dead).get("retention.ms").value());
+      var description = admin.describeTopics(List.of(topics.steps().topic())).allTopicNames()
+          .get(60, TimeUnit.SECONDS).get(topics.steps().topic());
+      assertEquals(KafkaTopicsAdmin.DEFAULT_PARTITIONS, description.partitions().size());
+    }
+  }
+
+  @Test
   void publishRejectsEventOfAnotherType() {
     @SuppressWarnings({"unchecked", "rawtypes"})
     Channel<Event> wrong = (Channel) topics.evaluations();
