@@ -12,7 +12,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Rows are gathered into buffers allocated once (one set for full batches, one for the
  * partial last batch), so iterating allocates no arrays per batch. The {@link Batch} arrays
- * are those buffers: they are overwritten by the next batch of the same size.
+ * are those buffers: they are overwritten by the next batch of the same size. The constructor
+ * keeps one contiguous copy of D_train and the logits, so later changes to the caller's arrays
+ * do not leak into batches.
  */
 public final class MiniBatches {
 
