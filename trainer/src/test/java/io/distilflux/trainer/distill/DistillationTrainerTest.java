@@ -43,8 +43,8 @@ class DistillationTrainerTest {
             DataType.FLOAT),
         kind, 0.01, false);
     Split validation = randomSplit(IMAGE, 10, 4);
-    double[] losses = new double[6];
-    for (int i = 0; i < 3; i++) {
+    double[] losses = new double[4];
+    for (int i = 0; i < 2; i++) {
       Batch batch = randomBatch(IMAGE, 10, 4);
       losses[2 * i] = trainer.step(batch, B).trainLoss();
       StepOutcome withHyper = trainer.stepWithHyperGradient(batch, validation, B);
