@@ -49,7 +49,7 @@ public final class StudentStepBenchmark {
         case "--batch" -> batchSize = positive(flag, value);
         case "--warmup" -> warmup = positive(flag, value);
         case "--repeats" -> repeats = positive(flag, value);
-        case "--optimizer" -> kind = OptimizerKind.valueOf(value.toUpperCase());
+        case "--optimizer" -> kind = optimizer(value);
         default -> throw new IllegalArgumentException("unknown flag " + flag);
       }
     }
@@ -135,6 +135,17 @@ public final class StudentStepBenchmark {
       labels.putScalar(i, i % classes, 1.0);
     }
     return labels;
+  }
+
+  private static OptimizerKind optimizer(String value) {
+    for (OptimizerKind candidate : OptimizerKind.values()) {
+      if (candidate.name().equalsIgnoreCase(value)) {
+        return candidate;
+      }
+    }
+    throw new IllegalArgumentException(
+        "--optimizer must be one of " + Arrays.toString(OptimizerKind.values()) + ", got '"
+            + value + "'");
   }
 
   private static int positive(String flag, String value) {

@@ -24,7 +24,8 @@ import org.nd4j.linalg.factory.Nd4j;
 class DistillationTrainerTest {
 
   private static final StudentArchitectures STUDENTS = StudentArchitectures.withDefaults();
-  private static final long[] IMAGE = {3, 32, 32};
+  // the smallest image cifar-very-tiny accepts (22 → 20 → 10 → 8 → 4 → 2 → 1), to keep tests fast
+  private static final long[] IMAGE = {3, 22, 22};
   private static final Unconstrained B = new Unconstrained(0.5, -0.5, -1.0);
 
   @ParameterizedTest
@@ -41,10 +42,10 @@ class DistillationTrainerTest {
         STUDENTS.create(StudentArchitectures.CIFAR_VERY_TINY, IMAGE, 10, weightSeed,
             DataType.FLOAT),
         kind, 0.01, false);
-    Split validation = randomSplit(IMAGE, 10, 8);
-    double[] losses = new double[8];
-    for (int i = 0; i < 4; i++) {
-      Batch batch = randomBatch(IMAGE, 10, 8);
+    Split validation = randomSplit(IMAGE, 10, 4);
+    double[] losses = new double[4];
+    for (int i = 0; i < 2; i++) {
+      Batch batch = randomBatch(IMAGE, 10, 4);
       losses[2 * i] = trainer.step(batch, B).trainLoss();
       StepOutcome withHyper = trainer.stepWithHyperGradient(batch, validation, B);
       losses[2 * i + 1] = withHyper.hyperGradient().orElseThrow().gradient().b3();
@@ -56,8 +57,8 @@ class DistillationTrainerTest {
   @EnumSource(OptimizerKind.class)
   void hyperGradientStepTakesExactlyThePlainStep(OptimizerKind kind) {
     Nd4j.getRandom().setSeed(3);
-    Batch batch = randomBatch(IMAGE, 10, 8);
-    Split validation = randomSplit(IMAGE, 10, 8);
+    Batch batch = randomBatch(IMAGE, 10, 4);
+    Split validation = randomSplit(IMAGE, 10, 4);
     DistillationTrainer plain = cifarTrainer(kind);
     DistillationTrainer hyper = cifarTrainer(kind);
     for (int i = 0; i < 2; i++) {
@@ -100,13 +101,13 @@ class DistillationTrainerTest {
     DistillationTrainer trainer = cifarTrainer(OptimizerKind.ADAM);
     MultiLayerNetwork student = trainer.student();
     assertEquals(student.numParams() - (8 + 16 + 32) * 2, trainer.mask().trainableCount());
-    Batch batch = randomBatch(IMAGE, 10, 8);
+    Batch batch = randomBatch(IMAGE, 10, 4);
     INDArray convOutput = student.feedForward(batch.features(), true).get(1);
     INDArray batchMean = convOutput.mean(0, 2, 3);
     INDArray runningMean = student.getLayer(1).getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN);
     INDArray before = runningMean.dup();
 
-    trainer.stepWithHyperGradient(batch, randomSplit(IMAGE, 10, 8), B);
+    trainer.stepWithHyperGradient(batch, randomSplit(IMAGE, 10, 4), B);
 
     double decay = 0.9;
     INDArray expected = before.mul(decay).addi(batchMean.reshape(before.shape()).mul(1 - decay));
@@ -121,8 +122,8 @@ class DistillationTrainerTest {
   void restoringOptimizerStateReplaysTheSameStep() {
     Nd4j.getRandom().setSeed(6);
     DistillationTrainer trainer = cifarTrainer(OptimizerKind.ADAM);
-    Batch first = randomBatch(IMAGE, 10, 8);
-    Batch second = randomBatch(IMAGE, 10, 8);
+    Batch first = randomBatch(IMAGE, 10, 4);
+    Batch second = randomBatch(IMAGE, 10, 4);
     trainer.step(first, B);
     INDArray params = trainer.student().params().dup();
     OptimizerState state = trainer.optimizerState();
@@ -168,8 +169,8 @@ class DistillationTrainerTest {
   void nonFiniteHyperGradientIsFlagged() {
     Nd4j.getRandom().setSeed(7);
     DistillationTrainer trainer = cifarTrainer(OptimizerKind.SGD);
-    Batch batch = randomBatch(IMAGE, 10, 8);
-    Split validation = randomSplit(IMAGE, 10, 8);
+    Batch batch = randomBatch(IMAGE, 10, 4);
+    Split validation = randomSplit(IMAGE, 10, 4);
     validation.features().putScalar(new long[] {0, 0, 0, 0}, Double.NaN);
     HyperGradientResult result =
         trainer.stepWithHyperGradient(batch, validation, B).hyperGradient().orElseThrow();
