@@ -1,6 +1,7 @@
 package io.distilflux.monitor;
 
 import io.distilflux.monitor.metrics.MonitorMetrics;
+import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.direct.InMemoryEventBus;
 import io.distilflux.pipeline.event.Event;
@@ -14,6 +15,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 
 /**
@@ -38,7 +41,10 @@ public final class MonitorBenchmark {
     double viaBus = median(rounds, () -> throughInMemoryBus(steps));
     System.out.printf("in-memory bus + MonitorService: %,.0f steps/s (median of %d rounds of %,d)%n",
         viaBus, rounds, events);
-    System.out.printf("bus / direct: %.3f%n", viaBus / direct);
+    double busAlone = median(rounds, () -> busAlone(steps));
+    System.out.printf("in-memory bus alone, consume + acknowledge: %,.0f steps/s%n", busAlone);
+    System.out.printf("bus + monitor / direct: %.3f, bus + monitor / bus alone: %.3f%n",
+        viaBus / direct, viaBus / busAlone);
   }
 
   /** Events of four runs cycling through the phases, as the trainer would publish them. */
@@ -87,6 +93,28 @@ public final class MonitorBenchmark {
         Thread.onSpinWait();
       }
       return steps.size() / ((System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  /** The transport's own ceiling: the same publish with a consumer that only acknowledges. */
+  private static double busAlone(List<TrainingStep> steps) {
+    Topics topics = Topics.defaults();
+    try (InMemoryEventBus bus = new InMemoryEventBus()) {
+      LongAdder consumed = new LongAdder();
+      Disposable consumer =
+          bus.consume(topics.steps(), ConsumerOptions.earliest("benchmark"))
+              .subscribe(received -> {
+                consumed.increment();
+                received.acknowledge();
+              });
+      long start = System.nanoTime();
+      bus.publish(topics.steps(), Flux.fromIterable(steps)).blockLast();
+      while (consumed.sum() < steps.size()) {
+        Thread.onSpinWait();
+      }
+      double rate = steps.size() / ((System.nanoTime() - start) / 1e9);
+      consumer.dispose();
+      return rate;
     }
   }
 
