@@ -96,7 +96,9 @@ public final class MetaOptimizerService implements AutoCloseable {
   /**
    * Rebuilds the per-run state from the topics, then starts consuming hypergradients. Blocks
    * until the rebuild is done: each replayed topic counts as read to its end once it has
-   * delivered nothing for {@link MetaOptimizerSettings#catchUpQuiet()}.
+   * delivered nothing for {@link MetaOptimizerSettings#catchUpQuiet()}. (The {@code EventBus}
+   * has no end-offset query, so quiet time is the signal; on Kafka it must exceed the time a
+   * fresh consumer group needs to join and fetch.)
    *
    * @throws IllegalStateException when called twice
    */
