@@ -2,6 +2,7 @@ package io.distilflux.pipeline.meta;
 
 import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.EventBus;
+import io.distilflux.pipeline.EventCodec;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.direct.InMemoryEventBus;
 import io.distilflux.pipeline.event.Event;
@@ -18,7 +19,8 @@ import reactor.core.publisher.Flux;
 /**
  * Prints meta-optimizer throughput in updates per second (median of repeats): the pure
  * {@link MetaUpdateRule} for SGD and Adam, and the whole {@link MetaOptimizerService} through
- * the in-memory bus (publish hypergradients, receive every MetaParams).
+ * the in-memory bus (publish hypergradients, receive every MetaParams), with the JSON codec's
+ * round-trip rate for context.
  *
  * <p>Flags: {@code --updates N} pure-rule updates per repeat (default 2 000 000), {@code --runs
  * R} and {@code --steps S} hypergradients per run for the bus measurement (default 100 × 1 000),
@@ -59,6 +61,16 @@ public final class MetaOptimizerBenchmark {
           "pure rule %-4s: median %,.0f updates/s over %d repeats of %,d%n",
           kind, median(rates), repeats, updates);
     }
+    double[] codec = new double[repeats];
+    codecRoundTrips(updates / 20); // warm-up
+    for (int r = 0; r < repeats; r++) {
+      codec[r] = codecRoundTrips(updates / 20);
+    }
+    // Each update through a bus costs about five codec passes (encode and decode of the
+    // hypergradient, encode of the MetaParams, decode by the state feed and by the reader).
+    System.out.printf(
+        "JSON codec (context): median %,.0f HyperGradient encode+decode round trips/s%n",
+        median(codec));
     double[] rates = new double[repeats];
     throughBus(runs, Math.min(steps, 100)); // warm-up
     for (int r = 0; r < repeats; r++) {
@@ -89,6 +101,23 @@ public final class MetaOptimizerBenchmark {
       throw new IllegalStateException("benchmark diverged: " + b);
     }
     return updates / seconds;
+  }
+
+  private static double codecRoundTrips(long count) {
+    HyperGradient sample =
+        new HyperGradient(
+            Event.CURRENT_SCHEMA_VERSION, "run-0", 1, new Unconstrained(0.1, 0.2, -1),
+            new Unconstrained(0.3, -0.2, 0.1), 1, 0.01);
+    long start = System.nanoTime();
+    long checksum = 0;
+    for (long i = 0; i < count; i++) {
+      checksum += EventCodec.decode(EventCodec.encode(sample), HyperGradient.class).step();
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    if (checksum != count) {
+      throw new IllegalStateException("codec round trip changed the event");
+    }
+    return count / seconds;
   }
 
   private static double throughBus(int runs, int steps) {

@@ -1,5 +1,6 @@
 package io.distilflux.pipeline.meta;
 
+import io.distilflux.pipeline.Channel;
 import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.Received;
@@ -8,6 +9,7 @@ import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.MetaParamSource;
 import io.distilflux.pipeline.event.MetaParams;
+import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.RunEvent;
 import io.distilflux.pipeline.event.RunFinished;
 import io.distilflux.pipeline.event.RunStarted;
@@ -94,7 +96,9 @@ public final class MetaOptimizerService implements AutoCloseable {
   /**
    * Rebuilds the per-run state from the topics, then starts consuming hypergradients. Blocks
    * until the rebuild is done: each replayed topic counts as read to its end once it has
-   * delivered nothing for {@link MetaOptimizerSettings#catchUpQuiet()}.
+   * delivered nothing for {@link MetaOptimizerSettings#catchUpQuiet()}. (The {@code EventBus}
+   * has no end-offset query, so quiet time is the signal; on Kafka it must exceed the time a
+   * fresh consumer group needs to join and fetch.)
    *
    * @throws IllegalStateException when called twice
    */
@@ -111,7 +115,7 @@ public final class MetaOptimizerService implements AutoCloseable {
     awaitQuiet(lastActivity);
 
     boolean anyAdam =
-        defaults.optimizer() == io.distilflux.pipeline.event.RunConfig.OptimizerKind.ADAM
+        defaults.optimizer() == OptimizerKind.ADAM
             || runs.values().stream().anyMatch(this::usesAdam);
     if (anyAdam) {
       String replayGroup = groupId + ".replay." + UUID.randomUUID();
@@ -150,7 +154,7 @@ public final class MetaOptimizerService implements AutoCloseable {
   }
 
   private <E extends Event> Disposable follow(
-      io.distilflux.pipeline.Channel<E> channel,
+      Channel<E> channel,
       String group,
       AtomicLong lastActivity,
       Consumer<E> observer) {

@@ -1,6 +1,7 @@
 package io.distilflux.pipeline.meta;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.Received;
@@ -91,8 +92,7 @@ class MetaOptimizerServiceOnKafkaTest {
         inputs.addAll(steps("run-" + r, 0, steps));
       }
       send(busA, inputs);
-      // A sentinel run published last; its MetaParams can still overtake others on other
-      // partitions, so read until every (run, version) is present.
+      // Partitions are read in no global order, so read until every (run, version) arrived.
       Map<String, List<Long>> versions = new HashMap<>();
       List<MetaParams> all =
           bus(busA)
@@ -107,7 +107,9 @@ class MetaOptimizerServiceOnKafkaTest {
       versions.values().forEach(v -> assertEquals(List.of(1L, 2L, 3L, 4L), v));
       assertEquals(runs, versions.size());
       assertEquals(runs * steps, a.stats().updates() + b.stats().updates());
-      assertEquals(runs, a.stats().runs() + b.stats().runs());
+      // A rebalance while consuming hands some runs over, so both may have seen a run; the
+      // redelivered hypergradients are then skipped as duplicates, never published twice.
+      assertTrue(a.stats().runs() + b.stats().runs() >= runs);
     }
   }
 
