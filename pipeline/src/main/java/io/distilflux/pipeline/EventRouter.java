@@ -2,16 +2,12 @@ package io.distilflux.pipeline;
 
 import io.distilflux.pipeline.event.Event;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
 
 /**
- * Sends a mixed stream of events, each to its own topic, keeping the stream's order per run
- * (sends are issued in order and the idempotent producer keeps them in order per partition).
+ * Sends a mixed stream of events, each to its own topic. Events of one topic are sent by one
+ * publish, in stream order, so a run's events stay ordered within every topic.
  */
 public final class EventRouter {
-
-  /** How many sends may await their acknowledgement at once. */
-  public static final int MAX_IN_FLIGHT = 256;
 
   private final EventBus bus;
   private final Topics topics;
@@ -22,13 +18,21 @@ public final class EventRouter {
     this.topics = topics;
   }
 
-  /** Publishes every event; emits the deliveries in the order of the events. */
+  /**
+   * Publishes every event; emits each delivery as its topic acknowledges it and completes once
+   * every event is delivered.
+   */
   public Flux<Delivery<? extends Event>> publish(Flux<? extends Event> events) {
-    return events.flatMapSequential(this::publishOne, MAX_IN_FLIGHT, 1);
+    int channels = topics.all().size();
+    // One group per topic, all subscribed at once, so no group can starve another.
+    return events
+        .groupBy(topics::channelOf)
+        .flatMap(group -> publishChannel(group.key(), group), channels, 1);
   }
 
-  private <E extends Event> Mono<Delivery<? extends Event>> publishOne(E event) {
-    return bus.publish(topics.channelOf(event), Flux.just(event)).next()
+  private <E extends Event> Flux<Delivery<? extends Event>> publishChannel(
+      Channel<E> channel, Flux<? extends Event> group) {
+    return bus.publish(channel, group.map(channel.type()::cast))
         .map(delivery -> (Delivery<? extends Event>) delivery);
   }
 }

@@ -95,10 +95,13 @@ final class ExperimentRunner {
               accuracy.set(e.testAccuracy());
             }
           });
-      return router.publish(events)
-          .map(delivery -> delivery.event())
-          .ofType(RunFinished.class)
-          .last()
+      AtomicReference<RunFinished> finished = new AtomicReference<>();
+      return router.publish(events.doOnNext(event -> {
+            if (event instanceof RunFinished f) {
+              finished.set(f);
+            }
+          }))
+          .then(Mono.fromCallable(finished::get))
           .doOnNext(f -> board.finished(label, f.steps(), config.steps(),
               f.finalEvaluation() == null ? Double.NaN : f.finalEvaluation().testAccuracy(),
               f.failure()))
