@@ -22,7 +22,7 @@ import org.nd4j.linalg.profiler.OpProfiler;
  * median, min, p10/p90, the median process CPU time per step (all threads; stable when other
  * processes compete for the cores) and the median speed-up over DL4J's out-of-the-box settings.
  *
- * <p>Usage: {@code ConvStepBenchmark [--batch N] [--warmup N] [--steps N] [--only substring] [--profile]}.
+ * <p>Usage: {@code ConvStepBenchmark [--batch N] [--warmup N] [--steps N] [--only substring[,substring...]] [--profile]}.
  */
 public final class ConvStepBenchmark {
 
@@ -76,7 +76,8 @@ public final class ConvStepBenchmark {
         "cpu_ms", "speedup");
     double baseline = Double.NaN;
     for (var e : variants.entrySet()) {
-      if (!e.getKey().contains(only)) {
+      String name = e.getKey();
+      if (!only.isEmpty() && Arrays.stream(only.split(",")).noneMatch(name::contains)) {
         continue;
       }
       PlainStep step = e.getValue().get();
