@@ -1,5 +1,6 @@
 package io.distilflux.trainer.speed;
 
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -17,10 +18,11 @@ import org.nd4j.linalg.profiler.OpProfiler;
 
 /**
  * Measures one plain training step (training-mode forward + backprop of a given epsilon) of the
- * cifar-very-tiny student, batch 128, float32, for each kept variant, and prints the median,
- * p10/p90 and the speed-up over DL4J's out-of-the-box settings.
+ * cifar-very-tiny student, batch 128, float32, for each kept variant, and prints the wall-clock
+ * median, min, p10/p90, the median process CPU time per step (all threads; stable when other
+ * processes compete for the cores) and the median speed-up over DL4J's out-of-the-box settings.
  *
- * <p>Usage: {@code ConvStepBenchmark [--batch N] [--warmup N] [--steps N] [--only substring] [--profile]}.
+ * <p>Usage: {@code ConvStepBenchmark [--batch N] [--warmup N] [--steps N] [--only substring[,substring...]] [--profile]}.
  */
 public final class ConvStepBenchmark {
 
@@ -70,40 +72,49 @@ public final class ConvStepBenchmark {
     variants.put("nativeops NCHW (libnd4j conv2d/batchnorm/maxpool2d + _bp)",
         () -> new NativeOpsStep(VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 42)));
 
-    System.out.printf("%-60s %9s %9s %9s %9s %8s%n", "variant", "median_ms", "min_ms", "p10_ms", "p90_ms", "speedup");
+    System.out.printf("%-60s %9s %9s %9s %9s %9s %8s%n", "variant", "median_ms", "min_ms", "p10_ms", "p90_ms",
+        "cpu_ms", "speedup");
     double baseline = Double.NaN;
     for (var e : variants.entrySet()) {
-      if (!e.getKey().contains(only)) {
+      String name = e.getKey();
+      if (!only.isEmpty() && Arrays.stream(only.split(",")).noneMatch(name::contains)) {
         continue;
       }
       PlainStep step = e.getValue().get();
-      double[] ms = time(step, x, eps, warmup, steps);
+      double[][] both = time(step, x, eps, warmup, steps);
+      double[] ms = both[0];
+      double[] cpu = both[1];
       Arrays.sort(ms);
+      Arrays.sort(cpu);
       double median = ms[ms.length / 2];
       if (Double.isNaN(baseline)) {
         baseline = median;
       }
-      variants.put("nativeops NCHW (libnd4j conv2d/batchnorm/maxpool2d + _bp)",
-        () -> new NativeOpsStep(VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 42)));
-
-    System.out.printf("%-60s %9.1f %9.1f %9.1f %9.1f %7.2fx%n", e.getKey(), median,
-          ms[0], ms[ms.length / 10], ms[ms.length * 9 / 10], baseline / median);
+      System.out.printf("%-60s %9.1f %9.1f %9.1f %9.1f %9.1f %7.2fx%n", e.getKey(), median,
+          ms[0], ms[ms.length / 10], ms[ms.length * 9 / 10], cpu[cpu.length / 2], baseline / median);
       if (profile) {
         profileOps(step, x, eps);
       }
     }
   }
 
-  private static double[] time(PlainStep step, INDArray x, INDArray eps, int warmup, int steps) {
+  /**
+   * Times {@code steps} steps after {@code warmup}; row 0 holds wall milliseconds, row 1 the
+   * process CPU milliseconds of all threads (robust to other processes competing for the cores).
+   */
+  private static double[][] time(PlainStep step, INDArray x, INDArray eps, int warmup, int steps) {
     for (int i = 0; i < warmup; i++) {
       step.step(x, eps);
     }
-    double[] ms = new double[steps];
+    var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    double[][] ms = new double[2][steps];
     for (int i = 0; i < steps; i++) {
+      long cpu0 = os.getProcessCpuTime();
       long t0 = System.nanoTime();
       INDArray g = step.step(x, eps);
       g.getFloat(0); // forces completion of any pending native work
-      ms[i] = (System.nanoTime() - t0) / 1e6;
+      ms[0][i] = (System.nanoTime() - t0) / 1e6;
+      ms[1][i] = (os.getProcessCpuTime() - cpu0) / 1e6;
     }
     return ms;
   }
