@@ -6,7 +6,6 @@ import io.distilflux.pipeline.kafka.KafkaEventBus;
 import io.distilflux.pipeline.meta.MetaOptimizerService;
 import io.distilflux.pipeline.meta.MetaOptimizerSettings;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -47,15 +46,16 @@ final class MetaOptimizerCommand implements Callable<Integer> {
     if (service.createTopics) {
       service.admin().ensureTopics(service.bootstrapServers, topics);
     }
-    CountDownLatch stopped = new CountDownLatch(1);
+    UntilStopped stop = new UntilStopped("meta-optimizer");
     try (KafkaEventBus bus = KafkaEventBus.connect(service.bootstrapServers, topics);
         MetaOptimizerService optimizer = new MetaOptimizerService(bus, topics, group,
             MetaOptimizerSettings.defaults().withRule(rule, learningRate, clip))) {
       optimizer.start();
-      Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "meta-optimizer-stop"));
       System.err.println("meta-optimizer running against " + service.bootstrapServers
           + " (group " + group + "); stop with Ctrl-C");
-      stopped.await();
+      stop.await();
+    } finally {
+      stop.closed();
     }
     return 0;
   }

@@ -3,11 +3,12 @@ package io.distilflux.trainer.cli;
 import io.distilflux.monitor.MonitorOptions;
 import io.distilflux.monitor.MonitorService;
 import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.kafka.KafkaBusSettings;
 import io.distilflux.pipeline.kafka.KafkaEventBus;
+import java.util.concurrent.atomic.AtomicReference;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -43,16 +44,25 @@ final class MonitorCommand implements Callable<Integer> {
     if (service.createTopics) {
       service.admin().ensureTopics(service.bootstrapServers, topics);
     }
-    CountDownLatch stopped = new CountDownLatch(1);
+    UntilStopped stop = new UntilStopped("monitor");
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    try (KafkaEventBus bus = KafkaEventBus.connect(service.bootstrapServers, topics);
+    AtomicReference<MonitorService> counting = new AtomicReference<>();
+    try (KafkaEventBus bus = KafkaEventBus.connect(service.bootstrapServers, topics,
+            KafkaBusSettings.defaults(), letter -> {
+              MonitorService current = counting.get();
+              if (current != null) {
+                current.metrics().deadLettered(letter.key());
+              }
+            });
         MonitorService monitor = new MonitorService(bus, topics, group, registry,
             MonitorOptions.defaults().withHttp(host, port))) {
+      counting.set(monitor);
       monitor.start();
-      Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "monitor-stop"));
       System.err.println("monitor running against " + service.bootstrapServers + "; metrics on http://"
           + host + ":" + monitor.port() + "/metrics; stop with Ctrl-C");
-      stopped.await();
+      stop.await();
+    } finally {
+      stop.closed();
     }
     return 0;
   }

@@ -5,7 +5,9 @@ import io.distilflux.monitor.MonitorService;
 import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.direct.InMemoryEventBus;
+import io.distilflux.pipeline.kafka.DeadLetter;
 import io.distilflux.pipeline.kafka.EmbeddedKafka;
+import io.distilflux.pipeline.kafka.KafkaBusSettings;
 import io.distilflux.pipeline.kafka.KafkaEventBus;
 import io.distilflux.pipeline.kafka.KafkaTopicsAdmin;
 import io.distilflux.pipeline.meta.MetaOptimizerService;
@@ -26,7 +28,7 @@ final class ServiceStack implements AutoCloseable {
   private final Deque<AutoCloseable> toClose = new ArrayDeque<>();
   private EventBus bus;
   private Topics topics;
-  private MonitorService monitor;
+  private volatile MonitorService monitor;
 
   private ServiceStack() {}
 
@@ -50,7 +52,9 @@ final class ServiceStack implements AutoCloseable {
               (System.nanoTime() - begin) / 1e9);
         }
         KafkaTopicsAdmin.singleBroker().ensureTopics(servers, stack.topics);
-        stack.bus = stack.own(KafkaEventBus.connect(servers, stack.topics));
+        // Dead letters are counted by the monitor, which is created after the bus.
+        stack.bus = stack.own(KafkaEventBus.connect(servers, stack.topics,
+            KafkaBusSettings.defaults(), stack::countDeadLetter));
       }
       stack.own(startMetaOptimizer(stack.bus, stack.topics, spec));
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -72,6 +76,13 @@ final class ServiceStack implements AutoCloseable {
                 spec.base().metaClip()));
     service.start();
     return service;
+  }
+
+  private void countDeadLetter(DeadLetter letter) {
+    MonitorService current = monitor;
+    if (current != null) {
+      current.metrics().deadLettered(letter.key());
+    }
   }
 
   private <T extends AutoCloseable> T own(T resource) {
