@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       RunCommand.class,
       TeacherCommand.class,
+      DownloadCommand.class,
       MetaOptimizerCommand.class,
       MonitorCommand.class,
       CommandLine.HelpCommand.class
@@ -36,7 +37,8 @@ public final class Distilflux implements Runnable {
     commandLine.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           PrintWriter err = cmd.getErr();
-          if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException) {
+          if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException
+              || e instanceof io.distilflux.trainer.data.DataFileException) {
             err.println("distilflux: " + oneLine(e));
             return 2;
           }
