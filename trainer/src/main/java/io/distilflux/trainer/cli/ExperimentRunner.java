@@ -48,7 +48,7 @@ final class ExperimentRunner {
     try (ServiceStack stack = ServiceStack.start(spec, log)) {
       RunAssembler assembler = new RunAssembler(
           new DataOptions(spec.splits().train(), spec.splits().validation(), spec.splits().test(),
-              spec.teacherEpochs(), spec.outputDir().resolve("teachers")),
+              spec.teacherEpochs(), spec.teacherSteps(), spec.outputDir().resolve("teachers")),
           stack.bus(), stack.topics(), spec.metaTimeout(),
           Provenance.current(RunAssembler.backendName()));
       log.println("metrics: " + stack.metricsUrl());
