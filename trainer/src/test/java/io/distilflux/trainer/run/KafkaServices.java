@@ -74,13 +74,16 @@ final class KafkaServices implements AutoCloseable {
     }
   }
 
-  /** A meta-optimizer of the stack's group, started (blocks for its catch-up). */
+  /**
+   * A meta-optimizer of the stack's group, started (blocks for its catch-up). The catch-up
+   * quiet stays at its default: shorter than a fresh group's join, the rebuild would miss
+   * versions already published and the new instance would publish them again.
+   */
   MetaOptimizerService startMetaOptimizer() {
     MetaOptimizerService service = new MetaOptimizerService(bus, topics, META_GROUP,
         MetaOptimizerSettings.defaults()
             .withRule(spec.base().metaOptimizer(), spec.base().metaLearningRate(),
-                spec.base().metaClip())
-            .withCatchUpQuiet(Duration.ofSeconds(1)));
+                spec.base().metaClip()));
     service.start();
     return service;
   }
@@ -96,8 +99,9 @@ final class KafkaServices implements AutoCloseable {
     metaOptimizer = startMetaOptimizer();
   }
 
-  RunConfig config(RunConfig.Mode mode) {
-    return spec.configFor(mode, spec.seeds().get(0), spec.base().steps());
+  /** The configuration of a run of this mode with the given number of steps. */
+  RunConfig config(RunConfig.Mode mode, long steps) {
+    return spec.configFor(mode, spec.seeds().get(0), steps);
   }
 
   /** Trains the run, publishing every event through the router; returns its RunFinished. */
