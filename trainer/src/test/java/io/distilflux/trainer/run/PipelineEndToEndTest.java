@@ -82,7 +82,7 @@ class PipelineEndToEndTest {
     assertEquals(0, finished.forecastSteps());
     assertScrapeShowsRun(runId);
 
-    Recorded r = readBack(runId);
+    Recorded r = readBack(runId, false);
     assertStepsOnceInOrder(r.steps(), HG_STEPS);
     assertTrue(r.steps().stream().allMatch(s -> s.phase() == Phase.HYPERGRADIENT));
     assertEquals(HG_STEPS, r.hyperGradients().size());
@@ -116,7 +116,7 @@ class PipelineEndToEndTest {
     assertEquals(STEPS - hypergradientSteps, finished.forecastSteps());
     assertTrue(finished.forecastSteps() > 0);
 
-    Recorded r = readBack(runId);
+    Recorded r = readBack(runId, true);
     assertStepsOnceInOrder(r.steps(), STEPS);
     assertEquals(hypergradientSteps, r.hyperGradients().size());
     Map<Long, TrajectoryForecast> forecasts = r.forecasts().stream()
@@ -157,7 +157,12 @@ class PipelineEndToEndTest {
     assertLifecycle(r, runId, STEPS);
   }
 
-  private static Recorded readBack(String runId) {
+  /**
+   * Reads every topic of the run back from the broker. A hypergradient run has no forecasts;
+   * that topic is skipped for it, as waiting for a first record that never comes would cost
+   * the reader's whole first-record timeout.
+   */
+  private static Recorded readBack(String runId, boolean withForecasts) {
     var bus = services.bus;
     var topics = services.topics;
     return Mono.zip(objects -> new Recorded(cast(objects[0]), cast(objects[1]),
@@ -165,7 +170,8 @@ class PipelineEndToEndTest {
             TopicReader.all(bus, topics.steps(), runId),
             TopicReader.all(bus, topics.hyperGradients(), runId),
             TopicReader.all(bus, topics.metaParams(), runId),
-            TopicReader.all(bus, topics.forecasts(), runId),
+            withForecasts ? TopicReader.all(bus, topics.forecasts(), runId)
+                : Mono.just(List.<TrajectoryForecast>of()),
             TopicReader.all(bus, topics.evaluations(), runId),
             TopicReader.all(bus, topics.runs(), runId))
         .block(Duration.ofSeconds(60));
