@@ -11,6 +11,8 @@ import io.distilflux.trainer.run.RunAssembler;
 import io.distilflux.trainer.run.DataOptions;
 import io.distilflux.trainer.run.StudentRun;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -45,10 +47,11 @@ final class ExperimentRunner {
   }
 
   Results run() {
+    requireDataFolder();
     try (ServiceStack stack = ServiceStack.start(spec, log)) {
       RunAssembler assembler = new RunAssembler(
           new DataOptions(spec.splits().train(), spec.splits().validation(), spec.splits().test(),
-              spec.teacherEpochs(), spec.outputDir().resolve("teachers")),
+              spec.teacherEpochs(), spec.teacherSteps(), spec.outputDir().resolve("teachers")),
           stack.bus(), stack.topics(), spec.metaTimeout(),
           Provenance.current(RunAssembler.backendName()));
       log.println("metrics: " + stack.metricsUrl());
@@ -77,6 +80,19 @@ final class ExperimentRunner {
       } finally {
         trainers.dispose();
       }
+    }
+  }
+
+  /**
+   * Fails before the broker and services start (and print) when the dataset's folder is
+   * missing, so the error is the only line the user sees.
+   */
+  private void requireDataFolder() {
+    RunConfig base = spec.base();
+    if (base.dataset() != RunConfig.DatasetKind.SYNTHETIC
+        && !Files.isDirectory(Path.of(base.dataDir()))) {
+      throw new IllegalArgumentException("--data-dir folder not found: " + base.dataDir()
+          + " (" + base.dataset().name().toLowerCase(Locale.ROOT) + ")");
     }
   }
 

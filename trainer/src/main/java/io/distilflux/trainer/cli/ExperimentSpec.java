@@ -26,6 +26,7 @@ import java.util.Optional;
  * @param metaTimeout how long a run waits for an update or forecast before it fails
  * @param parallelRuns how many runs train at once
  * @param teacherEpochs epochs of teacher training (image datasets)
+ * @param teacherSteps full-batch steps of the synthetic teacher
  * @param splits the sizes of the data splits
  */
 public record ExperimentSpec(
@@ -42,6 +43,7 @@ public record ExperimentSpec(
     Duration metaTimeout,
     int parallelRuns,
     int teacherEpochs,
+    int teacherSteps,
     SplitSizes splits) {
 
   /** How the trainer reaches the meta-optimizer and the monitor. */

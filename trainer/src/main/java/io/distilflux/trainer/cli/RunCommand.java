@@ -131,6 +131,10 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--teacher-epochs", paramLabel = "N", description = "Epochs of teacher training (image datasets).")
   String teacherEpochs;
 
+  @Option(names = "--teacher-steps", paramLabel = "N",
+      description = "Full-batch Adam steps of the synthetic teacher (default 10000, the reference's; fewer for quick runs).")
+  String teacherSteps;
+
   @Option(names = "--train-size", paramLabel = "N", description = "Student training examples (default: the dataset's).")
   String trainSize;
 
@@ -175,6 +179,7 @@ final class RunCommand implements Callable<Integer> {
     put(flags, "meta-timeout", metaTimeout);
     put(flags, "parallel", parallel);
     put(flags, "teacher-epochs", teacherEpochs);
+    put(flags, "teacher-steps", teacherSteps);
     put(flags, "train-size", trainSize);
     put(flags, "validation-size", validationSize);
     put(flags, "test-size", testSize);

@@ -6,6 +6,7 @@ import io.distilflux.pipeline.event.RunConfig.DatasetKind;
 import io.distilflux.pipeline.event.RunConfig.Mode;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
+import io.distilflux.trainer.teacher.TeacherTraining;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,7 +32,7 @@ public final class SpecParser {
       "mini-epoch", "forecast-every", "lambda2", "temperature", "temperature-squared",
       "evaluate-every", "max-staleness", "validation-is-test", "transport", "bootstrap-servers",
       "kafka-dir", "topic-prefix", "output", "metrics-port", "meta-timeout", "parallel",
-      "teacher-epochs", "train-size", "validation-size", "test-size");
+      "teacher-epochs", "teacher-steps", "train-size", "validation-size", "test-size");
 
   private final Map<String, String> values;
 
@@ -102,6 +103,7 @@ public final class SpecParser {
     Duration metaTimeout = Duration.ofMillis((long) (positive("meta-timeout", 60) * 1000));
     int parallel = integer("parallel", Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 256);
     int teacherEpochs = integer("teacher-epochs", d.teacherEpochs, 1, 100_000);
+    int teacherSteps = integer("teacher-steps", TeacherTraining.synthetic().epochs(), 1, 10_000_000);
     ExperimentSpec.SplitSizes splits = new ExperimentSpec.SplitSizes(
         integer("train-size", 0, 0, Integer.MAX_VALUE),
         integer("validation-size", 0, 0, Integer.MAX_VALUE),
@@ -117,7 +119,8 @@ public final class SpecParser {
         lr, metaOptimizer, metaLr, metaClip, miniEpoch, forecastEvery,
         Unconstrained.fromValues(fixed), tSquared, evaluateEvery, maxStaleness, validationIsTest);
     return new ExperimentSpec(base, modes, List.copyOf(seeds), fixed, transport, bootstrap,
-        kafkaDir, topicPrefix, output, metricsPort, metaTimeout, parallel, teacherEpochs, splits);
+        kafkaDir, topicPrefix, output, metricsPort, metaTimeout, parallel, teacherEpochs, teacherSteps,
+        splits);
   }
 
   private List<Mode> modes() {

@@ -63,7 +63,7 @@ final class TeacherCommand implements Callable<Integer> {
     try (InMemoryEventBus unused = new InMemoryEventBus()) {
       RunAssembler assembler = new RunAssembler(
           new DataOptions(spec.splits().train(), spec.splits().validation(), spec.splits().test(),
-              spec.teacherEpochs(), spec.outputDir().resolve("teachers")),
+              spec.teacherEpochs(), spec.teacherSteps(), spec.outputDir().resolve("teachers")),
           unused, Topics.defaults(), spec.metaTimeout(),
           Provenance.current(RunAssembler.backendName()));
       PreparedData prepared = assembler.prepare(config);

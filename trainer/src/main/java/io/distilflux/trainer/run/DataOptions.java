@@ -9,6 +9,8 @@ import java.nio.file.Path;
  * @param validation validation examples (0: the dataset's default)
  * @param test test examples (0: the dataset's default)
  * @param teacherEpochs epochs of teacher training on image datasets
+ * @param teacherSteps full-batch steps of the synthetic teacher (0: the reference's 10 000)
  * @param teacherCache folder of the teacher cache
  */
-public record DataOptions(int train, int validation, int test, int teacherEpochs, Path teacherCache) {}
+public record DataOptions(int train, int validation, int test, int teacherEpochs, int teacherSteps,
+    Path teacherCache) {}

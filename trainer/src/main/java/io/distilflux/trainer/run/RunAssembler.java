@@ -155,7 +155,7 @@ public final class RunAssembler {
             orDefault(options.test(), sizes.test()), config.validationIsTest());
         SyntheticData.Generated generated = SyntheticData.generate(sizes, config.seed());
         TeacherResult teacher = cache.logitsFor(generated.data(), generated.teacherViewOfTest(),
-            config.teacher(), config.seed(), TeacherTraining.synthetic());
+            config.teacher(), config.seed(), syntheticTeacherTraining());
         yield new PreparedData(generated.data(), teacher);
       }
       case CIFAR10 -> {
@@ -205,6 +205,14 @@ public final class RunAssembler {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + folder + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The reference's synthetic teacher training, with fewer steps when asked (quick runs). */
+  private TeacherTraining syntheticTeacherTraining() {
+    TeacherTraining reference = TeacherTraining.synthetic();
+    return options.teacherSteps() > 0
+        ? new TeacherTraining(options.teacherSteps(), reference.batchSize(), reference.learningRate())
+        : reference;
   }
 
   private static int orDefault(int value, int fallback) {

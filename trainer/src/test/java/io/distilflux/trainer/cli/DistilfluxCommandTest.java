@@ -1,0 +1,116 @@
+package io.distilflux.trainer.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The {@code distilflux} command line as a user meets it: help, bad input, a tiny run. */
+class DistilfluxCommandTest {
+
+  @TempDir static Path tempDir;
+
+  /** What one invocation printed and returned. */
+  private record Outcome(int exitCode, String out, String err) {
+    List<String> errLines() {
+      return err.lines().filter(l -> !l.isBlank()).toList();
+    }
+  }
+
+  /** Runs the command with standard output and error captured. */
+  private static Outcome execute(String... args) {
+    PrintStream originalOut = System.out;
+    PrintStream originalErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code;
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      code = Distilflux.execute(args);
+    } finally {
+      System.setOut(originalOut);
+      System.setErr(originalErr);
+    }
+    return new Outcome(code, out.toString(StandardCharsets.UTF_8),
+        err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void helpOfRunListsEveryFlag() {
+    Outcome help = execute("run", "--help");
+    assertEquals(0, help.exitCode());
+    List<String> flags = new ArrayList<>(SpecParser.KEYS);
+    flags.add("config");
+    for (String flag : flags) {
+      assertTrue(help.out().contains("--" + flag), "--help of run does not list --" + flag);
+    }
+  }
+
+  static Stream<Arguments> badInvocations() {
+    Path missingConfig = tempDir.resolve("absent.yaml");
+    Path missingCifar = tempDir.resolve("no-cifar-here");
+    return Stream.of(
+        Arguments.of("a mini-epoch below 2", List.of("run", "--mini-epoch", "1"), "--mini-epoch"),
+        Arguments.of("an unknown flag", List.of("run", "--no-such-flag"), "--no-such-flag"),
+        Arguments.of("a missing config file", List.of("run", "--config", missingConfig.toString()),
+            missingConfig.toString()),
+        Arguments.of("bootstrap servers with the direct transport",
+            List.of("run", "--bootstrap-servers", "x", "--transport", "direct"),
+            "--bootstrap-servers"),
+        Arguments.of("an unknown dataset", List.of("run", "--dataset", "imagenet"), "--dataset"),
+        Arguments.of("a missing CIFAR-10 folder", List.of("run", "--dataset", "cifar10",
+            "--data-dir", missingCifar.toString(), "--transport", "direct", "--metrics-port", "0",
+            "--output", tempDir.resolve("out-cifar").toString()), missingCifar.toString()));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badInvocations")
+  void badInputEndsWithOneLineNamingTheCulpritAndExitCode2(String what, List<String> args,
+      String culprit) {
+    Outcome outcome = execute(args.toArray(String[]::new));
+    assertEquals(2, outcome.exitCode(), what + "; stderr: " + outcome.err());
+    List<String> lines = outcome.errLines();
+    assertEquals(1, lines.size(), what + ": expected one line on stderr, got " + lines);
+    assertTrue(lines.get(0).startsWith("distilflux: "), lines.get(0));
+    assertTrue(lines.get(0).contains(culprit), "'" + lines.get(0) + "' should name " + culprit);
+  }
+
+  @Test
+  void tinyDirectRunWritesOneResultRowPerRunAndPrintsTheTable() throws Exception {
+    Path output = tempDir.resolve("tiny-run");
+    Outcome outcome = execute("run", "--transport", "direct", "--iterations", "30",
+        "--seeds", "1", "--modes", "no-distillation,forecast", "--mini-epoch", "5",
+        "--metrics-port", "0", "--output", output.toString(), "--teacher-steps", "100",
+        "--train-size", "60", "--validation-size", "30", "--test-size", "60");
+    assertEquals(0, outcome.exitCode(), "stderr: " + outcome.err());
+
+    List<String> csv = Files.readAllLines(output.resolve("results.csv"));
+    assertEquals(3, csv.size(), "header and one row per run: " + csv);
+    assertTrue(csv.get(0).startsWith("run_id,"), csv.get(0));
+    assertTrue(csv.stream().skip(1).anyMatch(l -> l.contains(",no-distillation,")), csv.toString());
+    assertTrue(csv.stream().skip(1).anyMatch(l -> l.contains(",forecast,")), csv.toString());
+    assertTrue(csv.stream().skip(1).allMatch(l -> l.endsWith(",")), "no failure column: " + csv);
+
+    JsonNode json = new ObjectMapper().readTree(output.resolve("results.json").toFile());
+    assertEquals(2, json.get("runs").size());
+    assertTrue(outcome.out().contains("Test accuracy, synthetic"), outcome.out());
+    assertTrue(outcome.out().lines().anyMatch(l -> l.startsWith("no-distillation")),
+        outcome.out());
+    assertTrue(outcome.out().lines().anyMatch(l -> l.startsWith("forecast")), outcome.out());
+  }
+}

@@ -1,0 +1,134 @@
+package io.distilflux.trainer.run;
+
+import io.distilflux.monitor.MonitorOptions;
+import io.distilflux.monitor.MonitorService;
+import io.distilflux.pipeline.EventRouter;
+import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.event.Event;
+import io.distilflux.pipeline.event.Provenance;
+import io.distilflux.pipeline.event.RunConfig;
+import io.distilflux.pipeline.event.RunFinished;
+import io.distilflux.pipeline.kafka.EmbeddedKafka;
+import io.distilflux.pipeline.kafka.KafkaEventBus;
+import io.distilflux.pipeline.kafka.KafkaTopicsAdmin;
+import io.distilflux.pipeline.meta.MetaOptimizerService;
+import io.distilflux.pipeline.meta.MetaOptimizerSettings;
+import io.distilflux.trainer.cli.ExperimentSpec;
+import io.distilflux.trainer.cli.SpecParser;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * The whole stack of the main job on an embedded broker, as {@code distilflux run} wires it:
+ * topics, Kafka bus, meta-optimizer, monitor with its scrape endpoint, and an assembler of
+ * synthetic runs with a cheap teacher. One per test class: the broker takes seconds to start.
+ */
+final class KafkaServices implements AutoCloseable {
+
+  static final String META_GROUP = "e2e-meta-optimizer";
+
+  final EmbeddedKafka kafka;
+  final Topics topics = new Topics("e2e.");
+  final KafkaEventBus bus;
+  final MonitorService monitor;
+  final Scheduler trainers = Schedulers.newBoundedElastic(2, 16, "e2e-trainer");
+  private MetaOptimizerService metaOptimizer;
+  private final ExperimentSpec spec;
+  private final RunAssembler assembler;
+
+  /**
+   * @param settings experiment flags (long names without dashes) over the synthetic defaults
+   * @param workDir teacher cache folder
+   */
+  KafkaServices(Map<String, String> settings, Path workDir) {
+    kafka = EmbeddedKafka.start();
+    try {
+      KafkaTopicsAdmin.singleBroker().ensureTopics(kafka.bootstrapServers(), topics);
+      bus = KafkaEventBus.connect(kafka.bootstrapServers(), topics);
+      Map<String, String> all = new HashMap<>(Map.of("seeds", "1", "teacher-steps", "200",
+          "train-size", "60", "validation-size", "30", "test-size", "60"));
+      all.putAll(settings);
+      spec = SpecParser.parse(all);
+      metaOptimizer = startMetaOptimizer();
+      monitor = new MonitorService(bus, topics, "e2e-monitor",
+          new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
+          MonitorOptions.defaults().withHttp("127.0.0.1", 0)
+              .withRestoreQuiet(Duration.ofMillis(500)));
+      monitor.start();
+      assembler = new RunAssembler(
+          new DataOptions(spec.splits().train(), spec.splits().validation(),
+              spec.splits().test(), spec.teacherEpochs(), spec.teacherSteps(), workDir),
+          bus, topics, spec.metaTimeout(), Provenance.current(RunAssembler.backendName()));
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  /**
+   * A meta-optimizer of the stack's group, started (blocks for its catch-up). The catch-up
+   * quiet stays at its default: shorter than a fresh group's join, the rebuild would miss
+   * versions already published and the new instance would publish them again.
+   */
+  MetaOptimizerService startMetaOptimizer() {
+    MetaOptimizerService service = new MetaOptimizerService(bus, topics, META_GROUP,
+        MetaOptimizerSettings.defaults()
+            .withRule(spec.base().metaOptimizer(), spec.base().metaLearningRate(),
+                spec.base().metaClip()));
+    service.start();
+    return service;
+  }
+
+  /** Closes the running meta-optimizer (a crash, as far as the others can tell). */
+  void stopMetaOptimizer() {
+    metaOptimizer.close();
+    metaOptimizer = null;
+  }
+
+  /** Starts a fresh meta-optimizer of the same group. */
+  void restartMetaOptimizer() {
+    metaOptimizer = startMetaOptimizer();
+  }
+
+  /** The configuration of a run of this mode with the given number of steps. */
+  RunConfig config(RunConfig.Mode mode, long steps) {
+    return spec.configFor(mode, spec.seeds().get(0), steps);
+  }
+
+  /** Trains the run, publishing every event through the router; returns its RunFinished. */
+  RunFinished train(String runId, RunConfig config, Function<Flux<Event>, Flux<Event>> tap) {
+    StudentRun run = assembler.assemble(runId, config);
+    AtomicReference<RunFinished> finished = new AtomicReference<>();
+    Flux<Event> events = tap.apply(run.events(trainers)).doOnNext(event -> {
+      if (event instanceof RunFinished f) {
+        finished.set(f);
+      }
+    });
+    new EventRouter(bus, topics).publish(events).blockLast(Duration.ofSeconds(120));
+    return finished.get();
+  }
+
+  @Override
+  public void close() {
+    trainers.dispose();
+    if (monitor != null) {
+      monitor.close();
+    }
+    if (metaOptimizer != null) {
+      metaOptimizer.close();
+    }
+    if (bus != null) {
+      bus.close();
+    }
+    kafka.close();
+  }
+}

@@ -1,0 +1,237 @@
+package io.distilflux.trainer.run;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.distilflux.pipeline.event.Evaluation;
+import io.distilflux.pipeline.event.HyperGradient;
+import io.distilflux.pipeline.event.MetaParams;
+import io.distilflux.pipeline.event.MetaValues;
+import io.distilflux.pipeline.event.Phase;
+import io.distilflux.pipeline.event.RunConfig;
+import io.distilflux.pipeline.event.RunEvent;
+import io.distilflux.pipeline.event.RunFinished;
+import io.distilflux.pipeline.event.RunStarted;
+import io.distilflux.pipeline.event.TrainingStep;
+import io.distilflux.pipeline.event.TrajectoryForecast;
+import io.distilflux.pipeline.event.Unconstrained;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Mono;
+
+/**
+ * The main job through the embedded broker: a hypergradient run and a forecast run on the
+ * synthetic data, with the meta-optimizer and the monitor, then every topic read back.
+ */
+class PipelineEndToEndTest {
+
+  private static final int STEPS = 60;
+  /** Every step of a hypergradient run waits for a round trip through the broker: keep it short. */
+  private static final int HG_STEPS = 30;
+  private static final int MINI_EPOCH = 5;
+  private static final int FORECAST_EVERY = 2;
+  private static final double SAME = 1e-12;
+
+  @TempDir static Path workDir;
+  private static KafkaServices services;
+
+  /** Everything a run left on the topics. */
+  private record Recorded(List<TrainingStep> steps, List<HyperGradient> hyperGradients,
+      List<MetaParams> metaParams, List<TrajectoryForecast> forecasts,
+      List<Evaluation> evaluations, List<RunEvent> runs) {}
+
+  @BeforeAll
+  static void startServices() {
+    services = new KafkaServices(Map.of("iterations", Integer.toString(STEPS),
+        "mini-epoch", Integer.toString(MINI_EPOCH),
+        "forecast-every", Integer.toString(FORECAST_EVERY),
+        "evaluate-every", "20", "meta-timeout", "30"), workDir);
+  }
+
+  @AfterAll
+  static void stopServices() {
+    if (services != null) {
+      services.close();
+    }
+  }
+
+  @Test
+  void hypergradientRunUsesEachUpdateOfTheMetaOptimizerAtTheStepItWasMadeFor() throws Exception {
+    String runId = "e2e-hypergradient";
+    RunFinished finished =
+        services.train(runId,
+        services.config(RunConfig.Mode.HYPERGRADIENT, HG_STEPS), Function.identity());
+    assertNull(finished.failure(), "failure: " + finished.failure());
+    assertEquals(HG_STEPS, finished.steps());
+    assertEquals(HG_STEPS, finished.hypergradientSteps());
+    assertEquals(0, finished.forecastSteps());
+    assertScrapeShowsRun(runId);
+
+    Recorded r = readBack(runId, false);
+    assertStepsOnceInOrder(r.steps(), HG_STEPS);
+    assertTrue(r.steps().stream().allMatch(s -> s.phase() == Phase.HYPERGRADIENT));
+    assertEquals(HG_STEPS, r.hyperGradients().size());
+    Map<Long, MetaParams> byVersion = oneMetaParamsPerVersion(r.metaParams());
+    assertEquals(HG_STEPS, byVersion.size(),
+        "one update per hypergradient: versions 1.." + HG_STEPS);
+    for (HyperGradient hg : r.hyperGradients()) {
+      TrainingStep step = r.steps().get((int) hg.step());
+      assertValuesEqual(hg.at().toValues(), step.meta(), "step " + hg.step());
+      if (hg.step() >= 1) {
+        MetaParams update = byVersion.get(hg.step());
+        assertNotNull(update, "no MetaParams of version " + hg.step());
+        assertEquals(update.b(), hg.at(), "b used at step " + hg.step());
+      }
+    }
+    assertLifecycle(r, runId, HG_STEPS);
+  }
+
+  @Test
+  void forecastRunFollowsThePublishedTrajectoryLines() throws Exception {
+    String runId = "e2e-forecast";
+    RunConfig config = services.config(RunConfig.Mode.FORECAST, STEPS);
+    RunFinished finished = services.train(runId, config, Function.identity());
+    assertNull(finished.failure(), "failure: " + finished.failure());
+    long hypergradientSteps = 0;
+    for (long t = 0; t < STEPS; t++) {
+      hypergradientSteps += config.phaseOf(t) == Phase.HYPERGRADIENT ? 1 : 0;
+    }
+    assertEquals(STEPS, finished.steps());
+    assertEquals(hypergradientSteps, finished.hypergradientSteps());
+    assertEquals(STEPS - hypergradientSteps, finished.forecastSteps());
+    assertTrue(finished.forecastSteps() > 0);
+
+    Recorded r = readBack(runId, true);
+    assertStepsOnceInOrder(r.steps(), STEPS);
+    assertEquals(hypergradientSteps, r.hyperGradients().size());
+    Map<Long, TrajectoryForecast> forecasts = r.forecasts().stream()
+        .collect(Collectors.toMap(TrajectoryForecast::periodStart, f -> f, (a, b) -> {
+          throw new AssertionError("two forecasts for period " + a.periodStart());
+        }));
+    Map<Long, MetaParams> byVersion = oneMetaParamsPerVersion(r.metaParams());
+    long period = (long) MINI_EPOCH * FORECAST_EVERY;
+    int checkedForecastSteps = 0;
+    int checkedContinuations = 0;
+    for (TrainingStep step : r.steps()) {
+      long t = step.step();
+      long periodStart = t - t % period;
+      assertEquals(config.phaseOf(t), step.phase(), "phase of step " + t);
+      if (step.phase() == Phase.FORECAST) {
+        TrajectoryForecast line = forecasts.get(periodStart);
+        assertNotNull(line, "no forecast for period " + periodStart);
+        assertTrue(line.covers(t), "forecast of period " + periodStart + " covers " + t);
+        assertValuesEqual(line.at(t).toValues(), step.meta(), "forecast step " + t);
+        checkedForecastSteps++;
+      } else if (t == periodStart && t > 0) {
+        // A hypergradient mini-epoch starts where the previous line continues.
+        TrajectoryForecast previous = forecasts.get(periodStart - period);
+        assertValuesEqual(previous.at(t).toValues(), step.meta(), "period start " + t);
+        checkedContinuations++;
+      }
+    }
+    for (HyperGradient hg : r.hyperGradients()) {
+      assertEquals(Phase.HYPERGRADIENT, config.phaseOf(hg.step()));
+      assertValuesEqual(hg.at().toValues(), r.steps().get((int) hg.step()).meta(),
+          "hypergradient step " + hg.step());
+      if (hg.step() % period != 0) {
+        assertEquals(byVersion.get(hg.step()).b(), hg.at(), "b used at step " + hg.step());
+      }
+    }
+    assertEquals(STEPS - hypergradientSteps, checkedForecastSteps);
+    assertEquals(STEPS / period - 1, checkedContinuations);
+    assertLifecycle(r, runId, STEPS);
+  }
+
+  /**
+   * Reads every topic of the run back from the broker. A hypergradient run has no forecasts;
+   * that topic is skipped for it, as waiting for a first record that never comes would cost
+   * the reader's whole first-record timeout.
+   */
+  private static Recorded readBack(String runId, boolean withForecasts) {
+    var bus = services.bus;
+    var topics = services.topics;
+    return Mono.zip(objects -> new Recorded(cast(objects[0]), cast(objects[1]),
+                cast(objects[2]), cast(objects[3]), cast(objects[4]), cast(objects[5])),
+            TopicReader.all(bus, topics.steps(), runId),
+            TopicReader.all(bus, topics.hyperGradients(), runId),
+            TopicReader.all(bus, topics.metaParams(), runId),
+            withForecasts ? TopicReader.all(bus, topics.forecasts(), runId)
+                : Mono.just(List.<TrajectoryForecast>of()),
+            TopicReader.all(bus, topics.evaluations(), runId),
+            TopicReader.all(bus, topics.runs(), runId))
+        .block(Duration.ofSeconds(60));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> List<T> cast(Object list) {
+    return (List<T>) list;
+  }
+
+  static void assertStepsOnceInOrder(List<TrainingStep> steps, long expected) {
+    assertEquals(expected, steps.size(), "steps on the topic");
+    for (int i = 0; i < steps.size(); i++) {
+      assertEquals(i, steps.get(i).step(), "step at position " + i);
+    }
+  }
+
+  static Map<Long, MetaParams> oneMetaParamsPerVersion(List<MetaParams> all) {
+    return all.stream().collect(Collectors.toMap(MetaParams::version, m -> m, (a, b) -> {
+      throw new AssertionError("two MetaParams of version " + a.version());
+    }));
+  }
+
+  private static void assertLifecycle(Recorded r, String runId, long steps) {
+    assertFalse(r.evaluations().isEmpty(), "evaluations of " + runId);
+    assertEquals(steps - 1, r.evaluations().get(r.evaluations().size() - 1).step());
+    assertEquals(2, r.runs().size(), "RunStarted and RunFinished of " + runId);
+    assertTrue(r.runs().get(0) instanceof RunStarted);
+    RunFinished finished = (RunFinished) r.runs().get(1);
+    assertNull(finished.failure());
+    assertEquals(steps, finished.steps());
+    assertTrue(r.steps().stream().allMatch(s -> s.runId().equals(runId)));
+  }
+
+  private static void assertValuesEqual(MetaValues expected, MetaValues actual, String where) {
+    assertEquals(expected.lambda1(), actual.lambda1(), SAME, "λ1 at " + where);
+    assertEquals(expected.lambda2(), actual.lambda2(), SAME, "λ2 at " + where);
+    assertEquals(expected.temperature(), actual.temperature(), SAME, "T at " + where);
+  }
+
+  /** The monitor's scrape endpoint shows the run's λ and its step counter. */
+  private static void assertScrapeShowsRun(String runId) throws Exception {
+    HttpClient client = HttpClient.newHttpClient();
+    HttpRequest request = HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + services.monitor.port() + "/metrics")).build();
+    String lambdaLine = "distilflux_meta_lambda1{";
+    String body = "";
+    // The monitor consumes asynchronously; poll briefly until it has seen the run.
+    for (int attempt = 0; attempt < 50; attempt++) {
+      HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, response.statusCode());
+      body = response.body();
+      if (body.lines().anyMatch(l -> l.startsWith(lambdaLine) && l.contains("run=\"" + runId + "\""))
+          && body.lines().anyMatch(l -> l.startsWith("distilflux_steps_total")
+              && l.contains("run=\"" + runId + "\""))) {
+        return;
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("no distilflux_meta_lambda1 / distilflux_steps_total for run "
+        + runId + " in:\n" + body);
+  }
+}
