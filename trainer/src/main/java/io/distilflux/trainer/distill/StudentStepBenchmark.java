@@ -90,6 +90,7 @@ public final class StudentStepBenchmark {
             + "OMP_NUM_THREADS=%s, cores %d%n",
         student, batchSize, kind, warmup, repeats, System.getenv("OMP_NUM_THREADS"),
         Runtime.getRuntime().availableProcessors());
+    System.out.printf("computation path: %s%n", trainer.computationPath());
     System.out.printf("parameters: student %d (trained %d), teacher cifar-tiny %d%n",
         network.numParams(), trainer.mask().trainableCount(), cifarTinyTeacher().numParams());
     System.out.printf("plain step:        median %.2f ms, p90 %.2f ms, %.1f steps/s%n",
