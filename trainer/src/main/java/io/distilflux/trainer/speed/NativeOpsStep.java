@@ -28,6 +28,8 @@ import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp;
 import org.nd4j.linalg.api.ops.impl.summarystats.Variance;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -54,9 +56,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 public final class NativeOpsStep implements PlainStep {
 
   private static final int NCHW = 0;
+  private static final int NHWC = 1;
   /** libnd4j weight layout 1 = [oC, iC, kH, kW], DL4J's own conv weight layout. */
   private static final int WEIGHTS_OIHW = 1;
-  private static final int[] NON_CHANNEL_DIMS = {0, 2, 3};
   private static final double ONE_ON_2LOGE_10 = 1.0 / (2.0 * Math.log(10.0));
   /** Distinct input shapes whose buffers are kept (training batch, validation batch, a tail). */
   private static final int MAX_CACHED_SHAPES = 4;
@@ -68,6 +70,9 @@ public final class NativeOpsStep implements PlainStep {
   private final DataType dataType;
   private final Map<List<Long>, Buffers> buffersByShape = new LinkedHashMap<>();
   private Buffers lastTrainingForward;
+  private OpClock clock;
+  /** Activation layout of the conv blocks; the network's input and flatten order stay NCHW. */
+  private final boolean nhwc;
 
   /**
    * Binds to the parameters of a supported network; gradients go to a flat array of its own.
@@ -75,6 +80,15 @@ public final class NativeOpsStep implements PlainStep {
    * @throws IllegalArgumentException with {@link #unsupportedReason} if the structure differs
    */
   public NativeOpsStep(MultiLayerNetwork net) {
+    this(net, CNN2DFormat.NHWC);
+  }
+
+  /**
+   * As {@link #NativeOpsStep(MultiLayerNetwork)}, with the activation layout of the conv blocks
+   * chosen: the math is the same, oneDNN's kernels are faster in NHWC on these shapes.
+   */
+  public NativeOpsStep(MultiLayerNetwork net, CNN2DFormat layout) {
+    this.nhwc = layout == CNN2DFormat.NHWC;
     Optional<String> reason = unsupportedReason(net);
     if (reason.isPresent()) {
       throw new IllegalArgumentException("network: " + reason.get());
@@ -94,7 +108,7 @@ public final class NativeOpsStep implements PlainStep {
       Map<String, INDArray> bnGrads = gradientViews(bn, offset);
       offset += bn.numParams();
       boolean bias = convConf.hasBias();
-      blocks.add(new ConvBlock(conv.getParam(ConvolutionParamInitializer.WEIGHT_KEY),
+      blocks.add(new ConvBlock(b, conv.getParam(ConvolutionParamInitializer.WEIGHT_KEY),
           bias ? conv.getParam(ConvolutionParamInitializer.BIAS_KEY).reshape(-1) : null,
           convGrads.get(ConvolutionParamInitializer.WEIGHT_KEY),
           bias ? convGrads.get(ConvolutionParamInitializer.BIAS_KEY).reshape(-1) : null,
@@ -253,6 +267,7 @@ public final class NativeOpsStep implements PlainStep {
    */
   public INDArray backward(INDArray epsilon) {
     Buffers f = lastTrainingForward;
+    lap(-1, null);
     if (f == null) {
       throw new IllegalStateException("backward needs a preceding training-mode forward");
     }
@@ -262,15 +277,28 @@ public final class NativeOpsStep implements PlainStep {
     }
     // dense hidden -> logits (identity)
     Nd4j.gemm(f.hidden, epsilon, output.dW, true, false, 1.0, 0.0);
+    lap(-1, "dense2.gemm_dW");
     epsilon.sum(output.db, 0);
+    lap(-1, "dense2.sum_db");
     Nd4j.gemm(epsilon, output.w, f.gradHidden, false, true, 1.0, 0.0);
+    lap(-1, "dense2.gemm_dx");
     Nd4j.exec(DynamicCustomOp.builder("relu_bp").addInputs(f.hidden, f.gradHidden)
         .addOutputs(f.gradHidden).addFloatingPointArguments(0.0).build());
+    lap(-1, "dense1.relu_bp");
     // dense flat -> hidden (ReLU)
     Nd4j.gemm(f.flat, f.gradHidden, hidden.dW, true, false, 1.0, 0.0);
+    lap(-1, "dense1.gemm_dW");
     f.gradHidden.sum(hidden.db, 0);
+    lap(-1, "dense1.sum_db");
     Nd4j.gemm(f.gradHidden, hidden.w, f.gradFlat, false, true, 1.0, 0.0);
-    INDArray grad = f.gradFlat.reshape('c', f.blocks[blocks.size() - 1].pooled.shape());
+    lap(-1, "dense1.gemm_dx");
+    INDArray grad;
+    if (nhwc) {
+      f.gradPooled.assign(f.gradFlat.reshape('c', f.pooledNchw.shape()).permute(0, 2, 3, 1));
+      grad = f.gradPooled;
+    } else {
+      grad = f.gradFlat.reshape('c', f.blocks[blocks.size() - 1].pooled.shape());
+    }
     for (int b = blocks.size() - 1; b >= 0; b--) {
       grad = blocks.get(b).backward(f.blockInputs[b], f.blocks[b], grad);
     }
@@ -304,19 +332,24 @@ public final class NativeOpsStep implements PlainStep {
   private Buffers allocate(long[] inputShape) {
     long n = inputShape[0];
     BlockBuffers[] states = new BlockBuffers[blocks.size()];
-    long[] in = inputShape;
+    long[] in = nhwc
+        ? new long[] {n, inputShape[2], inputShape[3], inputShape[1]}
+        : inputShape;
+    INDArray input = nhwc ? Nd4j.createUninitialized(dataType, in) : null;
     for (int b = 0; b < blocks.size(); b++) {
       states[b] = blocks.get(b).allocate(in, dataType);
       in = states[b].pooled.shape();
     }
     long width = in[1] * in[2] * in[3];
+    INDArray pooledNchw = nhwc ? Nd4j.createUninitialized(dataType, n, in[3], in[1], in[2]) : null;
+    INDArray gradPooled = nhwc ? Nd4j.createUninitialized(dataType, in) : null;
+    INDArray flat = (nhwc ? pooledNchw : states[blocks.size() - 1].pooled).reshape('c', n, width);
     if (width != hidden.w.size(0)) {
       throw new IllegalArgumentException("input " + Arrays.toString(inputShape) + " flattens to "
           + width + " features but the dense layer expects " + hidden.w.size(0));
     }
     long hiddenWidth = hidden.w.size(1);
-    return new Buffers(states, new INDArray[blocks.size()],
-        states[blocks.size() - 1].pooled.reshape('c', n, width),
+    return new Buffers(states, new INDArray[blocks.size()], input, pooledNchw, gradPooled, flat,
         Nd4j.createUninitialized(dataType, n, hiddenWidth),
         Nd4j.createUninitialized(dataType, n, output.w.size(1)),
         Nd4j.createUninitialized(dataType, n, hiddenWidth),
@@ -324,32 +357,68 @@ public final class NativeOpsStep implements PlainStep {
   }
 
   private void forward(INDArray x, Buffers f) {
+    lap(-1, null);
     INDArray in = x;
+    if (nhwc) {
+      f.input.assign(x.permute(0, 2, 3, 1));
+      in = f.input;
+      lap(-1, "input_to_nhwc");
+    }
     for (int b = 0; b < blocks.size(); b++) {
       f.blockInputs[b] = in;
       blocks.get(b).forward(in, f.blocks[b]);
       in = f.blocks[b].pooled;
     }
+    if (nhwc) {
+      f.pooledNchw.assign(in.permute(0, 3, 1, 2));
+      lap(-1, "flatten_to_nchw");
+    }
     Nd4j.gemm(f.flat, hidden.w, f.hidden, false, false, 1.0, 0.0);
+    lap(-1, "dense1.gemm");
     f.hidden.addiRowVector(hidden.b);
     Transforms.relu(f.hidden, false);
+    lap(-1, "dense1.bias_relu");
     Nd4j.gemm(f.hidden, output.w, f.logits, false, false, 1.0, 0.0);
     f.logits.addiRowVector(output.b);
+    lap(-1, "dense2.gemm_bias");
+  }
+
+  private int format() {
+    return nhwc ? NHWC : NCHW;
+  }
+
+  /** NHWC activations as the [N·H·W, C] matrix they are in memory; NCHW ones unchanged. */
+  private INDArray channelMatrix(INDArray activations) {
+    return nhwc ? activations.reshape('c', -1, activations.size(3)) : activations;
+  }
+
+  /** Starts per-op timing into {@code opClock} (null stops it); for profiling mains only. */
+  void profileWith(OpClock opClock) {
+    this.clock = opClock;
+  }
+
+  private void lap(int block, String op) {
+    if (clock != null) {
+      clock.lap(block, op);
+    }
   }
 
   /** Activations and gradient scratch of one input shape. */
-  private record Buffers(BlockBuffers[] blocks, INDArray[] blockInputs, INDArray flat,
+  private record Buffers(BlockBuffers[] blocks, INDArray[] blockInputs, INDArray input,
+      INDArray pooledNchw, INDArray gradPooled, INDArray flat,
       INDArray hidden, INDArray logits, INDArray gradHidden, INDArray gradFlat) {}
 
   /** Activations and gradient scratch of one conv block. */
   private record BlockBuffers(INDArray conv, INDArray batchMean,
       INDArray batchVar, INDArray activated, INDArray pooled, INDArray gradActivated,
       INDArray gradConv, INDArray gradMean, INDArray gradVar, INDArray gradInput,
-      INDArray previousVar, INDArray nextVar) {}
+      INDArray previousVar, INDArray nextVar, INDArray ones, INDArray scale, INDArray shift,
+      INDArray product) {}
 
   private record DenseParams(INDArray w, INDArray b, INDArray dW, INDArray db) {}
 
-  private static final class ConvBlock {
+  private final class ConvBlock {
+    private final int index;
     private final INDArray w;
     private final INDArray b;
     private final INDArray dW;
@@ -366,10 +435,11 @@ public final class NativeOpsStep implements PlainStep {
     private final double eps;
     private final double decay;
 
-    ConvBlock(INDArray w, INDArray b, INDArray dW, INDArray db, int[] kernel, INDArray gamma,
+    ConvBlock(int index, INDArray w, INDArray b, INDArray dW, INDArray db, int[] kernel, INDArray gamma,
         INDArray beta, INDArray globalMean, INDArray globalLog10Std, INDArray dGamma,
         INDArray dBeta, INDArray dGlobalMean, INDArray dGlobalLog10Std, double eps,
         double decay) {
+      this.index = index;
       this.w = w;
       this.b = b;
       this.dW = dW;
@@ -390,66 +460,148 @@ public final class NativeOpsStep implements PlainStep {
     BlockBuffers allocate(long[] in, DataType type) {
       long n = in[0];
       long channels = w.size(0);
-      long height = in[2] - kernel[0] + 1;
-      long width = in[3] - kernel[1] + 1;
+      long height = (nhwc ? in[1] : in[2]) - kernel[0] + 1;
+      long width = (nhwc ? in[2] : in[3]) - kernel[1] + 1;
       if (height < 2 || width < 2) {
-        throw new IllegalArgumentException("input side " + in[2] + "x" + in[3]
+        throw new IllegalArgumentException("input side " + (height + kernel[0] - 1) + "x"
+            + (width + kernel[1] - 1)
             + " is too small for a " + kernel[0] + "x" + kernel[1] + " conv and a 2x2 pool");
       }
-      long[] convShape = {n, channels, height, width};
+      long[] convShape = nhwc
+          ? new long[] {n, height, width, channels}
+          : new long[] {n, channels, height, width};
+      long[] pooledShape = nhwc
+          ? new long[] {n, height / 2, width / 2, channels}
+          : new long[] {n, channels, height / 2, width / 2};
       return new BlockBuffers(
           Nd4j.createUninitialized(type, convShape),
           Nd4j.createUninitialized(type, channels),
           Nd4j.createUninitialized(type, channels),
           Nd4j.createUninitialized(type, convShape),
-          Nd4j.createUninitialized(type, n, channels, height / 2, width / 2),
+          Nd4j.createUninitialized(type, pooledShape),
           Nd4j.createUninitialized(type, convShape),
           Nd4j.createUninitialized(type, convShape),
           Nd4j.createUninitialized(type, channels),
           Nd4j.createUninitialized(type, channels),
           Nd4j.createUninitialized(type, in),
           Nd4j.createUninitialized(type, channels),
-          Nd4j.createUninitialized(type, channels));
+          Nd4j.createUninitialized(type, channels),
+          nhwc ? Nd4j.ones(type, 1, n * height * width) : null,
+          Nd4j.createUninitialized(type, channels),
+          Nd4j.createUninitialized(type, channels),
+          nhwc ? Nd4j.createUninitialized(type, n * height * width, channels) : null);
     }
 
     void forward(INDArray in, BlockBuffers s) {
       DynamicCustomOp.DynamicCustomOpsBuilder conv = DynamicCustomOp.builder("conv2d")
           .addInputs(b == null ? new INDArray[] {in, w} : new INDArray[] {in, w, b});
       Nd4j.exec(conv.addOutputs(s.conv)
-          .addIntegerArguments(kernel[0], kernel[1], 1, 1, 0, 0, 1, 1, 0, NCHW, WEIGHTS_OIHW)
+          .addIntegerArguments(kernel[0], kernel[1], 1, 1, 0, 0, 1, 1, 0, format(), WEIGHTS_OIHW)
           .build());
-      s.conv.mean(s.batchMean, NON_CHANNEL_DIMS);
-      Nd4j.getExecutioner().exec(new Variance(s.conv, s.batchVar, false, NON_CHANNEL_DIMS));
-      Nd4j.exec(DynamicCustomOp.builder("batchnorm")
-          .addInputs(s.conv, s.batchMean, s.batchVar, gamma, beta)
-          .addOutputs(s.activated).addIntegerArguments(1, 1, 1).addFloatingPointArguments(eps)
-          .build());
-      Transforms.relu(s.activated, false);
+      lap(index, "conv2d");
+      if (nhwc) {
+        matrixBatchNorm(s);
+      } else {
+        s.conv.mean(s.batchMean, 0, 2, 3);
+        Nd4j.getExecutioner().exec(new Variance(s.conv, s.batchVar, false, 0, 2, 3));
+        lap(index, "mean_var");
+        Nd4j.exec(DynamicCustomOp.builder("batchnorm")
+            .addInputs(s.conv, s.batchMean, s.batchVar, gamma, beta)
+            .addOutputs(s.activated).addIntegerArguments(1, 1, 1)
+            .addFloatingPointArguments(eps).build());
+      }
+      lap(index, "batchnorm");
+      // max-pool and ReLU commute (ReLU is monotone), so ReLU runs on the 4× smaller pooled map;
+      // s.activated keeps the pre-ReLU batch-norm output
       Nd4j.exec(DynamicCustomOp.builder("maxpool2d").addInputs(s.activated).addOutputs(s.pooled)
-          .addIntegerArguments(2, 2, 2, 2, 0, 0, 1, 1, 0, 0, NCHW).build());
+          .addIntegerArguments(2, 2, 2, 2, 0, 0, 1, 1, 0, 0, format()).build());
+      lap(index, "maxpool2d");
+      Transforms.relu(s.pooled, false);
+      lap(index, "relu");
     }
 
     INDArray backward(INDArray input, BlockBuffers s, INDArray gradPooled) {
+      // ReLU backward on the pooled map (post-ReLU, positive exactly where the pooled max was)
+      Nd4j.exec(DynamicCustomOp.builder("relu_bp").addInputs(s.pooled, gradPooled)
+          .addOutputs(gradPooled).addFloatingPointArguments(0.0).build());
+      lap(index, "relu_bp");
       Nd4j.exec(DynamicCustomOp.builder("maxpool2d_bp").addInputs(s.activated, gradPooled)
-          .addOutputs(s.gradActivated).addIntegerArguments(2, 2, 2, 2, 0, 0, 1, 1, 0, 0, NCHW)
+          .addOutputs(s.gradActivated).addIntegerArguments(2, 2, 2, 2, 0, 0, 1, 1, 0, 0, format())
           .build());
-      // ReLU backward: the stored activation is post-ReLU, positive exactly where the BN output was
-      Nd4j.exec(DynamicCustomOp.builder("relu_bp").addInputs(s.activated, s.gradActivated)
-          .addOutputs(s.gradActivated).addFloatingPointArguments(0.0).build());
-      Nd4j.exec(DynamicCustomOp.builder("batchnorm_bp")
-          .addInputs(s.conv, s.batchMean, s.batchVar, gamma, beta, s.gradActivated)
-          .addOutputs(s.gradConv, s.gradMean, s.gradVar, dGamma, dBeta)
-          .addIntegerArguments(1, 1, 1).addFloatingPointArguments(eps).build());
+      lap(index, "maxpool2d_bp");
+      if (nhwc) {
+        matrixBatchNormBackward(s);
+      } else {
+        Nd4j.exec(DynamicCustomOp.builder("batchnorm_bp")
+            .addInputs(s.conv, s.batchMean, s.batchVar, gamma, beta, s.gradActivated)
+            .addOutputs(s.gradConv, s.gradMean, s.gradVar, dGamma, dBeta)
+            .addIntegerArguments(1, 1, 1).addFloatingPointArguments(eps).build());
+      }
+      lap(index, "batchnorm_bp");
       runningStatisticDeltas(s);
+      lap(index, "running_stats");
       DynamicCustomOp.DynamicCustomOpsBuilder convBp = DynamicCustomOp.builder("conv2d_bp")
           .addInputs(b == null ? new INDArray[] {input, w, s.gradConv}
               : new INDArray[] {input, w, b, s.gradConv});
       Nd4j.exec(convBp
           .addOutputs(b == null ? new INDArray[] {s.gradInput, dW}
               : new INDArray[] {s.gradInput, dW, db})
-          .addIntegerArguments(kernel[0], kernel[1], 1, 1, 0, 0, 1, 1, 0, NCHW, WEIGHTS_OIHW)
+          .addIntegerArguments(kernel[0], kernel[1], 1, 1, 0, 0, 1, 1, 0, format(), WEIGHTS_OIHW)
           .build());
+      lap(index, "conv2d_bp");
       return s.gradInput;
+    }
+
+    /**
+     * Batch-norm forward on the NHWC activations seen as the [M = N·H·W, C] matrix they are:
+     * per-channel sums are ones[1, M]·X products (BLAS), the rest row-vector broadcasts, which
+     * beats libnd4j's strided per-channel reductions on these shapes. Two-pass variance, as
+     * libnd4j's. s.gradConv serves as scratch (the backward overwrites it).
+     */
+    private void matrixBatchNorm(BlockBuffers s) {
+      INDArray x = channelMatrix(s.conv);
+      INDArray scratch = channelMatrix(s.gradConv);
+      INDArray ones = s.ones;
+      double m = x.size(0);
+      Nd4j.gemm(ones, x, s.batchMean.reshape(1, -1), false, false, 1.0 / m, 0.0);
+      Nd4j.getExecutioner().exec(new BroadcastSubOp(x, s.batchMean, scratch, 1));
+      scratch.muli(scratch);
+      Nd4j.gemm(ones, scratch, s.batchVar.reshape(1, -1), false, false, 1.0 / m, 0.0);
+      lap(index, "mean_var");
+      // y = γ (x − μ)/σ + β = x·a + (β − μ·a) with a = γ/σ
+      s.scale.assign(s.batchVar).addi(eps);
+      Transforms.sqrt(s.scale, false).rdivi(1.0).muli(gamma);
+      s.shift.assign(beta).subi(s.batchMean.mul(s.scale));
+      INDArray y = channelMatrix(s.activated);
+      Nd4j.getExecutioner().exec(new BroadcastMulOp(x, s.scale, y, 1));
+      y.addiRowVector(s.shift);
+    }
+
+    /**
+     * Batch-norm backward on the [M, C] matrix view: with a = γ/σ, x̂ = (x − μ)/σ,
+     * dβ = Σ dy, dγ = Σ dy·x̂ and dx = a·(dy − dβ/M − x̂·dγ/M).
+     */
+    private void matrixBatchNormBackward(BlockBuffers s) {
+      INDArray x = channelMatrix(s.conv);
+      INDArray dy = channelMatrix(s.gradActivated);
+      INDArray dx = channelMatrix(s.gradConv);
+      INDArray ones = s.ones;
+      double m = x.size(0);
+      INDArray inverseStd = s.gradVar.assign(s.batchVar).addi(eps);
+      Transforms.sqrt(inverseStd, false).rdivi(1.0);
+      Nd4j.gemm(ones, dy, dBeta.reshape(1, -1), false, false, 1.0, 0.0);
+      // dx used as scratch for (x − μ)·dy before it receives its own value
+      Nd4j.getExecutioner().exec(new BroadcastSubOp(x, s.batchMean, dx, 1));
+      dx.muli(dy);
+      Nd4j.gemm(ones, dx, dGamma.reshape(1, -1), false, false, 1.0, 0.0);
+      dGamma.muli(inverseStd);
+      // dx = dy·a + x·c + d, c = −a·dγ/(σ M), d = −a·dβ/M − μ·c
+      INDArray a = s.scale;
+      INDArray c = s.gradMean.assign(a).muli(dGamma).muli(inverseStd).muli(-1.0 / m);
+      s.shift.assign(a).muli(dBeta).muli(-1.0 / m).subi(s.batchMean.mul(c));
+      Nd4j.getExecutioner().exec(new BroadcastMulOp(x, c, dx, 1));
+      dx.addi(Nd4j.getExecutioner().exec(new BroadcastMulOp(dy, a, s.product, 1)));
+      dx.addiRowVector(s.shift);
     }
 
     /** DL4J's "distributed safe" running-statistics update, stored as a gradient to subtract. */
