@@ -42,10 +42,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * the parameters of an existing DL4J network.
  *
  * <p>Supported structure ({@link #unsupportedReason}): k blocks of NCHW conv (3×3 or any kernel,
- * stride 1, no padding, with or without bias, identity activation) → BatchNorm (log-std running
+ * stride 1, no padding, no bias, identity activation) → BatchNorm (log-std running
  * variance, learned γ/β) → ReLU activation layer → 2×2/2 max-pool, then dense ReLU and dense
- * identity (logits), with no dropout or weight noise. Both {@code StudentArchitectures}'
- * cifar-very-tiny (bias-free convs) and {@link VeryTinyCifarNetwork} (convs with bias) fit.
+ * identity (logits), with no dropout or weight noise: {@code StudentArchitectures}'
+ * cifar-very-tiny and {@link VeryTinyCifarNetwork}, its copy with DL4J speed settings.
  *
  * <p>It reads the network's parameter views and writes the same flat gradient layout that {@code
  * MultiLayerNetwork.backpropGradient} produces (including DL4J's BatchNorm running-statistics
@@ -107,11 +107,8 @@ public final class NativeOpsStep implements PlainStep {
       offset += conv.numParams();
       Map<String, INDArray> bnGrads = gradientViews(bn, offset);
       offset += bn.numParams();
-      boolean bias = convConf.hasBias();
       blocks.add(new ConvBlock(b, conv.getParam(ConvolutionParamInitializer.WEIGHT_KEY),
-          bias ? conv.getParam(ConvolutionParamInitializer.BIAS_KEY).reshape(-1) : null,
           convGrads.get(ConvolutionParamInitializer.WEIGHT_KEY),
-          bias ? convGrads.get(ConvolutionParamInitializer.BIAS_KEY).reshape(-1) : null,
           convConf.getKernelSize(),
           bn.getParam(BatchNormalizationParamInitializer.GAMMA).reshape(-1),
           bn.getParam(BatchNormalizationParamInitializer.BETA).reshape(-1),
@@ -155,7 +152,8 @@ public final class NativeOpsStep implements PlainStep {
       }
       if (layers[i].conf().getLayer().getClass() != ConvolutionLayer.class
           || !plainConv((ConvolutionLayer) layers[i].conf().getLayer())) {
-        return Optional.of("layer " + i + " is not an NCHW stride-1 unpadded identity conv");
+        return Optional.of(
+            "layer " + i + " is not an NCHW stride-1 unpadded bias-free identity conv");
       }
       if (!(layers[i + 1].conf().getLayer() instanceof BatchNormalization bn)
           || !bn.isUseLogStd() || bn.isLockGammaBeta() || bn.getCnn2DFormat() != CNN2DFormat.NCHW
@@ -198,7 +196,9 @@ public final class NativeOpsStep implements PlainStep {
   }
 
   private static boolean plainConv(ConvolutionLayer conv) {
+    // a conv bias in front of batch-norm is redundant (β absorbs it), so the real student has none
     return conv.getCnn2dDataFormat() == CNN2DFormat.NCHW
+        && !conv.hasBias()
         && conv.getActivationFn() instanceof ActivationIdentity
         && Arrays.equals(conv.getStride(), new int[] {1, 1})
         && Arrays.equals(conv.getPadding(), new int[] {0, 0})
@@ -420,9 +420,7 @@ public final class NativeOpsStep implements PlainStep {
   private final class ConvBlock {
     private final int index;
     private final INDArray w;
-    private final INDArray b;
     private final INDArray dW;
-    private final INDArray db;
     private final int[] kernel;
     private final INDArray gamma;
     private final INDArray beta;
@@ -435,15 +433,13 @@ public final class NativeOpsStep implements PlainStep {
     private final double eps;
     private final double decay;
 
-    ConvBlock(int index, INDArray w, INDArray b, INDArray dW, INDArray db, int[] kernel, INDArray gamma,
+    ConvBlock(int index, INDArray w, INDArray dW, int[] kernel, INDArray gamma,
         INDArray beta, INDArray globalMean, INDArray globalLog10Std, INDArray dGamma,
         INDArray dBeta, INDArray dGlobalMean, INDArray dGlobalLog10Std, double eps,
         double decay) {
       this.index = index;
       this.w = w;
-      this.b = b;
       this.dW = dW;
-      this.db = db;
       this.kernel = kernel;
       this.gamma = gamma;
       this.beta = beta;
@@ -494,7 +490,7 @@ public final class NativeOpsStep implements PlainStep {
 
     void forward(INDArray in, BlockBuffers s) {
       DynamicCustomOp.DynamicCustomOpsBuilder conv = DynamicCustomOp.builder("conv2d")
-          .addInputs(b == null ? new INDArray[] {in, w} : new INDArray[] {in, w, b});
+          .addInputs(in, w);
       Nd4j.exec(conv.addOutputs(s.conv)
           .addIntegerArguments(kernel[0], kernel[1], 1, 1, 0, 0, 1, 1, 0, format(), WEIGHTS_OIHW)
           .build());
@@ -517,6 +513,11 @@ public final class NativeOpsStep implements PlainStep {
           .addIntegerArguments(2, 2, 2, 2, 0, 0, 1, 1, 0, 0, format()).build());
       lap(index, "maxpool2d");
       Transforms.relu(s.pooled, false);
+      // max-pool and ReLU may turn NaN into numbers; DL4J's layers propagate a non-finite batch
+      // statistic to the logits, and so must this (Σ var is finite iff every var is: var ≥ 0)
+      if (!Double.isFinite(s.batchVar.sumNumber().doubleValue())) {
+        s.pooled.assign(Double.NaN);
+      }
       lap(index, "relu");
     }
 
@@ -541,11 +542,9 @@ public final class NativeOpsStep implements PlainStep {
       runningStatisticDeltas(s);
       lap(index, "running_stats");
       DynamicCustomOp.DynamicCustomOpsBuilder convBp = DynamicCustomOp.builder("conv2d_bp")
-          .addInputs(b == null ? new INDArray[] {input, w, s.gradConv}
-              : new INDArray[] {input, w, b, s.gradConv});
+          .addInputs(input, w, s.gradConv);
       Nd4j.exec(convBp
-          .addOutputs(b == null ? new INDArray[] {s.gradInput, dW}
-              : new INDArray[] {s.gradInput, dW, db})
+          .addOutputs(s.gradInput, dW)
           .addIntegerArguments(kernel[0], kernel[1], 1, 1, 0, 0, 1, 1, 0, format(), WEIGHTS_OIHW)
           .build());
       lap(index, "conv2d_bp");
