@@ -26,6 +26,10 @@ import org.slf4j.LoggerFactory;
  * dL_val/dλ1 = −⟨Ju, δ_CE⟩, dL_val/dλ2 = −⟨Ju, κ δ_KD⟩, dL_val/dT = −λ2 ⟨Ju, ∂T(κ δ_KD)⟩, then
  * the chain rule to b. Ju comes from a central difference of the logits along u (2 forwards),
  * so a hypergradient step costs about 8/3 of a plain step. Not thread-safe.
+ *
+ * <p>The training-mode passes run through hand-written libnd4j ops ({@code speed.NativeOpsStep})
+ * when the student has the cifar-very-tiny structure and through DL4J's layers otherwise; see
+ * {@link #computationPath()}. Evaluation (inference mode) always uses DL4J's layers.
  */
 public final class DistillationTrainer {
 
