@@ -5,10 +5,8 @@ import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
 import io.distilflux.trainer.data.Batch;
 import io.distilflux.trainer.data.Split;
-import java.util.List;
 import java.util.Optional;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -28,6 +26,10 @@ import org.slf4j.LoggerFactory;
  * dL_val/dλ1 = −⟨Ju, δ_CE⟩, dL_val/dλ2 = −⟨Ju, κ δ_KD⟩, dL_val/dT = −λ2 ⟨Ju, ∂T(κ δ_KD)⟩, then
  * the chain rule to b. Ju comes from a central difference of the logits along u (2 forwards),
  * so a hypergradient step costs about 8/3 of a plain step. Not thread-safe.
+ *
+ * <p>The training-mode passes run through hand-written libnd4j ops ({@code speed.NativeOpsStep})
+ * when the student has the cifar-very-tiny structure and through DL4J's layers otherwise; see
+ * {@link #computationPath()}. Evaluation (inference mode) always uses DL4J's layers.
  */
 public final class DistillationTrainer {
 
@@ -39,6 +41,7 @@ public final class DistillationTrainer {
   private final TrainableMask mask;
   private final InnerOptimizer optimizer;
   private final double differenceScale;
+  private final StudentComputation computation;
 
   /**
    * @param student an initialised network whose last layer outputs logits (no OutputLayer)
@@ -49,11 +52,19 @@ public final class DistillationTrainer {
   public DistillationTrainer(
       MultiLayerNetwork student, OptimizerKind kind, double learningRate,
       boolean temperatureSquared) {
+    this(student, kind, learningRate, temperatureSquared, StudentComputation::forNetwork);
+  }
+
+  /** As the public constructor, with the way the student is computed chosen by the caller. */
+  DistillationTrainer(
+      MultiLayerNetwork student, OptimizerKind kind, double learningRate,
+      boolean temperatureSquared,
+      java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice) {
     this.student = student;
     if (student.params() == null) {
       throw new IllegalArgumentException("student network must be initialised (call init())");
     }
-    student.initGradientsView();
+    this.computation = computationChoice.apply(student);
     this.loss = new DistillationLoss(temperatureSquared);
     this.mask = TrainableMask.of(student);
     this.optimizer = new InnerOptimizer(kind, learningRate, mask);
@@ -65,6 +76,14 @@ public final class DistillationTrainer {
   /** The student network (parameters are updated in place). */
   public MultiLayerNetwork student() {
     return student;
+  }
+
+  /**
+   * Which code computes the training-mode passes: {@code native-ops} (hand-written libnd4j ops,
+   * chosen automatically for the cifar-very-tiny structure) or {@code dl4j-layers}.
+   */
+  public String computationPath() {
+    return computation.name();
   }
 
   /** Which parameters are trained. */
@@ -205,21 +224,18 @@ public final class DistillationTrainer {
     return plus.subi(minus).divi(2 * epsilon);
   }
 
-  /** Training-mode forward that keeps the layer inputs for a following backward. */
+  /** Training-mode forward that keeps what a following backward needs. */
   private INDArray forwardForBackprop(INDArray features) {
-    student.setInput(features);
-    List<INDArray> activations = student.feedForward(true, false);
-    return activations.get(activations.size() - 1);
+    return computation.trainingLogits(features);
   }
 
   private INDArray forwardOnly(INDArray features, boolean training) {
-    return student.output(features, training);
+    return computation.logits(features, training);
   }
 
-  /** ∇w of the loss whose output gradient is given, as a copy of DL4J's gradient view. */
+  /** ∇w of the loss whose output gradient is given, shaped like the parameters. */
   private INDArray backward(INDArray outputGradient) {
-    student.backpropGradient(outputGradient, LayerWorkspaceMgr.noWorkspaces());
-    return student.getFlattenedGradients().dup().reshape(student.params().shape());
+    return computation.backward(outputGradient);
   }
 
   private static INDArray rows(INDArray array, long from, long to) {

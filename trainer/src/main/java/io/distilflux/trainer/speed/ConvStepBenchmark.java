@@ -69,8 +69,11 @@ public final class ConvStepBenchmark {
           () -> new Dl4jPlainStep(VeryTinyCifarNetwork.build(s, 42), s.format()));
     }
 
-    variants.put("nativeops NCHW (libnd4j conv2d/batchnorm/maxpool2d + _bp)",
-        () -> new NativeOpsStep(VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 42)));
+    for (CNN2DFormat layout : CNN2DFormat.values()) {
+      variants.put("nativeops " + layout + " (libnd4j/oneDNN ops, reused buffers)",
+          () -> new NativeOpsStep(VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 42),
+              layout));
+    }
 
     System.out.printf("%-60s %9s %9s %9s %9s %9s %8s%n", "variant", "median_ms", "min_ms", "p10_ms", "p90_ms",
         "cpu_ms", "speedup");

@@ -16,7 +16,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * The "cifar-very-tiny" student as a DL4J network, used as the reference for step-speed work:
- * three blocks conv3x3 (no padding) + BatchNorm + ReLU + maxpool2 with 8, 16, 32 channels
+ * three blocks conv3x3 (no padding, no bias) + BatchNorm + ReLU + maxpool2 with 8, 16, 32 channels
  * (32 -> 30 -> 15 -> 13 -> 6 -> 4 -> 2), then dense 128 -> 64 ReLU and dense 64 -> 10 identity (logits).
  *
  * <p>The network expects its input in {@link StepSettings#format()}: NCHW [B, 3, 32, 32] or NHWC
@@ -46,7 +46,8 @@ public final class VeryTinyCifarNetwork {
         .list();
     int in = 3;
     for (int out : CHANNELS) {
-      b.layer(new ConvolutionLayer.Builder(3, 3).stride(1, 1).nIn(in).nOut(out)
+      // no conv bias, as the real student (model.StudentArchitectures): batch-norm's β absorbs it
+      b.layer(new ConvolutionLayer.Builder(3, 3).stride(1, 1).nIn(in).nOut(out).hasBias(false)
           .dataFormat(settings.format()).activation(Activation.IDENTITY).build());
       b.layer(new BatchNormalization.Builder().nOut(out).dataFormat(settings.format()).build());
       b.layer(new ActivationLayer.Builder().activation(Activation.RELU).build());

@@ -2,12 +2,16 @@ package io.distilflux.trainer.speed;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
+import io.distilflux.trainer.model.StudentArchitectures;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -17,15 +21,16 @@ class NativeOpsStepTest {
 
   private static final int BATCH = 6;
 
-  @Test
-  void logitsAndFlatGradientMatchTheDl4jNetwork() {
+  @ParameterizedTest
+  @EnumSource(CNN2DFormat.class)
+  void logitsAndFlatGradientMatchTheDl4jNetwork(CNN2DFormat layout) {
     Nd4j.getRandom().setSeed(3);
     INDArray x = Nd4j.randn(DataType.FLOAT, BATCH, 3, 32, 32);
     INDArray eps = Nd4j.randn(DataType.FLOAT, BATCH, 10);
     var reference = new Dl4jPlainStep(VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 11), CNN2DFormat.NCHW);
     // Non-trivial BN parameters and running statistics so that every gradient term matters.
     reference.network().params().addi(Nd4j.rand(DataType.FLOAT, reference.network().params().shape()).muli(0.05));
-    var fast = new NativeOpsStep(reference.network());
+    var fast = new NativeOpsStep(reference.network(), layout);
 
     INDArray expectedLogits = reference.logits(x).dup();
     INDArray expectedGradient = reference.step(x, eps).dup();
@@ -36,6 +41,33 @@ class NativeOpsStepTest {
     assertClose("logits", expectedLogits, logits);
     assertEquals(expectedGradient.length(), gradient.length());
     assertClose("flat gradient", expectedGradient.reshape(-1), gradient.reshape(-1));
+  }
+
+  @Test
+  void theRealCifarVeryTinyStudentIsSupportedAndOtherStudentsAreNot() {
+    var students = StudentArchitectures.withDefaults();
+    assertTrue(NativeOpsStep.supports(students.create(StudentArchitectures.CIFAR_VERY_TINY,
+        new long[] {3, 32, 32}, 10, 1, DataType.FLOAT)));
+    var mlp = students.create(StudentArchitectures.MNIST_MLP_SMALL, new long[] {784}, 10, 1,
+        DataType.FLOAT);
+    assertTrue(NativeOpsStep.unsupportedReason(mlp).orElseThrow().contains("layers"));
+    assertThrows(IllegalArgumentException.class, () -> new NativeOpsStep(mlp));
+  }
+
+  @Test
+  void buffersFollowTheInputShapeAndBackwardNeedsAForward() {
+    Nd4j.getRandom().setSeed(4);
+    var net = VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 2);
+    var fast = new NativeOpsStep(net);
+    assertThrows(IllegalStateException.class,
+        () -> fast.backward(Nd4j.zeros(DataType.FLOAT, 2, 10)));
+    INDArray small = Nd4j.randn(DataType.FLOAT, 2, 3, 32, 32);
+    INDArray large = Nd4j.randn(DataType.FLOAT, 5, 3, 32, 32);
+    INDArray smallLogits = fast.logits(small).dup();
+    fast.logits(large);
+    assertClose("logits of a batch seen again", smallLogits, fast.logits(small).dup());
+    assertThrows(IllegalArgumentException.class,
+        () -> fast.backward(Nd4j.zeros(DataType.FLOAT, 5, 10)));
   }
 
   @Test

@@ -1,0 +1,62 @@
+package io.distilflux.trainer.speed;
+
+import io.distilflux.trainer.model.StudentArchitectures;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Prints the median time of every op of a {@link NativeOpsStep} step (forward + backward) of the
+ * real cifar-very-tiny student, and their sum.
+ *
+ * <p>Usage: {@code NativeOpsProfile [batch] [steps] [NCHW|NHWC]}; defaults 128, 40, NHWC (after 10 warm-up steps).
+ */
+public final class NativeOpsProfile {
+
+  private NativeOpsProfile() {}
+
+  /** Entry point; see the class comment for the arguments. */
+  public static void main(String[] args) {
+    int batch = args.length > 0 ? Integer.parseInt(args[0]) : 128;
+    int steps = args.length > 1 ? Integer.parseInt(args[1]) : 40;
+    Nd4j.getRandom().setSeed(7);
+    MultiLayerNetwork net = StudentArchitectures.withDefaults().create(
+        StudentArchitectures.CIFAR_VERY_TINY, new long[] {3, 32, 32}, 10, 1, DataType.FLOAT);
+    NativeOpsStep step = new NativeOpsStep(net,
+        org.deeplearning4j.nn.conf.CNN2DFormat.valueOf(args.length > 2 ? args[2] : "NHWC"));
+    INDArray x = Nd4j.randn(DataType.FLOAT, batch, 3, 32, 32);
+    INDArray eps = Nd4j.randn(DataType.FLOAT, batch, 10).divi(batch);
+    OpClock clock = new OpClock();
+    step.profileWith(clock);
+    for (int i = 0; i < 10; i++) {
+      step.step(x, eps);
+    }
+    clock.reset();
+    double[] total = new double[steps];
+    for (int i = 0; i < steps; i++) {
+      long start = System.nanoTime();
+      step.step(x, eps);
+      total[i] = (System.nanoTime() - start) / 1e6;
+    }
+    System.out.printf("batch %d, steps %d, layout %s, OMP_NUM_THREADS=%s%n", batch, steps,
+        args.length > 2 ? args[2] : "NHWC",
+        System.getenv("OMP_NUM_THREADS"));
+    double sum = 0;
+    for (Map.Entry<String, List<Double>> op : clock.laps().entrySet()) {
+      double median = median(op.getValue().stream().mapToDouble(Double::doubleValue).toArray());
+      sum += median;
+      System.out.printf("%-22s median %7.3f ms%n", op.getKey(), median);
+    }
+    System.out.printf("sum of op medians %.2f ms, step median %.2f ms%n", sum, median(total));
+  }
+
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
+  }
+}
