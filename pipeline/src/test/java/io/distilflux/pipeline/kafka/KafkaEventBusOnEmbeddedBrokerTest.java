@@ -1,27 +1,17 @@
 package io.distilflux.pipeline.kafka;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The bus contract against the in-process KRaft broker, started once for the class. */
+/**
+ * The bus contract against the in-process KRaft broker (the one {@code distilflux run} starts),
+ * whatever the {@link TestKafka} switch says; started once for the class.
+ */
 class KafkaEventBusOnEmbeddedBrokerTest extends KafkaEventBusContract {
 
-  private static EmbeddedKafka kafka;
-
-  @BeforeAll
-  static void startBroker() {
-    kafka = EmbeddedKafka.start();
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (kafka != null) {
-      kafka.close();
-    }
-  }
+  @RegisterExtension static final KafkaBroker KAFKA = KafkaBroker.of(TestKafka.Mode.EMBEDDED);
 
   @Override
   String bootstrapServers() {
-    return kafka.bootstrapServers();
+    return KAFKA.bootstrapServers();
   }
 }

@@ -1,56 +1,17 @@
 package io.distilflux.pipeline.kafka;
 
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.condition.EnabledIf;
-import org.testcontainers.DockerClientFactory;
-import org.testcontainers.kafka.KafkaContainer;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The bus contract against a real Apache Kafka image; skipped when no Docker engine answers
- * within a few seconds.
+ * The bus contract against the real Apache Kafka image ({@link TestKafka#IMAGE}); skipped
+ * when Docker cannot start it in time, and when the switch says {@code embedded}.
  */
-@EnabledIf("dockerAvailable")
 class KafkaEventBusOnTestcontainersTest extends KafkaEventBusContract {
 
-  private static final String IMAGE = "apache/kafka:4.1.0";
-  private static KafkaContainer kafka;
-
-  static boolean dockerAvailable() {
-    // The probe may block on a missing socket; never let it hang the build.
-    CompletableFuture<Boolean> probe =
-        CompletableFuture.supplyAsync(() -> {
-          try {
-            return DockerClientFactory.instance().isDockerAvailable();
-          } catch (RuntimeException e) {
-            return false;
-          }
-        });
-    try {
-      return probe.get(10, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      probe.cancel(true);
-      return false;
-    }
-  }
-
-  @BeforeAll
-  static void startBroker() {
-    kafka = new KafkaContainer(IMAGE);
-    kafka.start();
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (kafka != null) {
-      kafka.stop();
-    }
-  }
+  @RegisterExtension static final KafkaBroker KAFKA = KafkaBroker.testcontainers();
 
   @Override
   String bootstrapServers() {
-    return kafka.getBootstrapServers();
+    return KAFKA.bootstrapServers();
   }
 }

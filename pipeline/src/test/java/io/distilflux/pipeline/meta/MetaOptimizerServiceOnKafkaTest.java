@@ -11,7 +11,7 @@ import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.MetaParams;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
-import io.distilflux.pipeline.kafka.EmbeddedKafka;
+import io.distilflux.pipeline.kafka.KafkaBroker;
 import io.distilflux.pipeline.kafka.KafkaEventBus;
 import io.distilflux.pipeline.kafka.KafkaTopicsAdmin;
 import java.time.Duration;
@@ -21,43 +21,33 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Flux;
 
-/** The service through the embedded KRaft broker: restart mid-stream, and a group of two. */
+/**
+ * The service through Kafka (the embedded broker or Testcontainers, see
+ * {@link io.distilflux.pipeline.kafka.TestKafka}): restart mid-stream, and a group of two.
+ */
 class MetaOptimizerServiceOnKafkaTest {
 
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static final MetaOptimizerSettings SGD =
       new MetaOptimizerSettings(OptimizerKind.SGD, 0.1, 1.0, Duration.ofSeconds(2));
-  private static EmbeddedKafka kafka;
+  @RegisterExtension static final KafkaBroker KAFKA = KafkaBroker.fromSwitch();
 
   private Topics topics;
-
-  @BeforeAll
-  static void startBroker() {
-    kafka = EmbeddedKafka.start();
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (kafka != null) {
-      kafka.close();
-    }
-  }
 
   @BeforeEach
   void freshTopics() {
     topics = new Topics("m" + UUID.randomUUID().toString().substring(0, 8) + ".");
-    KafkaTopicsAdmin.singleBroker().ensureTopics(kafka.bootstrapServers(), topics);
+    KafkaTopicsAdmin.singleBroker().ensureTopics(KAFKA.bootstrapServers(), topics);
   }
 
   @Test
   void restartMidStreamContinuesTheRunWithoutPublishingAVersionTwice() {
-    try (KafkaEventBus bus = KafkaEventBus.connect(kafka.bootstrapServers(), topics)) {
+    try (KafkaEventBus bus = KafkaEventBus.connect(KAFKA.bootstrapServers(), topics)) {
       MetaOptimizerService first = new MetaOptimizerService(bus, topics, "meta", SGD);
       first.start();
       send(bus, steps("r", 0, 5));
@@ -81,8 +71,8 @@ class MetaOptimizerServiceOnKafkaTest {
   void twoInstancesInOneGroupServeEveryRunOncePerVersion() {
     int runs = 8;
     int steps = 4;
-    try (KafkaEventBus busA = KafkaEventBus.connect(kafka.bootstrapServers(), topics);
-        KafkaEventBus busB = KafkaEventBus.connect(kafka.bootstrapServers(), topics);
+    try (KafkaEventBus busA = KafkaEventBus.connect(KAFKA.bootstrapServers(), topics);
+        KafkaEventBus busB = KafkaEventBus.connect(KAFKA.bootstrapServers(), topics);
         MetaOptimizerService a = new MetaOptimizerService(busA, topics, "meta", SGD);
         MetaOptimizerService b = new MetaOptimizerService(busB, topics, "meta", SGD)) {
       a.start();

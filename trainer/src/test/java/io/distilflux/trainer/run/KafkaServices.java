@@ -8,9 +8,9 @@ import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.Provenance;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.RunFinished;
-import io.distilflux.pipeline.kafka.EmbeddedKafka;
 import io.distilflux.pipeline.kafka.KafkaEventBus;
 import io.distilflux.pipeline.kafka.KafkaTopicsAdmin;
+import io.distilflux.pipeline.kafka.TestKafka;
 import io.distilflux.pipeline.meta.MetaOptimizerService;
 import io.distilflux.pipeline.meta.MetaOptimizerSettings;
 import io.distilflux.trainer.cli.ExperimentSpec;
@@ -28,7 +28,8 @@ import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * The whole stack of the main job on an embedded broker, as {@code distilflux run} wires it:
+ * The whole stack of the main job on a Kafka broker (embedded, or Testcontainers: see
+ * {@link TestKafka}), as {@code distilflux run} wires it:
  * topics, Kafka bus, meta-optimizer, monitor with its scrape endpoint, and an assembler of
  * synthetic runs with a cheap teacher. One per test class: the broker takes seconds to start.
  */
@@ -36,7 +37,7 @@ final class KafkaServices implements AutoCloseable {
 
   static final String META_GROUP = "e2e-meta-optimizer";
 
-  final EmbeddedKafka kafka;
+  final TestKafka kafka;
   final Topics topics = new Topics("e2e.");
   final KafkaEventBus bus;
   final MonitorService monitor;
@@ -50,7 +51,7 @@ final class KafkaServices implements AutoCloseable {
    * @param workDir teacher cache folder
    */
   KafkaServices(Map<String, String> settings, Path workDir) {
-    kafka = EmbeddedKafka.start();
+    kafka = TestKafka.start();
     try {
       KafkaTopicsAdmin.singleBroker().ensureTopics(kafka.bootstrapServers(), topics);
       bus = KafkaEventBus.connect(kafka.bootstrapServers(), topics);

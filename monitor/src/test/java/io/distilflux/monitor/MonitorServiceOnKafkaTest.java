@@ -9,10 +9,10 @@ import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.RunConfig.Mode;
 import io.distilflux.pipeline.event.Unconstrained;
-import io.distilflux.pipeline.kafka.EmbeddedKafka;
 import io.distilflux.pipeline.kafka.KafkaBusSettings;
 import io.distilflux.pipeline.kafka.KafkaEventBus;
 import io.distilflux.pipeline.kafka.KafkaTopicsAdmin;
+import io.distilflux.pipeline.kafka.TestKafka;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -34,8 +34,11 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 
-/** The monitor through the in-process KRaft broker: publish once, restart, dead letters. */
-class MonitorServiceOnEmbeddedKafkaTest {
+/**
+ * The monitor through Kafka (embedded or Testcontainers, see {@link TestKafka}): publish once,
+ * restart, dead letters.
+ */
+class MonitorServiceOnKafkaTest {
 
   private static final String RUN = "kafka-run";
   private static final Duration QUIET = Duration.ofMillis(500);
@@ -44,7 +47,7 @@ class MonitorServiceOnEmbeddedKafkaTest {
   void publishesOneForecastAcrossARestartAndCountsDeadLetters() throws Exception {
     Topics topics = new Topics("monitor-it.");
     AtomicReference<MonitorService> current = new AtomicReference<>();
-    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+    try (TestKafka kafka = TestKafka.start()) {
       KafkaTopicsAdmin.singleBroker().ensureTopics(kafka.bootstrapServers(), topics);
       try (KafkaEventBus bus =
               KafkaEventBus.connect(kafka.bootstrapServers(), topics, KafkaBusSettings.defaults(),
