@@ -17,6 +17,7 @@ import io.distilflux.pipeline.event.TrainingStep;
 import io.distilflux.pipeline.event.TrajectoryForecast;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
@@ -51,6 +52,9 @@ import reactor.core.scheduler.Schedulers;
 public final class MonitorService implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(MonitorService.class);
+
+  /** The monitor's default consumer group. */
+  public static final String DEFAULT_GROUP = "distilflux-monitor";
 
   private final EventBus bus;
   private final Topics topics;
@@ -159,6 +163,15 @@ public final class MonitorService implements AutoCloseable {
   /** Consumer options of group {@code <group>.<name>}, from the earliest offset. */
   private static ConsumerOptions options(String group, String name) {
     return ConsumerOptions.earliest(group + "." + name);
+  }
+
+  /**
+   * The consumer groups a monitor of group {@code group} commits in (the steps,
+   * hypergradients and evaluations it has processed); the replay groups commit nothing that
+   * matters and are left out.
+   */
+  public static List<String> committingGroups(String group) {
+    return List.of(group + ".steps", group + ".hypergradients", group + ".evaluations");
   }
 
   /** Completes once the forecasts published before this start have been read. */

@@ -57,6 +57,7 @@ public final class MonitorMetrics {
     }
     run.phaseSteps.get(step.phase()).increment();
     run.observeTimestamp(step.step(), step.timestampMillis());
+    run.latest(step.step(), step.phase());
   }
 
   /** Records a hypergradient: validation loss and norm, or a skip when it is not finite. */
@@ -144,6 +145,8 @@ public final class MonitorMetrics {
     final Value testAccuracy = new Value();
     final Value testLoss = new Value();
     final Value measuredShare = new Value();
+    final Value latestStep = new Value();
+    final Value forecastActive = new Value();
     final Value[] slope = {new Value(), new Value(), new Value()};
     final Value[] residual = {new Value(), new Value(), new Value()};
     final Timer stepDuration;
@@ -187,6 +190,10 @@ public final class MonitorMetrics {
         gauge(registry, "distilflux.forecast.residual", coordinate, residual[i],
             "RMS residual of the last forecast's fit");
       }
+      gauge(registry, "distilflux.train.step", tags, latestStep,
+          "index of the latest training step");
+      gauge(registry, "distilflux.forecast.active", tags, forecastActive,
+          "1 while the latest step followed a forecast line (a forecast window), else 0");
       Gauge.builder("distilflux.steps.rate", this, RunMeters::stepsPerSecond)
           .tags(tags).description("steps per second from step timestamps")
           .register(registry);
@@ -217,6 +224,15 @@ public final class MonitorMetrics {
       lastStep.accumulateAndGet(step, Math::max);
       firstMillis.accumulateAndGet(millis, Math::min);
       lastMillis.accumulateAndGet(millis, Math::max);
+    }
+
+    /** The step index and phase gauges follow the highest step seen (replays may go back). */
+    synchronized void latest(long step, Phase phase) {
+      double current = latestStep.get();
+      if (Double.isNaN(current) || step >= current) {
+        latestStep.set(step);
+        forecastActive.set(phase == Phase.FORECAST ? 1 : 0);
+      }
     }
 
     void addDuration(Phase phase, double seconds) {

@@ -49,6 +49,20 @@ class MonitorMetricsTest {
   }
 
   @Test
+  void latestStepAndForecastWindowFollowTheHighestStepSeen() {
+    metrics.step(step("a", 4, Phase.HYPERGRADIENT, 10_000));
+    assertEquals(4, gauge("distilflux.train.step", "a"));
+    assertEquals(0, gauge("distilflux.forecast.active", "a"));
+    metrics.step(step("a", 7, Phase.FORECAST, 11_000));
+    assertEquals(7, gauge("distilflux.train.step", "a"));
+    assertEquals(1, gauge("distilflux.forecast.active", "a"));
+    // A replayed older step does not move either gauge back.
+    metrics.step(step("a", 5, Phase.HYPERGRADIENT, 10_500));
+    assertEquals(7, gauge("distilflux.train.step", "a"));
+    assertEquals(1, gauge("distilflux.forecast.active", "a"));
+  }
+
+  @Test
   void hyperGradientsGiveNormAndCountNonFiniteOnesAsSkipped() {
     metrics.hyperGradient(hyperGradient("a", 0, new Unconstrained(0, 0, 0)));
     metrics.hyperGradient(

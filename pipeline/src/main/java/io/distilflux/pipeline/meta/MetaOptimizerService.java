@@ -18,11 +18,13 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,6 +62,9 @@ public final class MetaOptimizerService implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(MetaOptimizerService.class);
 
+  /** The meta-optimizer's default consumer group. */
+  public static final String DEFAULT_GROUP = "distilflux-meta-optimizer";
+
   private final EventBus bus;
   private final Topics topics;
   private final String groupId;
@@ -70,6 +75,8 @@ public final class MetaOptimizerService implements AutoCloseable {
   private final AtomicLong duplicates = new AtomicLong();
   private final AtomicInteger processedRuns = new AtomicInteger();
   private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean running = new AtomicBoolean();
+  private final AtomicReference<String> failure = new AtomicReference<>();
   private final Disposable.Composite subscriptions = Disposables.composite();
   private final ArrayDeque<Decision> awaitingDelivery = new ArrayDeque<>();
 
@@ -137,7 +144,11 @@ public final class MetaOptimizerService implements AutoCloseable {
         bus.publish(topics.metaParams(), outputs)
             .subscribe(
                 delivery -> settleDelivered(),
-                error -> LOG.error("meta-optimizer stopped: {}", error.toString())));
+                error -> {
+                  failed("meta-optimizer stopped: " + error);
+                  LOG.error("meta-optimizer stopped: {}", error.toString());
+                }));
+    running.set(true);
     LOG.info("meta-optimizer started: group {}, {} runs known", groupId, runs.size());
   }
 
@@ -147,9 +158,27 @@ public final class MetaOptimizerService implements AutoCloseable {
         updates.get(), skippedNonFinite.get(), duplicates.get(), processedRuns.get());
   }
 
+  /**
+   * Whether the service is consuming: started, caught up, not closed, and no subscription has
+   * failed (see {@link #failure()}).
+   */
+  public boolean healthy() {
+    return running.get() && failure.get() == null;
+  }
+
+  /** The first failure of a subscription, on one line, or empty. */
+  public Optional<String> failure() {
+    return Optional.ofNullable(failure.get());
+  }
+
+  private void failed(String reason) {
+    failure.compareAndSet(null, reason.lines().findFirst().orElse(reason));
+  }
+
   /** Stops consuming; the bus stays open. */
   @Override
   public void close() {
+    running.set(false);
     subscriptions.dispose();
   }
 
@@ -165,7 +194,10 @@ public final class MetaOptimizerService implements AutoCloseable {
               lastActivity.set(System.nanoTime());
               received.acknowledge();
             },
-            error -> LOG.error("state feed {} stopped: {}", channel.topic(), error.toString()));
+            error -> {
+              failed("state feed " + channel.topic() + " stopped: " + error);
+              LOG.error("state feed {} stopped: {}", channel.topic(), error.toString());
+            });
   }
 
   private void awaitQuiet(AtomicLong lastActivity) {

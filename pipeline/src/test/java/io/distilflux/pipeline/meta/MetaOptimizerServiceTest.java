@@ -1,8 +1,15 @@
 package io.distilflux.pipeline.meta;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.distilflux.pipeline.Channel;
+import io.distilflux.pipeline.ConsumerOptions;
+import io.distilflux.pipeline.Delivery;
+import io.distilflux.pipeline.EventBus;
+import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.direct.InMemoryEventBus;
 import io.distilflux.pipeline.event.Event;
@@ -20,6 +27,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -40,6 +48,46 @@ class MetaOptimizerServiceTest {
   void closeServices() {
     services.forEach(MetaOptimizerService::close);
     bus.close();
+  }
+
+  @Test
+  void healthyOnceStartedAndNoLongerOnceClosed() {
+    MetaOptimizerService service = new MetaOptimizerService(bus, TOPICS, "g", SGD);
+    services.add(service);
+    assertFalse(service.healthy());
+    service.start();
+    assertTrue(service.healthy());
+    assertEquals(Optional.empty(), service.failure());
+    service.close();
+    assertFalse(service.healthy());
+  }
+
+  @Test
+  void aFailedPublishMakesTheServiceUnhealthyWithTheReasonOnOneLine() {
+    EventBus failing = new EventBus() {
+      @Override
+      public <E extends Event> Flux<Delivery<E>> publish(Channel<E> channel, Flux<? extends E> events) {
+        return channel.equals(TOPICS.metaParams())
+            ? events.flatMap(e -> Flux.error(new IllegalStateException("broker gone\nmore")))
+            : bus.publish(channel, events);
+      }
+
+      @Override
+      public <E extends Event> Flux<Received<E>> consume(Channel<E> channel, ConsumerOptions options) {
+        return bus.consume(channel, options);
+      }
+
+      @Override
+      public void close() {}
+    };
+    MetaOptimizerService service = new MetaOptimizerService(failing, TOPICS, "g", SGD);
+    services.add(service);
+    service.start();
+    send(hyper("r", 0, new Unconstrained(0, 0, 0), new Unconstrained(0.1, 0.1, 0.1)));
+    await(() -> service.failure().isPresent());
+    assertFalse(service.healthy());
+    assertEquals("meta-optimizer stopped: java.lang.IllegalStateException: broker gone",
+        service.failure().get());
   }
 
   @Test

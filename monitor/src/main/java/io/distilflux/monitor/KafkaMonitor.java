@@ -1,0 +1,93 @@
+package io.distilflux.monitor;
+
+import io.distilflux.monitor.lag.ConsumerLag;
+import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.kafka.KafkaBusSettings;
+import io.distilflux.pipeline.kafka.KafkaEventBus;
+import io.distilflux.pipeline.meta.MetaOptimizerService;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The standalone monitor on a Kafka cluster, wired as {@code distilflux monitor} runs it: its
+ * own bus whose dead letters the monitor counts, the {@link MonitorService} with its HTTP
+ * endpoint, and the {@link ConsumerLag} of the given groups on the same registry.
+ */
+public final class KafkaMonitor implements AutoCloseable {
+
+  private final KafkaEventBus bus;
+  private final MonitorService service;
+  private final ConsumerLag lag;
+
+  private KafkaMonitor(KafkaEventBus bus, MonitorService service, ConsumerLag lag) {
+    this.bus = bus;
+    this.service = service;
+    this.lag = lag;
+  }
+
+  /**
+   * The default groups whose lag a monitor of group {@code group} reports: its own committing
+   * groups and the meta-optimizer's default group.
+   */
+  public static List<String> defaultLagGroups(String group) {
+    List<String> groups = new ArrayList<>(MonitorService.committingGroups(group));
+    groups.add(MetaOptimizerService.DEFAULT_GROUP);
+    return List.copyOf(groups);
+  }
+
+  /**
+   * Connects and starts (topics are expected to exist).
+   *
+   * @param bootstrapServers the Kafka cluster
+   * @param topics the deployment's topics
+   * @param group the monitor's consumer group
+   * @param options HTTP address and restore settings
+   * @param lagGroups consumer groups whose lag is served
+   * @param lagPeriod how often the lag is measured
+   */
+  public static KafkaMonitor start(String bootstrapServers, Topics topics, String group,
+      MonitorOptions options, List<String> lagGroups, Duration lagPeriod) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    AtomicReference<MonitorService> counting = new AtomicReference<>();
+    KafkaEventBus bus = KafkaEventBus.connect(bootstrapServers, topics,
+        KafkaBusSettings.defaults(), letter -> {
+          MonitorService current = counting.get();
+          if (current != null) {
+            current.metrics().deadLettered(letter.key());
+          }
+        });
+    MonitorService service = null;
+    ConsumerLag lag = null;
+    try {
+      service = new MonitorService(bus, topics, group, registry, options);
+      counting.set(service);
+      service.start();
+      lag = new ConsumerLag(bootstrapServers, topics.prefix(), lagGroups, registry).start(lagPeriod);
+      return new KafkaMonitor(bus, service, lag);
+    } catch (RuntimeException e) {
+      new KafkaMonitor(bus, service, lag).close();
+      throw e;
+    }
+  }
+
+  /** The monitor service (its port, health and meters). */
+  public MonitorService service() {
+    return service;
+  }
+
+  /** Stops measuring the lag, then the monitor, then its bus. */
+  @Override
+  public void close() {
+    if (lag != null) {
+      lag.close();
+    }
+    if (service != null) {
+      service.close();
+    }
+    bus.close();
+  }
+}
