@@ -54,7 +54,7 @@ final class ExperimentRunner {
               spec.teacherEpochs(), spec.teacherSteps(), spec.outputDir().resolve("teachers")),
           stack.bus(), stack.topics(), spec.metaTimeout(),
           Provenance.current(RunAssembler.backendName()));
-      log.println("metrics: " + stack.metricsUrl());
+      stack.metricsUrl().ifPresent(url -> log.println("metrics: " + url));
       List<RunConfig> configs = new ArrayList<>();
       for (RunConfig.Mode mode : spec.modes()) {
         for (long seed : spec.seeds()) {

@@ -23,6 +23,7 @@ import java.util.Optional;
  * @param topicPrefix prefix of every topic name
  * @param outputDir where results and teacher caches are written
  * @param metricsPort port of the monitor's scrape endpoint (0: any free port)
+ * @param services whether the meta-optimizer and the monitor run in this process
  * @param metaTimeout how long a run waits for an update or forecast before it fails
  * @param parallelRuns how many runs train at once
  * @param teacherEpochs epochs of teacher training (image datasets)
@@ -40,6 +41,7 @@ public record ExperimentSpec(
     String topicPrefix,
     Path outputDir,
     int metricsPort,
+    Services services,
     Duration metaTimeout,
     int parallelRuns,
     int teacherEpochs,
@@ -52,6 +54,14 @@ public record ExperimentSpec(
     KAFKA,
     /** Through an in-memory bus in this process. */
     DIRECT
+  }
+
+  /** Where the meta-optimizer and the monitor run. */
+  public enum Services {
+    /** In this process, beside the trainer (the default). */
+    IN_PROCESS,
+    /** Elsewhere ({@code distilflux meta-optimizer} and {@code monitor} on the same cluster). */
+    EXTERNAL
   }
 
   /**

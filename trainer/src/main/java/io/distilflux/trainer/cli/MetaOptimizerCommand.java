@@ -1,5 +1,7 @@
 package io.distilflux.trainer.cli;
 
+import io.distilflux.monitor.MonitorOptions;
+import io.distilflux.monitor.http.MetricsServer;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.kafka.KafkaEventBus;
@@ -21,7 +23,10 @@ final class MetaOptimizerCommand implements Callable<Integer> {
 
   @Mixin ServiceOptions service;
 
-  @Option(names = "--group", paramLabel = "ID", defaultValue = "distilflux-meta-optimizer",
+  /** Default port of the health endpoint. */
+  static final int DEFAULT_HEALTH_PORT = 9465;
+
+  @Option(names = "--group", paramLabel = "ID", defaultValue = MetaOptimizerService.DEFAULT_GROUP,
       description = "Consumer group (default ${DEFAULT-VALUE}).")
   String group;
 
@@ -37,10 +42,21 @@ final class MetaOptimizerCommand implements Callable<Integer> {
       description = "Default per-component clip (default ${DEFAULT-VALUE}).")
   double clip;
 
+  @Option(names = "--health-host", paramLabel = "HOST", defaultValue = MonitorOptions.DEFAULT_HOST,
+      description = "Address of the /health and /metrics endpoint (default ${DEFAULT-VALUE}).")
+  String healthHost;
+
+  @Option(names = "--health-port", paramLabel = "PORT", defaultValue = "" + DEFAULT_HEALTH_PORT,
+      description = "Port of the /health and /metrics endpoint (default ${DEFAULT-VALUE}; 0: any free port).")
+  int healthPort;
+
   @Override
   public Integer call() throws InterruptedException {
     if (!(learningRate > 0) || !(clip > 0)) {
       throw new IllegalArgumentException("--meta-lr and --meta-clip must be > 0");
+    }
+    if (healthPort < 0 || healthPort > 65535) {
+      throw new IllegalArgumentException("--health-port must be in [0, 65535], got " + healthPort);
     }
     Topics topics = new Topics(service.topicPrefix);
     if (service.createTopics) {
@@ -51,9 +67,13 @@ final class MetaOptimizerCommand implements Callable<Integer> {
         MetaOptimizerService optimizer = new MetaOptimizerService(bus, topics, group,
             MetaOptimizerSettings.defaults().withRule(rule, learningRate, clip))) {
       optimizer.start();
-      System.err.println("meta-optimizer running against " + service.bootstrapServers
-          + " (group " + group + "); stop with Ctrl-C");
-      stop.await();
+      try (MetricsServer http = MetricsServer.start(healthHost, healthPort,
+          MetaOptimizerHealth.registry(optimizer), () -> MetaOptimizerHealth.of(optimizer, group))) {
+        System.err.println("meta-optimizer running against " + service.bootstrapServers
+            + " (group " + group + "); health on http://" + healthHost + ":" + http.port()
+            + "/health; stop with Ctrl-C");
+        stop.await();
+      }
     } finally {
       stop.closed();
     }

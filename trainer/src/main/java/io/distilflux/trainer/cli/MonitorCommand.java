@@ -1,13 +1,11 @@
 package io.distilflux.trainer.cli;
 
+import io.distilflux.monitor.KafkaMonitor;
 import io.distilflux.monitor.MonitorOptions;
 import io.distilflux.monitor.MonitorService;
 import io.distilflux.pipeline.Topics;
-import io.distilflux.pipeline.kafka.KafkaBusSettings;
-import io.distilflux.pipeline.kafka.KafkaEventBus;
-import java.util.concurrent.atomic.AtomicReference;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -16,14 +14,15 @@ import picocli.CommandLine.Option;
 /** {@code distilflux monitor}: the monitor as a long-running service. */
 @Command(name = "monitor", mixinStandardHelpOptions = true,
     description = {
-      "Publishes the linear trajectory forecasts (method.md §4) and serves every run's meters on",
-      "/metrics (Prometheus) and /health, until stopped."
+      "Publishes the linear trajectory forecasts (method.md §4) and serves every run's meters and",
+      "the consumer lag of the deployment's groups on /metrics (Prometheus) and /health, until",
+      "stopped."
     })
 final class MonitorCommand implements Callable<Integer> {
 
   @Mixin ServiceOptions service;
 
-  @Option(names = "--group", paramLabel = "ID", defaultValue = "distilflux-monitor",
+  @Option(names = "--group", paramLabel = "ID", defaultValue = MonitorService.DEFAULT_GROUP,
       description = "Consumer group (default ${DEFAULT-VALUE}).")
   String group;
 
@@ -31,35 +30,38 @@ final class MonitorCommand implements Callable<Integer> {
       description = "Address of the HTTP endpoint (default ${DEFAULT-VALUE}).")
   String host;
 
-  @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "9464",
+  @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "" + MonitorOptions.DEFAULT_PORT,
       description = "Port of the HTTP endpoint (default ${DEFAULT-VALUE}).")
   int port;
+
+  @Option(names = "--lag-groups", paramLabel = "LIST", split = ",",
+      description = "Consumer groups whose lag is served (default: the monitor's own groups and "
+          + "distilflux-meta-optimizer).")
+  List<String> lagGroups;
+
+  @Option(names = "--lag-period", paramLabel = "SECONDS", defaultValue = "10",
+      description = "How often the consumer lag is measured (default ${DEFAULT-VALUE}).")
+  double lagPeriod;
 
   @Override
   public Integer call() throws InterruptedException {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("--metrics-port must be in [0, 65535], got " + port);
     }
+    if (!(lagPeriod > 0) || Double.isInfinite(lagPeriod)) {
+      throw new IllegalArgumentException("--lag-period must be > 0 seconds, got " + lagPeriod);
+    }
     Topics topics = new Topics(service.topicPrefix);
     if (service.createTopics) {
       service.admin().ensureTopics(service.bootstrapServers, topics);
     }
+    List<String> groups = lagGroups == null ? KafkaMonitor.defaultLagGroups(group) : lagGroups;
     UntilStopped stop = new UntilStopped("monitor");
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    AtomicReference<MonitorService> counting = new AtomicReference<>();
-    try (KafkaEventBus bus = KafkaEventBus.connect(service.bootstrapServers, topics,
-            KafkaBusSettings.defaults(), letter -> {
-              MonitorService current = counting.get();
-              if (current != null) {
-                current.metrics().deadLettered(letter.key());
-              }
-            });
-        MonitorService monitor = new MonitorService(bus, topics, group, registry,
-            MonitorOptions.defaults().withHttp(host, port))) {
-      counting.set(monitor);
-      monitor.start();
+    try (KafkaMonitor monitor = KafkaMonitor.start(service.bootstrapServers, topics, group,
+        MonitorOptions.defaults().withHttp(host, port), groups,
+        Duration.ofMillis((long) (lagPeriod * 1000)))) {
       System.err.println("monitor running against " + service.bootstrapServers + "; metrics on http://"
-          + host + ":" + monitor.port() + "/metrics; stop with Ctrl-C");
+          + host + ":" + monitor.service().port() + "/metrics; stop with Ctrl-C");
       stop.await();
     } finally {
       stop.closed();

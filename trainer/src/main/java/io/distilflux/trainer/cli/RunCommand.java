@@ -121,6 +121,11 @@ final class RunCommand implements Callable<Integer> {
       description = "Port of the /metrics and /health endpoint (default 9464; 0: any free port).")
   String metricsPort;
 
+  @Option(names = "--services", paramLabel = "WHERE",
+      description = "in-process (default): meta-optimizer and monitor in this process; external: "
+          + "they run as their own services on the --bootstrap-servers cluster.")
+  String services;
+
   @Option(names = "--meta-timeout", paramLabel = "SECONDS",
       description = "How long a run waits for an update or a forecast before it fails (default 60).")
   String metaTimeout;
@@ -176,6 +181,7 @@ final class RunCommand implements Callable<Integer> {
     put(flags, "topic-prefix", topicPrefix);
     put(flags, "output", output);
     put(flags, "metrics-port", metricsPort);
+    put(flags, "services", services);
     put(flags, "meta-timeout", metaTimeout);
     put(flags, "parallel", parallel);
     put(flags, "teacher-epochs", teacherEpochs);

@@ -1,7 +1,9 @@
 package io.distilflux.trainer.cli;
 
+import io.distilflux.monitor.KafkaMonitor;
 import io.distilflux.monitor.MonitorOptions;
 import io.distilflux.monitor.MonitorService;
+import io.distilflux.monitor.lag.ConsumerLag;
 import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.direct.InMemoryEventBus;
@@ -17,11 +19,13 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.PrintStream;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Optional;
 
 /**
  * Everything a run talks to, in one process: the bus (embedded Kafka, an external cluster or the
- * in-memory transport), the meta-optimizer and the monitor with its scrape endpoint. Closed in
- * reverse order of start.
+ * in-memory transport), the meta-optimizer and the monitor with its scrape endpoint (and, on
+ * Kafka, the consumer lag of both), unless {@code --services external} says they run as services
+ * of their own. Closed in reverse order of start.
  */
 final class ServiceStack implements AutoCloseable {
 
@@ -36,11 +40,11 @@ final class ServiceStack implements AutoCloseable {
     ServiceStack stack = new ServiceStack();
     try {
       stack.topics = new Topics(spec.topicPrefix());
+      String servers = null;
       if (spec.transport() == ExperimentSpec.Transport.DIRECT) {
         stack.bus = stack.own(new InMemoryEventBus());
         log.println("transport: direct (in-memory)");
       } else {
-        String servers;
         if (spec.bootstrapServers().isPresent()) {
           servers = spec.bootstrapServers().get();
         } else {
@@ -56,11 +60,21 @@ final class ServiceStack implements AutoCloseable {
         stack.bus = stack.own(KafkaEventBus.connect(servers, stack.topics,
             KafkaBusSettings.defaults(), stack::countDeadLetter));
       }
+      if (spec.services() == ExperimentSpec.Services.EXTERNAL) {
+        log.println("services: external (meta-optimizer and monitor on " + servers + ")");
+        return stack;
+      }
       stack.own(startMetaOptimizer(stack.bus, stack.topics, spec));
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      stack.monitor = stack.own(new MonitorService(stack.bus, stack.topics, "distilflux-monitor",
-          registry, MonitorOptions.defaults().withHttp(MonitorOptions.DEFAULT_HOST, spec.metricsPort())));
+      stack.monitor = stack.own(new MonitorService(stack.bus, stack.topics,
+          MonitorService.DEFAULT_GROUP, registry,
+          MonitorOptions.defaults().withHttp(MonitorOptions.DEFAULT_HOST, spec.metricsPort())));
       stack.monitor.start();
+      if (servers != null) {
+        stack.own(new ConsumerLag(servers, stack.topics.prefix(),
+            KafkaMonitor.defaultLagGroups(MonitorService.DEFAULT_GROUP), registry)
+            .start(ConsumerLag.DEFAULT_PERIOD));
+      }
       return stack;
     } catch (RuntimeException e) {
       stack.close();
@@ -71,7 +85,7 @@ final class ServiceStack implements AutoCloseable {
   private static MetaOptimizerService startMetaOptimizer(EventBus bus, Topics topics,
       ExperimentSpec spec) {
     MetaOptimizerService service = new MetaOptimizerService(bus, topics,
-        "distilflux-meta-optimizer", MetaOptimizerSettings.defaults()
+        MetaOptimizerService.DEFAULT_GROUP, MetaOptimizerSettings.defaults()
             .withRule(spec.base().metaOptimizer(), spec.base().metaLearningRate(),
                 spec.base().metaClip()));
     service.start();
@@ -98,8 +112,9 @@ final class ServiceStack implements AutoCloseable {
     return topics;
   }
 
-  String metricsUrl() {
-    return "http://localhost:" + monitor.port() + "/metrics";
+  /** The in-process monitor's scrape address; empty with external services. */
+  Optional<String> metricsUrl() {
+    return Optional.ofNullable(monitor).map(m -> "http://localhost:" + m.port() + "/metrics");
   }
 
   @Override

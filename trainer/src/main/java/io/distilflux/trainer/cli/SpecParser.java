@@ -31,7 +31,7 @@ public final class SpecParser {
       "teacher", "student", "optimizer", "lr", "meta-optimizer", "meta-lr", "meta-clip",
       "mini-epoch", "forecast-every", "lambda2", "temperature", "temperature-squared",
       "evaluate-every", "max-staleness", "validation-is-test", "transport", "bootstrap-servers",
-      "kafka-dir", "topic-prefix", "output", "metrics-port", "meta-timeout", "parallel",
+      "kafka-dir", "topic-prefix", "output", "metrics-port", "services", "meta-timeout", "parallel",
       "teacher-epochs", "teacher-steps", "train-size", "validation-size", "test-size");
 
   private final Map<String, String> values;
@@ -100,6 +100,11 @@ public final class SpecParser {
     String topicPrefix = text("topic-prefix", "distilflux.");
     Path output = Path.of(text("output", "runs"));
     int metricsPort = integer("metrics-port", 9464, 0, 65535);
+    ExperimentSpec.Services services = enumValue("services", ExperimentSpec.Services.class, "in-process");
+    if (services == ExperimentSpec.Services.EXTERNAL && bootstrap.isEmpty()) {
+      throw new IllegalArgumentException(
+          "--services external needs --bootstrap-servers: the services must reach the same cluster");
+    }
     Duration metaTimeout = Duration.ofMillis((long) (positive("meta-timeout", 60) * 1000));
     int parallel = integer("parallel", Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 256);
     int teacherEpochs = integer("teacher-epochs", d.teacherEpochs, 1, 100_000);
@@ -119,7 +124,7 @@ public final class SpecParser {
         lr, metaOptimizer, metaLr, metaClip, miniEpoch, forecastEvery,
         Unconstrained.fromValues(fixed), tSquared, evaluateEvery, maxStaleness, validationIsTest);
     return new ExperimentSpec(base, modes, List.copyOf(seeds), fixed, transport, bootstrap,
-        kafkaDir, topicPrefix, output, metricsPort, metaTimeout, parallel, teacherEpochs, teacherSteps,
+        kafkaDir, topicPrefix, output, metricsPort, services, metaTimeout, parallel, teacherEpochs, teacherSteps,
         splits);
   }
 

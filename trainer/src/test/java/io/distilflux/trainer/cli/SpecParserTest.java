@@ -56,6 +56,10 @@ class SpecParserTest {
 
   @Test
   void impossibleCombinationsAreRejected() {
+    assertMessage("--services external needs --bootstrap-servers: the services must reach the same cluster",
+        Map.of("services", "external"));
+    assertMessage("--services unknown value 'elsewhere' (one of in-process, external)",
+        Map.of("services", "elsewhere"));
     assertMessage("--bootstrap-servers cannot be combined with --transport direct",
         Map.of("bootstrap-servers", "localhost:9092", "transport", "direct"));
     assertMessage("--kafka-dir is for the embedded broker; it cannot be combined with --bootstrap-servers",
