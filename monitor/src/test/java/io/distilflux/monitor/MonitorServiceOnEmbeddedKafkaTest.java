@@ -38,7 +38,6 @@ import reactor.core.publisher.Flux;
 class MonitorServiceOnEmbeddedKafkaTest {
 
   private static final String RUN = "kafka-run";
-  private static final Duration QUIET = Duration.ofMillis(500);
 
   @Test
   void publishesOneForecastAcrossARestartAndCountsDeadLetters() throws Exception {
@@ -51,7 +50,7 @@ class MonitorServiceOnEmbeddedKafkaTest {
                   letter -> current.get().metrics().deadLettered(letter.key()));
           Admin admin = Admin.create(
               Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-        MonitorOptions options = new MonitorOptions("127.0.0.1", 0, QUIET);
+        MonitorOptions options = new MonitorOptions("127.0.0.1", 0);
 
         PrometheusMeterRegistry first = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (MonitorService service = new MonitorService(bus, topics, "monitor", first, options)) {

@@ -61,8 +61,7 @@ final class KafkaServices implements AutoCloseable {
       metaOptimizer = startMetaOptimizer();
       monitor = new MonitorService(bus, topics, "e2e-monitor",
           new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
-          MonitorOptions.defaults().withHttp("127.0.0.1", 0)
-              .withRestoreQuiet(Duration.ofMillis(500)));
+          MonitorOptions.defaults().withHttp("127.0.0.1", 0));
       monitor.start();
       assembler = new RunAssembler(
           new DataOptions(spec.splits().train(), spec.splits().validation(),
