@@ -29,6 +29,7 @@ final class ServiceStack implements AutoCloseable {
   private EventBus bus;
   private Topics topics;
   private volatile MonitorService monitor;
+  private PrometheusMeterRegistry registry;
 
   private ServiceStack() {}
 
@@ -58,6 +59,7 @@ final class ServiceStack implements AutoCloseable {
       }
       stack.own(startMetaOptimizer(stack.bus, stack.topics, spec));
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      stack.registry = registry;
       stack.monitor = stack.own(new MonitorService(stack.bus, stack.topics, "distilflux-monitor",
           registry, MonitorOptions.defaults().withHttp(MonitorOptions.DEFAULT_HOST, spec.metricsPort())));
       stack.monitor.start();
@@ -96,6 +98,11 @@ final class ServiceStack implements AutoCloseable {
 
   Topics topics() {
     return topics;
+  }
+
+  /** The monitor's registry, served on {@code /metrics}; the trainer's meters go there too. */
+  PrometheusMeterRegistry registry() {
+    return registry;
   }
 
   String metricsUrl() {

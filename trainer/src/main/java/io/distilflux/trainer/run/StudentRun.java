@@ -138,6 +138,21 @@ public final class StudentRun {
     this.provenance = provenance;
   }
 
+  /** The run's id. */
+  public String runId() {
+    return runId;
+  }
+
+  /** The run's configuration. */
+  public RunConfig config() {
+    return config;
+  }
+
+  /** The step a subscription starts training at: 0, or the resumed checkpoint's step. */
+  public long firstStep() {
+    return controls.resumeFrom() == null ? 0 : controls.resumeFrom().step();
+  }
+
   /** The run's events; training happens on {@code scheduler} as they are requested. */
   public Flux<Event> events(Scheduler scheduler) {
     return Flux.<List<Event>, Loop>generate(Loop::new, this::advance, Loop::close)

@@ -44,12 +44,14 @@ final class KafkaServices implements AutoCloseable {
   private MetaOptimizerService metaOptimizer;
   private final ExperimentSpec spec;
   private final RunAssembler assembler;
+  private final Path workDir;
 
   /**
    * @param settings experiment flags (long names without dashes) over the synthetic defaults
    * @param workDir teacher cache folder
    */
   KafkaServices(Map<String, String> settings, Path workDir) {
+    this.workDir = workDir;
     kafka = EmbeddedKafka.start();
     try {
       KafkaTopicsAdmin.singleBroker().ensureTopics(kafka.bootstrapServers(), topics);
@@ -96,6 +98,25 @@ final class KafkaServices implements AutoCloseable {
   /** Starts a fresh meta-optimizer of the same group. */
   void restartMetaOptimizer() {
     metaOptimizer = startMetaOptimizer();
+  }
+
+  /** An assembler of the stack's runs on {@code bus}, with these long-run settings. */
+  RunAssembler assembler(io.distilflux.pipeline.EventBus on, LongRunOptions longRun) {
+    return new RunAssembler(
+        new DataOptions(spec.splits().train(), spec.splits().validation(),
+            spec.splits().test(), spec.teacherEpochs(), spec.teacherSteps(), workDir),
+        on, topics, spec.metaTimeout(), Provenance.current(RunAssembler.backendName()), longRun);
+  }
+
+  /** Publishes every event of {@code events} through the router; returns its RunFinished. */
+  RunFinished publish(Flux<Event> events) {
+    AtomicReference<RunFinished> finished = new AtomicReference<>();
+    new EventRouter(bus, topics).publish(events.doOnNext(event -> {
+      if (event instanceof RunFinished f) {
+        finished.set(f);
+      }
+    })).blockLast(Duration.ofSeconds(120));
+    return finished.get();
   }
 
   /** The configuration of a run of this mode with the given number of steps. */
