@@ -36,10 +36,10 @@ final class KafkaServices implements AutoCloseable {
 
   static final String META_GROUP = "e2e-meta-optimizer";
 
-  final EmbeddedKafka kafka;
+  EmbeddedKafka kafka;
   final Topics topics = new Topics("e2e.");
   final KafkaEventBus bus;
-  final MonitorService monitor;
+  MonitorService monitor;
   final Scheduler trainers = Schedulers.newBoundedElastic(2, 16, "e2e-trainer");
   private MetaOptimizerService metaOptimizer;
   private final ExperimentSpec spec;
@@ -51,8 +51,13 @@ final class KafkaServices implements AutoCloseable {
    * @param workDir teacher cache folder
    */
   KafkaServices(Map<String, String> settings, Path workDir) {
+    this(settings, workDir, null);
+  }
+
+  /** As the other constructor, with the broker's log in {@code kafkaDir} (null: temporary). */
+  KafkaServices(Map<String, String> settings, Path workDir, Path kafkaDir) {
     this.workDir = workDir;
-    kafka = EmbeddedKafka.start();
+    kafka = kafkaDir == null ? EmbeddedKafka.start() : EmbeddedKafka.start(kafkaDir);
     try {
       KafkaTopicsAdmin.singleBroker().ensureTopics(kafka.bootstrapServers(), topics);
       bus = KafkaEventBus.connect(kafka.bootstrapServers(), topics);
@@ -61,10 +66,7 @@ final class KafkaServices implements AutoCloseable {
       all.putAll(settings);
       spec = SpecParser.parse(all);
       metaOptimizer = startMetaOptimizer();
-      monitor = new MonitorService(bus, topics, "e2e-monitor",
-          new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
-          MonitorOptions.defaults().withHttp("127.0.0.1", 0));
-      monitor.start();
+      monitor = startMonitor(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
       assembler = new RunAssembler(
           new DataOptions(spec.splits().train(), spec.splits().validation(),
               spec.splits().test(), spec.teacherEpochs(), spec.teacherSteps(), workDir),
@@ -87,6 +89,24 @@ final class KafkaServices implements AutoCloseable {
                 spec.base().metaClip()));
     service.start();
     return service;
+  }
+
+  /** A monitor of the stack's group, started. */
+  MonitorService startMonitor(PrometheusMeterRegistry registry) {
+    MonitorService service = new MonitorService(bus, topics, "e2e-monitor", registry,
+        MonitorOptions.defaults().withHttp("127.0.0.1", 0));
+    service.start();
+    return service;
+  }
+
+  /** Stops the broker and starts it again on the same log folder and ports. */
+  void restartBroker(java.time.Duration down) throws InterruptedException {
+    java.nio.file.Path dir = kafka.logDir();
+    int port = kafka.brokerPort();
+    int controller = kafka.controllerPort();
+    kafka.close();
+    Thread.sleep(down.toMillis());
+    kafka = EmbeddedKafka.start(dir, port, controller);
   }
 
   /** Closes the running meta-optimizer (a crash, as far as the others can tell). */
