@@ -40,7 +40,7 @@ final class KafkaServices implements AutoCloseable {
   final Topics topics = new Topics("e2e.");
   final KafkaEventBus bus;
   MonitorService monitor;
-  final Scheduler trainers = Schedulers.newBoundedElastic(2, 16, "e2e-trainer");
+  final Scheduler trainers = Schedulers.newBoundedElastic(8, 16, "e2e-trainer");
   private MetaOptimizerService metaOptimizer;
   private final ExperimentSpec spec;
   private final RunAssembler assembler;
