@@ -38,8 +38,9 @@ import reactor.core.publisher.Sinks;
  *
  * <p>Hypergradients are read for forecasting in the consumer group
  * {@code <group>.hypergradients}, which instances share, so a restarted monitor resumes after
- * what it processed. The meters are rebuilt from the steps, hypergradients and evaluations
- * topics, read in full on every start (each step counted once). The runs and forecasts topics
+ * what it processed (the hypergradient meters count what this instance read). The step,
+ * evaluation and forecast meters are rebuilt from their topics, read in full on every start
+ * (each step counted once). The runs and forecasts topics
  * are read in full on every start by a group private to this instance: the configurations of running
  * runs and the periods already forecast are rebuilt from them, so no forecast is published
  * twice. Hypergradients are read only once the forecasts topic has been read up to the end
@@ -132,14 +133,11 @@ public final class MonitorService implements AutoCloseable {
             .concatMap(this::onHyperGradient)
             .subscribe(v -> {}, this::fail));
 
-    // Meters are rebuilt from the whole history on every start (each event counted once per
-    // run and step), so a restarted monitor serves the same values as before.
+    // Step and evaluation meters are rebuilt from the whole history on every start (each step
+    // counted once per run), so a restarted monitor serves the same values as before.
     subscriptions.add(
         bus.consume(topics.steps(), options(replay, "steps"))
             .subscribe(this::onStep, this::fail));
-    subscriptions.add(
-        bus.consume(topics.hyperGradients(), options(replay, "hypergradients"))
-            .subscribe(this::onHyperGradientMeters, this::fail));
     subscriptions.add(
         bus.consume(topics.evaluations(), options(replay, "evaluations"))
             .subscribe(this::onEvaluation, this::fail));
@@ -224,12 +222,8 @@ public final class MonitorService implements AutoCloseable {
         .doOnSuccess(v -> received.acknowledge());
   }
 
-  private void onHyperGradientMeters(Received<HyperGradient> received) {
-    metrics.hyperGradient(received.event());
-    received.acknowledge();
-  }
-
   private Mono<Void> onHyperGradient(Received<HyperGradient> received) {
+    metrics.hyperGradient(received.event());
     return settle(tracker.hyperGradient(received.event(), received.acknowledgement()));
   }
 

@@ -68,9 +68,6 @@ public final class MonitorMetrics {
   /** Records a hypergradient: validation loss and norm, or a skip when it is not finite. */
   public void hyperGradient(HyperGradient hyperGradient) {
     RunMeters run = run(hyperGradient.runId());
-    if (!run.hyperGradientsSeen.add(hyperGradient.step())) {
-      return;
-    }
     run.validationLoss.set(hyperGradient.validationLoss());
     if (!hyperGradient.gradient().isFinite()) {
       run.skipped.increment();
@@ -166,7 +163,6 @@ public final class MonitorMetrics {
     final Map<Phase, Counter> phaseSteps = new EnumMap<>(Phase.class);
     // Keys already recorded, so a replayed event is not counted twice.
     final StepSet stepsSeen = new StepSet();
-    final StepSet hyperGradientsSeen = new StepSet();
     final StepSet forecastsSeen = new StepSet();
 
     // Step rate from the extreme steps seen, robust to out-of-order and replayed events.
