@@ -78,9 +78,8 @@ final class KafkaServices implements AutoCloseable {
   }
 
   /**
-   * A meta-optimizer of the stack's group, started (blocks for its catch-up). The catch-up
-   * quiet stays at its default: shorter than a fresh group's join, the rebuild would miss
-   * versions already published and the new instance would publish them again.
+   * A meta-optimizer of the stack's group, started (blocks while it rebuilds its state from
+   * the topics up to their end offsets).
    */
   MetaOptimizerService startMetaOptimizer() {
     MetaOptimizerService service = new MetaOptimizerService(bus, topics, META_GROUP,
