@@ -28,25 +28,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
-import reactor.core.publisher.ConnectableFlux;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
-import reactor.core.scheduler.Scheduler;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * The monitor: turns every event into Micrometer meters served on {@code /metrics}, and
  * publishes the linear trajectory forecast of each period of a {@code FORECAST} run once its
  * hypergradient mini-epoch is complete (method.md §4).
  *
- * <p>Steps, hypergradients and evaluations are read in the consumer groups
- * {@code <group>.steps}, {@code <group>.hypergradients} and {@code <group>.evaluations}, so a
- * restarted monitor resumes after what it processed. The runs and forecasts topics are read
- * in full on every start by a group private to this instance: the configurations of running
+ * <p>Hypergradients are read for forecasting in the consumer group
+ * {@code <group>.hypergradients}, which instances share, so a restarted monitor resumes after
+ * what it processed (the hypergradient meters count what this instance read). The step,
+ * evaluation and forecast meters are rebuilt from their topics, read in full on every start
+ * (each step counted once). The runs and forecasts topics
+ * are read in full on every start by a group private to this instance: the configurations of running
  * runs and the periods already forecast are rebuilt from them, so no forecast is published
- * twice. Hypergradients are read only once the forecasts topic has been quiet for
- * {@link MonitorOptions#restoreQuiet()}; the record of a hypergradient is acknowledged once
+ * twice. Hypergradients are read only once the forecasts topic has been read up to the end
+ * offsets it had at start; the record of a hypergradient is acknowledged once
  * its period's forecast has been delivered.
  */
 public final class MonitorService implements AutoCloseable {
@@ -61,7 +60,6 @@ public final class MonitorService implements AutoCloseable {
   private final String groupId;
   private final PrometheusMeterRegistry registry;
   private final MonitorOptions options;
-  private final Scheduler timer;
   private final MonitorMetrics metrics;
   private final ForecastTracker tracker = new ForecastTracker();
   private final Disposable.Composite subscriptions = Disposables.composite();
@@ -86,17 +84,6 @@ public final class MonitorService implements AutoCloseable {
       String groupId,
       PrometheusMeterRegistry registry,
       MonitorOptions options) {
-    this(bus, topics, groupId, registry, options, Schedulers.parallel());
-  }
-
-  /** As the public constructor, with the scheduler timing the restore (virtual in tests). */
-  MonitorService(
-      EventBus bus,
-      Topics topics,
-      String groupId,
-      PrometheusMeterRegistry registry,
-      MonitorOptions options,
-      Scheduler timer) {
     this.bus = Objects.requireNonNull(bus, "bus");
     this.topics = Objects.requireNonNull(topics, "topics");
     this.groupId = Objects.requireNonNull(groupId, "groupId");
@@ -105,7 +92,6 @@ public final class MonitorService implements AutoCloseable {
     }
     this.registry = Objects.requireNonNull(registry, "registry");
     this.options = Objects.requireNonNull(options, "options");
-    this.timer = Objects.requireNonNull(timer, "timer");
     this.metrics = new MonitorMetrics(registry);
   }
 
@@ -127,35 +113,37 @@ public final class MonitorService implements AutoCloseable {
     subscriptions.add(
         bus.consume(topics.runs(), options(replay, "runs")).concatMap(this::onRun).subscribe(v -> {}, this::fail));
 
-    ConnectableFlux<Received<TrajectoryForecast>> forecasts =
-        bus.consume(topics.forecasts(), options(replay, "forecasts")).publish();
-    subscriptions.add(forecasts.concatMap(this::onForecast).subscribe(v -> {}, this::fail));
-    // Quiet detector: every forecast restarts the countdown; the first silence ends the restore.
     subscriptions.add(
-        forecasts
-            .map(r -> 0L)
-            .startWith(0L)
-            .switchMap(x -> Mono.delay(options.restoreQuiet(), timer))
-            .next()
+        bus.consume(topics.forecasts(), options(replay, "forecasts"))
+            .concatMap(this::onForecast)
+            .subscribe(v -> {}, this::fail));
+    // The restore ends when the forecasts topic has been read up to its end offsets at start:
+    // every period forecast before the restart is settled before a hypergradient is read.
+    subscriptions.add(
+        bus.replay(topics.forecasts())
+            .concatMap(forecast -> settle(tracker.forecastSeen(forecast)))
+            .then()
             .subscribe(
-                x -> {
+                v -> {},
+                this::fail,
+                () -> {
                   restoreOver.set(true);
                   restored.tryEmitEmpty();
-                },
-                this::fail));
+                }));
     subscriptions.add(
         restored
             .asMono()
             .thenMany(bus.consume(topics.hyperGradients(), options(groupId, "hypergradients")))
             .concatMap(this::onHyperGradient)
             .subscribe(v -> {}, this::fail));
-    subscriptions.add(forecasts.connect());
 
+    // Step and evaluation meters are rebuilt from the whole history on every start (each step
+    // counted once per run), so a restarted monitor serves the same values as before.
     subscriptions.add(
-        bus.consume(topics.steps(), options(groupId, "steps"))
+        bus.consume(topics.steps(), options(replay, "steps"))
             .subscribe(this::onStep, this::fail));
     subscriptions.add(
-        bus.consume(topics.evaluations(), options(groupId, "evaluations"))
+        bus.consume(topics.evaluations(), options(replay, "evaluations"))
             .subscribe(this::onEvaluation, this::fail));
     LOG.info("monitor started: group {}, http {}:{}", groupId, options.httpHost(), port());
   }

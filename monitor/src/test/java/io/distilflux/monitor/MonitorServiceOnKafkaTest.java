@@ -41,7 +41,6 @@ import reactor.core.publisher.Flux;
 class MonitorServiceOnKafkaTest {
 
   private static final String RUN = "kafka-run";
-  private static final Duration QUIET = Duration.ofMillis(500);
 
   @Test
   void publishesOneForecastAcrossARestartAndCountsDeadLetters() throws Exception {
@@ -54,7 +53,7 @@ class MonitorServiceOnKafkaTest {
                   letter -> current.get().metrics().deadLettered(letter.key()));
           Admin admin = Admin.create(
               Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-        MonitorOptions options = new MonitorOptions("127.0.0.1", 0, QUIET);
+        MonitorOptions options = new MonitorOptions("127.0.0.1", 0);
 
         PrometheusMeterRegistry first = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (MonitorService service = new MonitorService(bus, topics, "monitor", first, options)) {

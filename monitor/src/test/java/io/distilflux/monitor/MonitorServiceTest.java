@@ -29,16 +29,13 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
-import reactor.test.scheduler.VirtualTimeScheduler;
 
 class MonitorServiceTest {
 
   private static final String RUN = "run-1";
-  private static final Duration QUIET = Duration.ofSeconds(2);
 
   private final Topics topics = new Topics("test.");
   private final InMemoryEventBus bus = new InMemoryEventBus();
-  private final VirtualTimeScheduler clock = VirtualTimeScheduler.create();
 
   @AfterEach
   void closeBus() {
@@ -46,8 +43,8 @@ class MonitorServiceTest {
   }
 
   private MonitorService service(String group, PrometheusMeterRegistry registry) {
-    MonitorOptions options = new MonitorOptions("127.0.0.1", 0, QUIET);
-    return new MonitorService(bus, topics, group, registry, options, clock);
+    MonitorOptions options = new MonitorOptions("127.0.0.1", 0);
+    return new MonitorService(bus, topics, group, registry, options);
   }
 
   private static PrometheusMeterRegistry registry() {
@@ -95,7 +92,6 @@ class MonitorServiceTest {
       service.start();
       send(topics.runs(), List.of(started(RUN, Mode.FORECAST, 4, 2)));
       send(topics.hyperGradients(), List.of(point(0), point(1), point(2)));
-      clock.advanceTimeBy(QUIET);
       await(() -> received(registry) == 3, "three hypergradients");
       assertTrue(forecasts().isEmpty(), "no forecast before step 3");
 
@@ -125,7 +121,6 @@ class MonitorServiceTest {
     PrometheusMeterRegistry registry = registry();
     try (MonitorService service = service("monitor", registry)) {
       service.start();
-      clock.advanceTimeBy(QUIET);
       // Points before their run's start wait for it.
       send(topics.hyperGradients(), List.of(point(2), point(0), point(2), point(3)));
       send(topics.runs(), List.of(started(RUN, Mode.FORECAST, 4, 2)));
@@ -141,7 +136,6 @@ class MonitorServiceTest {
   void aRestartedMonitorDoesNotRepublishAndFinishesAHalfSeenPeriod() throws Exception {
     try (MonitorService first = service("monitor", registry())) {
       first.start();
-      clock.advanceTimeBy(QUIET);
       send(topics.runs(), List.of(started(RUN, Mode.FORECAST, 4, 2)));
       send(topics.hyperGradients(), List.of(point(0), point(1), point(2), point(3)));
       await(() -> forecasts().size() == 1, "the first forecast");
@@ -159,8 +153,6 @@ class MonitorServiceTest {
       await(() -> registry.find("distilflux.forecasts").tag("run", RUN).counter() != null
           && registry.get("distilflux.forecasts").tag("run", RUN).counter().count() == 1,
           "the published forecast read back");
-      assertEquals(0, received(registry), "hypergradients wait for the restore");
-      clock.advanceTimeBy(QUIET);
       await(() -> received(registry) == 6, "six hypergradients");
       send(topics.hyperGradients(),
           List.of(hyperGradient(RUN, 10, new Unconstrained(3, 1, 1)),
@@ -177,7 +169,6 @@ class MonitorServiceTest {
   void theSameGroupResumesWithTheUnacknowledgedPointsOfAnOpenPeriod() throws Exception {
     try (MonitorService first = service("monitor", registry())) {
       first.start();
-      clock.advanceTimeBy(QUIET);
       send(topics.runs(), List.of(started(RUN, Mode.FORECAST, 4, 2)));
       send(topics.hyperGradients(), List.of(point(0), point(1)));
     }
@@ -185,7 +176,6 @@ class MonitorServiceTest {
     PrometheusMeterRegistry registry = registry();
     try (MonitorService second = service("monitor", registry)) {
       second.start();
-      clock.advanceTimeBy(QUIET);
       send(topics.hyperGradients(), List.of(point(2), point(3)));
       await(() -> received(registry) == 4, "four hypergradients");
       List<TrajectoryForecast> forecasts = forecasts();
@@ -199,7 +189,6 @@ class MonitorServiceTest {
     PrometheusMeterRegistry registry = registry();
     try (MonitorService service = service("monitor", registry)) {
       service.start();
-      clock.advanceTimeBy(QUIET);
       send(topics.runs(), List.of(started(RUN, Mode.FORECAST, 4, 2)));
       send(topics.steps(), List.of(step(RUN, 0, Phase.HYPERGRADIENT, 1_000),
           step(RUN, 1, Phase.HYPERGRADIENT, 1_500)));

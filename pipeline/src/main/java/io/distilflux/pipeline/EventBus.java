@@ -25,6 +25,14 @@ public interface EventBus extends AutoCloseable {
    */
   <E extends Event> Flux<Received<E>> consume(Channel<E> channel, ConsumerOptions options);
 
+  /**
+   * Reads a channel from its earliest record up to its end as it stands when subscribed to,
+   * then completes: the way a service rebuilds its state from a topic without guessing when it
+   * has caught up. No consumer group is used and nothing is committed. Records that cannot be
+   * decoded are skipped here (the consuming groups dead-letter them).
+   */
+  <E extends Event> Flux<E> replay(Channel<E> channel);
+
   /** Releases the transport's clients; a bus is not usable afterwards. */
   @Override
   void close();

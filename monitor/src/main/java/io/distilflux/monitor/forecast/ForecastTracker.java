@@ -60,10 +60,15 @@ public final class ForecastTracker {
 
   private final Map<String, RunState> runs = new HashMap<>();
 
-  /** Records a run's configuration; hypergradients that waited for it are processed now. */
+  /**
+   * Records a run's configuration; hypergradients that waited for it are processed now. A
+   * second RunStarted of a finished run (a resumed run) opens it again.
+   */
   public synchronized Outcome runStarted(RunStarted started) {
     RunState run = runs.computeIfAbsent(started.runId(), id -> new RunState());
     if (run.config != null) {
+      // A RunStarted after the RunFinished: the run was resumed from a checkpoint.
+      run.finished = false;
       return Outcome.NONE;
     }
     run.config = started.config();

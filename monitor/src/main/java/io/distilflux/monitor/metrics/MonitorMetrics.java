@@ -41,9 +41,15 @@ public final class MonitorMetrics {
     this.registry = Objects.requireNonNull(registry, "registry");
   }
 
-  /** Records a training step: λ, losses, duration, phase count and step rate. */
+  /**
+   * Records a training step: λ, losses, duration, phase count and step rate. A step of the run
+   * already recorded (a replayed or resumed stream) is ignored: meters count each step once.
+   */
   public void step(TrainingStep step) {
     RunMeters run = run(step.runId());
+    if (!run.stepsSeen.add(step.step())) {
+      return;
+    }
     MetaValues meta = step.meta();
     run.lambda1.set(meta.lambda1());
     run.lambda2.set(meta.lambda2());
@@ -85,6 +91,9 @@ public final class MonitorMetrics {
   /** Records a forecast: slope and residual per coordinate, and a count. */
   public void forecast(TrajectoryForecast forecast) {
     RunMeters run = run(forecast.runId());
+    if (!run.forecastsSeen.add(forecast.periodStart())) {
+      return;
+    }
     for (int i = 0; i < 3; i++) {
       run.slope[i].set(forecast.slope().get(i));
       run.residual[i].set(forecast.residual().get(i));
@@ -155,6 +164,9 @@ public final class MonitorMetrics {
     final Counter forecasts;
     final Counter deadLettered;
     final Map<Phase, Counter> phaseSteps = new EnumMap<>(Phase.class);
+    // Keys already recorded, so a replayed event is not counted twice.
+    final StepSet stepsSeen = new StepSet();
+    final StepSet forecastsSeen = new StepSet();
 
     // Step rate from the extreme steps seen, robust to out-of-order and replayed events.
     private final AtomicLong firstStep = new AtomicLong(Long.MAX_VALUE);
@@ -269,6 +281,27 @@ public final class MonitorMetrics {
     private static Counter counter(
         MeterRegistry registry, String name, Tags tags, String description) {
       return Counter.builder(name).tags(tags).description(description).register(registry);
+    }
+  }
+
+  /**
+   * Steps seen by one run: a contiguous prefix [0, next) plus the few seen beyond it, so memory
+   * stays small for in-order streams.
+   */
+  private static final class StepSet {
+    private long next;
+    private final java.util.TreeSet<Long> ahead = new java.util.TreeSet<>();
+
+    /** Adds a step; false when it was already there. */
+    synchronized boolean add(long step) {
+      if (step < next || !ahead.add(step)) {
+        return false;
+      }
+      while (!ahead.isEmpty() && ahead.first() == next) {
+        ahead.pollFirst();
+        next++;
+      }
+      return true;
     }
   }
 }

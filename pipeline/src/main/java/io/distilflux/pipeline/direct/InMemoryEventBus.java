@@ -90,6 +90,26 @@ public final class InMemoryEventBus implements EventBus {
         });
   }
 
+  @Override
+  public <E extends Event> Flux<E> replay(Channel<E> channel) {
+    Objects.requireNonNull(channel, "channel");
+    TopicLog log = log(channel.topic());
+    return Flux.defer(
+        () -> {
+          ensureOpen();
+          long end = log.size();
+          return Flux.range(0, (int) end)
+              .mapNotNull(
+                  offset -> {
+                    try {
+                      return EventCodec.decode(log.get(offset), channel.type());
+                    } catch (MalformedEventException e) {
+                      return null;
+                    }
+                  });
+        });
+  }
+
   /** Number of records that could not be decoded and were skipped (none for well-formed use). */
   public long deadLetterCount() {
     return deadLetters.get();

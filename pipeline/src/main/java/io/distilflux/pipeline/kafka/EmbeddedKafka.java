@@ -42,6 +42,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   private final Path logDir;
   private final boolean deleteOnClose;
   private final String bootstrapServers;
+  private final int controllerPort;
   private final Duration startupTime;
   private boolean closed;
 
@@ -50,7 +51,9 @@ public final class EmbeddedKafka implements AutoCloseable {
       Path logDir,
       boolean deleteOnClose,
       String bootstrapServers,
+      int controllerPort,
       Duration startupTime) {
+    this.controllerPort = controllerPort;
     this.server = server;
     this.logDir = logDir;
     this.deleteOnClose = deleteOnClose;
@@ -75,7 +78,20 @@ public final class EmbeddedKafka implements AutoCloseable {
     return start(logDir, false);
   }
 
+  /**
+   * Starts a broker on the given log directory and ports, e.g. the same broker again after
+   * {@link #close()}: clients that knew its address reconnect to it.
+   */
+  public static EmbeddedKafka start(Path logDir, int brokerPort, int controllerPort) {
+    return start(logDir, false, brokerPort, controllerPort);
+  }
+
   private static EmbeddedKafka start(Path logDir, boolean deleteOnClose) {
+    return start(logDir, deleteOnClose, freePort(), freePort());
+  }
+
+  private static EmbeddedKafka start(
+      Path logDir, boolean deleteOnClose, int brokerPort, int controllerPort) {
     long begin = System.nanoTime();
     Path dir = logDir.toAbsolutePath();
     try {
@@ -86,8 +102,6 @@ public final class EmbeddedKafka implements AutoCloseable {
     if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
       throw new IllegalArgumentException("Kafka log directory is not a writable folder: " + dir);
     }
-    int brokerPort = freePort();
-    int controllerPort = freePort();
     Properties props = brokerProperties(dir, brokerPort, controllerPort);
     KafkaConfig config = KafkaConfig.fromProps(props, false);
     format(dir);
@@ -105,12 +119,22 @@ public final class EmbeddedKafka implements AutoCloseable {
       throw new IllegalStateException("embedded Kafka did not start: " + e.getMessage(), e);
     }
     Duration took = Duration.ofNanos(System.nanoTime() - begin);
-    return new EmbeddedKafka(server, dir, deleteOnClose, bootstrap, took);
+    return new EmbeddedKafka(server, dir, deleteOnClose, bootstrap, controllerPort, took);
   }
 
   /** {@code host:port} of the broker's plaintext listener, for {@code bootstrap.servers}. */
   public String bootstrapServers() {
     return bootstrapServers;
+  }
+
+  /** The port of the broker's plaintext listener. */
+  public int brokerPort() {
+    return Integer.parseInt(bootstrapServers.substring(bootstrapServers.lastIndexOf(':') + 1));
+  }
+
+  /** The port of the controller listener. */
+  public int controllerPort() {
+    return controllerPort;
   }
 
   /** The folder holding the broker's log and metadata. */

@@ -195,6 +195,15 @@ public final class KafkaEventBus implements EventBus {
         FluxSink.OverflowStrategy.ERROR);
   }
 
+  @Override
+  public <E extends Event> Flux<E> replay(Channel<E> channel) {
+    Objects.requireNonNull(channel, "channel");
+    if (closed.get()) {
+      return Flux.error(new IllegalStateException("the Kafka event bus is closed"));
+    }
+    return KafkaReplay.read(bootstrapServers, channel, settings.pollTimeout());
+  }
+
   /** Stops the consumers (committing what was acknowledged) and closes the producer. */
   @Override
   public void close() {

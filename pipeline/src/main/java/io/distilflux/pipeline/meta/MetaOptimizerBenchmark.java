@@ -128,7 +128,7 @@ public final class MetaOptimizerBenchmark {
                 bus,
                 topics,
                 "bench",
-                MetaOptimizerSettings.defaults().withCatchUpQuiet(Duration.ofMillis(20)))) {
+                MetaOptimizerSettings.defaults())) {
       service.start();
       List<HyperGradient> inputs = new ArrayList<>(runs * steps);
       Unconstrained at = new Unconstrained(0.1, 0.2, -1);

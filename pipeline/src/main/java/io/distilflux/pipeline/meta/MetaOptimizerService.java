@@ -14,7 +14,6 @@ import io.distilflux.pipeline.event.RunEvent;
 import io.distilflux.pipeline.event.RunFinished;
 import io.distilflux.pipeline.event.RunStarted;
 import io.distilflux.pipeline.event.Unconstrained;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.Objects;
@@ -87,7 +86,7 @@ public final class MetaOptimizerService implements AutoCloseable {
    * @param topics topic names of the deployment
    * @param groupId consumer group of the hypergradient consumer; instances sharing it split
    *     the runs
-   * @param defaults rule for runs whose RunStarted was not seen, and the catch-up quiet period
+   * @param defaults rule for runs whose RunStarted was not seen
    */
   public MetaOptimizerService(
       EventBus bus, Topics topics, String groupId, MetaOptimizerSettings defaults) {
@@ -102,10 +101,9 @@ public final class MetaOptimizerService implements AutoCloseable {
 
   /**
    * Rebuilds the per-run state from the topics, then starts consuming hypergradients. Blocks
-   * until the rebuild is done: each replayed topic counts as read to its end once it has
-   * delivered nothing for {@link MetaOptimizerSettings#catchUpQuiet()}. (The {@code EventBus}
-   * has no end-offset query, so quiet time is the signal; on Kafka it must exceed the time a
-   * fresh consumer group needs to join and fetch.)
+   * until the rebuild is done: the metaparams and runs topics are read up to the end offsets
+   * they have when the rebuild starts (and, where a run uses Adam, the hypergradients up to
+   * theirs), so nothing published before the start is missed, however slow the broker.
    *
    * @throws IllegalStateException when called twice
    */
@@ -113,25 +111,22 @@ public final class MetaOptimizerService implements AutoCloseable {
     if (!started.compareAndSet(false, true)) {
       throw new IllegalStateException("meta-optimizer service already started");
     }
-    // A fresh group each start: state feeds always read from the beginning.
-    String stateGroup = groupId + ".state." + UUID.randomUUID();
-    AtomicLong lastActivity = new AtomicLong(System.nanoTime());
-    subscriptions.add(
-        follow(topics.metaParams(), stateGroup, lastActivity, this::observeMetaParams));
-    subscriptions.add(follow(topics.runs(), stateGroup, lastActivity, this::observeRunEvent));
-    awaitQuiet(lastActivity);
-
+    Flux.merge(
+            bus.replay(topics.metaParams()).doOnNext(this::observeMetaParams),
+            bus.replay(topics.runs()).doOnNext(this::observeRunEvent))
+        .then()
+        .block();
     boolean anyAdam =
         defaults.optimizer() == OptimizerKind.ADAM
             || runs.values().stream().anyMatch(this::usesAdam);
     if (anyAdam) {
-      String replayGroup = groupId + ".replay." + UUID.randomUUID();
-      lastActivity.set(System.nanoTime());
-      Disposable replay =
-          follow(topics.hyperGradients(), replayGroup, lastActivity, this::replayHyperGradient);
-      awaitQuiet(lastActivity);
-      replay.dispose();
+      bus.replay(topics.hyperGradients()).doOnNext(this::replayHyperGradient).then().block();
     }
+    // Kept followed from the beginning (observing is idempotent): when partitions move between
+    // instances of one group, the new owner already knows the last version of every run.
+    String stateGroup = groupId + ".state." + UUID.randomUUID();
+    subscriptions.add(follow(topics.metaParams(), stateGroup, this::observeMetaParams));
+    subscriptions.add(follow(topics.runs(), stateGroup, this::observeRunEvent));
 
     // One long-lived publish stream: transports emit deliveries in order, so each delivery
     // settles the oldest in-flight decision, and acknowledgements follow consumption order.
@@ -183,30 +178,17 @@ public final class MetaOptimizerService implements AutoCloseable {
   }
 
   private <E extends Event> Disposable follow(
-      Channel<E> channel,
-      String group,
-      AtomicLong lastActivity,
-      Consumer<E> observer) {
+      Channel<E> channel, String group, Consumer<E> observer) {
     return bus.consume(channel, ConsumerOptions.earliest(group))
         .subscribe(
             received -> {
               observer.accept(received.event());
-              lastActivity.set(System.nanoTime());
               received.acknowledge();
             },
             error -> {
               failed("state feed " + channel.topic() + " stopped: " + error);
               LOG.error("state feed {} stopped: {}", channel.topic(), error.toString());
             });
-  }
-
-  private void awaitQuiet(AtomicLong lastActivity) {
-    long quietNanos = defaults.catchUpQuiet().toNanos();
-    Duration tick = Duration.ofNanos(Math.max(1_000_000L, quietNanos / 5));
-    Flux.interval(tick)
-        .filter(ignored -> System.nanoTime() - lastActivity.get() >= quietNanos)
-        .next()
-        .block();
   }
 
   private RunState state(String runId) {

@@ -34,7 +34,7 @@ class MetaOptimizerServiceOnKafkaTest {
 
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static final MetaOptimizerSettings SGD =
-      new MetaOptimizerSettings(OptimizerKind.SGD, 0.1, 1.0, Duration.ofSeconds(2));
+      new MetaOptimizerSettings(OptimizerKind.SGD, 0.1, 1.0);
   @RegisterExtension static final KafkaBroker KAFKA = KafkaBroker.fromSwitch();
 
   private Topics topics;

@@ -38,7 +38,7 @@ class MetaOptimizerServiceTest {
 
   private static final Topics TOPICS = new Topics("test.");
   private static final MetaOptimizerSettings SGD =
-      new MetaOptimizerSettings(OptimizerKind.SGD, 0.1, 1.0, Duration.ofMillis(100));
+      new MetaOptimizerSettings(OptimizerKind.SGD, 0.1, 1.0);
   private static final double TOL = 1e-12;
 
   private final InMemoryEventBus bus = new InMemoryEventBus();

@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import io.distilflux.trainer.run.LongRunOptions;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
@@ -39,6 +41,7 @@ final class ExperimentRunner {
   private final ExperimentSpec spec;
   private final PrintStream out;
   private final PrintStream log;
+  private final long startMillis = System.currentTimeMillis();
 
   ExperimentRunner(ExperimentSpec spec, PrintStream out, PrintStream log) {
     this.spec = spec;
@@ -53,8 +56,13 @@ final class ExperimentRunner {
           new DataOptions(spec.splits().train(), spec.splits().validation(), spec.splits().test(),
               spec.teacherEpochs(), spec.teacherSteps(), spec.outputDir().resolve("teachers")),
           stack.bus(), stack.topics(), spec.metaTimeout(),
-          Provenance.current(RunAssembler.backendName()));
+          Provenance.current(RunAssembler.backendName()),
+          new LongRunOptions(spec.longRun().onMetaTimeout(), spec.checkpointing(),
+              stack.registry()));
       stack.metricsUrl().ifPresent(url -> log.println("metrics: " + url));
+      if (spec.longRun().resume().isPresent()) {
+        return resume(assembler, stack, spec.longRun().resume().get());
+      }
       List<RunConfig> configs = new ArrayList<>();
       for (RunConfig.Mode mode : spec.modes()) {
         for (long seed : spec.seeds()) {
@@ -68,7 +76,8 @@ final class ExperimentRunner {
       Scheduler trainers = Schedulers.newBoundedElastic(spec.parallelRuns(), 64, "trainer");
       try {
         List<ResultsTable.RunResult> results = Flux.fromIterable(configs)
-            .flatMapSequential(config -> runOne(assembler, router, board, config, trainers),
+            .flatMapSequential(config -> runOne(router, board, runId(config), config,
+                    () -> assembler.assemble(runId(config), config), trainers),
                 spec.parallelRuns(), 1)
             .collectList()
             .block();
@@ -96,13 +105,30 @@ final class ExperimentRunner {
     }
   }
 
-  private Mono<ResultsTable.RunResult> runOne(RunAssembler assembler, EventRouter router,
-      ProgressBoard board, RunConfig config, Scheduler trainers) {
-    String runId = runId(config);
+  /** Continues the run of a checkpoint folder and prints its row of the results table. */
+  private Results resume(RunAssembler assembler, ServiceStack stack, Path folder) {
+    StudentRun run = assembler.resume(folder);
+    String runId = run.runId();
+    RunConfig config = run.config();
+    log.println("resuming run " + runId + " at step " + run.firstStep() + " of " + config.steps());
+    Scheduler trainers = Schedulers.newBoundedElastic(1, 4, "trainer");
+    try {
+      ResultsTable.RunResult result = runOne(new EventRouter(stack.bus(), stack.topics()),
+          new ProgressBoard(log), runId, config, () -> run, trainers).block();
+      ResultsTable table = new ResultsTable(config.dataset(), List.of(result));
+      table.print(out);
+      return new Results(List.of(result));
+    } finally {
+      trainers.dispose();
+    }
+  }
+
+  private Mono<ResultsTable.RunResult> runOne(EventRouter router, ProgressBoard board,
+      String runId, RunConfig config, Supplier<StudentRun> assemble, Scheduler trainers) {
     String label = config.mode().cliName() + " seed " + config.seed();
     AtomicReference<Double> accuracy = new AtomicReference<>(Double.NaN);
     return Mono.defer(() -> {
-      StudentRun run = assembler.assemble(runId, config);
+      StudentRun run = assemble.get();
       Flux<Event> events = run.events(trainers)
           .doOnNext(event -> {
             if (event instanceof TrainingStep s) {
@@ -125,9 +151,10 @@ final class ExperimentRunner {
     });
   }
 
-  private static String runId(RunConfig config) {
+  /** Run ids of this experiment: dataset, mode, seed and the experiment's start time. */
+  private String runId(RunConfig config) {
     return String.format(Locale.ROOT, "%s-%s-s%d-%s",
         config.dataset().name().toLowerCase(Locale.ROOT), config.mode().cliName(), config.seed(),
-        Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36));
+        Long.toString(startMillis % 1_000_000_000L, 36));
   }
 }

@@ -3,7 +3,9 @@ package io.distilflux.trainer.cli;
 import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.Unconstrained;
+import io.distilflux.trainer.run.Checkpointing;
 import io.distilflux.trainer.run.FixedMetaSource;
+import io.distilflux.trainer.run.OnMetaTimeout;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -29,6 +31,7 @@ import java.util.Optional;
  * @param teacherEpochs epochs of teacher training (image datasets)
  * @param teacherSteps full-batch steps of the synthetic teacher
  * @param splits the sizes of the data splits
+ * @param longRun checkpoints, resume and the meta-timeout policy
  */
 public record ExperimentSpec(
     RunConfig base,
@@ -46,7 +49,26 @@ public record ExperimentSpec(
     int parallelRuns,
     int teacherEpochs,
     int teacherSteps,
-    SplitSizes splits) {
+    SplitSizes splits,
+    LongRun longRun) {
+
+  /**
+   * Settings of long runs.
+   *
+   * @param checkpointEvery steps between checkpoints (and one at the end); 0: none
+   * @param keepCheckpoints how many checkpoints of a run are kept
+   * @param resume a run's checkpoint folder to continue, or empty
+   * @param onMetaTimeout fail, or hold the last λ, when an update or forecast is late
+   */
+  public record LongRun(
+      int checkpointEvery, int keepCheckpoints, Optional<Path> resume,
+      OnMetaTimeout onMetaTimeout) {}
+
+  /** Where runs checkpoint: {@code OUTPUT/checkpoints/<runId>/}. */
+  public Checkpointing checkpointing() {
+    return new Checkpointing(longRun.checkpointEvery(), longRun.keepCheckpoints(),
+        outputDir.resolve("checkpoints"));
+  }
 
   /** How the trainer reaches the meta-optimizer and the monitor. */
   public enum Transport {

@@ -149,6 +149,21 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--test-size", paramLabel = "N", description = "Test examples (default: the dataset's).")
   String testSize;
 
+  @Option(names = "--checkpoint-every", paramLabel = "N",
+      description = "Checkpoint every N steps and at the end, under OUTPUT/checkpoints/<run id>/ (default 1000; 0: off).")
+  String checkpointEvery;
+
+  @Option(names = "--keep-checkpoints", paramLabel = "K", description = "Checkpoints kept per run, the newest (default 3).")
+  String keepCheckpoints;
+
+  @Option(names = "--resume", paramLabel = "DIR",
+      description = "Continue the run of this checkpoint folder (OUTPUT/checkpoints/<run id>) under the same run id; the run's settings come from the checkpoint.")
+  String resume;
+
+  @Option(names = "--on-meta-timeout", paramLabel = "ACTION",
+      description = "fail (default): a late update or forecast ends the run; hold: train on with the last λ.")
+  String onMetaTimeout;
+
   /** The settings given on the command line, keyed like the configuration file. */
   Map<String, String> flags() {
     Map<String, String> flags = new LinkedHashMap<>();
@@ -189,6 +204,10 @@ final class RunCommand implements Callable<Integer> {
     put(flags, "train-size", trainSize);
     put(flags, "validation-size", validationSize);
     put(flags, "test-size", testSize);
+    put(flags, "checkpoint-every", checkpointEvery);
+    put(flags, "keep-checkpoints", keepCheckpoints);
+    put(flags, "resume", resume);
+    put(flags, "on-meta-timeout", onMetaTimeout);
     return flags;
   }
 

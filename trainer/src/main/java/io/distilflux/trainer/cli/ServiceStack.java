@@ -33,6 +33,7 @@ final class ServiceStack implements AutoCloseable {
   private EventBus bus;
   private Topics topics;
   private volatile MonitorService monitor;
+  private PrometheusMeterRegistry registry;
 
   private ServiceStack() {}
 
@@ -62,10 +63,12 @@ final class ServiceStack implements AutoCloseable {
       }
       if (spec.services() == ExperimentSpec.Services.EXTERNAL) {
         log.println("services: external (meta-optimizer and monitor on " + servers + ")");
+        stack.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         return stack;
       }
       stack.own(startMetaOptimizer(stack.bus, stack.topics, spec));
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      stack.registry = registry;
       stack.monitor = stack.own(new MonitorService(stack.bus, stack.topics,
           MonitorService.DEFAULT_GROUP, registry,
           MonitorOptions.defaults().withHttp(MonitorOptions.DEFAULT_HOST, spec.metricsPort())));
@@ -110,6 +113,14 @@ final class ServiceStack implements AutoCloseable {
 
   Topics topics() {
     return topics;
+  }
+
+  /**
+   * The in-process monitor's registry, served on {@code /metrics}, where the trainer's meters go
+   * too; with external services, a registry of the trainer's own that nothing scrapes.
+   */
+  PrometheusMeterRegistry registry() {
+    return registry;
   }
 
   /** The in-process monitor's scrape address; empty with external services. */

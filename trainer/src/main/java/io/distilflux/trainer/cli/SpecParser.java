@@ -17,6 +17,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import io.distilflux.trainer.run.Checkpointing;
+import io.distilflux.trainer.run.OnMetaTimeout;
 
 /**
  * Turns the settings of an experiment (a configuration file overlaid by command-line flags, both
@@ -32,7 +34,8 @@ public final class SpecParser {
       "mini-epoch", "forecast-every", "lambda2", "temperature", "temperature-squared",
       "evaluate-every", "max-staleness", "validation-is-test", "transport", "bootstrap-servers",
       "kafka-dir", "topic-prefix", "output", "metrics-port", "services", "meta-timeout", "parallel",
-      "teacher-epochs", "teacher-steps", "train-size", "validation-size", "test-size");
+      "teacher-epochs", "teacher-steps", "train-size", "validation-size", "test-size",
+      "checkpoint-every", "keep-checkpoints", "resume", "on-meta-timeout");
 
   private final Map<String, String> values;
 
@@ -113,6 +116,16 @@ public final class SpecParser {
         integer("train-size", 0, 0, Integer.MAX_VALUE),
         integer("validation-size", 0, 0, Integer.MAX_VALUE),
         integer("test-size", 0, 0, Integer.MAX_VALUE));
+    ExperimentSpec.LongRun longRun = new ExperimentSpec.LongRun(
+        integer("checkpoint-every", Checkpointing.DEFAULT_EVERY, 0, Integer.MAX_VALUE),
+        integer("keep-checkpoints", Checkpointing.DEFAULT_KEEP, 1, 1_000_000),
+        Optional.ofNullable(values.remove("resume")).map(Path::of),
+        OnMetaTimeout.parse(text("on-meta-timeout", "fail")));
+    longRun.resume().ifPresent(folder -> {
+      if (!java.nio.file.Files.isDirectory(folder)) {
+        throw new IllegalArgumentException("--resume folder not found: " + folder);
+      }
+    });
     String teacher = text("teacher", d.teacher);
     String student = text("student", d.student);
     if (!values.isEmpty()) {
@@ -124,8 +137,8 @@ public final class SpecParser {
         lr, metaOptimizer, metaLr, metaClip, miniEpoch, forecastEvery,
         Unconstrained.fromValues(fixed), tSquared, evaluateEvery, maxStaleness, validationIsTest);
     return new ExperimentSpec(base, modes, List.copyOf(seeds), fixed, transport, bootstrap,
-        kafkaDir, topicPrefix, output, metricsPort, services, metaTimeout, parallel, teacherEpochs, teacherSteps,
-        splits);
+        kafkaDir, topicPrefix, output, metricsPort, services, metaTimeout, parallel, teacherEpochs,
+        teacherSteps, splits, longRun);
   }
 
   private List<Mode> modes() {

@@ -77,9 +77,22 @@ public final class MiniBatches {
 
   /** The batches of one epoch, in order; iterate it once. */
   public Iterator<Batch> epoch(long epoch) {
+    return epoch(epoch, 0);
+  }
+
+  /**
+   * The batches of one epoch from batch {@code firstBatch} on, as {@link #epoch(long)} would
+   * give them after {@code firstBatch} batches (a resumed run's data position).
+   */
+  public Iterator<Batch> epoch(long epoch, int firstBatch) {
+    if (firstBatch < 0 || firstBatch > batchesPerEpoch()) {
+      throw new IllegalArgumentException(
+          "firstBatch must be in 0.." + batchesPerEpoch() + ", got " + firstBatch);
+    }
     int[] order = order(epoch);
+    int start = Math.min(order.length, firstBatch * batchSize);
     return new Iterator<>() {
-      private int next;
+      private int next = start;
 
       @Override
       public boolean hasNext() {

@@ -30,6 +30,7 @@ import java.util.NoSuchElementException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongFunction;
 import java.util.stream.Stream;
+import io.micrometer.core.instrument.Counter;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -45,6 +46,7 @@ public final class RunAssembler {
   private final Topics topics;
   private final Duration metaTimeout;
   private final Provenance provenance;
+  private final LongRunOptions longRun;
   private final StudentArchitectures students = StudentArchitectures.withDefaults();
   private final Map<Long, PreparedData> prepared = new ConcurrentHashMap<>();
 
@@ -54,6 +56,13 @@ public final class RunAssembler {
    */
   public RunAssembler(DataOptions options, EventBus bus, Topics topics, Duration metaTimeout,
       Provenance provenance) {
+    this(options, bus, topics, metaTimeout, provenance, LongRunOptions.defaults());
+  }
+
+  /** As the other constructor, with checkpoints and a meta-timeout policy. */
+  public RunAssembler(DataOptions options, EventBus bus, Topics topics, Duration metaTimeout,
+      Provenance provenance, LongRunOptions longRun) {
+    this.longRun = longRun;
     this.options = options;
     this.bus = bus;
     this.topics = topics;
@@ -87,6 +96,55 @@ public final class RunAssembler {
 
   /** A run, ready to be subscribed to. */
   public StudentRun assemble(String runId, RunConfig config) {
+    return build(runId, config, null, PublishedEvents.none());
+  }
+
+  /**
+   * The run of a checkpoint folder ({@code OUTPUT/checkpoints/<runId>}), continued from its
+   * newest checkpoint whose step is not past the events already on the topics, with those events
+   * not published again.
+   *
+   * @throws IllegalArgumentException when there is no usable checkpoint, or a streamed run's
+   *     history is not on the bus
+   */
+  public StudentRun resume(Path runFolder) {
+    CheckpointStore store = new CheckpointStore(runFolder, longRun.checkpointing().keep());
+    List<Path> all = store.list();
+    if (all.isEmpty()) {
+      throw new IllegalArgumentException("no checkpoint in " + runFolder);
+    }
+    Checkpoint newest = CheckpointStore.read(all.get(all.size() - 1));
+    String runId = newest.runId();
+    PublishedEvents published = PublishedEvents.read(bus, topics, runId).block();
+    boolean streamed = newest.config().mode() == RunConfig.Mode.HYPERGRADIENT
+        || newest.config().mode() == RunConfig.Mode.FORECAST;
+    if (!published.started()) {
+      if (streamed) {
+        throw new IllegalArgumentException("run " + runId + " is not on the topics of this bus: a "
+            + newest.config().mode().cliName() + " run resumes with its history (the same"
+            + " --kafka-dir or --bootstrap-servers and --topic-prefix)");
+      }
+      return build(runId, newest.config(), newest, PublishedEvents.none());
+    }
+    // Events after the last delivered step may have been lost with the process: resume from a
+    // checkpoint no later than the first step missing from the topic.
+    long missing = published.firstMissingStep();
+    Checkpoint chosen = null;
+    for (int i = all.size() - 1; i >= 0 && chosen == null; i--) {
+      if (CheckpointStore.stepOf(all.get(i)) <= missing) {
+        chosen = i == all.size() - 1 ? newest : CheckpointStore.read(all.get(i));
+      }
+    }
+    if (chosen == null) {
+      throw new IllegalArgumentException("run " + runId + ": the topics hold steps up to "
+          + (missing - 1) + " but the oldest checkpoint kept starts at step "
+          + CheckpointStore.stepOf(all.get(0)) + "; the steps between cannot be reproduced");
+    }
+    return build(runId, chosen.config(), chosen, published);
+  }
+
+  private StudentRun build(String runId, RunConfig config, Checkpoint from,
+      PublishedEvents published) {
     PreparedData data = prepare(config);
     DistillationData d = data.data();
     Split train = d.studentTrain();
@@ -95,14 +153,33 @@ public final class RunAssembler {
         d.classes(), config.seed(), DataType.FLOAT);
     DistillationTrainer trainer = new DistillationTrainer(student, config.innerOptimizer(),
         config.innerLearningRate(), config.temperatureSquared());
+    long firstStep = 0;
+    if (from != null) {
+      if (from.params().length() != student.params().length()) {
+        throw new IllegalArgumentException("checkpoint of run " + runId + " has "
+            + from.params().length() + " parameters, the student " + student.params().length());
+      }
+      student.params().assign(from.params().reshape(student.params().shape()));
+      trainer.restoreOptimizerState(from.optimizer());
+      firstStep = from.step();
+    }
     int batchSize = config.batchSize() <= 0 ? train.size() : config.batchSize();
     MiniBatches batches = new MiniBatches(train, data.teacher().logits(), batchSize, config.seed());
     ValidationSampler sampler = new ValidationSampler(d.validation(),
         config.batchSize() <= 0 ? d.validation().size() : config.batchSize(), config.seed());
     LongFunction<Split> validationBatch = sampler::draw;
-    return new StudentRun(runId, config, trainer, epochs(batches, config.steps()),
-        batches.batchesPerEpoch(), validationBatch, d.validation(), d.test(),
-        metaSource(runId, config), metaTimeout, provenance);
+    Checkpointing checkpointing = longRun.checkpointing();
+    StudentRun.Controls controls = new StudentRun.Controls(longRun.onMetaTimeout(),
+        Counter.builder("distilflux.meta.held.steps")
+            .description("steps trained with a held λ because its update was late")
+            .baseUnit("steps")
+            .tag("run", runId)
+            .register(longRun.registry()),
+        checkpointing.enabled() ? checkpointing.storeFor(runId) : null, checkpointing.every(),
+        from, published);
+    return new StudentRun(runId, config, trainer,
+        epochs(batches, config.steps(), firstStep), batches.batchesPerEpoch(), validationBatch,
+        d.validation(), d.test(), metaSource(runId, config), metaTimeout, provenance, controls);
   }
 
   private MetaSource metaSource(String runId, RunConfig config) {
@@ -114,12 +191,13 @@ public final class RunAssembler {
     };
   }
 
-  /** Batches of consecutive epochs, {@code steps} of them in all. */
-  private static Iterator<Batch> epochs(MiniBatches batches, long steps) {
+  /** Batches of consecutive epochs, from batch {@code first} up to {@code steps} in all. */
+  private static Iterator<Batch> epochs(MiniBatches batches, long steps, long first) {
+    int perEpoch = batches.batchesPerEpoch();
     return new Iterator<>() {
-      long produced;
-      long epoch;
-      Iterator<Batch> current = batches.epoch(0);
+      long produced = first;
+      long epoch = first / perEpoch;
+      Iterator<Batch> current = batches.epoch(epoch, (int) (first % perEpoch));
 
       @Override
       public boolean hasNext() {

@@ -20,6 +20,8 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.function.LongFunction;
+import java.util.function.Predicate;
+import io.micrometer.core.instrument.Counter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -50,6 +52,34 @@ public final class StudentRun {
   private final MetaSource metaSource;
   private final Duration metaTimeout;
   private final Provenance provenance;
+  private final Controls controls;
+
+  /**
+   * How a run checkpoints, resumes and reacts to a late meta-parameter.
+   *
+   * @param onMetaTimeout fail, or hold the last λ
+   * @param heldSteps counts the steps trained with a held λ
+   * @param checkpoints where checkpoints go, or null for none
+   * @param checkpointEvery steps between checkpoints (and one at the end); 0 for none
+   * @param resumeFrom the checkpoint this subscription continues from, or null for a fresh run
+   * @param alreadyPublished events a previous attempt already delivered: not emitted again
+   */
+  public record Controls(
+      OnMetaTimeout onMetaTimeout,
+      Counter heldSteps,
+      CheckpointStore checkpoints,
+      int checkpointEvery,
+      Checkpoint resumeFrom,
+      Predicate<Event> alreadyPublished) {
+
+    /** Fail on a timeout, no checkpoints, a fresh run. */
+    public static Controls defaults() {
+      return new Controls(OnMetaTimeout.FAIL, null, null, 0, null, e -> false);
+    }
+  }
+
+  /** How long a held step waits for its update before training with the held λ again. */
+  static final Duration HOLD_WAIT = Duration.ofSeconds(1);
 
   /**
    * Creates the run; nothing is trained before the returned {@link #events} is subscribed to.
@@ -72,6 +102,29 @@ public final class StudentRun {
       MetaSource metaSource,
       Duration metaTimeout,
       Provenance provenance) {
+    this(runId, config, trainer, batches, batchesPerEpoch, validationBatch, validation, test,
+        metaSource, metaTimeout, provenance, Controls.defaults());
+  }
+
+  /**
+   * As the other constructor, with checkpoints, a resume point and a timeout policy. When
+   * {@code controls.resumeFrom()} is set, {@code trainer} must already hold its parameters and
+   * optimizer state and {@code batches} must start at its step.
+   */
+  public StudentRun(
+      String runId,
+      RunConfig config,
+      DistillationTrainer trainer,
+      Iterator<Batch> batches,
+      int batchesPerEpoch,
+      LongFunction<Split> validationBatch,
+      Split validation,
+      Split test,
+      MetaSource metaSource,
+      Duration metaTimeout,
+      Provenance provenance,
+      Controls controls) {
+    this.controls = controls;
     this.runId = runId;
     this.config = config;
     this.trainer = trainer;
@@ -85,10 +138,26 @@ public final class StudentRun {
     this.provenance = provenance;
   }
 
+  /** The run's id. */
+  public String runId() {
+    return runId;
+  }
+
+  /** The run's configuration. */
+  public RunConfig config() {
+    return config;
+  }
+
+  /** The step a subscription starts training at: 0, or the resumed checkpoint's step. */
+  public long firstStep() {
+    return controls.resumeFrom() == null ? 0 : controls.resumeFrom().step();
+  }
+
   /** The run's events; training happens on {@code scheduler} as they are requested. */
   public Flux<Event> events(Scheduler scheduler) {
     return Flux.<List<Event>, Loop>generate(Loop::new, this::advance, Loop::close)
         .concatMapIterable(list -> list)
+        .filter(event -> !controls.alreadyPublished().test(event))
         .subscribeOn(scheduler, true);
   }
 
@@ -99,9 +168,24 @@ public final class StudentRun {
     long forecastSteps;
     double hypergradientSeconds;
     Evaluation lastEvaluation;
-    final long startNanos = System.nanoTime();
+    MetaPoint lastPoint;
+    long startNanos = System.nanoTime();
     boolean started;
     boolean finished;
+    boolean holding;
+
+    Loop() {
+      Checkpoint from = controls.resumeFrom();
+      if (from != null) {
+        step = from.step();
+        hypergradientSteps = from.hypergradientSteps();
+        forecastSteps = from.forecastSteps();
+        hypergradientSeconds = from.hypergradientSeconds();
+        lastEvaluation = from.lastEvaluation();
+        lastPoint = from.lastPoint();
+        startNanos -= (long) (from.wallSeconds() * 1e9);
+      }
+    }
 
     void close() {
       metaSource.close();
@@ -122,14 +206,29 @@ public final class StudentRun {
     try {
       if (loop.step < config.steps() && batches.hasNext()) {
         trainOneStep(loop, out);
+        int every = controls.checkpointEvery();
+        if (every > 0 && loop.step % every == 0 && loop.step < config.steps()) {
+          checkpoint(loop);
+        }
       }
       if (loop.step >= config.steps() || !batches.hasNext()) {
         if (loop.lastEvaluation == null || loop.lastEvaluation.step() != loop.step - 1) {
           out.add(evaluate(loop, loop.step - 1));
         }
+        if (controls.checkpointEvery() > 0) {
+          checkpoint(loop);
+        }
         out.add(finished(loop, null));
         loop.finished = true;
       }
+    } catch (MetaTimeoutException e) {
+      // Nothing of this step was trained: a checkpoint here resumes exactly where it stopped.
+      LOG.error("run {} stopped at step {}: {}", runId, loop.step, e.getMessage());
+      if (controls.checkpointEvery() > 0) {
+        checkpoint(loop);
+      }
+      out.add(finished(loop, e.getMessage()));
+      loop.finished = true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       out.add(finished(loop, "interrupted at step " + loop.step));
@@ -146,7 +245,8 @@ public final class StudentRun {
   private void trainOneStep(Loop loop, List<Event> out) throws InterruptedException {
     long step = loop.step;
     Phase phase = config.phaseOf(step);
-    MetaPoint point = metaSource.pointFor(step, metaTimeout);
+    MetaPoint point = pointFor(loop, step);
+    loop.lastPoint = point;
     Batch batch = batches.next();
     long begin = System.nanoTime();
     StepOutcome outcome = phase == Phase.HYPERGRADIENT
@@ -170,6 +270,51 @@ public final class StudentRun {
     boolean due = config.evaluateEvery() > 0 && (step + 1) % config.evaluateEvery() == 0;
     if (due) {
       out.add(evaluate(loop, step));
+    }
+  }
+
+  /** The step's meta-parameters; with {@code hold}, the last ones when the update is late. */
+  private MetaPoint pointFor(Loop loop, long step) throws InterruptedException {
+    if (controls.onMetaTimeout() != OnMetaTimeout.HOLD || loop.lastPoint == null) {
+      return metaSource.pointFor(step, metaTimeout);
+    }
+    // While holding, each step waits briefly, so the run resynchronises soon after the
+    // meta-optimizer (or monitor) is back, without stalling a full timeout per step.
+    Duration wait = loop.holding && HOLD_WAIT.compareTo(metaTimeout) < 0 ? HOLD_WAIT : metaTimeout;
+    try {
+      MetaPoint point = metaSource.pointFor(step, wait);
+      if (loop.holding) {
+        loop.holding = false;
+        LOG.warn("run {} step {}: meta-parameters arrive again, no longer holding", runId, step);
+      }
+      return point;
+    } catch (MetaTimeoutException e) {
+      if (!loop.holding) {
+        loop.holding = true;
+        LOG.warn("run {} step {}: {}; holding λ at {} (--on-meta-timeout hold)", runId, step,
+            e.getMessage(), loop.lastPoint.values());
+      }
+      if (controls.heldSteps() != null) {
+        controls.heldSteps().increment();
+      }
+      return loop.lastPoint;
+    }
+  }
+
+  /** Writes a checkpoint of the loop's state; a failed write is logged, training goes on. */
+  private void checkpoint(Loop loop) {
+    if (controls.checkpoints() == null) {
+      return;
+    }
+    try {
+      Checkpoint checkpoint = new Checkpoint(runId, config, loop.step,
+          trainer.student().params().dup(), trainer.optimizerState(), loop.hypergradientSteps,
+          loop.forecastSteps, loop.hypergradientSeconds,
+          (System.nanoTime() - loop.startNanos) / 1e9, loop.lastEvaluation, loop.lastPoint);
+      controls.checkpoints().write(checkpoint, batchesPerEpoch);
+    } catch (RuntimeException e) {
+      LOG.error("run {}: checkpoint at step {} not written: {}", runId, loop.step,
+          e.getMessage());
     }
   }
 

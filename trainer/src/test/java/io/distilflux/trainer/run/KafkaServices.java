@@ -8,9 +8,10 @@ import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.Provenance;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.RunFinished;
+import io.distilflux.pipeline.kafka.EmbeddedKafka;
+import io.distilflux.pipeline.kafka.TestKafka;
 import io.distilflux.pipeline.kafka.KafkaEventBus;
 import io.distilflux.pipeline.kafka.KafkaTopicsAdmin;
-import io.distilflux.pipeline.kafka.TestKafka;
 import io.distilflux.pipeline.meta.MetaOptimizerService;
 import io.distilflux.pipeline.meta.MetaOptimizerSettings;
 import io.distilflux.trainer.cli.ExperimentSpec;
@@ -28,8 +29,9 @@ import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * The whole stack of the main job on a Kafka broker (embedded, or Testcontainers: see
- * {@link TestKafka}), as {@code distilflux run} wires it:
+ * The whole stack of the main job on a Kafka broker (the test switch's, see {@link TestKafka};
+ * the embedded broker on a kept log folder for tests that restart it), as {@code distilflux run}
+ * wires it:
  * topics, Kafka bus, meta-optimizer, monitor with its scrape endpoint, and an assembler of
  * synthetic runs with a cheap teacher. One per test class: the broker takes seconds to start.
  */
@@ -37,21 +39,29 @@ final class KafkaServices implements AutoCloseable {
 
   static final String META_GROUP = "e2e-meta-optimizer";
 
-  final TestKafka kafka;
+  /** The broker's address; stays the same across {@link #restartBroker}. */
+  final Broker kafka;
   final Topics topics = new Topics("e2e.");
   final KafkaEventBus bus;
-  final MonitorService monitor;
-  final Scheduler trainers = Schedulers.newBoundedElastic(2, 16, "e2e-trainer");
+  MonitorService monitor;
+  final Scheduler trainers = Schedulers.newBoundedElastic(8, 16, "e2e-trainer");
   private MetaOptimizerService metaOptimizer;
   private final ExperimentSpec spec;
   private final RunAssembler assembler;
+  private final Path workDir;
 
   /**
    * @param settings experiment flags (long names without dashes) over the synthetic defaults
    * @param workDir teacher cache folder
    */
   KafkaServices(Map<String, String> settings, Path workDir) {
-    kafka = TestKafka.start();
+    this(settings, workDir, null);
+  }
+
+  /** As the other constructor, with the broker's log in {@code kafkaDir} (null: temporary). */
+  KafkaServices(Map<String, String> settings, Path workDir, Path kafkaDir) {
+    this.workDir = workDir;
+    kafka = kafkaDir == null ? new Broker(TestKafka.start()) : new Broker(EmbeddedKafka.start(kafkaDir));
     try {
       KafkaTopicsAdmin.singleBroker().ensureTopics(kafka.bootstrapServers(), topics);
       bus = KafkaEventBus.connect(kafka.bootstrapServers(), topics);
@@ -60,11 +70,7 @@ final class KafkaServices implements AutoCloseable {
       all.putAll(settings);
       spec = SpecParser.parse(all);
       metaOptimizer = startMetaOptimizer();
-      monitor = new MonitorService(bus, topics, "e2e-monitor",
-          new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
-          MonitorOptions.defaults().withHttp("127.0.0.1", 0)
-              .withRestoreQuiet(Duration.ofMillis(500)));
-      monitor.start();
+      monitor = startMonitor(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
       assembler = new RunAssembler(
           new DataOptions(spec.splits().train(), spec.splits().validation(),
               spec.splits().test(), spec.teacherEpochs(), spec.teacherSteps(), workDir),
@@ -76,9 +82,8 @@ final class KafkaServices implements AutoCloseable {
   }
 
   /**
-   * A meta-optimizer of the stack's group, started (blocks for its catch-up). The catch-up
-   * quiet stays at its default: shorter than a fresh group's join, the rebuild would miss
-   * versions already published and the new instance would publish them again.
+   * A meta-optimizer of the stack's group, started (blocks while it rebuilds its state from
+   * the topics up to their end offsets).
    */
   MetaOptimizerService startMetaOptimizer() {
     MetaOptimizerService service = new MetaOptimizerService(bus, topics, META_GROUP,
@@ -87,6 +92,19 @@ final class KafkaServices implements AutoCloseable {
                 spec.base().metaClip()));
     service.start();
     return service;
+  }
+
+  /** A monitor of the stack's group, started. */
+  MonitorService startMonitor(PrometheusMeterRegistry registry) {
+    MonitorService service = new MonitorService(bus, topics, "e2e-monitor", registry,
+        MonitorOptions.defaults().withHttp("127.0.0.1", 0));
+    service.start();
+    return service;
+  }
+
+  /** Stops the broker and starts it again on the same log folder and ports. */
+  void restartBroker(java.time.Duration down) throws InterruptedException {
+    kafka.restart(down);
   }
 
   /** Closes the running meta-optimizer (a crash, as far as the others can tell). */
@@ -98,6 +116,25 @@ final class KafkaServices implements AutoCloseable {
   /** Starts a fresh meta-optimizer of the same group. */
   void restartMetaOptimizer() {
     metaOptimizer = startMetaOptimizer();
+  }
+
+  /** An assembler of the stack's runs on {@code bus}, with these long-run settings. */
+  RunAssembler assembler(io.distilflux.pipeline.EventBus on, LongRunOptions longRun) {
+    return new RunAssembler(
+        new DataOptions(spec.splits().train(), spec.splits().validation(),
+            spec.splits().test(), spec.teacherEpochs(), spec.teacherSteps(), workDir),
+        on, topics, spec.metaTimeout(), Provenance.current(RunAssembler.backendName()), longRun);
+  }
+
+  /** Publishes every event of {@code events} through the router; returns its RunFinished. */
+  RunFinished publish(Flux<Event> events) {
+    AtomicReference<RunFinished> finished = new AtomicReference<>();
+    new EventRouter(bus, topics).publish(events.doOnNext(event -> {
+      if (event instanceof RunFinished f) {
+        finished.set(f);
+      }
+    })).blockLast(Duration.ofSeconds(120));
+    return finished.get();
   }
 
   /** The configuration of a run of this mode with the given number of steps. */
@@ -131,5 +168,48 @@ final class KafkaServices implements AutoCloseable {
       bus.close();
     }
     kafka.close();
+  }
+
+  /**
+   * The stack's broker: the switch's (embedded or Testcontainers), or an embedded broker on a
+   * kept log folder, which alone can be restarted on the same folder and ports.
+   */
+  static final class Broker implements AutoCloseable {
+    private final TestKafka switched;
+    private EmbeddedKafka embedded;
+
+    Broker(TestKafka switched) {
+      this.switched = switched;
+    }
+
+    Broker(EmbeddedKafka embedded) {
+      this.switched = null;
+      this.embedded = embedded;
+    }
+
+    String bootstrapServers() {
+      return switched != null ? switched.bootstrapServers() : embedded.bootstrapServers();
+    }
+
+    void restart(Duration down) throws InterruptedException {
+      if (embedded == null) {
+        throw new IllegalStateException("only a broker started on a log folder restarts");
+      }
+      Path dir = embedded.logDir();
+      int port = embedded.brokerPort();
+      int controller = embedded.controllerPort();
+      embedded.close();
+      Thread.sleep(down.toMillis());
+      embedded = EmbeddedKafka.start(dir, port, controller);
+    }
+
+    @Override
+    public void close() {
+      if (switched != null) {
+        switched.close();
+      } else {
+        embedded.close();
+      }
+    }
   }
 }
