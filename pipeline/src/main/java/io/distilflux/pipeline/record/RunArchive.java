@@ -64,8 +64,8 @@ public final class RunArchive {
     try {
       Files.createDirectories(parent);
     } catch (FileAlreadyExistsException e) {
-      throw new UncheckedIOException("cannot write " + file + ": " + e.getFile() + " is not a folder",
-          e);
+      throw new UncheckedIOException(
+          "cannot write " + file + ": " + e.getFile() + " is not a folder", e);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file + ": " + reason(e), e);
     }

@@ -174,9 +174,9 @@ final class ReplayCommand implements Callable<Integer> {
         config.map(c -> Integer.toString(c.miniEpoch())).orElse("?"),
         config.map(c -> Integer.toString(c.forecastEvery())).orElse("?"),
         run.eventsOf(HyperGradient.class).size());
-    String format = "%6s %4s %6s %8s %9s | %10s %10s %10s | %10s %10s %10s | %10s %10s %10s"
+    String format = "%6s %4s %6s %8s %8s %9s | %10s %10s %10s | %10s %10s %10s | %10s %10s %10s"
         + " | %10s %10s %10s%n";
-    out.printf(Locale.ROOT, format, "E", "n", "saved", "periods", "compared",
+    out.printf(Locale.ROOT, format, "E", "n", "saved", "periods", "skipped", "compared",
         "rms Δb1", "rms Δb2", "rms Δb3", "max|Δb1|", "max|Δb2|", "max|Δb3|",
         "rms Δλ1", "rms Δλ2", "rms ΔT", "max|Δλ1|", "max|Δλ2|", "max|ΔT|");
     for (int e : es) {
@@ -186,7 +186,7 @@ final class ReplayCommand implements Callable<Integer> {
             .orElse(false);
         out.printf(Locale.ROOT, format, (own ? "*" : "") + e, n,
             String.format(Locale.ROOT, "%.0f%%", 100 * error.savedShare()), error.periods(),
-            error.comparedSteps(),
+            error.skippedPeriods(), error.comparedSteps(),
             g(error.rmsB()[0]), g(error.rmsB()[1]), g(error.rmsB()[2]),
             g(error.maxB()[0]), g(error.maxB()[1]), g(error.maxB()[2]),
             g(error.rmsLambda()[0]), g(error.rmsLambda()[1]), g(error.rmsLambda()[2]),
@@ -194,7 +194,7 @@ final class ReplayCommand implements Callable<Integer> {
       }
     }
     out.println("saved: share of hypergradient steps the forecast replaces, (n - 1)/n; "
-        + "* the run's own E and n");
+        + "skipped: periods with no recorded hypergradient to fit; * the run's own E and n");
   }
 
   private static String g(double value) {
