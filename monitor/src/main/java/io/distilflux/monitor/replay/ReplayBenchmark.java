@@ -1,8 +1,10 @@
 package io.distilflux.monitor.replay;
 
 import io.distilflux.pipeline.record.RecordedRun;
+import io.distilflux.pipeline.record.RunArchive;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -10,8 +12,9 @@ import java.util.Locale;
  * Benchmark: replays a generated {@code forecast} run (E = 100, n = 2, all events a real run
  * publishes) at {@code --speed max} through the replay's monitor, and prints the rate.
  *
- * <p>Usage: {@code ReplayBenchmark [steps=100000] [repeats=3]}; each repeat is a fresh
- * replay monitor. Prints events/s and steps/s per repeat and their medians.
+ * <p>Usage: {@code ReplayBenchmark [steps=100000] [repeats=3] [FILE]}; each repeat is a fresh
+ * replay monitor. Prints events/s and steps/s per repeat and their medians. With FILE the
+ * generated run is also written there as a run archive (for {@code replay --file}).
  */
 public final class ReplayBenchmark {
 
@@ -21,9 +24,16 @@ public final class ReplayBenchmark {
   public static void main(String[] args) {
     long steps = args.length > 0 ? Long.parseLong(args[0]) : 100_000;
     int repeats = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-    RecordedRun run = SyntheticRecording.randomWalk("bench", steps, 100, 2, 7);
+    RecordedRun run = SyntheticRecording.randomWalk("generated", steps, 100, 2, 7);
     System.out.printf(Locale.ROOT, "generated run: %d steps, %d events (E = 100, n = 2)%n",
         steps, run.events().size());
+    if (args.length > 2) {
+      RunArchive.write(Path.of(args[2]), run);
+      System.out.println("written to " + args[2]);
+    }
+    if (repeats < 1) {
+      return;
+    }
     double[] eventsPerSecond = new double[repeats];
     double[] stepsPerSecond = new double[repeats];
     double[] seconds = new double[repeats];
