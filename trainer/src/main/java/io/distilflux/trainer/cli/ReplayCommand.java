@@ -64,9 +64,9 @@ final class ReplayCommand implements Callable<Integer> {
       description = "Address of the replay's /metrics endpoint (default ${DEFAULT-VALUE}).")
   String metricsHost;
 
-  @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "9465",
+  @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "9466",
       description = "Port of the replay's /metrics endpoint; 0: any free port "
-          + "(default ${DEFAULT-VALUE}, beside the live monitor's 9464).")
+          + "(default ${DEFAULT-VALUE}: beside the monitor's 9464 and the meta-optimizer's 9465).")
   int metricsPort;
 
   @Option(names = "--keep-serving",
