@@ -66,6 +66,7 @@ public final class MonitorService implements AutoCloseable {
   private final Sinks.One<Void> restored = Sinks.one();
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private final AtomicLong published = new AtomicLong();
+  private final AtomicLong handled = new AtomicLong();
   private final AtomicBoolean restoreOver = new AtomicBoolean();
   private MetricsServer server;
 
@@ -180,6 +181,20 @@ public final class MonitorService implements AutoCloseable {
     return metrics;
   }
 
+  /**
+   * Events handled so far, every topic together: a hypergradient counts once its forecast, if
+   * it completed one, has been published. Lets a caller that feeds the monitor (a replay) wait
+   * until it has caught up.
+   */
+  public long eventsHandled() {
+    return handled.get();
+  }
+
+  /** Forecasts this monitor has published. */
+  public long forecastsPublished() {
+    return published.get();
+  }
+
   /** The health the {@code /health} endpoint reports. */
   public Health health() {
     Map<String, Object> details = new LinkedHashMap<>();
@@ -210,11 +225,13 @@ public final class MonitorService implements AutoCloseable {
   private void onStep(Received<TrainingStep> received) {
     metrics.step(received.event());
     received.acknowledge();
+    handled.incrementAndGet();
   }
 
   private void onEvaluation(Received<Evaluation> received) {
     metrics.evaluation(received.event());
     received.acknowledge();
+    handled.incrementAndGet();
   }
 
   private Mono<Void> onRun(Received<RunEvent> received) {
@@ -226,18 +243,25 @@ public final class MonitorService implements AutoCloseable {
       metrics.runFinished(finished);
       outcome = tracker.runFinished(finished.runId());
     }
-    return settle(outcome).doOnSuccess(v -> received.acknowledge());
+    return settle(outcome).doOnSuccess(v -> {
+      received.acknowledge();
+      handled.incrementAndGet();
+    });
   }
 
   private Mono<Void> onForecast(Received<TrajectoryForecast> received) {
     metrics.forecast(received.event());
     return settle(tracker.forecastSeen(received.event()))
-        .doOnSuccess(v -> received.acknowledge());
+        .doOnSuccess(v -> {
+          received.acknowledge();
+          handled.incrementAndGet();
+        });
   }
 
   private Mono<Void> onHyperGradient(Received<HyperGradient> received) {
     metrics.hyperGradient(received.event());
-    return settle(tracker.hyperGradient(received.event(), received.acknowledgement()));
+    return settle(tracker.hyperGradient(received.event(), received.acknowledgement()))
+        .doOnSuccess(v -> handled.incrementAndGet());
   }
 
   /** Acknowledges what waits for nothing, then publishes each ready forecast and its acks. */

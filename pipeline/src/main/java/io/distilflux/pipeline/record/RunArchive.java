@@ -11,8 +11,12 @@ import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
@@ -50,13 +54,40 @@ public final class RunArchive {
   record Header(String format, int formatVersion, String runId, int eventCount, String exportedAt) {}
 
   /**
-   * Writes the run to {@code file} (replacing it), atomically.
+   * Checks that {@code file} can be written, before a long read: its folder is created when
+   * missing, and must be a writable folder.
+   *
+   * @throws UncheckedIOException with a one-line reason naming the file when it cannot
+   */
+  public static void requireWritable(Path file) {
+    Path parent = file.toAbsolutePath().getParent();
+    try {
+      Files.createDirectories(parent);
+    } catch (FileAlreadyExistsException e) {
+      throw new UncheckedIOException(
+          "cannot write " + file + ": " + e.getFile() + " is not a folder", e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file + ": " + reason(e), e);
+    }
+    if (!Files.isWritable(parent)) {
+      throw new UncheckedIOException("cannot write " + file + ": folder " + parent
+          + " is not writable", new AccessDeniedException(parent.toString()));
+    }
+    if (Files.isDirectory(file)) {
+      throw new UncheckedIOException("cannot write " + file + ": it is a folder",
+          new FileAlreadyExistsException(file.toString()));
+    }
+  }
+
+  /**
+   * Writes the run to {@code file} (replacing it, creating its folder), atomically.
    *
    * @throws UncheckedIOException when the file cannot be written, with the path in the message
    */
   public static void write(Path file, RecordedRun run) {
     Path absolute = file.toAbsolutePath();
     Path temporary = absolute.resolveSibling(absolute.getFileName() + ".tmp");
+    requireWritable(file);
     try (BufferedWriter out = Files.newBufferedWriter(temporary, StandardCharsets.UTF_8)) {
       Header header = new Header(FORMAT, FORMAT_VERSION, run.runId(), run.events().size(),
           Instant.now().toString());
@@ -147,8 +178,23 @@ public final class RunArchive {
     return new Header(FORMAT, version, runId, count, tree.path("exportedAt").asText(null));
   }
 
+  /** One line: what went wrong, not only the path most file exceptions carry as message. */
   private static String reason(IOException e) {
-    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    String kind;
+    if (e instanceof AccessDeniedException) {
+      kind = "permission denied";
+    } else if (e instanceof NoSuchFileException) {
+      kind = "no such file or folder";
+    } else if (e instanceof NotDirectoryException) {
+      kind = "not a folder";
+    } else if (e instanceof FileSystemException fs && fs.getReason() != null) {
+      kind = fs.getReason();
+    } else {
+      String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      return message.lines().findFirst().orElse(message);
+    }
+    return e instanceof FileSystemException fs && fs.getFile() != null
+        ? kind + " (" + fs.getFile() + ")" : kind;
   }
 
   /** A file that is not a readable run archive; the message is one line naming the file. */

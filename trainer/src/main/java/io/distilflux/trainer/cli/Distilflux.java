@@ -20,6 +20,10 @@ import picocli.CommandLine.Command;
       DownloadCommand.class,
       MetaOptimizerCommand.class,
       MonitorCommand.class,
+      RunsCommand.class,
+      ExportCommand.class,
+      ImportCommand.class,
+      ReplayCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Distilflux implements Runnable {
@@ -38,7 +42,8 @@ public final class Distilflux implements Runnable {
         (e, cmd, parsed) -> {
           PrintWriter err = cmd.getErr();
           if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException
-              || e instanceof io.distilflux.trainer.data.DataFileException) {
+              || e instanceof io.distilflux.trainer.data.DataFileException
+              || e instanceof io.distilflux.pipeline.record.RunArchive.ArchiveException) {
             err.println("distilflux: " + oneLine(e));
             return 2;
           }
