@@ -67,7 +67,7 @@ class DashboardMetricsTest {
     KafkaTopicsAdmin.singleBroker().ensureTopics(KAFKA.bootstrapServers(), topics);
     try (KafkaMonitor monitor = KafkaMonitor.start(KAFKA.bootstrapServers(), topics,
             MonitorService.DEFAULT_GROUP,
-            MonitorOptions.defaults().withHttp("127.0.0.1", 0).withRestoreQuiet(Duration.ofMillis(500)),
+            MonitorOptions.defaults().withHttp("127.0.0.1", 0),
             KafkaMonitor.defaultLagGroups(MonitorService.DEFAULT_GROUP), Duration.ofMillis(200));
         KafkaEventBus bus = KafkaEventBus.connect(KAFKA.bootstrapServers(), topics)) {
       publishShortRun(bus, topics);

@@ -114,9 +114,9 @@ public final class RunReplay implements AutoCloseable {
   private RunReplay(PrometheusMeterRegistry registry, String httpHost, int httpPort,
       Scheduler clock) {
     this.clock = clock;
-    // Nothing to restore on a fresh in-memory bus: no quiet period before hypergradients.
+    // A fresh in-memory bus: the monitor's rebuild from the topics finds them empty.
     this.monitor = new MonitorService(bus, topics, MONITOR_GROUP, registry,
-        new MonitorOptions(httpHost, httpPort, Duration.ZERO));
+        new MonitorOptions(httpHost, httpPort));
   }
 
   /**

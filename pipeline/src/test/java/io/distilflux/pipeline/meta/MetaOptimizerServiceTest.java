@@ -78,6 +78,11 @@ class MetaOptimizerServiceTest {
       }
 
       @Override
+      public <E extends Event> Flux<E> replay(Channel<E> channel) {
+        return bus.replay(channel);
+      }
+
+      @Override
       public void close() {}
     };
     MetaOptimizerService service = new MetaOptimizerService(failing, TOPICS, "g", SGD);

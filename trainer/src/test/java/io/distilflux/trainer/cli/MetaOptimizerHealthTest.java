@@ -20,7 +20,7 @@ class MetaOptimizerHealthTest {
     Topics topics = Topics.defaults();
     try (InMemoryEventBus bus = new InMemoryEventBus()) {
       MetaOptimizerService optimizer = new MetaOptimizerService(bus, topics, "g",
-          MetaOptimizerSettings.defaults().withCatchUpQuiet(Duration.ofMillis(50)));
+          MetaOptimizerSettings.defaults());
       Health before = MetaOptimizerHealth.of(optimizer, "g");
       assertFalse(before.up());
       optimizer.start();
