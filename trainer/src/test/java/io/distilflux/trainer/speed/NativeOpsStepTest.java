@@ -22,15 +22,15 @@ class NativeOpsStepTest {
   private static final int BATCH = 6;
 
   @ParameterizedTest
-  @EnumSource(CNN2DFormat.class)
-  void logitsAndFlatGradientMatchTheDl4jNetwork(CNN2DFormat layout) {
+  @EnumSource(NativeOpsStep.ConvEngine.class)
+  void logitsAndFlatGradientMatchTheDl4jNetwork(NativeOpsStep.ConvEngine engine) {
     Nd4j.getRandom().setSeed(3);
     INDArray x = Nd4j.randn(DataType.FLOAT, BATCH, 3, 32, 32);
     INDArray eps = Nd4j.randn(DataType.FLOAT, BATCH, 10);
     var reference = new Dl4jPlainStep(VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 11), CNN2DFormat.NCHW);
     // Non-trivial BN parameters and running statistics so that every gradient term matters.
     reference.network().params().addi(Nd4j.rand(DataType.FLOAT, reference.network().params().shape()).muli(0.05));
-    var fast = new NativeOpsStep(reference.network(), layout);
+    var fast = new NativeOpsStep(reference.network(), engine, 1);
 
     INDArray expectedLogits = reference.logits(x).dup();
     INDArray expectedGradient = reference.step(x, eps).dup();
