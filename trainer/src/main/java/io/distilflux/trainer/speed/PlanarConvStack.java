@@ -5,6 +5,7 @@ import java.util.List;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -41,12 +42,14 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class PlanarConvStack {
 
-  private static final int TAPS = 9;
-
   /** DL4J parameter and gradient views of one conv block. */
   record BlockParams(INDArray w, INDArray dW, INDArray gamma, INDArray beta, INDArray globalMean,
       INDArray globalLog10Std, INDArray dGamma, INDArray dBeta, INDArray dGlobalMean,
       INDArray dGlobalLog10Std, double eps, double decay) {}
+
+  private static final int NCHW = 0;
+  /** libnd4j weight layout 1 = [oC, iC, kH, kW], DL4J's own conv weight layout. */
+  private static final int WEIGHTS_OIHW = 1;
 
   private final BlockParams[] params;
   private final Partitions partitions;
@@ -68,15 +71,14 @@ final class PlanarConvStack {
     }
   }
 
-  /** Buffers of one input shape [N, C, H, W]; {@link #flatWidth} is the flattened output. */
+  /** Buffers of one input shape [N, C, H, W]; {@link State#flatWidth} is the flattened output. */
   State allocate(long[] inputShape) {
     int n = Math.toIntExact(inputShape[0]);
     int c = Math.toIntExact(inputShape[1]);
     int h = Math.toIntExact(inputShape[2]);
     int w = Math.toIntExact(inputShape[3]);
-    float[] input = new float[n * c * h * w];
     BlockState[] blocks = new BlockState[params.length];
-    float[] in = input;
+    INDArray in = Nd4j.createUninitialized(DataType.FLOAT, n, c, h, w);
     for (int b = 0; b < params.length; b++) {
       long[] ws = params[b].w().shape();
       if (ws[1] != c || ws[2] != 3 || ws[3] != 3) {
@@ -88,12 +90,12 @@ final class PlanarConvStack {
             + " is too small for a 3x3 conv and a 2x2 pool");
       }
       blocks[b] = new BlockState(b, n, c, h, w, Math.toIntExact(ws[0]), in, partitions.parts());
-      in = blocks[b].pooled;
       c = blocks[b].co;
       h = blocks[b].hp;
       w = blocks[b].wp;
+      in = Nd4j.createUninitialized(DataType.FLOAT, n, c, h, w);
     }
-    return new State(n, input, blocks);
+    return new State(n, blocks);
   }
 
   /**
@@ -101,51 +103,56 @@ final class PlanarConvStack {
    * flatten order, as DL4J's CnnToFeedForwardPreProcessor).
    */
   void forward(INDArray x, State s, INDArray flatOut) {
-    copyIn(x, s.input);
+    s.blocks[0].input.assign(x);
     lap(s.blocks[0], "input_copy");
     for (int b = 0; b < params.length; b++) {
-      forwardBlock(params[b], s.blocks[b]);
+      BlockState block = s.blocks[b];
+      forwardBlock(params[b], block);
+      copyOut(block.pooled, b + 1 < params.length ? s.blocks[b + 1].input : flatOut);
+      lap(block, "pooled_out");
     }
-    copyOut(s.blocks[params.length - 1].pooled, flatOut);
   }
 
   /** Backward of {@code gradFlat} [N, C'·H'·W'] through the latest forward of {@code s}. */
   void backward(State s, INDArray gradFlat) {
     copyIn(gradFlat, s.blocks[params.length - 1].gradPooled);
     for (int b = params.length - 1; b >= 0; b--) {
-      backwardBlock(params[b], s.blocks[b], b > 0 ? s.blocks[b - 1].gradPooled : null);
+      BlockState block = s.blocks[b];
+      backwardBlock(params[b], block);
+      if (b > 0) {
+        copyIn(block.gradInput, s.blocks[b - 1].gradPooled);
+        lap(block, "grad_in");
+      }
     }
   }
 
   private void forwardBlock(BlockParams p, BlockState s) {
+    Nd4j.exec(DynamicCustomOp.builder("conv2d").addInputs(s.input, p.w()).addOutputs(s.convOut)
+        .addIntegerArguments(3, 3, 1, 1, 0, 0, 1, 1, 0, NCHW, WEIGHTS_OIHW).build());
+    lap(s, "conv2d");
     s.readParams(p);
+    getPlanes(s.convOut, s.conv, s.hw);
+    lap(s, "conv_to_planes");
     partitions.run(part -> {
-      float[] s1 = s.s1[part];
-      float[] s2 = s.s2[part];
-      Arrays.fill(s1, 0f);
-      Arrays.fill(s2, 0f);
-      int n0 = s.n * part / s.parts;
-      int n1 = s.n * (part + 1) / s.parts;
-      for (int n = n0; n < n1; n++) {
-        for (int co = 0; co < s.co; co++) {
-          int ob = (n * s.co + co) * s.hw;
-          for (int ci = 0; ci < s.ci; ci++) {
-            convPlane(s.in, (n * s.ci + ci) * s.inPlane, s.w, s.wt, (co * s.ci + ci) * TAPS,
-                s.conv, ob, s.len, ci == 0);
-          }
-          moments(s.conv, ob, s.mask, s.shiftK[co], s1, s2, co * s.hw, s.hw);
+      float[][] s1 = s.s1[part];
+      float[][] s2 = s.s2[part];
+      for (int c = 0; c < s.co; c++) {
+        Arrays.fill(s1[c], 0f);
+        Arrays.fill(s2[c], 0f);
+      }
+      for (int n = s.n * part / s.parts, end = s.n * (part + 1) / s.parts; n < end; n++) {
+        for (int c = 0; c < s.co; c++) {
+          moments(s.conv[n * s.co + c], s.shiftK[c], s1[c], s2[c], s.hw);
         }
       }
     });
-    lap(s, "conv_moments");
     s.reduceMoments(p);
+    lap(s, "moments");
     partitions.run(part -> {
-      int n0 = s.n * part / s.parts;
-      int n1 = s.n * (part + 1) / s.parts;
-      for (int n = n0; n < n1; n++) {
-        for (int co = 0; co < s.co; co++) {
-          normalizePool(s.conv, (n * s.co + co) * s.hw, s.w, s.scale[co], s.shift[co],
-              s.pooled, s.argmax, (n * s.co + co) * s.outPlane, s.hp, s.wp);
+      for (int n = s.n * part / s.parts, end = s.n * (part + 1) / s.parts; n < end; n++) {
+        for (int c = 0; c < s.co; c++) {
+          normalizePool(s.conv[n * s.co + c], s.wo, s.scale[c], s.shift[c], s.pooled,
+              (n * s.co + c) * s.outPlane, s.hp, s.wp);
         }
       }
     });
@@ -157,268 +164,181 @@ final class PlanarConvStack {
     lap(s, "bn_pool_relu");
   }
 
-  private void backwardBlock(BlockParams p, BlockState s, float[] gradInput) {
+  private void backwardBlock(BlockParams p, BlockState s) {
     partitions.run(part -> {
       double[] sumDy = s.sumDy[part];
-      double[] sumDyXhat = s.sumDyXhat[part];
+      double[] sumDyCentered = s.sumDyCentered[part];
       Arrays.fill(sumDy, 0);
-      Arrays.fill(sumDyXhat, 0);
-      int n0 = s.n * part / s.parts;
-      int n1 = s.n * (part + 1) / s.parts;
-      for (int n = n0; n < n1; n++) {
-        for (int co = 0; co < s.co; co++) {
-          int pb = (n * s.co + co) * s.outPlane;
-          int ob = (n * s.co + co) * s.hw;
-          poolReluBackward(s, pb, ob, co, sumDy, sumDyXhat);
+      Arrays.fill(sumDyCentered, 0);
+      for (int n = s.n * part / s.parts, end = s.n * (part + 1) / s.parts; n < end; n++) {
+        for (int c = 0; c < s.co; c++) {
+          poolReluBackward(s, n, c, sumDy, sumDyCentered);
         }
       }
     });
-    lap(s, "pool_relu_bp");
     s.reduceBatchNormGradients(p);
+    lap(s, "pool_relu_bp");
     partitions.run(part -> {
-      int n0 = s.n * part / s.parts;
-      int n1 = s.n * (part + 1) / s.parts;
-      for (int n = n0; n < n1; n++) {
-        for (int co = 0; co < s.co; co++) {
-          int ob = (n * s.co + co) * s.hw;
-          int db = (n * s.co + co) * s.dxPlane + s.front;
-          batchNormBackward(s.conv, ob, s.mask, s.mean[co], s.coefC[co], s.coefE[co], s.dx, db,
+      for (int n = s.n * part / s.parts, end = s.n * (part + 1) / s.parts; n < end; n++) {
+        for (int c = 0; c < s.co; c++) {
+          int plane = n * s.co + c;
+          batchNormBackward(s.conv[plane], s.mean[c], s.coefC[c], s.coefE[c], s.dx[plane],
               s.hw);
-          scatterPooled(s, (n * s.co + co) * s.outPlane, db, s.scale[co]);
+          scatterPooled(s, plane, s.scale[c]);
         }
       }
     });
     lap(s, "bn_bp");
-    partitions.run(part -> {
-      float[][] acc = s.acc[part];
-      int c0 = s.co * part / s.parts;
-      int c1 = s.co * (part + 1) / s.parts;
-      for (int co = c0; co < c1; co++) {
-        for (float[] lane : acc) {
-          Arrays.fill(lane, 0f);
-        }
-        for (int n = 0; n < s.n; n++) {
-          int db = (n * s.co + co) * s.dxPlane + s.front;
-          for (int ci = 0; ci < s.ci; ci++) {
-            int a = ci * TAPS;
-            weightGradient(s.dx, db, s.in, (n * s.ci + ci) * s.inPlane, s.w, acc[a],
-                acc[a + 1], acc[a + 2], acc[a + 3], acc[a + 4], acc[a + 5], acc[a + 6],
-                acc[a + 7], acc[a + 8], s.len);
-          }
-        }
-        for (int k = 0; k < s.ci * TAPS; k++) {
-          double sum = 0;
-          float[] lane = acc[k];
-          for (int i = 0; i < s.len; i++) {
-            sum += lane[i];
-          }
-          s.dW[co * s.ci * TAPS + k] = (float) sum;
-        }
-      }
-    });
-    p.dW().assign(Nd4j.createFromArray(s.dW).reshape('c', p.dW().shape()));
-    lap(s, "conv_dW");
-    if (gradInput != null) {
-      partitions.run(part -> {
-        int n0 = s.n * part / s.parts;
-        int n1 = s.n * (part + 1) / s.parts;
-        for (int n = n0; n < n1; n++) {
-          for (int ci = 0; ci < s.ci; ci++) {
-            int gb = (n * s.ci + ci) * s.inPlane;
-            for (int co = 0; co < s.co; co++) {
-              inputGradient(s.dx, (n * s.co + co) * s.dxPlane + s.front, s.w, s.wt,
-                  (co * s.ci + ci) * TAPS, gradInput, gb, s.inPlane, co == 0);
-            }
-          }
-        }
-      });
-      lap(s, "conv_dx");
-    }
-  }
-
-  /** o[ob + p] (=|+=) Σ_{kh,kw} w[kh,kw]·x[xb + p + kh·W + kw] for p in [0, len). */
-  static void convPlane(float[] x, int xb, int width, float[] wt, int wb, float[] o, int ob,
-      int len, boolean first) {
-    float w0 = wt[wb];
-    float w1 = wt[wb + 1];
-    float w2 = wt[wb + 2];
-    float w3 = wt[wb + 3];
-    float w4 = wt[wb + 4];
-    float w5 = wt[wb + 5];
-    float w6 = wt[wb + 6];
-    float w7 = wt[wb + 7];
-    float w8 = wt[wb + 8];
-    int r0 = xb;
-    int r1 = xb + width;
-    int r2 = xb + 2 * width;
-    if (first) {
-      for (int p = 0; p < len; p++) {
-        o[ob + p] = w0 * x[r0 + p] + w1 * x[r0 + p + 1] + w2 * x[r0 + p + 2]
-            + w3 * x[r1 + p] + w4 * x[r1 + p + 1] + w5 * x[r1 + p + 2]
-            + w6 * x[r2 + p] + w7 * x[r2 + p + 1] + w8 * x[r2 + p + 2];
-      }
+    if (s.transposedGrad == null) {
+      putPlanes(s.dx, s.gradConv, s.hw, 1);
     } else {
-      for (int p = 0; p < len; p++) {
-        o[ob + p] += w0 * x[r0 + p] + w1 * x[r0 + p + 1] + w2 * x[r0 + p + 2]
-            + w3 * x[r1 + p] + w4 * x[r1 + p + 1] + w5 * x[r1 + p + 2]
-            + w6 * x[r2 + p] + w7 * x[r2 + p + 1] + w8 * x[r2 + p + 2];
-      }
+      putPlanes(s.dx, s.transposedGrad, s.hw, s.n);
     }
+    lap(s, "planes_to_grad");
+    if (s.transposedGrad == null) {
+      Nd4j.exec(DynamicCustomOp.builder("conv2d_bp").addInputs(s.input, p.w(), s.gradConv)
+          .addOutputs(s.gradInput, p.dW())
+          .addIntegerArguments(3, 3, 1, 1, 0, 0, 1, 1, 0, NCHW, WEIGHTS_OIHW).build());
+      lap(s, "conv2d_bp");
+      return;
+    }
+    // the first block needs no input gradient, which is most of conv2d_bp's time there; its
+    // weight gradient dW[o, i] = Σ_n x[n, i] ⋆ dOut[n, o] is itself a convolution with batch and
+    // channels swapped: input xᵀ [C, N, H, W], kernels dOutᵀ [C', N, H', W'], output [C, C', 3, 3]
+    s.transposedInput.assign(s.input.permute(1, 0, 2, 3));
+    lap(s, "transpose_input");
+    Nd4j.exec(DynamicCustomOp.builder("conv2d").addInputs(s.transposedInput, s.transposedGrad)
+        .addOutputs(s.swappedDw)
+        .addIntegerArguments(s.ho, s.wo, 1, 1, 0, 0, 1, 1, 0, NCHW, WEIGHTS_OIHW).build());
+    p.dW().assign(s.swappedDw.permute(1, 0, 2, 3));
+    lap(s, "dW_conv2d");
   }
 
-  /** Lanes s1 += (o − k)·mask, s2 += ((o − k)·mask)² over one full-width plane. */
-  static void moments(float[] o, int ob, float[] mask, float k, float[] s1, float[] s2, int lb,
-      int hw) {
+  /** Lanes s1 += o − k, s2 += (o − k)² over one plane (one index expression: vectorized). */
+  static void moments(float[] o, float k, float[] s1, float[] s2, int hw) {
     for (int p = 0; p < hw; p++) {
-      float d = (o[ob + p] - k) * mask[p];
-      s1[lb + p] += d;
-      s2[lb + p] += d * d;
+      float d = o[p] - k;
+      s1[p] += d;
+      s2[p] += d * d;
     }
   }
 
-  /** y = a·x + b, 2×2/2 max-pool with the window's first argmax, then ReLU. */
-  static void normalizePool(float[] o, int ob, int width, float a, float b, float[] pooled,
-      byte[] argmax, int pb, int hp, int wp) {
+  /**
+   * ReLU(max-pool(a·x + b)) of one plane, branch-free: for a ≥ 0 the window's max of a·x + b is
+   * a·max(x) + b, for a < 0 it is a·min(x) + b ({@link Math#max} compiles to vmaxss; an argmax
+   * kept here cost 5× more in mispredicted branches, so the backward finds it again).
+   */
+  static void normalizePool(float[] o, int width, float a, float b, float[] pooled, int pb,
+      int hp, int wp) {
     for (int ph = 0; ph < hp; ph++) {
-      int row = ob + 2 * ph * width;
+      int row = 2 * ph * width;
       int out = pb + ph * wp;
-      for (int pw = 0; pw < wp; pw++) {
-        int i = row + 2 * pw;
-        float y0 = a * o[i] + b;
-        float y1 = a * o[i + 1] + b;
-        float y2 = a * o[i + width] + b;
-        float y3 = a * o[i + width + 1] + b;
-        float m = y0;
-        int k = 0;
-        if (y1 > m) {
-          m = y1;
-          k = 1;
+      if (a >= 0f) {
+        for (int pw = 0; pw < wp; pw++) {
+          int i = row + 2 * pw;
+          float m = Math.max(Math.max(o[i], o[i + 1]), Math.max(o[i + width], o[i + width + 1]));
+          pooled[out + pw] = Math.max(a * m + b, 0f);
         }
-        if (y2 > m) {
-          m = y2;
-          k = 2;
+      } else {
+        for (int pw = 0; pw < wp; pw++) {
+          int i = row + 2 * pw;
+          float m = Math.min(Math.min(o[i], o[i + 1]), Math.min(o[i + width], o[i + width + 1]));
+          pooled[out + pw] = Math.max(a * m + b, 0f);
         }
-        if (y3 > m) {
-          m = y3;
-          k = 3;
-        }
-        pooled[out + pw] = m > 0f ? m : 0f;
-        argmax[out + pw] = (byte) k;
       }
     }
+  }
+
+  /**
+   * Offset in the plane of the window's first maximum of a·x (row-major order, as libnd4j's
+   * max-pool); integer selects on float compares, no unpredictable branches.
+   */
+  static int argmax(float[] o, int i, int width, float a) {
+    float x0 = a * o[i];
+    float x1 = a * o[i + 1];
+    float x2 = a * o[i + width];
+    float x3 = a * o[i + width + 1];
+    float m = Math.max(Math.max(x0, x1), Math.max(x2, x3));
+    int k = i + width + 1;
+    k = x2 == m ? i + width : k;
+    k = x1 == m ? i + 1 : k;
+    return x0 == m ? i : k;
   }
 
   /**
    * ReLU backward (in place on the pooled gradient) and the batch-norm sums Σdy and Σdy·(x − μ)
    * of one plane; dy is the pooled gradient at each window's argmax, zero elsewhere.
    */
-  private static void poolReluBackward(BlockState s, int pb, int ob, int co, double[] sumDy,
+  private static void poolReluBackward(BlockState s, int n, int c, double[] sumDy,
       double[] sumDyCentered) {
     float[] gp = s.gradPooled;
     float[] pooled = s.pooled;
-    float[] conv = s.conv;
-    byte[] argmax = s.argmax;
-    int width = s.w;
-    float mu = s.mean[co];
+    float[] conv = s.conv[n * s.co + c];
+    int[] argmax = s.argmax;
+    int width = s.wo;
+    int pb = (n * s.co + c) * s.outPlane;
+    float mu = s.mean[c];
+    float a = s.scale[c];
     double sd = 0;
     double sdx = 0;
     for (int ph = 0; ph < s.hp; ph++) {
       int j0 = pb + ph * s.wp;
-      int row = ob + 2 * ph * width;
+      int row = 2 * ph * width;
       for (int pw = 0; pw < s.wp; pw++) {
         int j = j0 + pw;
-        float g = pooled[j] > 0f ? gp[j] : 0f;
+        // pooled ≥ 0 (post-ReLU): its bits are zero exactly where ReLU cut the gradient; bit
+        // masks and integer selects keep this loop free of unpredictable branches
+        int keep = Float.floatToRawIntBits(pooled[j]) != 0 ? -1 : 0;
+        float g = Float.intBitsToFloat(Float.floatToRawIntBits(gp[j]) & keep);
         gp[j] = g;
-        if (g != 0f) {
-          int k = argmax[j];
-          int pos = row + 2 * pw + (k & 1) + (k >> 1) * width;
-          sd += g;
-          sdx += g * (conv[pos] - mu);
-        }
+        int k = argmax(conv, row + 2 * pw, width, a);
+        argmax[j] = k;
+        sd += g;
+        sdx += g * (conv[k] - mu);
       }
     }
-    sumDy[co] += sd;
-    sumDyCentered[co] += sdx;
+    sumDy[c] += sd;
+    sumDyCentered[c] += sdx;
   }
 
-  /** The dense part of dx: c·(x − μ) + e on valid positions, 0 on the garbage columns. */
-  static void batchNormBackward(float[] o, int ob, float[] mask, float mu, float c, float e,
-      float[] dx, int db, int hw) {
+  /** The dense part of dx: c·(x − μ) + e (one index expression: vectorized). */
+  static void batchNormBackward(float[] o, float mu, float c, float e, float[] dx, int hw) {
     for (int p = 0; p < hw; p++) {
-      dx[db + p] = (c * (o[ob + p] - mu) + e) * mask[p];
+      dx[p] = c * (o[p] - mu) + e;
     }
   }
 
-  /** dx += a·dy at each window's argmax (dy: the ReLU-masked pooled gradient). */
-  private static void scatterPooled(BlockState s, int pb, int db, float a) {
+  /** dx += a·dy at each window's argmax (dy: the ReLU-masked pooled gradient, argmax: offsets). */
+  private static void scatterPooled(BlockState s, int plane, float a) {
     float[] gp = s.gradPooled;
-    byte[] argmax = s.argmax;
-    float[] dx = s.dx;
-    int width = s.w;
-    for (int ph = 0; ph < s.hp; ph++) {
-      int j0 = pb + ph * s.wp;
-      int row = db + 2 * ph * width;
-      for (int pw = 0; pw < s.wp; pw++) {
-        float g = gp[j0 + pw];
-        if (g != 0f) {
-          int k = argmax[j0 + pw];
-          dx[row + 2 * pw + (k & 1) + (k >> 1) * width] += a * g;
-        }
-      }
+    int[] argmax = s.argmax;
+    float[] dx = s.dx[plane];
+    int pb = plane * s.outPlane;
+    for (int j = pb, end = pb + s.outPlane; j < end; j++) {
+      dx[argmax[j]] += a * gp[j];
     }
   }
 
-  /** Lanes a_t[p] += dx[db + p]·x[xb + p + off_t] for the 9 taps, p in [0, len). */
-  static void weightGradient(float[] dx, int db, float[] x, int xb, int width, float[] a0,
-      float[] a1, float[] a2, float[] a3, float[] a4, float[] a5, float[] a6, float[] a7,
-      float[] a8, int len) {
-    int r0 = xb;
-    int r1 = xb + width;
-    int r2 = xb + 2 * width;
-    for (int p = 0; p < len; p++) {
-      float g = dx[db + p];
-      a0[p] += g * x[r0 + p];
-      a1[p] += g * x[r0 + p + 1];
-      a2[p] += g * x[r0 + p + 2];
-      a3[p] += g * x[r1 + p];
-      a4[p] += g * x[r1 + p + 1];
-      a5[p] += g * x[r1 + p + 2];
-      a6[p] += g * x[r2 + p];
-      a7[p] += g * x[r2 + p + 1];
-      a8[p] += g * x[r2 + p + 2];
+  /** Copies consecutive planes of length {@code len} of a contiguous FLOAT array. */
+  private static void getPlanes(INDArray a, float[][] planes, int len) {
+    FloatPointer pointer = new FloatPointer(a.data().addressPointer());
+    long base = pointer.position();
+    for (int i = 0; i < planes.length; i++) {
+      pointer.position(base + (long) i * len).get(planes[i], 0, len);
     }
   }
 
   /**
-   * gi[gb + q] (=|+=) Σ_{kh,kw} w[kh,kw]·dx[db + q − kh·W − kw] for q in [0, H·W): the input
-   * gradient of one (input, output) channel pair; dx has zero margins around its plane.
+   * Writes planes of length {@code len}, [N][C] ordered, into a contiguous FLOAT array, [N][C]
+   * ordered ({@code n} = 1) or [C][N] ordered ({@code n} = N).
    */
-  static void inputGradient(float[] dx, int db, int width, float[] wt, int wb, float[] gi, int gb,
-      int plane, boolean first) {
-    float w0 = wt[wb];
-    float w1 = wt[wb + 1];
-    float w2 = wt[wb + 2];
-    float w3 = wt[wb + 3];
-    float w4 = wt[wb + 4];
-    float w5 = wt[wb + 5];
-    float w6 = wt[wb + 6];
-    float w7 = wt[wb + 7];
-    float w8 = wt[wb + 8];
-    int r0 = db;
-    int r1 = db - width;
-    int r2 = db - 2 * width;
-    if (first) {
-      for (int q = 0; q < plane; q++) {
-        gi[gb + q] = w0 * dx[r0 + q] + w1 * dx[r0 + q - 1] + w2 * dx[r0 + q - 2]
-            + w3 * dx[r1 + q] + w4 * dx[r1 + q - 1] + w5 * dx[r1 + q - 2]
-            + w6 * dx[r2 + q] + w7 * dx[r2 + q - 1] + w8 * dx[r2 + q - 2];
-      }
-    } else {
-      for (int q = 0; q < plane; q++) {
-        gi[gb + q] += w0 * dx[r0 + q] + w1 * dx[r0 + q - 1] + w2 * dx[r0 + q - 2]
-            + w3 * dx[r1 + q] + w4 * dx[r1 + q - 1] + w5 * dx[r1 + q - 2]
-            + w6 * dx[r2 + q] + w7 * dx[r2 + q - 1] + w8 * dx[r2 + q - 2];
-      }
+  private static void putPlanes(float[][] planes, INDArray a, int len, int n) {
+    FloatPointer pointer = new FloatPointer(a.data().addressPointer());
+    long base = pointer.position();
+    int channels = planes.length / n;
+    for (int i = 0; i < planes.length; i++) {
+      long target = n == 1 ? i : (long) (i % channels) * n + i / channels;
+      pointer.position(base + target * len).put(planes[i], 0, len);
     }
   }
 
@@ -448,12 +368,10 @@ final class PlanarConvStack {
   /** Buffers of one input shape. */
   static final class State {
     final int n;
-    final float[] input;
     final BlockState[] blocks;
 
-    State(int n, float[] input, BlockState[] blocks) {
+    State(int n, BlockState[] blocks) {
       this.n = n;
-      this.input = input;
       this.blocks = blocks;
     }
 
@@ -469,34 +387,32 @@ final class PlanarConvStack {
     final int index;
     final int n;
     final int ci;
-    final int h;
-    final int w;
     final int co;
     final int ho;
     final int wo;
     final int hp;
     final int wp;
     final int hw;
-    final int len;
-    final int inPlane;
     final int outPlane;
-    final int front;
-    final int dxPlane;
     final int parts;
-    final float[] in;
-    final float[] conv;
+    final INDArray input;
+    final INDArray convOut;
+    final INDArray gradConv;
+    final INDArray gradInput;
+    /** The first block's input and output gradient as [C][N] planes (else null), and its dW. */
+    final INDArray transposedInput;
+    final INDArray transposedGrad;
+    final INDArray swappedDw;
+    final float[][] conv;
+    final float[][] dx;
     final float[] pooled;
-    final byte[] argmax;
+    /** Offset of each window's argmax in its plane, set by the backward. */
+    final int[] argmax;
     final float[] gradPooled;
-    final float[] dx;
-    final float[] mask;
-    final float[][] s1;
-    final float[][] s2;
-    final float[][][] acc;
+    final float[][][] s1;
+    final float[][][] s2;
     final double[][] sumDy;
-    final double[][] sumDyXhat;
-    final float[] wt;
-    final float[] dW;
+    final double[][] sumDyCentered;
     final float[] shiftK;
     final float[] mean;
     final float[] var;
@@ -506,43 +422,36 @@ final class PlanarConvStack {
     final float[] coefE;
     boolean nonFinite;
 
-    BlockState(int index, int n, int ci, int h, int w, int co, float[] in, int parts) {
+    BlockState(int index, int n, int ci, int h, int w, int co, INDArray input, int parts) {
       this.index = index;
       this.n = n;
       this.ci = ci;
-      this.h = h;
-      this.w = w;
       this.co = co;
       this.ho = h - 2;
       this.wo = w - 2;
       this.hp = ho / 2;
       this.wp = wo / 2;
-      this.hw = ho * w;
-      this.len = (ho - 1) * w + wo;
-      this.inPlane = h * w;
+      this.hw = ho * wo;
       this.outPlane = hp * wp;
-      // dx planes carry zero margins: 2 rows + 2 before (the transposed conv reads back to
-      // q − 2W − 2) and 2 rows after (it reads up to H·W − 1 = data + 2W)
-      this.front = 2 * w + 2;
-      this.dxPlane = front + hw + 2 * w;
       this.parts = parts;
-      this.in = in;
-      this.conv = new float[n * co * hw];
+      this.input = input;
+      this.convOut = Nd4j.createUninitialized(DataType.FLOAT, n, co, ho, wo);
+      this.gradConv = Nd4j.createUninitialized(DataType.FLOAT, n, co, ho, wo);
+      this.gradInput = index == 0 ? null : Nd4j.createUninitialized(DataType.FLOAT, n, ci, h, w);
+      this.transposedInput = index == 0 ? Nd4j.createUninitialized(DataType.FLOAT, ci, n, h, w)
+          : null;
+      this.transposedGrad = index == 0
+          ? Nd4j.createUninitialized(DataType.FLOAT, co, n, ho, wo) : null;
+      this.swappedDw = index == 0 ? Nd4j.createUninitialized(DataType.FLOAT, ci, co, 3, 3) : null;
+      this.conv = new float[n * co][hw];
+      this.dx = new float[n * co][hw];
       this.pooled = new float[n * co * outPlane];
-      this.argmax = new byte[n * co * outPlane];
+      this.argmax = new int[n * co * outPlane];
       this.gradPooled = new float[n * co * outPlane];
-      this.dx = new float[n * co * dxPlane];
-      this.mask = new float[hw];
-      for (int p = 0; p < hw; p++) {
-        mask[p] = p % w < wo ? 1f : 0f;
-      }
-      this.s1 = new float[parts][co * hw];
-      this.s2 = new float[parts][co * hw];
-      this.acc = new float[parts][ci * TAPS][len];
+      this.s1 = new float[parts][co][hw];
+      this.s2 = new float[parts][co][hw];
       this.sumDy = new double[parts][co];
-      this.sumDyXhat = new double[parts][co];
-      this.wt = new float[co * ci * TAPS];
-      this.dW = new float[co * ci * TAPS];
+      this.sumDyCentered = new double[parts][co];
       this.shiftK = new float[co];
       this.mean = new float[co];
       this.var = new float[co];
@@ -553,7 +462,6 @@ final class PlanarConvStack {
     }
 
     void readParams(BlockParams p) {
-      copyLogical(p.w(), wt);
       float[] running = p.globalMean().toFloatVector();
       for (int c = 0; c < co; c++) {
         shiftK[c] = Float.isFinite(running[c]) ? running[c] : 0f;
@@ -562,7 +470,7 @@ final class PlanarConvStack {
 
     /** Batch mean and (biased) variance from the lanes, then a = γ/σ, b = β − μ·a. */
     void reduceMoments(BlockParams p) {
-      double m = (double) n * ho * wo;
+      double m = (double) n * hw;
       float[] gamma = p.gamma().toFloatVector();
       float[] beta = p.beta().toFloatVector();
       nonFinite = false;
@@ -570,9 +478,9 @@ final class PlanarConvStack {
         double sum1 = 0;
         double sum2 = 0;
         for (int part = 0; part < parts; part++) {
-          float[] l1 = s1[part];
-          float[] l2 = s2[part];
-          for (int i = c * hw, end = i + hw; i < end; i++) {
+          float[] l1 = s1[part][c];
+          float[] l2 = s2[part][c];
+          for (int i = 0; i < hw; i++) {
             sum1 += l1[i];
             sum2 += l2[i];
           }
@@ -594,7 +502,7 @@ final class PlanarConvStack {
      * dx = a·dy + c·(x − μ) + e: c = −a·dγ/(σ·M), e = −a·dβ/M.
      */
     void reduceBatchNormGradients(BlockParams p) {
-      double m = (double) n * ho * wo;
+      double m = (double) n * hw;
       float[] dGamma = new float[co];
       float[] dBeta = new float[co];
       float[] dMean = new float[co];
@@ -607,7 +515,7 @@ final class PlanarConvStack {
         double sdx = 0;
         for (int part = 0; part < parts; part++) {
           sd += sumDy[part][c];
-          sdx += sumDyXhat[part][c];
+          sdx += sumDyCentered[part][c];
         }
         double inverseStd = 1.0 / Math.sqrt(var[c] + p.eps());
         double dg = sdx * inverseStd;
@@ -624,12 +532,8 @@ final class PlanarConvStack {
       p.dGamma().assign(Nd4j.createFromArray(dGamma).reshape('c', p.dGamma().shape()));
       p.dBeta().assign(Nd4j.createFromArray(dBeta).reshape('c', p.dBeta().shape()));
       p.dGlobalMean().assign(Nd4j.createFromArray(dMean).reshape('c', p.dGlobalMean().shape()));
-      p.dGlobalLog10Std().assign(Nd4j.create(dLogStd, p.dGlobalLog10Std().shape(), 'c'));
-    }
-
-    private static void copyLogical(INDArray a, float[] dst) {
-      float[] values = a.dup('c').data().asFloat();
-      System.arraycopy(values, 0, dst, 0, dst.length);
+      p.dGlobalLog10Std().assign(
+          Nd4j.createFromArray(dLogStd).reshape('c', p.dGlobalLog10Std().shape()));
     }
   }
 }
