@@ -131,7 +131,7 @@ final class PlanarConvStack {
         .addIntegerArguments(3, 3, 1, 1, 0, 0, 1, 1, 0, NCHW, WEIGHTS_OIHW).build());
     lap(s, "conv2d");
     s.readParams(p);
-    getPlanes(s.convOut, s.conv, s.hw);
+    getPlanes(s.convOut, s.flat, s.conv, s.hw);
     lap(s, "conv_to_planes");
     partitions.run(part -> {
       float[][] s1 = s.s1[part];
@@ -190,9 +190,9 @@ final class PlanarConvStack {
     });
     lap(s, "bn_bp");
     if (s.transposedGrad == null) {
-      putPlanes(s.dx, s.gradConv, s.hw, 1);
+      putPlanes(s.dx, s.flat, s.gradConv, s.hw, 1);
     } else {
-      putPlanes(s.dx, s.transposedGrad, s.hw, s.n);
+      putPlanes(s.dx, s.flat, s.transposedGrad, s.hw, s.n);
     }
     lap(s, "planes_to_grad");
     if (s.transposedGrad == null) {
@@ -319,27 +319,28 @@ final class PlanarConvStack {
     }
   }
 
-  /** Copies consecutive planes of length {@code len} of a contiguous FLOAT array. */
-  private static void getPlanes(INDArray a, float[][] planes, int len) {
-    FloatPointer pointer = new FloatPointer(a.data().addressPointer());
-    long base = pointer.position();
+  /**
+   * Copies consecutive planes of length {@code len} of a contiguous FLOAT array: one native copy
+   * into {@code flat}, then Java copies (a native call per plane costs more on small planes).
+   */
+  private static void getPlanes(INDArray a, float[] flat, float[][] planes, int len) {
+    copyIn(a, flat);
     for (int i = 0; i < planes.length; i++) {
-      pointer.position(base + (long) i * len).get(planes[i], 0, len);
+      System.arraycopy(flat, i * len, planes[i], 0, len);
     }
   }
 
   /**
    * Writes planes of length {@code len}, [N][C] ordered, into a contiguous FLOAT array, [N][C]
-   * ordered ({@code n} = 1) or [C][N] ordered ({@code n} = N).
+   * ordered ({@code n} = 1) or [C][N] ordered ({@code n} = N), through {@code flat}.
    */
-  private static void putPlanes(float[][] planes, INDArray a, int len, int n) {
-    FloatPointer pointer = new FloatPointer(a.data().addressPointer());
-    long base = pointer.position();
+  private static void putPlanes(float[][] planes, float[] flat, INDArray a, int len, int n) {
     int channels = planes.length / n;
     for (int i = 0; i < planes.length; i++) {
-      long target = n == 1 ? i : (long) (i % channels) * n + i / channels;
-      pointer.position(base + target * len).put(planes[i], 0, len);
+      int target = n == 1 ? i : (i % channels) * n + i / channels;
+      System.arraycopy(planes[i], 0, flat, target * len, len);
     }
+    copyOut(flat, a);
   }
 
   /** Copies a FLOAT array's elements in C order into {@code dst}. */
@@ -404,6 +405,8 @@ final class PlanarConvStack {
     final INDArray transposedGrad;
     final INDArray swappedDw;
     final float[][] conv;
+    /** Staging copy of a whole conv-shaped array, for the plane copies. */
+    final float[] flat;
     final float[][] dx;
     final float[] pooled;
     /** Offset of each window's argmax in its plane, set by the backward. */
@@ -444,6 +447,7 @@ final class PlanarConvStack {
           ? Nd4j.createUninitialized(DataType.FLOAT, co, n, ho, wo) : null;
       this.swappedDw = index == 0 ? Nd4j.createUninitialized(DataType.FLOAT, ci, co, 3, 3) : null;
       this.conv = new float[n * co][hw];
+      this.flat = new float[n * co * hw];
       this.dx = new float[n * co][hw];
       this.pooled = new float[n * co * outPlane];
       this.argmax = new int[n * co * outPlane];
