@@ -11,34 +11,29 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The conv blocks of a cifar-very-tiny-shaped student (3×3 conv, stride 1, no padding, no bias →
- * batch-norm on batch statistics → ReLU → 2×2/2 max-pool) as fused Java loops over {@code
- * float[]} planes, forward and backward, for {@link NativeOpsStep}.
- *
- * <p>Why: libnd4j's ops on these small shapes run far below memory speed (batch-norm and
- * max-pool backward take milliseconds each), and {@code conv2d_bp} of the first block computes an
- * input gradient nobody needs. Here each block is a handful of passes:
+ * batch-norm on batch statistics → ReLU → 2×2/2 max-pool), forward and backward, for {@link
+ * NativeOpsStep}'s {@link NativeOpsStep.ConvEngine#PLANAR_JAVA} engine: the convolutions stay
+ * libnd4j's oneDNN-backed {@code conv2d}/{@code conv2d_bp} in NCHW, everything between them is
+ * fused Java loops over per-plane {@code float[]} copies.
  *
  * <ul>
- *   <li>Activations are planar (NCHW per image). A conv output plane is computed "full width":
- *       position p = h·W + w of an H×W input plane, so tap (kh, kw) reads input p + kh·W + kw and
- *       one output plane is a single long loop {@code o[p] = Σ9 w·x[p + off]} that HotSpot's
- *       superword pass vectorizes; the W − W' columns past the valid width are garbage that a
- *       0/1 mask removes from every statistic and gradient.
- *   <li>Batch statistics are accumulated in per-position float lanes (vectorized) while the
- *       plane is hot, shifted by the running mean to keep the one-pass variance well conditioned
- *       (Σ(x − K), Σ(x − K)², reduced in double).
- *   <li>Batch-norm apply, max-pool (argmax kept as a byte), ReLU in one scalar pass.
- *   <li>Backward: ReLU mask, max-pool scatter and the batch-norm sums Σdy, Σdy·x̂ in one pass
- *       over the pooled map; then the closed form dx = a·dy − a·Σdy/M − (a/σ)·(x − μ)·Σdy·x̂/M
- *       (a = γ/σ); the weight gradient as per-position lane accumulators (vectorized), the input
- *       gradient (not for the first block) as the transposed "full" convolution over a
- *       zero-margined copy of dx, again one long vectorized loop per plane.
+ *   <li>Batch statistics: per-position float lanes Σ(x − K), Σ(x − K)² (K = the running mean,
+ *       which keeps the one-pass variance well conditioned), reduced in double. Every array in
+ *       the loop is indexed by the same expression, which is what HotSpot's superword pass needs
+ *       to vectorize it (a loop reading one array at p and p + 1 stays scalar).
+ *   <li>Batch-norm apply, max-pool and ReLU in one branch-free pass: relu(a·max(x) + b) for
+ *       a = γ/σ ≥ 0, relu(a·min(x) + b) otherwise.
+ *   <li>Backward: ReLU mask, the window's argmax (first maximum, as libnd4j) and the sums Σdy,
+ *       Σdy·(x − μ) in one pass over the pooled map; then the closed form dx = a·dy + c·(x − μ) + e
+ *       with c = −a·dγ/(σM), e = −a·dβ/M (vectorized) and the scatter of a·dy to the argmax.
+ *   <li>The first block needs no input gradient, which is most of its {@code conv2d_bp} time
+ *       (Cin = 3): its weight gradient is computed as a convolution with batch and channel axes
+ *       swapped (input [C, N, H, W], kernels dOut as [C', N, H', W']).
  * </ul>
  *
- * <p>The work of each phase is split into {@code parts} partitions (images, or output channels
- * for the weight gradient) that {@link Partitions} may run on several threads; partial statistics
- * are reduced in a fixed order, so the result does not depend on the thread count's timing.
- * FLOAT only. Not thread-safe.
+ * <p>Each Java phase is split into partitions of images that {@link Partitions} may run on
+ * several threads; partial statistics are reduced in a fixed order. FLOAT only, 3×3 kernels only.
+ * Not thread-safe.
  */
 final class PlanarConvStack {
 
