@@ -6,9 +6,10 @@ import java.util.function.IntConsumer;
 
 /**
  * Runs partition 0 … parts − 1 of a phase of {@link PlanarConvStack}: partition 0 on the calling
- * thread, the others on helper daemon threads that live as long as this object. A phase takes
- * tens to hundreds of microseconds, so helpers spin briefly before they park. With one part
- * everything runs on the caller and no thread is started.
+ * thread, the others on helper daemon threads. A phase takes tens to hundreds of microseconds,
+ * so helpers spin briefly before they park. Helpers are never stopped (parked, they stay until the
+ * JVM exits), so more than one part is for long-lived steps and benchmarks; with one part, the
+ * default of training, everything runs on the caller and no thread is started.
  */
 final class Partitions {
 
