@@ -22,7 +22,8 @@ import org.nd4j.linalg.profiler.OpProfiler;
  * median, min, p10/p90, the median process CPU time per step (all threads; stable when other
  * processes compete for the cores) and the median speed-up over DL4J's out-of-the-box settings.
  *
- * <p>Usage: {@code ConvStepBenchmark [--batch N] [--warmup N] [--steps N] [--only substring[,substring...]] [--profile]}.
+ * <p>Usage: {@code ConvStepBenchmark [--batch N] [--warmup N] [--steps N] [--rounds N] [--only
+ * substring[,substring...]] [--profile]}; with several rounds the variants take turns.
  */
 public final class ConvStepBenchmark {
 
@@ -33,6 +34,7 @@ public final class ConvStepBenchmark {
     int batch = 128;
     int warmup = 10;
     int steps = 40;
+    int rounds = 1;
     String only = "";
     boolean profile = false;
     for (int i = 0; i < args.length; i++) {
@@ -50,8 +52,9 @@ public final class ConvStepBenchmark {
         case "--warmup" -> warmup = positive(flag, value);
         case "--steps" -> steps = positive(flag, value);
         case "--only" -> only = value;
+        case "--rounds" -> rounds = positive(flag, value);
         default -> throw new IllegalArgumentException("unknown flag " + flag
-            + " (known: --batch, --warmup, --steps, --only, --profile)");
+            + " (known: --batch, --warmup, --steps, --rounds, --only, --profile)");
       }
     }
     printEnvironment();
@@ -74,19 +77,35 @@ public final class ConvStepBenchmark {
           () -> new NativeOpsStep(VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 42),
               layout));
     }
+    for (int threads = 1; threads <= 2; threads++) {
+      int t = threads;
+      variants.put("planar " + t + " thread(s) (libnd4j conv, fused Java BN/pool)",
+          () -> new NativeOpsStep(VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 42),
+              NativeOpsStep.ConvEngine.PLANAR_JAVA, t));
+    }
 
     System.out.printf("%-60s %9s %9s %9s %9s %9s %8s%n", "variant", "median_ms", "min_ms", "p10_ms", "p90_ms",
         "cpu_ms", "speedup");
-    double baseline = Double.NaN;
+    // variants take turns for `rounds` rounds of `steps` steps, so that the load of other jobs on
+    // shared cores spreads over all of them rather than biasing whichever ran last
+    Map<String, PlainStep> chosen = new LinkedHashMap<>();
     for (var e : variants.entrySet()) {
-      String name = e.getKey();
-      if (!only.isEmpty() && Arrays.stream(only.split(",")).noneMatch(name::contains)) {
-        continue;
+      if (only.isEmpty() || Arrays.stream(only.split(",")).anyMatch(e.getKey()::contains)) {
+        chosen.put(e.getKey(), e.getValue().get());
       }
-      PlainStep step = e.getValue().get();
-      double[][] both = time(step, x, eps, warmup, steps);
-      double[] ms = both[0];
-      double[] cpu = both[1];
+    }
+    Map<String, double[][]> samples = new LinkedHashMap<>();
+    for (int round = 0; round < rounds; round++) {
+      for (var e : chosen.entrySet()) {
+        double[][] both = time(e.getValue(), x, eps, round == 0 ? warmup : 2, steps);
+        samples.merge(e.getKey(), both, (a, b) -> new double[][] {concat(a[0], b[0]),
+            concat(a[1], b[1])});
+      }
+    }
+    double baseline = Double.NaN;
+    for (var e : samples.entrySet()) {
+      double[] ms = e.getValue()[0];
+      double[] cpu = e.getValue()[1];
       Arrays.sort(ms);
       Arrays.sort(cpu);
       double median = ms[ms.length / 2];
@@ -96,9 +115,15 @@ public final class ConvStepBenchmark {
       System.out.printf("%-60s %9.1f %9.1f %9.1f %9.1f %9.1f %7.2fx%n", e.getKey(), median,
           ms[0], ms[ms.length / 10], ms[ms.length * 9 / 10], cpu[cpu.length / 2], baseline / median);
       if (profile) {
-        profileOps(step, x, eps);
+        profileOps(chosen.get(e.getKey()), x, eps);
       }
     }
+  }
+
+  private static double[] concat(double[] a, double[] b) {
+    double[] c = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, c, a.length, b.length);
+    return c;
   }
 
   /**

@@ -73,6 +73,18 @@ public final class NativeOpsStep implements PlainStep {
   private OpClock clock;
   /** Activation layout of the conv blocks; the network's input and flatten order stay NCHW. */
   private final boolean nhwc;
+  /** The conv blocks as fused Java loops, or null for the libnd4j ops. */
+  private final PlanarConvStack planar;
+
+  /** How the conv blocks are computed; the dense layers are BLAS gemms in every case. */
+  public enum ConvEngine {
+    /** {@link PlanarConvStack}: fused Java loops over planar float arrays (FLOAT, 3×3 only). */
+    PLANAR_JAVA,
+    /** libnd4j's oneDNN-backed ops in NHWC. */
+    LIBND4J_NHWC,
+    /** libnd4j's oneDNN-backed ops in NCHW. */
+    LIBND4J_NCHW
+  }
 
   /**
    * Binds to the parameters of a supported network; gradients go to a flat array of its own.
@@ -80,7 +92,7 @@ public final class NativeOpsStep implements PlainStep {
    * @throws IllegalArgumentException with {@link #unsupportedReason} if the structure differs
    */
   public NativeOpsStep(MultiLayerNetwork net) {
-    this(net, CNN2DFormat.NHWC);
+    this(net, defaultEngine(net), 1);
   }
 
   /**
@@ -88,10 +100,25 @@ public final class NativeOpsStep implements PlainStep {
    * chosen: the math is the same, oneDNN's kernels are faster in NHWC on these shapes.
    */
   public NativeOpsStep(MultiLayerNetwork net, CNN2DFormat layout) {
-    this.nhwc = layout == CNN2DFormat.NHWC;
+    this(net, layout == CNN2DFormat.NHWC ? ConvEngine.LIBND4J_NHWC : ConvEngine.LIBND4J_NCHW, 1);
+  }
+
+  /**
+   * As {@link #NativeOpsStep(MultiLayerNetwork)} with the conv engine chosen and, for {@link
+   * ConvEngine#PLANAR_JAVA}, the number of threads its phases are split over (the caller's and
+   * {@code threads − 1} helpers).
+   *
+   * @throws IllegalArgumentException if the structure or the engine does not fit the network
+   */
+  public NativeOpsStep(MultiLayerNetwork net, ConvEngine engine, int threads) {
+    this.nhwc = engine == ConvEngine.LIBND4J_NHWC;
     Optional<String> reason = unsupportedReason(net);
     if (reason.isPresent()) {
       throw new IllegalArgumentException("network: " + reason.get());
+    }
+    if (engine == ConvEngine.PLANAR_JAVA && !planarFits(net)) {
+      throw new IllegalArgumentException("network: the planar Java engine needs FLOAT parameters"
+          + " and 3x3 kernels");
     }
     Layer[] layers = net.getLayers();
     dataType = net.params().dataType();
@@ -125,6 +152,30 @@ public final class NativeOpsStep implements PlainStep {
     offset += d1.numParams();
     Layer d2 = layers[layers.length - 1];
     output = dense(d2, gradientViews(d2, offset));
+    planar = engine == ConvEngine.PLANAR_JAVA
+        ? new PlanarConvStack(blocks.stream().map(ConvBlock::params).toList(),
+            new Partitions(threads))
+        : null;
+  }
+
+  /** The planar Java engine where it fits the network ({@link #planarFits}), else NHWC ops. */
+  public static ConvEngine defaultEngine(MultiLayerNetwork net) {
+    return planarFits(net) ? ConvEngine.PLANAR_JAVA : ConvEngine.LIBND4J_NHWC;
+  }
+
+  /** Whether {@link ConvEngine#PLANAR_JAVA} can compute a supported network: FLOAT, 3×3. */
+  static boolean planarFits(MultiLayerNetwork net) {
+    if (unsupportedReason(net).isPresent() || net.params().dataType() != DataType.FLOAT) {
+      return false;
+    }
+    Layer[] layers = net.getLayers();
+    for (int i = 0; i + 2 < layers.length; i += 4) {
+      ConvolutionLayer conv = (ConvolutionLayer) layers[i].conf().getLayer();
+      if (!Arrays.equals(conv.getKernelSize(), new int[] {3, 3})) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -292,6 +343,11 @@ public final class NativeOpsStep implements PlainStep {
     lap(-1, "dense1.sum_db");
     Nd4j.gemm(f.gradHidden, hidden.w, f.gradFlat, false, true, 1.0, 0.0);
     lap(-1, "dense1.gemm_dx");
+    if (planar != null) {
+      planar.backward(f.planarState, f.gradFlat);
+      lap(-1, "planar_conv_blocks_bp");
+      return flatGradient;
+    }
     INDArray grad;
     if (nhwc) {
       f.gradPooled.assign(f.gradFlat.reshape('c', f.pooledNchw.shape()).permute(0, 2, 3, 1));
@@ -331,6 +387,21 @@ public final class NativeOpsStep implements PlainStep {
 
   private Buffers allocate(long[] inputShape) {
     long n = inputShape[0];
+    if (planar != null) {
+      PlanarConvStack.State state = planar.allocate(inputShape);
+      if (state.flatWidth() != hidden.w.size(0)) {
+        throw new IllegalArgumentException("input " + Arrays.toString(inputShape)
+            + " flattens to " + state.flatWidth() + " features but the dense layer expects "
+            + hidden.w.size(0));
+      }
+      long hiddenWidth = hidden.w.size(1);
+      return new Buffers(null, null, null, null, null,
+          Nd4j.createUninitialized(dataType, n, state.flatWidth()),
+          Nd4j.createUninitialized(dataType, n, hiddenWidth),
+          Nd4j.createUninitialized(dataType, n, output.w.size(1)),
+          Nd4j.createUninitialized(dataType, n, hiddenWidth),
+          Nd4j.createUninitialized(dataType, n, state.flatWidth()), state);
+    }
     BlockBuffers[] states = new BlockBuffers[blocks.size()];
     long[] in = nhwc
         ? new long[] {n, inputShape[2], inputShape[3], inputShape[1]}
@@ -353,11 +424,17 @@ public final class NativeOpsStep implements PlainStep {
         Nd4j.createUninitialized(dataType, n, hiddenWidth),
         Nd4j.createUninitialized(dataType, n, output.w.size(1)),
         Nd4j.createUninitialized(dataType, n, hiddenWidth),
-        Nd4j.createUninitialized(dataType, n, width));
+        Nd4j.createUninitialized(dataType, n, width), null);
   }
 
   private void forward(INDArray x, Buffers f) {
     lap(-1, null);
+    if (planar != null) {
+      planar.forward(x, f.planarState, f.flat);
+      lap(-1, "planar_conv_blocks");
+      dense(f);
+      return;
+    }
     INDArray in = x;
     if (nhwc) {
       f.input.assign(x.permute(0, 2, 3, 1));
@@ -373,6 +450,10 @@ public final class NativeOpsStep implements PlainStep {
       f.pooledNchw.assign(in.permute(0, 3, 1, 2));
       lap(-1, "flatten_to_nchw");
     }
+    dense(f);
+  }
+
+  private void dense(Buffers f) {
     Nd4j.gemm(f.flat, hidden.w, f.hidden, false, false, 1.0, 0.0);
     lap(-1, "dense1.gemm");
     f.hidden.addiRowVector(hidden.b);
@@ -395,6 +476,9 @@ public final class NativeOpsStep implements PlainStep {
   /** Starts per-op timing into {@code opClock} (null stops it); for profiling mains only. */
   void profileWith(OpClock opClock) {
     this.clock = opClock;
+    if (planar != null) {
+      planar.profileWith(opClock);
+    }
   }
 
   private void lap(int block, String op) {
@@ -406,7 +490,8 @@ public final class NativeOpsStep implements PlainStep {
   /** Activations and gradient scratch of one input shape. */
   private record Buffers(BlockBuffers[] blocks, INDArray[] blockInputs, INDArray input,
       INDArray pooledNchw, INDArray gradPooled, INDArray flat,
-      INDArray hidden, INDArray logits, INDArray gradHidden, INDArray gradFlat) {}
+      INDArray hidden, INDArray logits, INDArray gradHidden, INDArray gradFlat,
+      PlanarConvStack.State planarState) {}
 
   /** Activations and gradient scratch of one conv block. */
   private record BlockBuffers(INDArray conv, INDArray batchMean,
@@ -451,6 +536,11 @@ public final class NativeOpsStep implements PlainStep {
       this.dGlobalLog10Std = dGlobalLog10Std;
       this.eps = eps;
       this.decay = decay;
+    }
+
+    PlanarConvStack.BlockParams params() {
+      return new PlanarConvStack.BlockParams(w, dW, gamma, beta, globalMean, globalLog10Std,
+          dGamma, dBeta, dGlobalMean, dGlobalLog10Std, eps, decay);
     }
 
     BlockBuffers allocate(long[] in, DataType type) {

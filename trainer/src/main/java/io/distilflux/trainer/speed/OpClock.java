@@ -1,5 +1,7 @@
 package io.distilflux.trainer.speed;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,17 +14,29 @@ import java.util.Map;
  */
 final class OpClock {
 
+  /**
+   * With the system property {@code distilflux.profile.cpu=true} laps are the calling thread's
+   * CPU time, which other jobs on shared cores inflate far less than wall time (only valid when
+   * the ops run on the calling thread: OMP_NUM_THREADS=1, one partition).
+   */
+  private static final boolean CPU_TIME = Boolean.getBoolean("distilflux.profile.cpu");
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
   private final Map<String, List<Double>> millisByOp = new LinkedHashMap<>();
-  private long last = System.nanoTime();
+  private long last = now();
+
+  private static long now() {
+    return CPU_TIME ? THREADS.getCurrentThreadCpuTime() : System.nanoTime();
+  }
 
   /** Records the time since the previous lap under {@code op}; a null op only restarts the clock. */
   void lap(int block, String op) {
-    long now = System.nanoTime();
+    long now = now();
     if (op != null) {
       String label = block < 0 ? op : "b" + block + "." + op;
       millisByOp.computeIfAbsent(label, k -> new ArrayList<>()).add((now - last) / 1e6);
     }
-    last = System.nanoTime();
+    last = now();
   }
 
   /** Forgets every recorded lap (after warm-up). */

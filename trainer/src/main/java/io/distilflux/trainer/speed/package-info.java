@@ -2,7 +2,8 @@
  * Making one plain training step (training-mode forward + backprop of a given output gradient) of
  * the cifar-very-tiny student fast on a small CPU.
  *
- * <p>Recipe found with {@link io.distilflux.trainer.speed.ConvStepBenchmark}:
+ * <p>Recipe found with {@link io.distilflux.trainer.speed.ConvStepBenchmark} and
+ * {@code NativeOpsProfile}:
  *
  * <ul>
  *   <li>Use the oneDNN + AVX2 native build of ND4J: root pom property {@code nd4j.classifier =
@@ -11,16 +12,29 @@
  *   <li>DL4J's own layer code (ConvolutionLayer, BatchNormalization, SubsamplingLayer) does not
  *       benefit much from that build, whatever the workspace mode or data format, because it runs
  *       its own im2col and many small Java-side ops; compute the step with
- *       {@link io.distilflux.trainer.speed.NativeOpsStep}, which calls the libnd4j ops directly on
- *       the DL4J network's own parameters and writes DL4J's flat gradient layout.
- *   <li>{@link io.distilflux.trainer.speed.NativeOpsStep} keeps the conv blocks in NHWC (oneDNN's
- *       max-pool is 5–10× faster there), allocates every activation and gradient buffer once per
- *       input shape, runs ReLU after the max-pool (they commute; 4× fewer elements) and computes
- *       batch-norm on the [N·H·W, C] matrix view with BLAS column sums instead of libnd4j's
- *       strided per-channel reductions. {@code NativeOpsProfile} prints the per-op medians.
- *   <li>{@code distill.DistillationTrainer} uses it automatically for the cifar-very-tiny
- *       structure ({@link io.distilflux.trainer.speed.NativeOpsStep#supports}); on a loaded
- *       2-core machine {@code OMP_NUM_THREADS=1} gave the best medians.
+ *       {@link io.distilflux.trainer.speed.NativeOpsStep}, which works on the DL4J network's own
+ *       parameters and writes DL4J's flat gradient layout.
+ *   <li>Its default engine ({@code PLANAR_JAVA}, {@code PlanarConvStack}) keeps only the
+ *       convolutions in libnd4j (NCHW; oneDNN's conv is as fast there as in NHWC) and does
+ *       batch-norm, max-pool and ReLU, forward and backward, as fused Java loops: libnd4j's
+ *       batch-norm and max-pool ops take 1–6 ms each on these shapes, the fused passes 0.5–3 ms
+ *       per block. The first block's weight gradient is a conv with batch and channel axes
+ *       swapped (3.3 ms) instead of {@code conv2d_bp} (12.5 ms, mostly the unneeded input
+ *       gradient). Thread CPU time per op: {@code java -Ddistilflux.profile.cpu=true -cp
+ *       trainer/target/distilflux.jar io.distilflux.trainer.speed.NativeOpsProfile 128 30
+ *       PLANAR_JAVA 1}.
+ *   <li>Tried and dropped: the convolutions themselves as Java loops. HotSpot 17's superword pass
+ *       only vectorizes a loop whose array accesses all share one index expression, so a 3×3
+ *       stencil ({@code x[p]}, {@code x[p + 1]}, {@code x[p + W]}…) stays scalar (10 ms for the
+ *       first conv against oneDNN's 2.5–5 ms); so did im2col + batched gemm for the first
+ *       block's weight gradient (im2col alone 11.8 ms). A max-pool that records its argmax in
+ *       the forward cost 5× the branch-free one (mispredicted branches), so the backward finds
+ *       the argmax again.
+ *   <li>The older engines ({@code LIBND4J_NHWC}, {@code LIBND4J_NCHW}: every op a libnd4j op,
+ *       batch-norm on the [N·H·W, C] view) remain for DOUBLE networks and for comparison.
+ *   <li>{@code distill.DistillationTrainer} uses {@code NativeOpsStep} automatically for the
+ *       cifar-very-tiny structure ({@link io.distilflux.trainer.speed.NativeOpsStep#supports});
+ *       on a loaded 2-core machine {@code OMP_NUM_THREADS=1} gave the best medians.
  * </ul>
  */
 package io.distilflux.trainer.speed;

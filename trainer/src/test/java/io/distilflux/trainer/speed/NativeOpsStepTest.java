@@ -22,15 +22,15 @@ class NativeOpsStepTest {
   private static final int BATCH = 6;
 
   @ParameterizedTest
-  @EnumSource(CNN2DFormat.class)
-  void logitsAndFlatGradientMatchTheDl4jNetwork(CNN2DFormat layout) {
+  @EnumSource(NativeOpsStep.ConvEngine.class)
+  void logitsAndFlatGradientMatchTheDl4jNetwork(NativeOpsStep.ConvEngine engine) {
     Nd4j.getRandom().setSeed(3);
     INDArray x = Nd4j.randn(DataType.FLOAT, BATCH, 3, 32, 32);
     INDArray eps = Nd4j.randn(DataType.FLOAT, BATCH, 10);
     var reference = new Dl4jPlainStep(VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 11), CNN2DFormat.NCHW);
     // Non-trivial BN parameters and running statistics so that every gradient term matters.
     reference.network().params().addi(Nd4j.rand(DataType.FLOAT, reference.network().params().shape()).muli(0.05));
-    var fast = new NativeOpsStep(reference.network(), layout);
+    var fast = new NativeOpsStep(reference.network(), engine, 1);
 
     INDArray expectedLogits = reference.logits(x).dup();
     INDArray expectedGradient = reference.step(x, eps).dup();
@@ -41,6 +41,38 @@ class NativeOpsStepTest {
     assertClose("logits", expectedLogits, logits);
     assertEquals(expectedGradient.length(), gradient.length());
     assertClose("flat gradient", expectedGradient.reshape(-1), gradient.reshape(-1));
+  }
+
+  @Test
+  void planarEngineHandlesNegativeGammaAndGivesTheSameGradientOnTwoThreads() {
+    Nd4j.getRandom().setSeed(8);
+    INDArray x = Nd4j.randn(DataType.FLOAT, BATCH + 1, 3, 32, 32);
+    INDArray eps = Nd4j.randn(DataType.FLOAT, BATCH + 1, 10);
+    var reference = new Dl4jPlainStep(VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 12), CNN2DFormat.NCHW);
+    reference.network().params().addi(Nd4j.rand(DataType.FLOAT, reference.network().params().shape()).muli(0.05));
+    // a negative γ flips which window element is the max after batch-norm (the min-pool branch)
+    reference.network().getLayer(1).getParam("gamma").negi();
+    reference.network().getLayer(5).getParam("gamma").getScalar(0).negi();
+    var oneThread = new NativeOpsStep(reference.network(), NativeOpsStep.ConvEngine.PLANAR_JAVA, 1);
+    var twoThreads = new NativeOpsStep(reference.network(), NativeOpsStep.ConvEngine.PLANAR_JAVA, 2);
+
+    INDArray expectedGradient = reference.step(x, eps).dup();
+    INDArray gradient = oneThread.step(x, eps).dup();
+    INDArray gradientTwoThreads = twoThreads.step(x, eps).dup();
+
+    assertClose("flat gradient", expectedGradient.reshape(-1), gradient.reshape(-1));
+    assertClose("two threads", gradient.reshape(-1), gradientTwoThreads.reshape(-1));
+  }
+
+  @Test
+  void planarEngineNeedsFloatParameters() {
+    var net = VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 2);
+    assertEquals(NativeOpsStep.ConvEngine.PLANAR_JAVA, NativeOpsStep.defaultEngine(net));
+    var doubles = StudentArchitectures.withDefaults().create(StudentArchitectures.CIFAR_VERY_TINY,
+        new long[] {3, 32, 32}, 10, 1, DataType.DOUBLE);
+    assertEquals(NativeOpsStep.ConvEngine.LIBND4J_NHWC, NativeOpsStep.defaultEngine(doubles));
+    assertThrows(IllegalArgumentException.class,
+        () -> new NativeOpsStep(doubles, NativeOpsStep.ConvEngine.PLANAR_JAVA, 1));
   }
 
   @Test

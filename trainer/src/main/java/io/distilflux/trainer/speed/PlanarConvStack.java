@@ -1,0 +1,538 @@
+package io.distilflux.trainer.speed;
+
+import java.util.Arrays;
+import java.util.List;
+import org.bytedeco.javacpp.FloatPointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.shape.Shape;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The conv blocks of a cifar-very-tiny-shaped student (3×3 conv, stride 1, no padding, no bias →
+ * batch-norm on batch statistics → ReLU → 2×2/2 max-pool), forward and backward, for {@link
+ * NativeOpsStep}'s {@link NativeOpsStep.ConvEngine#PLANAR_JAVA} engine: the convolutions stay
+ * libnd4j's oneDNN-backed {@code conv2d}/{@code conv2d_bp} in NCHW, everything between them is
+ * fused Java loops over per-plane {@code float[]} copies.
+ *
+ * <ul>
+ *   <li>Batch statistics: per-position float lanes Σ(x − K), Σ(x − K)² (K = the running mean,
+ *       which keeps the one-pass variance well conditioned), reduced in double. Every array in
+ *       the loop is indexed by the same expression, which is what HotSpot's superword pass needs
+ *       to vectorize it (a loop reading one array at p and p + 1 stays scalar).
+ *   <li>Batch-norm apply, max-pool and ReLU in one branch-free pass: relu(a·max(x) + b) for
+ *       a = γ/σ ≥ 0, relu(a·min(x) + b) otherwise.
+ *   <li>Backward: ReLU mask, the window's argmax (first maximum, as libnd4j) and the sums Σdy,
+ *       Σdy·(x − μ) in one pass over the pooled map; then the closed form dx = a·dy + c·(x − μ) + e
+ *       with c = −a·dγ/(σM), e = −a·dβ/M (vectorized) and the scatter of a·dy to the argmax.
+ *   <li>The first block needs no input gradient, which is most of its {@code conv2d_bp} time
+ *       (Cin = 3): its weight gradient is computed as a convolution with batch and channel axes
+ *       swapped (input [C, N, H, W], kernels dOut as [C', N, H', W']).
+ * </ul>
+ *
+ * <p>Each Java phase is split into partitions of images that {@link Partitions} may run on
+ * several threads; partial statistics are reduced in a fixed order. FLOAT only, 3×3 kernels only.
+ * Not thread-safe.
+ */
+final class PlanarConvStack {
+
+  /** DL4J parameter and gradient views of one conv block. */
+  record BlockParams(INDArray w, INDArray dW, INDArray gamma, INDArray beta, INDArray globalMean,
+      INDArray globalLog10Std, INDArray dGamma, INDArray dBeta, INDArray dGlobalMean,
+      INDArray dGlobalLog10Std, double eps, double decay) {}
+
+  private static final int NCHW = 0;
+  /** libnd4j weight layout 1 = [oC, iC, kH, kW], DL4J's own conv weight layout. */
+  private static final int WEIGHTS_OIHW = 1;
+
+  private final BlockParams[] params;
+  private final Partitions partitions;
+  private OpClock clock;
+
+  PlanarConvStack(List<BlockParams> params, Partitions partitions) {
+    this.params = params.toArray(BlockParams[]::new);
+    this.partitions = partitions;
+  }
+
+  /** Starts per-phase timing into {@code opClock} (null stops it); for profiling mains only. */
+  void profileWith(OpClock opClock) {
+    this.clock = opClock;
+  }
+
+  private void lap(BlockState s, String op) {
+    if (clock != null) {
+      clock.lap(s.index, op);
+    }
+  }
+
+  /** Buffers of one input shape [N, C, H, W]; {@link State#flatWidth} is the flattened output. */
+  State allocate(long[] inputShape) {
+    int n = Math.toIntExact(inputShape[0]);
+    int c = Math.toIntExact(inputShape[1]);
+    int h = Math.toIntExact(inputShape[2]);
+    int w = Math.toIntExact(inputShape[3]);
+    BlockState[] blocks = new BlockState[params.length];
+    INDArray in = Nd4j.createUninitialized(DataType.FLOAT, n, c, h, w);
+    for (int b = 0; b < params.length; b++) {
+      long[] ws = params[b].w().shape();
+      if (ws[1] != c || ws[2] != 3 || ws[3] != 3) {
+        throw new IllegalArgumentException("block " + b + " weights " + Arrays.toString(ws)
+            + " do not take " + c + " channels with a 3x3 kernel");
+      }
+      if (h < 4 || w < 4) {
+        throw new IllegalArgumentException("input side " + h + "x" + w
+            + " is too small for a 3x3 conv and a 2x2 pool");
+      }
+      blocks[b] = new BlockState(b, n, c, h, w, Math.toIntExact(ws[0]), in, partitions.parts());
+      c = blocks[b].co;
+      h = blocks[b].hp;
+      w = blocks[b].wp;
+      in = Nd4j.createUninitialized(DataType.FLOAT, n, c, h, w);
+    }
+    return new State(n, blocks);
+  }
+
+  /**
+   * Training-mode forward of {@code x} [N, C, H, W] into {@code flatOut} [N, C'·H'·W'] (NCHW
+   * flatten order, as DL4J's CnnToFeedForwardPreProcessor).
+   */
+  void forward(INDArray x, State s, INDArray flatOut) {
+    s.blocks[0].input.assign(x);
+    lap(s.blocks[0], "input_copy");
+    for (int b = 0; b < params.length; b++) {
+      BlockState block = s.blocks[b];
+      forwardBlock(params[b], block);
+      copyOut(block.pooled, b + 1 < params.length ? s.blocks[b + 1].input : flatOut);
+      lap(block, "pooled_out");
+    }
+  }
+
+  /** Backward of {@code gradFlat} [N, C'·H'·W'] through the latest forward of {@code s}. */
+  void backward(State s, INDArray gradFlat) {
+    copyIn(gradFlat, s.blocks[params.length - 1].gradPooled);
+    for (int b = params.length - 1; b >= 0; b--) {
+      BlockState block = s.blocks[b];
+      backwardBlock(params[b], block);
+      if (b > 0) {
+        copyIn(block.gradInput, s.blocks[b - 1].gradPooled);
+        lap(block, "grad_in");
+      }
+    }
+  }
+
+  private void forwardBlock(BlockParams p, BlockState s) {
+    Nd4j.exec(DynamicCustomOp.builder("conv2d").addInputs(s.input, p.w()).addOutputs(s.convOut)
+        .addIntegerArguments(3, 3, 1, 1, 0, 0, 1, 1, 0, NCHW, WEIGHTS_OIHW).build());
+    lap(s, "conv2d");
+    s.readParams(p);
+    getPlanes(s.convOut, s.flat, s.conv, s.hw);
+    lap(s, "conv_to_planes");
+    partitions.run(part -> {
+      float[][] s1 = s.s1[part];
+      float[][] s2 = s.s2[part];
+      for (int c = 0; c < s.co; c++) {
+        Arrays.fill(s1[c], 0f);
+        Arrays.fill(s2[c], 0f);
+      }
+      for (int n = s.n * part / s.parts, end = s.n * (part + 1) / s.parts; n < end; n++) {
+        for (int c = 0; c < s.co; c++) {
+          moments(s.conv[n * s.co + c], s.shiftK[c], s1[c], s2[c], s.hw);
+        }
+      }
+    });
+    s.reduceMoments(p);
+    lap(s, "moments");
+    partitions.run(part -> {
+      for (int n = s.n * part / s.parts, end = s.n * (part + 1) / s.parts; n < end; n++) {
+        for (int c = 0; c < s.co; c++) {
+          normalizePool(s.conv[n * s.co + c], s.wo, s.scale[c], s.shift[c], s.pooled,
+              (n * s.co + c) * s.outPlane, s.hp, s.wp);
+        }
+      }
+    });
+    if (s.nonFinite) {
+      // DL4J's layers carry a non-finite batch statistic to the logits; max-pool and ReLU would
+      // turn NaN into numbers, so the whole map becomes NaN, as in the libnd4j path
+      Arrays.fill(s.pooled, Float.NaN);
+    }
+    lap(s, "bn_pool_relu");
+  }
+
+  private void backwardBlock(BlockParams p, BlockState s) {
+    partitions.run(part -> {
+      double[] sumDy = s.sumDy[part];
+      double[] sumDyCentered = s.sumDyCentered[part];
+      Arrays.fill(sumDy, 0);
+      Arrays.fill(sumDyCentered, 0);
+      for (int n = s.n * part / s.parts, end = s.n * (part + 1) / s.parts; n < end; n++) {
+        for (int c = 0; c < s.co; c++) {
+          poolReluBackward(s, n, c, sumDy, sumDyCentered);
+        }
+      }
+    });
+    s.reduceBatchNormGradients(p);
+    lap(s, "pool_relu_bp");
+    partitions.run(part -> {
+      for (int n = s.n * part / s.parts, end = s.n * (part + 1) / s.parts; n < end; n++) {
+        for (int c = 0; c < s.co; c++) {
+          int plane = n * s.co + c;
+          batchNormBackward(s.conv[plane], s.mean[c], s.coefC[c], s.coefE[c], s.dx[plane],
+              s.hw);
+          scatterPooled(s, plane, s.scale[c]);
+        }
+      }
+    });
+    lap(s, "bn_bp");
+    if (s.transposedGrad == null) {
+      putPlanes(s.dx, s.flat, s.gradConv, s.hw, 1);
+    } else {
+      putPlanes(s.dx, s.flat, s.transposedGrad, s.hw, s.n);
+    }
+    lap(s, "planes_to_grad");
+    if (s.transposedGrad == null) {
+      Nd4j.exec(DynamicCustomOp.builder("conv2d_bp").addInputs(s.input, p.w(), s.gradConv)
+          .addOutputs(s.gradInput, p.dW())
+          .addIntegerArguments(3, 3, 1, 1, 0, 0, 1, 1, 0, NCHW, WEIGHTS_OIHW).build());
+      lap(s, "conv2d_bp");
+      return;
+    }
+    // the first block needs no input gradient, which is most of conv2d_bp's time there; its
+    // weight gradient dW[o, i] = Σ_n x[n, i] ⋆ dOut[n, o] is itself a convolution with batch and
+    // channels swapped: input xᵀ [C, N, H, W], kernels dOutᵀ [C', N, H', W'], output [C, C', 3, 3]
+    s.transposedInput.assign(s.input.permute(1, 0, 2, 3));
+    lap(s, "transpose_input");
+    Nd4j.exec(DynamicCustomOp.builder("conv2d").addInputs(s.transposedInput, s.transposedGrad)
+        .addOutputs(s.swappedDw)
+        .addIntegerArguments(s.ho, s.wo, 1, 1, 0, 0, 1, 1, 0, NCHW, WEIGHTS_OIHW).build());
+    p.dW().assign(s.swappedDw.permute(1, 0, 2, 3));
+    lap(s, "dW_conv2d");
+  }
+
+  /** Lanes s1 += o − k, s2 += (o − k)² over one plane (one index expression: vectorized). */
+  static void moments(float[] o, float k, float[] s1, float[] s2, int hw) {
+    for (int p = 0; p < hw; p++) {
+      float d = o[p] - k;
+      s1[p] += d;
+      s2[p] += d * d;
+    }
+  }
+
+  /**
+   * ReLU(max-pool(a·x + b)) of one plane, branch-free: for a ≥ 0 the window's max of a·x + b is
+   * a·max(x) + b, for a < 0 it is a·min(x) + b ({@link Math#max} compiles to vmaxss; an argmax
+   * kept here cost 5× more in mispredicted branches, so the backward finds it again).
+   */
+  static void normalizePool(float[] o, int width, float a, float b, float[] pooled, int pb,
+      int hp, int wp) {
+    for (int ph = 0; ph < hp; ph++) {
+      int row = 2 * ph * width;
+      int out = pb + ph * wp;
+      if (a >= 0f) {
+        for (int pw = 0; pw < wp; pw++) {
+          int i = row + 2 * pw;
+          float m = Math.max(Math.max(o[i], o[i + 1]), Math.max(o[i + width], o[i + width + 1]));
+          pooled[out + pw] = Math.max(a * m + b, 0f);
+        }
+      } else {
+        for (int pw = 0; pw < wp; pw++) {
+          int i = row + 2 * pw;
+          float m = Math.min(Math.min(o[i], o[i + 1]), Math.min(o[i + width], o[i + width + 1]));
+          pooled[out + pw] = Math.max(a * m + b, 0f);
+        }
+      }
+    }
+  }
+
+  /**
+   * Offset in the plane of the window's first maximum of a·x (row-major order, as libnd4j's
+   * max-pool); integer selects on float compares, no unpredictable branches.
+   */
+  static int argmax(float[] o, int i, int width, float a) {
+    float x0 = a * o[i];
+    float x1 = a * o[i + 1];
+    float x2 = a * o[i + width];
+    float x3 = a * o[i + width + 1];
+    float m = Math.max(Math.max(x0, x1), Math.max(x2, x3));
+    int k = i + width + 1;
+    k = x2 == m ? i + width : k;
+    k = x1 == m ? i + 1 : k;
+    return x0 == m ? i : k;
+  }
+
+  /**
+   * ReLU backward (in place on the pooled gradient) and the batch-norm sums Σdy and Σdy·(x − μ)
+   * of one plane; dy is the pooled gradient at each window's argmax, zero elsewhere.
+   */
+  private static void poolReluBackward(BlockState s, int n, int c, double[] sumDy,
+      double[] sumDyCentered) {
+    float[] gp = s.gradPooled;
+    float[] pooled = s.pooled;
+    float[] conv = s.conv[n * s.co + c];
+    int[] argmax = s.argmax;
+    int width = s.wo;
+    int pb = (n * s.co + c) * s.outPlane;
+    float mu = s.mean[c];
+    float a = s.scale[c];
+    double sd = 0;
+    double sdx = 0;
+    for (int ph = 0; ph < s.hp; ph++) {
+      int j0 = pb + ph * s.wp;
+      int row = 2 * ph * width;
+      for (int pw = 0; pw < s.wp; pw++) {
+        int j = j0 + pw;
+        // pooled ≥ 0 (post-ReLU): its bits are zero exactly where ReLU cut the gradient; bit
+        // masks and integer selects keep this loop free of unpredictable branches
+        int keep = Float.floatToRawIntBits(pooled[j]) != 0 ? -1 : 0;
+        float g = Float.intBitsToFloat(Float.floatToRawIntBits(gp[j]) & keep);
+        gp[j] = g;
+        int k = argmax(conv, row + 2 * pw, width, a);
+        argmax[j] = k;
+        sd += g;
+        sdx += g * (conv[k] - mu);
+      }
+    }
+    sumDy[c] += sd;
+    sumDyCentered[c] += sdx;
+  }
+
+  /** The dense part of dx: c·(x − μ) + e (one index expression: vectorized). */
+  static void batchNormBackward(float[] o, float mu, float c, float e, float[] dx, int hw) {
+    for (int p = 0; p < hw; p++) {
+      dx[p] = c * (o[p] - mu) + e;
+    }
+  }
+
+  /** dx += a·dy at each window's argmax (dy: the ReLU-masked pooled gradient, argmax: offsets). */
+  private static void scatterPooled(BlockState s, int plane, float a) {
+    float[] gp = s.gradPooled;
+    int[] argmax = s.argmax;
+    float[] dx = s.dx[plane];
+    int pb = plane * s.outPlane;
+    for (int j = pb, end = pb + s.outPlane; j < end; j++) {
+      dx[argmax[j]] += a * gp[j];
+    }
+  }
+
+  /**
+   * Copies consecutive planes of length {@code len} of a contiguous FLOAT array: one native copy
+   * into {@code flat}, then Java copies (a native call per plane costs more on small planes).
+   */
+  private static void getPlanes(INDArray a, float[] flat, float[][] planes, int len) {
+    copyIn(a, flat);
+    for (int i = 0; i < planes.length; i++) {
+      System.arraycopy(flat, i * len, planes[i], 0, len);
+    }
+  }
+
+  /**
+   * Writes planes of length {@code len}, [N][C] ordered, into a contiguous FLOAT array, [N][C]
+   * ordered ({@code n} = 1) or [C][N] ordered ({@code n} = N), through {@code flat}.
+   */
+  private static void putPlanes(float[][] planes, float[] flat, INDArray a, int len, int n) {
+    int channels = planes.length / n;
+    for (int i = 0; i < planes.length; i++) {
+      int target = n == 1 ? i : (i % channels) * n + i / channels;
+      System.arraycopy(planes[i], 0, flat, target * len, len);
+    }
+    copyOut(flat, a);
+  }
+
+  /** Copies a FLOAT array's elements in C order into {@code dst}. */
+  static void copyIn(INDArray a, float[] dst) {
+    if (a.dataType() != DataType.FLOAT || a.length() != dst.length) {
+      throw new IllegalArgumentException("expected " + dst.length + " FLOAT values, got "
+          + a.dataType() + " " + Arrays.toString(a.shape()));
+    }
+    INDArray c = contiguous(a) ? a : a.dup('c');
+    new FloatPointer(c.data().addressPointer()).get(dst, 0, dst.length);
+  }
+
+  /** Writes {@code src} into a C-contiguous FLOAT array of the same length. */
+  static void copyOut(float[] src, INDArray a) {
+    if (a.dataType() != DataType.FLOAT || a.length() != src.length || !contiguous(a)) {
+      throw new IllegalArgumentException("expected a contiguous FLOAT array of " + src.length);
+    }
+    new FloatPointer(a.data().addressPointer()).put(src, 0, src.length);
+  }
+
+  private static boolean contiguous(INDArray a) {
+    return a.ordering() == 'c' && !a.isView() && a.offset() == 0
+        && Shape.hasDefaultStridesForShape(a) && a.data().length() == a.length();
+  }
+
+  /** Buffers of one input shape. */
+  static final class State {
+    final int n;
+    final BlockState[] blocks;
+
+    State(int n, BlockState[] blocks) {
+      this.n = n;
+      this.blocks = blocks;
+    }
+
+    /** Elements per example of the last block's pooled output. */
+    int flatWidth() {
+      BlockState last = blocks[blocks.length - 1];
+      return last.co * last.outPlane;
+    }
+  }
+
+  /** Activations, gradients and scratch of one block at one input shape. */
+  static final class BlockState {
+    final int index;
+    final int n;
+    final int ci;
+    final int co;
+    final int ho;
+    final int wo;
+    final int hp;
+    final int wp;
+    final int hw;
+    final int outPlane;
+    final int parts;
+    final INDArray input;
+    final INDArray convOut;
+    final INDArray gradConv;
+    final INDArray gradInput;
+    /** The first block's input and output gradient as [C][N] planes (else null), and its dW. */
+    final INDArray transposedInput;
+    final INDArray transposedGrad;
+    final INDArray swappedDw;
+    final float[][] conv;
+    /** Staging copy of a whole conv-shaped array, for the plane copies. */
+    final float[] flat;
+    final float[][] dx;
+    final float[] pooled;
+    /** Offset of each window's argmax in its plane, set by the backward. */
+    final int[] argmax;
+    final float[] gradPooled;
+    final float[][][] s1;
+    final float[][][] s2;
+    final double[][] sumDy;
+    final double[][] sumDyCentered;
+    final float[] shiftK;
+    final float[] mean;
+    final float[] var;
+    final float[] scale;
+    final float[] shift;
+    final float[] coefC;
+    final float[] coefE;
+    boolean nonFinite;
+
+    BlockState(int index, int n, int ci, int h, int w, int co, INDArray input, int parts) {
+      this.index = index;
+      this.n = n;
+      this.ci = ci;
+      this.co = co;
+      this.ho = h - 2;
+      this.wo = w - 2;
+      this.hp = ho / 2;
+      this.wp = wo / 2;
+      this.hw = ho * wo;
+      this.outPlane = hp * wp;
+      this.parts = parts;
+      this.input = input;
+      this.convOut = Nd4j.createUninitialized(DataType.FLOAT, n, co, ho, wo);
+      this.gradConv = Nd4j.createUninitialized(DataType.FLOAT, n, co, ho, wo);
+      this.gradInput = index == 0 ? null : Nd4j.createUninitialized(DataType.FLOAT, n, ci, h, w);
+      this.transposedInput = index == 0 ? Nd4j.createUninitialized(DataType.FLOAT, ci, n, h, w)
+          : null;
+      this.transposedGrad = index == 0
+          ? Nd4j.createUninitialized(DataType.FLOAT, co, n, ho, wo) : null;
+      this.swappedDw = index == 0 ? Nd4j.createUninitialized(DataType.FLOAT, ci, co, 3, 3) : null;
+      this.conv = new float[n * co][hw];
+      this.flat = new float[n * co * hw];
+      this.dx = new float[n * co][hw];
+      this.pooled = new float[n * co * outPlane];
+      this.argmax = new int[n * co * outPlane];
+      this.gradPooled = new float[n * co * outPlane];
+      this.s1 = new float[parts][co][hw];
+      this.s2 = new float[parts][co][hw];
+      this.sumDy = new double[parts][co];
+      this.sumDyCentered = new double[parts][co];
+      this.shiftK = new float[co];
+      this.mean = new float[co];
+      this.var = new float[co];
+      this.scale = new float[co];
+      this.shift = new float[co];
+      this.coefC = new float[co];
+      this.coefE = new float[co];
+    }
+
+    void readParams(BlockParams p) {
+      float[] running = p.globalMean().toFloatVector();
+      for (int c = 0; c < co; c++) {
+        shiftK[c] = Float.isFinite(running[c]) ? running[c] : 0f;
+      }
+    }
+
+    /** Batch mean and (biased) variance from the lanes, then a = γ/σ, b = β − μ·a. */
+    void reduceMoments(BlockParams p) {
+      double m = (double) n * hw;
+      float[] gamma = p.gamma().toFloatVector();
+      float[] beta = p.beta().toFloatVector();
+      nonFinite = false;
+      for (int c = 0; c < co; c++) {
+        double sum1 = 0;
+        double sum2 = 0;
+        for (int part = 0; part < parts; part++) {
+          float[] l1 = s1[part][c];
+          float[] l2 = s2[part][c];
+          for (int i = 0; i < hw; i++) {
+            sum1 += l1[i];
+            sum2 += l2[i];
+          }
+        }
+        double d = sum1 / m;
+        double v = Math.max(0, sum2 / m - d * d);
+        double mu = shiftK[c] + d;
+        double a = gamma[c] / Math.sqrt(v + p.eps());
+        mean[c] = (float) mu;
+        var[c] = (float) v;
+        scale[c] = (float) a;
+        shift[c] = (float) (beta[c] - mu * a);
+        nonFinite |= !Double.isFinite(v) || !Double.isFinite(mu);
+      }
+    }
+
+    /**
+     * dβ = Σdy, dγ = Σdy·x̂, DL4J's running-statistics "gradients", and the coefficients of
+     * dx = a·dy + c·(x − μ) + e: c = −a·dγ/(σ·M), e = −a·dβ/M.
+     */
+    void reduceBatchNormGradients(BlockParams p) {
+      double m = (double) n * hw;
+      float[] dGamma = new float[co];
+      float[] dBeta = new float[co];
+      float[] dMean = new float[co];
+      float[] dLogStd = new float[co];
+      float[] running = p.globalMean().toFloatVector();
+      float[] log10Std = p.globalLog10Std().toFloatVector();
+      double decay = p.decay();
+      for (int c = 0; c < co; c++) {
+        double sd = 0;
+        double sdx = 0;
+        for (int part = 0; part < parts; part++) {
+          sd += sumDy[part][c];
+          sdx += sumDyCentered[part][c];
+        }
+        double inverseStd = 1.0 / Math.sqrt(var[c] + p.eps());
+        double dg = sdx * inverseStd;
+        dBeta[c] = (float) sd;
+        dGamma[c] = (float) dg;
+        coefC[c] = (float) (-scale[c] * dg * inverseStd / m);
+        coefE[c] = (float) (-scale[c] * sd / m);
+        // DL4J's "distributed safe" running-statistics update, stored as a gradient to subtract
+        dMean[c] = (float) ((running[c] - (double) mean[c]) * (1 - decay));
+        double previousVar = Math.pow(10.0, 2.0 * log10Std[c]);
+        double nextVar = decay * previousVar + (1 - decay) * var[c];
+        dLogStd[c] = (float) (Math.log(previousVar / nextVar) / (2.0 * Math.log(10.0)));
+      }
+      p.dGamma().assign(Nd4j.createFromArray(dGamma).reshape('c', p.dGamma().shape()));
+      p.dBeta().assign(Nd4j.createFromArray(dBeta).reshape('c', p.dBeta().shape()));
+      p.dGlobalMean().assign(Nd4j.createFromArray(dMean).reshape('c', p.dGlobalMean().shape()));
+      p.dGlobalLog10Std().assign(
+          Nd4j.createFromArray(dLogStd).reshape('c', p.dGlobalLog10Std().shape()));
+    }
+  }
+}
