@@ -75,10 +75,17 @@ final class ExperimentRunner {
       EventRouter router = new EventRouter(stack.bus(), stack.topics());
       Scheduler trainers = Schedulers.newBoundedElastic(spec.parallelRuns(), 64, "trainer");
       try {
+        // Written again after every finished run, so a long experiment that is stopped keeps
+        // the rows of the runs it finished.
+        List<ResultsTable.RunResult> finished = new ArrayList<>();
         List<ResultsTable.RunResult> results = Flux.fromIterable(configs)
             .flatMapSequential(config -> runOne(router, board, runId(config), config,
                     () -> assembler.assemble(runId(config), config), trainers),
                 spec.parallelRuns(), 1)
+            .doOnNext(result -> {
+              finished.add(result);
+              new ResultsTable(spec.base().dataset(), finished).write(spec.outputDir());
+            })
             .collectList()
             .block();
         ResultsTable table = new ResultsTable(spec.base().dataset(), results);

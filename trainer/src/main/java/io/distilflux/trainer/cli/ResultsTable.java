@@ -11,6 +11,8 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -105,16 +107,24 @@ final class ResultsTable {
             f.failure() == null ? "" : '"' + f.failure().replace("\"", "'") + '"'))
             .append('\n');
       }
-      Files.writeString(dir.resolve("results.csv"), csv);
+      writeAtomically(dir.resolve("results.csv"), csv.toString().getBytes(StandardCharsets.UTF_8));
       Map<String, Object> json = new LinkedHashMap<>();
       json.put("dataset", dataset.name().toLowerCase(Locale.ROOT));
       json.put("summary", summaries());
       json.put("runs", results.stream().map(r -> Map.of(
           "runId", r.runId, "config", r.config, "finished", r.finished)).toList());
-      EventCodec.mapper().writer(SerializationFeature.INDENT_OUTPUT)
-          .writeValue(dir.resolve("results.json").toFile(), json);
+      writeAtomically(dir.resolve("results.json"),
+          EventCodec.mapper().writer(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write results to " + dir + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Write then rename: the results of finished runs are never replaced by a half-written file. */
+  private static void writeAtomically(Path file, byte[] content) throws IOException {
+    Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.write(temporary, content);
+    Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING,
+        StandardCopyOption.ATOMIC_MOVE);
   }
 }
