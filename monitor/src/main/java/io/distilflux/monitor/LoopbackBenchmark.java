@@ -10,6 +10,7 @@ import io.distilflux.pipeline.event.Phase;
 import io.distilflux.pipeline.event.TrainingStep;
 import io.distilflux.pipeline.event.Unconstrained;
 import io.distilflux.pipeline.kafka.EmbeddedKafka;
+import io.distilflux.pipeline.kafka.KafkaBusSettings;
 import io.distilflux.pipeline.kafka.KafkaEventBus;
 import io.distilflux.pipeline.kafka.KafkaTopicsAdmin;
 import io.distilflux.pipeline.meta.MetaOptimizerService;
@@ -18,6 +19,7 @@ import io.distilflux.pipeline.meta.MetaOptimizerStats;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,25 +48,35 @@ import reactor.core.publisher.Flux;
  * from the first output it produced to the last: for the meta-optimizer, MetaParams written to
  * the broker (the topic's end offsets); for the monitor, steps counted by its
  * {@code distilflux.steps} meter. The consumer group's join before the first record is not
- * counted. Every round uses fresh topics, deleted afterwards; a smaller warm-up round of each
- * comes first and is not counted; the rounds of the two services alternate.
+ * counted. Every round uses fresh topics, deleted afterwards; a warm-up round of each comes first and is not counted; the rounds of the two services alternate.
  *
  * <p>Flags: {@code --repeats K} (default 3), {@code --updates N} hypergradients per
  * meta-optimizer round (default 200 000), {@code --steps N} step events per monitor round
- * (default 400 000), {@code --runs R} runs the events are spread over (default 100).
+ * (default 400 000), {@code --runs R} runs the events are spread over (default 100),
+ * {@code --linger-ms L} the producers' linger (default: the bus default).
  */
 public final class LoopbackBenchmark {
 
   private static final Duration WAIT = Duration.ofMinutes(5);
-  private static final long SAMPLE_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+  private static final com.sun.management.OperatingSystemMXBean CPU =
+      (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+  private static final long SAMPLE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
   private final EmbeddedKafka kafka;
   private final int runs;
+  private final KafkaBusSettings settings;
 
-  private LoopbackBenchmark(EmbeddedKafka kafka, int runs) {
+  private LoopbackBenchmark(EmbeddedKafka kafka, int runs, KafkaBusSettings settings) {
     this.kafka = kafka;
     this.runs = runs;
+    this.settings = settings;
   }
+
+  /**
+   * Events per second, and the process's CPU time per event in microseconds (all threads, the
+   * broker's included): the figure that stays comparable when other work shares the cores.
+   */
+  private record Rate(double perSecond, double cpuMicros) {}
 
   /** Runs the benchmark; see the class comment for the flags. */
   public static void main(String[] args) {
@@ -72,9 +84,14 @@ public final class LoopbackBenchmark {
     int updates = 200_000;
     int steps = 400_000;
     int runs = 100;
+    KafkaBusSettings settings = KafkaBusSettings.defaults();
     for (int i = 0; i < args.length; i += 2) {
       if (i + 1 >= args.length) {
         throw new IllegalArgumentException("flag " + args[i] + " needs a value");
+      }
+      if (args[i].equals("--linger-ms")) {
+        settings = settings.withLinger(Duration.ofMillis(Long.parseLong(args[i + 1])));
+        continue;
       }
       int value = positive(args[i], args[i + 1]);
       switch (args[i]) {
@@ -83,33 +100,45 @@ public final class LoopbackBenchmark {
         case "--steps" -> steps = value;
         case "--runs" -> runs = value;
         default -> throw new IllegalArgumentException(
-            "unknown flag " + args[i] + " (known: --repeats, --updates, --steps, --runs)");
+            "unknown flag " + args[i]
+                + " (known: --repeats, --updates, --steps, --runs, --linger-ms)");
       }
     }
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-      LoopbackBenchmark bench = new LoopbackBenchmark(kafka, runs);
-      bench.metaOptimizerRound(Math.max(runs, updates / 10), "warm-up");
-      bench.monitorRound(Math.max(runs, steps / 10), "warm-up");
+      LoopbackBenchmark bench = new LoopbackBenchmark(kafka, runs, settings);
+      System.out.printf(Locale.ROOT, "producer linger %d ms, %d runs%n",
+          settings.linger().toMillis(), runs);
+      // Full-size warm-up rounds: the JIT is still compiling the hot paths well into the first.
+      bench.metaOptimizerRound(updates, "warm-up");
+      bench.monitorRound(steps, "warm-up");
       double[] meta = new double[repeats];
+      double[] metaCpu = new double[repeats];
       double[] monitor = new double[repeats];
+      double[] monitorCpu = new double[repeats];
       for (int r = 0; r < repeats; r++) {
         String label = "repeat " + (r + 1);
-        meta[r] = bench.metaOptimizerRound(updates, label);
-        monitor[r] = bench.monitorRound(steps, label);
+        Rate m = bench.metaOptimizerRound(updates, label);
+        meta[r] = m.perSecond();
+        metaCpu[r] = m.cpuMicros();
+        Rate s = bench.monitorRound(steps, label);
+        monitor[r] = s.perSecond();
+        monitorCpu[r] = s.cpuMicros();
       }
       System.out.printf(Locale.ROOT,
           "meta-optimizer over Kafka (loopback): median %,.0f updates/s over %d repeats of %,d"
-              + " (min %,.0f, max %,.0f); target 50,000/s%n",
-          Stats.median(meta), repeats, updates, Stats.min(meta), Stats.max(meta));
+              + " (min %,.0f, max %,.0f); target 50,000/s; process CPU %.1f us/update%n",
+          Stats.median(meta), repeats, updates, Stats.min(meta), Stats.max(meta),
+          Stats.median(metaCpu));
       System.out.printf(Locale.ROOT,
           "monitor over Kafka (loopback): median %,.0f step events/s over %d repeats of %,d"
-              + " (min %,.0f, max %,.0f); target 100,000/s%n",
-          Stats.median(monitor), repeats, steps, Stats.min(monitor), Stats.max(monitor));
+              + " (min %,.0f, max %,.0f); target 100,000/s; process CPU %.1f us/event%n",
+          Stats.median(monitor), repeats, steps, Stats.min(monitor), Stats.max(monitor),
+          Stats.median(monitorCpu));
     }
   }
 
   /** Loads {@code count} hypergradients, then times the service answering them. */
-  private double metaOptimizerRound(int count, String label) {
+  private Rate metaOptimizerRound(int count, String label) {
     Topics topics = freshTopics();
     try {
       List<HyperGradient> inputs = new ArrayList<>(count);
@@ -120,19 +149,20 @@ public final class LoopbackBenchmark {
             i / runs, at, g, 1, 0.01));
       }
       double loadRate = load(topics, topics.hyperGradients(), inputs);
-      try (KafkaEventBus bus = KafkaEventBus.connect(kafka.bootstrapServers(), topics);
+      try (KafkaEventBus bus = connect(topics);
           EndOffsets written = new EndOffsets(topics.metaParams().topic());
           MetaOptimizerService service = new MetaOptimizerService(bus, topics, "bench-meta",
               MetaOptimizerSettings.defaults().withCatchUpQuiet(Duration.ofMillis(500)))) {
         service.start();
-        double rate = timeUntil(count, written::sum);
+        Rate rate = timeUntil(count, written::sum);
         MetaOptimizerStats stats = service.stats();
         if (stats.updates() != count || stats.duplicates() != 0) {
           throw new IllegalStateException("expected " + count + " updates, got " + stats);
         }
         System.out.printf(Locale.ROOT,
-            "%s meta-optimizer: %,.0f updates/s (%,d hypergradients loaded at %,.0f events/s)%n",
-            label, rate, count, loadRate);
+            "%s meta-optimizer: %,.0f updates/s, %.1f us CPU/update (%,d hypergradients loaded"
+                + " at %,.0f events/s)%n",
+            label, rate.perSecond(), rate.cpuMicros(), count, loadRate);
         return rate;
       }
     } finally {
@@ -141,7 +171,7 @@ public final class LoopbackBenchmark {
   }
 
   /** Loads {@code count} step events, then times the monitor counting them. */
-  private double monitorRound(int count, String label) {
+  private Rate monitorRound(int count, String label) {
     Topics topics = freshTopics();
     try {
       List<TrainingStep> inputs = new ArrayList<>(count);
@@ -154,16 +184,17 @@ public final class LoopbackBenchmark {
       }
       double loadRate = load(topics, topics.steps(), inputs);
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-      try (KafkaEventBus bus = KafkaEventBus.connect(kafka.bootstrapServers(), topics);
+      try (KafkaEventBus bus = connect(topics);
           MonitorService service = new MonitorService(bus, topics, "bench-monitor", registry,
               MonitorOptions.defaults().withHttp("127.0.0.1", 0)
                   .withRestoreQuiet(Duration.ofMillis(500)))) {
         service.start();
-        double rate = timeUntil(count, () -> (long) registry.find("distilflux.steps").counters()
+        Rate rate = timeUntil(count, () -> (long) registry.find("distilflux.steps").counters()
             .stream().mapToDouble(Counter::count).sum());
         System.out.printf(Locale.ROOT,
-            "%s monitor: %,.0f step events/s (%,d steps loaded at %,.0f events/s)%n",
-            label, rate, count, loadRate);
+            "%s monitor: %,.0f step events/s, %.1f us CPU/event (%,d steps loaded at %,.0f"
+                + " events/s)%n",
+            label, rate.perSecond(), rate.cpuMicros(), count, loadRate);
         return rate;
       }
     } finally {
@@ -171,9 +202,13 @@ public final class LoopbackBenchmark {
     }
   }
 
+  private KafkaEventBus connect(Topics topics) {
+    return KafkaEventBus.connect(kafka.bootstrapServers(), topics, settings, letter -> {});
+  }
+
   /** Publishes the events through a bus of their own; returns events per second. */
   private <E extends Event> double load(Topics topics, Channel<E> channel, List<E> events) {
-    try (KafkaEventBus loader = KafkaEventBus.connect(kafka.bootstrapServers(), topics)) {
+    try (KafkaEventBus loader = connect(topics)) {
       long start = System.nanoTime();
       loader.publish(channel, Flux.fromIterable(events)).blockLast(WAIT);
       return events.size() / ((System.nanoTime() - start) / 1e9);
@@ -184,22 +219,26 @@ public final class LoopbackBenchmark {
    * Samples {@code progress} until it reaches {@code target}; the rate from the first sample
    * that saw progress to the one that saw the target.
    */
-  private static double timeUntil(long target, LongSupplier progress) {
+  private static Rate timeUntil(long target, LongSupplier progress) {
     long deadline = System.nanoTime() + WAIT.toNanos();
     long firstCount = -1;
     long firstNanos = 0;
+    long firstCpu = 0;
     while (true) {
       long now = System.nanoTime();
       long count = progress.getAsLong();
       if (firstCount < 0 && count > 0) {
         firstCount = count;
         firstNanos = now;
+        firstCpu = CPU.getProcessCpuTime();
       }
       if (count >= target) {
         if (count == firstCount) {
           throw new IllegalStateException("everything arrived between two samples: use more events");
         }
-        return (count - firstCount) / ((now - firstNanos) / 1e9);
+        long events = count - firstCount;
+        return new Rate(events / ((now - firstNanos) / 1e9),
+            (CPU.getProcessCpuTime() - firstCpu) / 1e3 / events);
       }
       if (now > deadline) {
         throw new IllegalStateException("only " + count + " of " + target + " within " + WAIT);
