@@ -45,7 +45,6 @@ import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * An {@link EventBus} over Apache Kafka with the plain Java clients.
@@ -145,11 +144,13 @@ public final class KafkaEventBus implements EventBus {
   public <E extends Event> Flux<Delivery<E>> publish(Channel<E> channel, Flux<? extends E> events) {
     Objects.requireNonNull(channel, "channel");
     // flatMapSequential sends up to maxInFlight records concurrently and re-orders the acks.
-    // publishOn keeps the sends off the producer's I/O thread, where completions replenish
-    // demand: a send blocked on a full producer buffer there would stall the producer itself.
-    return events
-        .publishOn(Schedulers.boundedElastic(), Math.min(settings.maxInFlight(), 256))
-        .flatMapSequential(event -> send(channel, event), settings.maxInFlight(), 1);
+    // Each event is sent on the thread that emits it: a trainer's step or a consumer's poll
+    // thread hands its record straight to the producer, with no hop through another thread
+    // (every hop is a wake-up that, on busy cores, costs milliseconds of a round trip).
+    // Completions replenish demand from the producer's I/O thread, so a synchronous source may
+    // then emit there; send() does not block it: the topic's metadata is known from the first
+    // sends (made at subscription), and at most maxInFlight records per publish are buffered.
+    return events.flatMapSequential(event -> send(channel, event), settings.maxInFlight(), 1);
   }
 
   private <E extends Event> Mono<Delivery<E>> send(Channel<E> channel, E event) {
