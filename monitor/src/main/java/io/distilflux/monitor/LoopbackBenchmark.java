@@ -51,8 +51,8 @@ import reactor.core.publisher.Flux;
  * counted. Every round uses fresh topics, deleted afterwards; a warm-up round of each comes first and is not counted; the rounds of the two services alternate.
  *
  * <p>Flags: {@code --repeats K} (default 3), {@code --updates N} hypergradients per
- * meta-optimizer round (default 200 000), {@code --steps N} step events per monitor round
- * (default 400 000), {@code --runs R} runs the events are spread over (default 100),
+ * meta-optimizer round (default 100 000), {@code --steps N} step events per monitor round
+ * (default 200 000), {@code --runs R} runs the events are spread over (default 100),
  * {@code --linger-ms L} the producers' linger (default: the bus default).
  */
 public final class LoopbackBenchmark {
@@ -81,8 +81,8 @@ public final class LoopbackBenchmark {
   /** Runs the benchmark; see the class comment for the flags. */
   public static void main(String[] args) {
     int repeats = 3;
-    int updates = 200_000;
-    int steps = 400_000;
+    int updates = 100_000;
+    int steps = 200_000;
     int runs = 100;
     KafkaBusSettings settings = KafkaBusSettings.defaults();
     for (int i = 0; i < args.length; i += 2) {
