@@ -1,5 +1,6 @@
 package io.distilflux.monitor;
 
+import io.distilflux.pipeline.bench.Stats;
 import io.distilflux.monitor.metrics.MonitorMetrics;
 import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.Topics;
@@ -13,7 +14,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import reactor.core.Disposable;
@@ -135,8 +135,7 @@ public final class MonitorBenchmark {
       for (int r = 0; r < rounds; r++) {
         rates[r] = round.eventsPerSecond();
       }
-      Arrays.sort(rates);
-      return rates[rounds / 2];
+      return Stats.median(rates);
     } catch (Exception e) {
       throw new IllegalStateException("benchmark round failed: " + e.getMessage(), e);
     }

@@ -1,9 +1,13 @@
 package io.distilflux.pipeline;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.distilflux.pipeline.event.Event;
 import java.io.IOException;
@@ -21,14 +25,20 @@ public final class EventCodec {
           .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
           .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
           .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          // Every event is mostly doubles: the JDK's parse and toString of a double were the
+          // largest part of a decode and an encode. Same values, same text.
+          .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
+          .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
           .build();
+  private static final ObjectReader READER = MAPPER.readerFor(Event.class);
+  private static final ObjectWriter WRITER = MAPPER.writerFor(Event.class);
 
   private EventCodec() {}
 
   /** The event as UTF-8 JSON. */
   public static byte[] encode(Event event) {
     try {
-      return MAPPER.writeValueAsBytes(event);
+      return WRITER.writeValueAsBytes(event);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot encode " + event.getClass().getSimpleName(), e);
     }
@@ -52,7 +62,7 @@ public final class EventCodec {
     // again as a tree, to say precisely why it is malformed.
     Event event;
     try {
-      event = MAPPER.readValue(bytes, Event.class);
+      event = READER.readValue(bytes);
     } catch (IOException e) {
       throw new MalformedEventException(diagnose(bytes, e));
     }

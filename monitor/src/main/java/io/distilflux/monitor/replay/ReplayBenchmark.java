@@ -1,11 +1,11 @@
 package io.distilflux.monitor.replay;
 
+import io.distilflux.pipeline.bench.Stats;
 import io.distilflux.pipeline.record.RecordedRun;
 import io.distilflux.pipeline.record.RunArchive;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -56,13 +56,7 @@ public final class ReplayBenchmark {
     }
     System.out.printf(Locale.ROOT,
         "median over %d repeats: %.2f s per %d-step replay, %.0f events/s, %.0f steps/s%n",
-        repeats, median(seconds), steps, median(eventsPerSecond), median(stepsPerSecond));
+        repeats, Stats.median(seconds), steps, Stats.median(eventsPerSecond), Stats.median(stepsPerSecond));
   }
 
-  private static double median(double[] values) {
-    double[] sorted = values.clone();
-    Arrays.sort(sorted);
-    int n = sorted.length;
-    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  }
 }

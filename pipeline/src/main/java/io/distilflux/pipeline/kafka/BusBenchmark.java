@@ -1,5 +1,6 @@
 package io.distilflux.pipeline.kafka;
 
+import io.distilflux.pipeline.bench.Stats;
 import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.Topics;
@@ -8,7 +9,6 @@ import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.Phase;
 import io.distilflux.pipeline.event.TrainingStep;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
@@ -44,7 +44,7 @@ public final class BusBenchmark {
       }
     }
     System.out.printf(Locale.ROOT, "embedded broker start-up: median %.2f s (min %.2f, max %.2f, n=%d)%n",
-        percentile(startSeconds, 50), min(startSeconds), max(startSeconds), startups);
+        Stats.median(startSeconds), Stats.min(startSeconds), Stats.max(startSeconds), startups);
 
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       Topics topics = new Topics("bench" + UUID.randomUUID().toString().substring(0, 8) + ".");
@@ -84,7 +84,7 @@ public final class BusBenchmark {
       consumer.dispose();
       System.out.printf(Locale.ROOT,
           "produce->consume latency, one step event, loopback: median %.2f ms, p99 %.2f ms (n=%d)%n",
-          percentile(millis, 50), percentile(millis, 99), roundTrips);
+          Stats.median(millis), Stats.percentile(millis, 0.99), roundTrips);
     }
   }
 
@@ -162,20 +162,5 @@ public final class BusBenchmark {
       }
     }
     return fallback;
-  }
-
-  private static double percentile(double[] values, double p) {
-    double[] sorted = values.clone();
-    Arrays.sort(sorted);
-    int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
-    return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
-  }
-
-  private static double min(double[] values) {
-    return Arrays.stream(values).min().orElse(Double.NaN);
-  }
-
-  private static double max(double[] values) {
-    return Arrays.stream(values).max().orElse(Double.NaN);
   }
 }

@@ -8,6 +8,7 @@ import io.distilflux.pipeline.EventCodec;
 import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.Event;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Collection;
@@ -19,19 +20,20 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
+import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -43,7 +45,6 @@ import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * An {@link EventBus} over Apache Kafka with the plain Java clients.
@@ -53,10 +54,15 @@ import reactor.core.scheduler.Schedulers;
  * {@link KafkaBusSettings#maxInFlight()} sends in flight and emits deliveries in order.
  *
  * <p>Consuming: every subscription owns a {@link KafkaConsumer} driven by its own poll thread.
- * Records wait in a buffer bounded by {@link ConsumerOptions#bufferSize()}; when it is full the
- * assigned partitions are paused until the subscriber asks for more. Offsets are committed from
- * the poll thread, per partition only up to the first record not yet acknowledged. Records of
- * other runs (with a run filter) and malformed records count as processed at once. A malformed
+ * A subscription with a run filter reads only the partition its run's key maps to, assigned
+ * directly rather than through the group's rebalance (a run's events are all there, and a
+ * fresh group's join would delay the first record by up to seconds); its offsets are still
+ * committed under its group. Records wait in a buffer bounded by
+ * {@link ConsumerOptions#bufferSize()}; when it is full the assigned partitions are paused until
+ * the subscriber asks for more. Offsets are committed from the poll thread, at most every
+ * {@link KafkaBusSettings#commitInterval()} and when the subscription ends, per partition only
+ * up to the first record not yet acknowledged. Records of other runs (with a run filter) and
+ * malformed records count as processed at once. A malformed
  * record is written to the dead-letter topic as a {@link DeadLetter}, counted, and its reason
  * logged the first time it is seen; consumption goes on.
  */
@@ -89,7 +95,13 @@ public final class KafkaEventBus implements EventBus {
     config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     config.put(ProducerConfig.ACKS_CONFIG, "all");
+    // Idempotence allows at most 5 requests in flight per connection, and keeps order with them.
+    config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
     config.put(ProducerConfig.LINGER_MS_CONFIG, (int) settings.linger().toMillis());
+    config.put(ProducerConfig.BATCH_SIZE_CONFIG, settings.batchBytes());
+    // Events are a few hundred bytes of JSON; on loopback compressing them costs more CPU than
+    // the bytes it saves.
+    config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
     config.put(ProducerConfig.CLIENT_ID_CONFIG, "distilflux-producer-" + UUID.randomUUID());
     this.producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
   }
@@ -132,11 +144,13 @@ public final class KafkaEventBus implements EventBus {
   public <E extends Event> Flux<Delivery<E>> publish(Channel<E> channel, Flux<? extends E> events) {
     Objects.requireNonNull(channel, "channel");
     // flatMapSequential sends up to maxInFlight records concurrently and re-orders the acks.
-    // publishOn keeps the sends off the producer's I/O thread, where completions replenish
-    // demand: a send blocked on a full producer buffer there would stall the producer itself.
-    return events
-        .publishOn(Schedulers.boundedElastic(), Math.min(settings.maxInFlight(), 256))
-        .flatMapSequential(event -> send(channel, event), settings.maxInFlight(), 1);
+    // Each event is sent on the thread that emits it: a trainer's step or a consumer's poll
+    // thread hands its record straight to the producer, with no hop through another thread
+    // (every hop is a wake-up that, on busy cores, costs milliseconds of a round trip).
+    // Completions replenish demand from the producer's I/O thread, so a synchronous source may
+    // then emit there; send() does not block it: the topic's metadata is known from the first
+    // sends (made at subscription), and at most maxInFlight records per publish are buffered.
+    return events.flatMapSequential(event -> send(channel, event), settings.maxInFlight(), 1);
   }
 
   private <E extends Event> Mono<Delivery<E>> send(Channel<E> channel, E event) {
@@ -249,20 +263,22 @@ public final class KafkaEventBus implements EventBus {
     private final FluxSink<Received<E>> sink;
     private final KafkaConsumer<String, byte[]> consumer;
     private final Thread thread;
+    private final String runFilter;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicBoolean completeOnStop = new AtomicBoolean();
-    private final AtomicInteger pendingCount = new AtomicInteger();
-    /** Offsets processed by the subscriber or by the bus, handed to the poll thread. */
-    private final ConcurrentLinkedQueue<TopicPartitionOffset> processed =
-        new ConcurrentLinkedQueue<>();
+    /** Set while records wait for demand: only then does a request have to wake the poll. */
+    private final AtomicBoolean starved = new AtomicBoolean();
     // Owned by the poll thread only.
     private final ArrayDeque<Received<E>> pending = new ArrayDeque<>();
     private final Map<TopicPartition, PartitionProgress> progress = new HashMap<>();
+    private boolean paused;
+    private long nextCommitNanos;
 
     PollLoop(Channel<E> channel, ConsumerOptions options, FluxSink<Received<E>> sink) {
       this.channel = channel;
       this.options = options;
       this.sink = sink;
+      this.runFilter = options.runId().orElse(null);
       Map<String, Object> config = new HashMap<>();
       config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
       config.put(ConsumerConfig.GROUP_ID_CONFIG, options.groupId());
@@ -279,7 +295,7 @@ public final class KafkaEventBus implements EventBus {
       thread.setDaemon(true);
       sink.onRequest(
           n -> {
-            if (pendingCount.get() > 0) {
+            if (starved.compareAndSet(true, false)) {
               consumer.wakeup(); // records are waiting: hand them over now, not after the poll
             }
           });
@@ -308,14 +324,21 @@ public final class KafkaEventBus implements EventBus {
     private void run() {
       Throwable failure = null;
       try {
-        consumer.subscribe(List.of(channel.topic()), new Rebalance());
+        if (runFilter == null || !assignRunPartition()) {
+          consumer.subscribe(List.of(channel.topic()), new Rebalance());
+        }
         while (running.get()) {
           commitProcessed(false);
           emitPending();
           pauseWhenFull();
           try {
-            for (ConsumerRecord<String, byte[]> record : consumer.poll(settings.pollTimeout())) {
-              accept(record);
+            ConsumerRecords<String, byte[]> records = consumer.poll(settings.pollTimeout());
+            for (TopicPartition partition : records.partitions()) {
+              PartitionProgress state =
+                  progress.computeIfAbsent(partition, p -> new PartitionProgress());
+              for (ConsumerRecord<String, byte[]> record : records.records(partition)) {
+                accept(record, state);
+              }
             }
           } catch (WakeupException e) {
             // woken for new demand or to stop; the loop condition decides
@@ -339,53 +362,77 @@ public final class KafkaEventBus implements EventBus {
       }
     }
 
-    private void accept(ConsumerRecord<String, byte[]> record) {
-      TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-      PartitionProgress state =
-          progress.computeIfAbsent(partition, p -> new PartitionProgress());
-      state.fetched(record.offset());
-      TopicPartitionOffset self = new TopicPartitionOffset(partition, record.offset());
+    /**
+     * Assigns the one partition the run's key maps to (the producer's default partitioner), so
+     * no group join delays the first record. False when the topic's partitions are not known.
+     */
+    private boolean assignRunPartition() {
+      List<PartitionInfo> partitions = consumer.partitionsFor(channel.topic());
+      if (partitions == null || partitions.isEmpty()) {
+        return false;
+      }
+      int index = BuiltInPartitioner.partitionForKey(
+          runFilter.getBytes(StandardCharsets.UTF_8), partitions.size());
+      TopicPartition partition = new TopicPartition(channel.topic(), index);
+      consumer.assign(List.of(partition));
+      progress.put(partition, new PartitionProgress());
+      return true;
+    }
+
+    private void accept(ConsumerRecord<String, byte[]> record, PartitionProgress state) {
+      long offset = record.offset();
+      state.fetched(offset);
+      // Another run's record (the key is the run id) is not even decoded.
+      if (runFilter != null && record.key() != null && !runFilter.equals(record.key())) {
+        state.processed(offset);
+        return;
+      }
       E event;
       try {
         event = EventCodec.decode(record.value(), channel.type());
       } catch (RuntimeException e) {
         String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        deadLetter(record, reason, () -> processed.add(self));
+        deadLetter(record, reason, () -> state.processed(offset));
         return;
       }
-      if (options.runId().isPresent() && !options.runId().get().equals(event.runId())) {
-        processed.add(self);
+      if (runFilter != null && !runFilter.equals(event.runId())) {
+        state.processed(offset);
         return;
       }
       pending.add(
-          new Received<>(event, record.partition(), record.offset(), () -> processed.add(self)));
-      pendingCount.incrementAndGet();
+          new Received<>(event, record.partition(), offset, () -> state.processed(offset)));
     }
 
     private void emitPending() {
-      while (!pending.isEmpty() && sink.requestedFromDownstream() > 0 && !sink.isCancelled()) {
+      while (!pending.isEmpty() && !sink.isCancelled()) {
+        if (sink.requestedFromDownstream() == 0) {
+          starved.set(true);
+          // A request that came before the flag was set did not wake the poll: look again.
+          if (sink.requestedFromDownstream() == 0) {
+            return;
+          }
+          starved.set(false);
+        }
         sink.next(pending.poll());
-        pendingCount.decrementAndGet();
       }
     }
 
     private void pauseWhenFull() {
-      Set<TopicPartition> assigned = consumer.assignment();
       if (pending.size() >= options.bufferSize()) {
-        consumer.pause(assigned);
-      } else if (!consumer.paused().isEmpty()) {
+        consumer.pause(consumer.assignment()); // again each time: a rebalance may add some
+        paused = true;
+      } else if (paused) {
         consumer.resume(consumer.paused());
+        paused = false;
       }
     }
 
     private void commitProcessed(boolean sync) {
-      TopicPartitionOffset done;
-      while ((done = processed.poll()) != null) {
-        PartitionProgress state = progress.get(done.partition());
-        if (state != null) {
-          state.processed(done.offset());
-        }
+      long now = System.nanoTime();
+      if (!sync && now - nextCommitNanos < 0) {
+        return;
       }
+      nextCommitNanos = now + settings.commitInterval().toNanos();
       Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
       progress.forEach(
           (partition, state) -> {
@@ -432,9 +479,7 @@ public final class KafkaEventBus implements EventBus {
         commitProcessed(true);
         Set<TopicPartition> revoked = new HashSet<>(partitions);
         progress.keySet().removeAll(revoked);
-        int before = pending.size();
         pending.removeIf(r -> revoked.contains(new TopicPartition(channel.topic(), r.partition())));
-        pendingCount.addAndGet(pending.size() - before);
       }
 
       @Override
@@ -446,31 +491,80 @@ public final class KafkaEventBus implements EventBus {
     }
   }
 
-  private record TopicPartitionOffset(TopicPartition partition, long offset) {}
-
   /**
-   * Offsets fetched from one partition in order, and which of them are processed; the committable
-   * position is just past the longest processed prefix.
+   * Offsets fetched from one partition, in increasing order, and which of them are processed;
+   * the committable position is just past the longest processed prefix. The poll thread adds
+   * offsets and reads the position, acknowledgements come from any thread: a ring of primitive
+   * offsets under the instance's lock, no boxing, no queue between the threads.
    */
   private static final class PartitionProgress {
-    private final ArrayDeque<Long> outstanding = new ArrayDeque<>();
-    private final Set<Long> done = new HashSet<>();
+    private long[] offsets = new long[256];
+    private boolean[] done = new boolean[256];
+    private int head;
+    private int size;
     private long committable = -1;
+    /** Last committed position; poll thread only. */
     long committed = -1;
 
-    void fetched(long offset) {
-      outstanding.add(offset);
+    synchronized void fetched(long offset) {
+      if (size == offsets.length) {
+        grow();
+      }
+      int slot = (head + size) & (offsets.length - 1);
+      offsets[slot] = offset;
+      done[slot] = false;
+      size++;
     }
 
-    void processed(long offset) {
-      done.add(offset);
-      while (!outstanding.isEmpty() && done.remove(outstanding.peekFirst())) {
-        committable = outstanding.pollFirst() + 1;
+    synchronized void processed(long offset) {
+      int mask = offsets.length - 1;
+      int index = indexOf(offset);
+      if (index < 0) {
+        return; // not outstanding: acknowledged twice, or its partition was revoked
+      }
+      done[(head + index) & mask] = true;
+      while (size > 0 && done[head]) {
+        committable = offsets[head] + 1;
+        head = (head + 1) & mask;
+        size--;
       }
     }
 
-    long committable() {
+    synchronized long committable() {
       return committable;
+    }
+
+    /** Position of the offset among the outstanding ones (binary search), or -1. */
+    private int indexOf(long offset) {
+      int mask = offsets.length - 1;
+      int low = 0;
+      int high = size - 1;
+      while (low <= high) {
+        int mid = (low + high) >>> 1;
+        long value = offsets[(head + mid) & mask];
+        if (value < offset) {
+          low = mid + 1;
+        } else if (value > offset) {
+          high = mid - 1;
+        } else {
+          return mid;
+        }
+      }
+      return -1;
+    }
+
+    private void grow() {
+      int capacity = offsets.length * 2;
+      long[] moreOffsets = new long[capacity];
+      boolean[] moreDone = new boolean[capacity];
+      for (int i = 0; i < size; i++) {
+        int slot = (head + i) & (offsets.length - 1);
+        moreOffsets[i] = offsets[slot];
+        moreDone[i] = done[slot];
+      }
+      offsets = moreOffsets;
+      done = moreDone;
+      head = 0;
     }
   }
 }

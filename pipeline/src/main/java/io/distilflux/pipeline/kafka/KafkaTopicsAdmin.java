@@ -13,6 +13,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 
@@ -104,21 +105,32 @@ public record KafkaTopicsAdmin(int partitions, short replicationFactor) {
     return created;
   }
 
-  /** New partitions take a moment to get a leader; producing before that only causes retries. */
+  /**
+   * New partitions take a moment to get a leader, and the leader a moment more to accept writes
+   * after the metadata names it. Producing before that is not only retried: an idempotent
+   * producer whose first batch to a partition was refused while a later one was taken is stuck
+   * on an out-of-order sequence until its delivery timeout. So this waits until every
+   * partition's leader answers a request served by the partition itself (describe producers).
+   */
   private static void awaitLeaders(Admin admin, Topics topics) {
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
     while (true) {
       try {
+        List<TopicPartition> partitions = new ArrayList<>();
         boolean ready =
             admin.describeTopics(topics.names()).allTopicNames()
                 .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).values().stream()
-                .flatMap(d -> d.partitions().stream())
-                .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+                .allMatch(d -> d.partitions().stream().allMatch(p -> {
+                  partitions.add(new TopicPartition(d.name(), p.partition()));
+                  return p.leader() != null && !p.leader().isEmpty();
+                }));
         if (ready) {
+          admin.describeProducers(partitions).all()
+              .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
           return;
         }
       } catch (ExecutionException e) {
-        // metadata not propagated yet: unknown topic; try again until the deadline
+        // metadata not propagated yet (unknown topic) or a leader not serving yet: try again
       } catch (TimeoutException e) {
         throw new IllegalStateException("timed out waiting for topic leaders", e);
       } catch (InterruptedException e) {

@@ -1,5 +1,6 @@
 package io.distilflux.pipeline.meta;
 
+import io.distilflux.pipeline.bench.Stats;
 import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.EventCodec;
@@ -11,7 +12,6 @@ import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import reactor.core.publisher.Flux;
@@ -59,7 +59,7 @@ public final class MetaOptimizerBenchmark {
       }
       System.out.printf(
           "pure rule %-4s: median %,.0f updates/s over %d repeats of %,d%n",
-          kind, median(rates), repeats, updates);
+          kind, Stats.median(rates), repeats, updates);
     }
     double[] codec = new double[repeats];
     codecRoundTrips(updates / 20); // warm-up
@@ -70,13 +70,13 @@ public final class MetaOptimizerBenchmark {
     // hypergradient, encode of the MetaParams, decode by the state feed and by the reader).
     System.out.printf(
         "JSON codec (context): median %,.0f HyperGradient encode+decode round trips/s%n",
-        median(codec));
+        Stats.median(codec));
     double[] rates = new double[repeats];
     throughBus(runs, Math.min(steps, 100)); // warm-up
     for (int r = 0; r < repeats; r++) {
       rates[r] = throughBus(runs, steps);
     }
-    double bus = median(rates);
+    double bus = Stats.median(rates);
     System.out.printf(
         "service via in-memory bus (SGD): median %,.0f updates/s over %d repeats of %d runs x %d"
             + " steps; target 50,000/s: %.2fx%n",
@@ -165,12 +165,5 @@ public final class MetaOptimizerBenchmark {
       // reported below with the flag name
     }
     throw new IllegalArgumentException(flag + " must be a positive integer, got '" + value + "'");
-  }
-
-  private static double median(double[] values) {
-    double[] sorted = values.clone();
-    Arrays.sort(sorted);
-    int n = sorted.length;
-    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 }

@@ -192,7 +192,10 @@ public final class MetaOptimizerService implements AutoCloseable {
   }
 
   private RunState state(String runId) {
-    return runs.computeIfAbsent(runId, id -> new RunState());
+    // get first: computeIfAbsent locks the bin even when the run is known, and the state feed
+    // and the hypergradient consumer look up the same runs from two threads all the time.
+    RunState state = runs.get(runId);
+    return state != null ? state : runs.computeIfAbsent(runId, id -> new RunState());
   }
 
   private boolean usesAdam(RunState state) {

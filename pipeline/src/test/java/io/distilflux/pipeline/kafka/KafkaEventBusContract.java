@@ -208,6 +208,29 @@ abstract class KafkaEventBusContract {
   }
 
   @Test
+  void runFilteredConsumerResumesAfterItsLastAcknowledgedRecord() {
+    // Such a consumer reads its run's partition without joining the group; it still commits.
+    List<TrainingStep> sent = LongStream.range(0, 40)
+        .mapToObj(i -> SampleEvents.step(i % 4 == 0 ? "mine" : "other-" + i % 4, i)).toList();
+    bus.publish(topics.steps(), Flux.fromIterable(sent)).blockLast(WAIT);
+    ConsumerOptions options = ConsumerOptions.earliest(group()).forRun("mine");
+    List<Long> first = bus.consume(topics.steps(), options)
+        .take(4)
+        .doOnNext(Received::acknowledge)
+        .map(r -> r.event().step())
+        .collectList()
+        .block(WAIT);
+    assertEquals(List.of(0L, 4L, 8L, 12L), first);
+    List<Long> rest = bus.consume(topics.steps(), options)
+        .doOnNext(Received::acknowledge)
+        .map(r -> r.event().step())
+        .take(6)
+        .collectList()
+        .block(WAIT);
+    assertEquals(List.of(16L, 20L, 24L, 28L, 32L, 36L), rest);
+  }
+
+  @Test
   void restartedConsumerResumesAfterLastAcknowledgedWithoutLoss() {
     int total = 1_000;
     int firstPart = 300;

@@ -1,5 +1,6 @@
 package io.distilflux.trainer.cli;
 
+import io.distilflux.pipeline.bench.Stats;
 import java.io.PrintStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
@@ -66,16 +67,11 @@ public final class CheckpointBenchmark {
             label, seconds);
       }
     }
-    double withMedian = median(with);
-    double withoutMedian = median(without);
+    double withMedian = Stats.median(with);
+    double withoutMedian = Stats.median(without);
     out.printf(Locale.ROOT, "median wall time: with checkpoints every %s steps %.2f s, without"
         + " %.2f s; ratio with/without %.3f over %d repeats%n", every, withMedian, withoutMedian,
         withMedian / withoutMedian, repeats);
   }
 
-  private static double median(List<Double> values) {
-    double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    int n = sorted.length;
-    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  }
 }

@@ -1,5 +1,6 @@
 package io.distilflux.trainer.cli;
 
+import io.distilflux.pipeline.bench.Stats;
 import java.io.PrintStream;
 import java.io.OutputStream;
 import java.util.ArrayList;
@@ -60,16 +61,10 @@ public final class TransportBenchmark {
         out.printf(Locale.ROOT, "repeat %d %-6s run wall time %.2f s%n", r + 1, transport, seconds);
       }
     }
-    double kafkaMedian = median(kafka);
-    double directMedian = median(direct);
+    double kafkaMedian = Stats.median(kafka);
+    double directMedian = Stats.median(direct);
     out.printf(Locale.ROOT, "median wall time: kafka %.2f s, direct %.2f s; ratio kafka/direct %.3f"
         + " (target <= 1.10) over %d repeats%n", kafkaMedian, directMedian,
         kafkaMedian / directMedian, repeats);
-  }
-
-  private static double median(List<Double> values) {
-    double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    int n = sorted.length;
-    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 }

@@ -1,5 +1,6 @@
 package io.distilflux.trainer.distill;
 
+import io.distilflux.pipeline.bench.Stats;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
 import io.distilflux.trainer.data.Batch;
@@ -93,8 +94,8 @@ public final class StudentStepBenchmark {
       hyper[i] = (System.nanoTime() - start) / 1e6;
       hyperCpu[i] = (os.getProcessCpuTime() - cpu) / 1e6;
     }
-    double plainMedian = percentile(plain, 0.5);
-    double hyperMedian = percentile(hyper, 0.5);
+    double plainMedian = Stats.median(plain);
+    double hyperMedian = Stats.median(hyper);
     System.out.printf("student %s, batch %d, optimizer %s, warm-up %d, repeats %d, "
             + "OMP_NUM_THREADS=%s, cores %d%n",
         student, batchSize, kind, warmup, repeats, System.getenv("OMP_NUM_THREADS"),
@@ -104,10 +105,12 @@ public final class StudentStepBenchmark {
         network.numParams(), trainer.mask().trainableCount(), cifarTinyTeacher().numParams());
     System.out.printf("plain step:        median %.2f ms, p90 %.2f ms, %.1f steps/s, "
             + "CPU median %.2f ms%n",
-        plainMedian, percentile(plain, 0.9), 1000 / plainMedian, percentile(plainCpu, 0.5));
+        plainMedian, Stats.percentile(plain, 0.9), 1000 / plainMedian,
+        Stats.median(plainCpu));
     System.out.printf("hypergradient step: median %.2f ms, p90 %.2f ms, %.1f steps/s, "
             + "CPU median %.2f ms%n",
-        hyperMedian, percentile(hyper, 0.9), 1000 / hyperMedian, percentile(hyperCpu, 0.5));
+        hyperMedian, Stats.percentile(hyper, 0.9), 1000 / hyperMedian,
+        Stats.median(hyperCpu));
     System.out.printf("ratio hypergradient/plain (medians): %.2f (target <= 2.7)%n",
         hyperMedian / plainMedian);
   }
@@ -170,12 +173,5 @@ public final class StudentStepBenchmark {
       // reported below with the flag's name
     }
     throw new IllegalArgumentException(flag + " must be a positive integer, got '" + value + "'");
-  }
-
-  private static double percentile(double[] values, double fraction) {
-    double[] sorted = values.clone();
-    Arrays.sort(sorted);
-    int index = (int) Math.ceil(fraction * sorted.length) - 1;
-    return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
   }
 }

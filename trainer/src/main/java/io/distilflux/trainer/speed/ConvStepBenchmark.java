@@ -1,5 +1,6 @@
 package io.distilflux.trainer.speed;
 
+import io.distilflux.pipeline.bench.Stats;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -106,14 +107,13 @@ public final class ConvStepBenchmark {
     for (var e : samples.entrySet()) {
       double[] ms = e.getValue()[0];
       double[] cpu = e.getValue()[1];
-      Arrays.sort(ms);
-      Arrays.sort(cpu);
-      double median = ms[ms.length / 2];
+      double median = Stats.median(ms);
       if (Double.isNaN(baseline)) {
         baseline = median;
       }
       System.out.printf("%-60s %9.1f %9.1f %9.1f %9.1f %9.1f %7.2fx%n", e.getKey(), median,
-          ms[0], ms[ms.length / 10], ms[ms.length * 9 / 10], cpu[cpu.length / 2], baseline / median);
+          Stats.min(ms), Stats.percentile(ms, 0.1), Stats.percentile(ms, 0.9), Stats.median(cpu),
+          baseline / median);
       if (profile) {
         profileOps(chosen.get(e.getKey()), x, eps);
       }

@@ -1,7 +1,7 @@
 package io.distilflux.trainer.speed;
 
+import io.distilflux.pipeline.bench.Stats;
 import io.distilflux.trainer.model.StudentArchitectures;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -50,16 +50,10 @@ public final class NativeOpsProfile {
         steps, engine, threads, System.getenv("OMP_NUM_THREADS"));
     double sum = 0;
     for (Map.Entry<String, List<Double>> op : clock.laps().entrySet()) {
-      double median = median(op.getValue().stream().mapToDouble(Double::doubleValue).toArray());
+      double median = Stats.median(op.getValue().stream().mapToDouble(Double::doubleValue).toArray());
       sum += median;
       System.out.printf("%-22s median %7.3f ms%n", op.getKey(), median);
     }
-    System.out.printf("sum of op medians %.2f ms, step median %.2f ms%n", sum, median(total));
-  }
-
-  private static double median(double[] values) {
-    double[] sorted = values.clone();
-    Arrays.sort(sorted);
-    return sorted[sorted.length / 2];
+    System.out.printf("sum of op medians %.2f ms, step median %.2f ms%n", sum, Stats.median(total));
   }
 }
