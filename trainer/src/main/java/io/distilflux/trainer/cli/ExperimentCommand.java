@@ -1,6 +1,5 @@
 package io.distilflux.trainer.cli;
 
-import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.trainer.record.RunRecorder;
 import java.io.IOException;
 import java.io.UncheckedIOException;

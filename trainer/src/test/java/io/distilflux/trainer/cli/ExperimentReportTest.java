@@ -30,7 +30,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -70,17 +69,22 @@ class ExperimentReportTest {
         err.toString(StandardCharsets.UTF_8));
   }
 
-  @BeforeAll
-  static void runShortExperiment() {
+  /** The short experiment most tests look at, run once, by the first test that needs it. */
+  private static synchronized Outcome shortExperiment() {
+    if (experimentOutcome != null) {
+      return experimentOutcome;
+    }
     experiment = tempDir.resolve("synthetic");
     experimentOutcome = execute("experiment", "synthetic", "--transport", "direct",
         "--iterations", "120", "--seeds", "2", "--mini-epoch", "10", "--schedules", "5:3",
         "--evaluate-every", "20", "--teacher-steps", "100", "--train-size", "15",
         "--validation-size", "15", "--test-size", "100", "--metrics-port", "0", "--parallel", "2",
         "--output", experiment.toString());
+    return experimentOutcome;
   }
 
   private static List<Path> archives() throws Exception {
+    assertEquals(0, shortExperiment().exitCode(), "stderr: " + experimentOutcome.err());
     try (Stream<Path> files = Files.list(experiment.resolve("events"))) {
       return files.filter(p -> p.toString().endsWith(".jsonl")).sorted().toList();
     }
@@ -88,7 +92,6 @@ class ExperimentReportTest {
 
   @Test
   void experimentRecordsEveryRunWithTheServicesEvents() throws Exception {
-    assertEquals(0, experimentOutcome.exitCode(), "stderr: " + experimentOutcome.err());
     List<Path> archives = archives();
     assertEquals(12, archives.size(), "5 modes × 2 seeds + 1 schedule × 2 seeds: " + archives);
     for (Path file : archives) {
@@ -117,7 +120,6 @@ class ExperimentReportTest {
 
   @Test
   void reportTableMatchesTheRecordedEvaluations() throws Exception {
-    assertEquals(0, experimentOutcome.exitCode(), "stderr: " + experimentOutcome.err());
     // Expected: each run's last Evaluation, grouped as the report groups them.
     Map<String, List<Double>> expected = new LinkedHashMap<>();
     for (Path file : archives()) {
@@ -154,7 +156,7 @@ class ExperimentReportTest {
 
   @Test
   void reportChartsAreDecodablePngsWithContent() throws Exception {
-    assertEquals(0, experimentOutcome.exitCode(), "stderr: " + experimentOutcome.err());
+    archives();
     Path report = experiment.resolve("report");
     for (String name : List.of("synthetic-accuracy.png", "synthetic-meta.png",
         "synthetic-accuracy-vs-meta.png", "synthetic-schedules.png")) {
@@ -194,6 +196,32 @@ class ExperimentReportTest {
   }
 
   @Test
+  void experimentOverEmbeddedKafkaRecordsFromTheTopics() throws Exception {
+    Path output = tempDir.resolve("over-kafka");
+    Outcome outcome = execute("experiment", "synthetic", "--iterations", "40", "--seeds", "1",
+        "--modes", "no-distillation,forecast", "--mini-epoch", "5", "--evaluate-every", "20",
+        "--teacher-steps", "100", "--train-size", "15", "--validation-size", "15",
+        "--test-size", "100", "--metrics-port", "0", "--output", output.toString());
+    assertEquals(0, outcome.exitCode(), "stderr: " + outcome.err());
+    List<Path> files;
+    try (Stream<Path> listing = Files.list(output.resolve("events"))) {
+      files = listing.sorted().toList();
+    }
+    assertEquals(2, files.size(), files.toString());
+    for (Path file : files) {
+      RecordedRun run = RunArchive.read(file);
+      RunConfig config = run.started().orElseThrow().config();
+      assertEquals(40, run.eventsOf(TrainingStep.class).size(), file.toString());
+      assertTrue(run.finished().isPresent(), file.toString());
+      if (config.mode() == RunConfig.Mode.FORECAST) {
+        assertEquals(4, run.eventsOf(TrajectoryForecast.class).size(), file.toString());
+        assertTrue(run.eventsOf(MetaParams.class).size() >= 20, file.toString());
+      }
+    }
+    assertTrue(Files.isRegularFile(output.resolve("report").resolve("synthetic-accuracy.png")));
+  }
+
+  @Test
   void truncatedArchiveIsOneLineNamingTheFile() throws Exception {
     Path source = archives().get(0);
     List<String> lines = Files.readAllLines(source);
@@ -219,6 +247,18 @@ class ExperimentReportTest {
     Path output = file.resolve("report");
     assertOneLineError(execute("report", archives().get(0).toString(), "--output",
         output.toString()), output.toString(), "cannot");
+  }
+
+  @Test
+  void experimentTakesEveryFlagOfRun() {
+    Outcome help = execute("experiment", "--help");
+    assertEquals(0, help.exitCode());
+    List<String> flags = new ArrayList<>(SpecParser.KEYS);
+    flags.add("config");
+    flags.add("schedules");
+    for (String flag : flags) {
+      assertTrue(help.out().contains("--" + flag), "--help of experiment does not list --" + flag);
+    }
   }
 
   @Test
