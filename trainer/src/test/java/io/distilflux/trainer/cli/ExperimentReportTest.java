@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code experiment} and {@code report} on a short real run: synthetic data, 120 iterations,
+ * {@code experiment} and {@code report} on a short real run: synthetic data, 60 iterations,
  * all five modes, two seeds and one extra forecast schedule, over the in-memory transport.
  */
 class ExperimentReportTest {
@@ -76,8 +76,8 @@ class ExperimentReportTest {
     }
     experiment = tempDir.resolve("synthetic");
     experimentOutcome = execute("experiment", "synthetic", "--transport", "direct",
-        "--iterations", "120", "--seeds", "2", "--mini-epoch", "10", "--schedules", "5:3",
-        "--evaluate-every", "20", "--teacher-steps", "100", "--train-size", "15",
+        "--iterations", "60", "--seeds", "2", "--mini-epoch", "5", "--schedules", "4:3",
+        "--evaluate-every", "10", "--teacher-steps", "100", "--train-size", "15",
         "--validation-size", "15", "--test-size", "100", "--metrics-port", "0", "--parallel", "2",
         "--output", experiment.toString());
     return experimentOutcome;
