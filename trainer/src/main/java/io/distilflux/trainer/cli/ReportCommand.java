@@ -20,9 +20,10 @@ import picocli.CommandLine.Parameters;
     name = "report",
     mixinStandardHelpOptions = true,
     description = {
-      "Reads recorded runs (run archives, .jsonl) and writes PNG charts and report.md:",
-      "accuracy vs iteration per mode (mean ± std), λ1, λ2, T vs iteration, accuracy vs λ1",
-      "and log T, accuracy for several E and n, and a table beside the paper's Table 1."
+      "Reads recorded runs (run archives, .jsonl) and writes PNG charts and",
+      "report.md: accuracy vs iteration per mode (mean ± std), λ1, λ2, T vs",
+      "iteration, accuracy vs λ1 and log T, accuracy for several E and n, and a",
+      "table beside the paper's Table 1."
     },
     sortOptions = false)
 final class ReportCommand implements Callable<Integer> {
