@@ -47,7 +47,7 @@ public final class RunRecorder implements AutoCloseable {
   private final Map<String, RunBuffer> runs = new LinkedHashMap<>();
   private final AtomicLong lateEvents = new AtomicLong();
   private final Scheduler writer = Schedulers.newSingle("run-recorder");
-  private UncheckedIOException failure;
+  private RuntimeException failure;
   private Disposable consuming;
   private Disposable ticking;
 
@@ -86,11 +86,18 @@ public final class RunRecorder implements AutoCloseable {
     for (Channel<? extends Event> channel : topics.all()) {
       channels.add(bus.consume(channel, options));
     }
-    consuming = Flux.merge(channels).subscribe(this::accept);
+    consuming = Flux.merge(channels).subscribe(this::accept, this::stopped);
     // Writing is file work: a single thread of its own, off the consumers' threads.
     long tick = Math.max(20, quiet.toMillis() / 4);
     ticking = Flux.interval(Duration.ofMillis(tick), writer).subscribe(t -> writeQuietRuns(false));
     return this;
+  }
+
+  private synchronized void stopped(Throwable error) {
+    if (failure == null) {
+      failure = new IllegalStateException("recording stopped: " + (error.getMessage() == null
+          ? error.toString() : error.getMessage()), error);
+    }
   }
 
   private void accept(Received<? extends Event> received) {
@@ -131,10 +138,12 @@ public final class RunRecorder implements AutoCloseable {
    * consuming and returns the archives written.
    *
    * @throws UncheckedIOException when an archive cannot be written
+   * @throws IllegalStateException when consuming failed (what was captured is written first)
    */
   public List<Path> finish(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline && runs.values().stream().anyMatch(b -> !b.written())) {
+    while (System.nanoTime() < deadline && !failed()
+        && runs.values().stream().anyMatch(b -> !b.written())) {
       try {
         Thread.sleep(Math.max(10, quiet.toMillis() / 4));
       } catch (InterruptedException e) {
@@ -158,6 +167,10 @@ public final class RunRecorder implements AutoCloseable {
       }
     });
     return written;
+  }
+
+  private synchronized boolean failed() {
+    return failure != null;
   }
 
   /** Events of a run that arrived after its archive was written (not in the archive). */
