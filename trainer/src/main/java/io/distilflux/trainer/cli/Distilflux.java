@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
     description = "Knowledge distillation with meta-parameters (λ1, λ2, T) tuned online over Kafka.",
     subcommands = {
       RunCommand.class,
+      ExperimentCommand.class,
+      ReportCommand.class,
       TeacherCommand.class,
       DownloadCommand.class,
       MetaOptimizerCommand.class,

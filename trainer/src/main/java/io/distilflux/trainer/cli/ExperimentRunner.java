@@ -7,15 +7,21 @@ import io.distilflux.pipeline.event.Provenance;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.RunFinished;
 import io.distilflux.pipeline.event.TrainingStep;
-import io.distilflux.trainer.run.RunAssembler;
+import io.distilflux.trainer.record.RunRecorder;
 import io.distilflux.trainer.run.DataOptions;
+import io.distilflux.trainer.run.RunAssembler;
 import io.distilflux.trainer.run.StudentRun;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import io.distilflux.trainer.run.LongRunOptions;
@@ -27,9 +33,18 @@ import reactor.core.scheduler.Schedulers;
 /**
  * Runs an {@link ExperimentSpec}: brings up the bus and both services, trains every
  * (mode, seed) run, at most {@code parallelRuns} at a time, with a progress bar each, and ends
- * with the results table.
+ * with the results table. Optionally also trains forecast runs with other schedules (E, n) and
+ * records every run's events from the bus into a folder of run archives.
  */
 final class ExperimentRunner {
+
+  /**
+   * A schedule of the forecast mode.
+   *
+   * @param miniEpoch E, steps per mini-epoch
+   * @param forecastEvery n, mini-epochs per period
+   */
+  record Schedule(int miniEpoch, int forecastEvery) {}
 
   /** What an experiment produced. */
   record Results(List<ResultsTable.RunResult> runs) {
@@ -38,15 +53,33 @@ final class ExperimentRunner {
     }
   }
 
+  /** How long a finished run's events must be silent before its archive is written. */
+  private static final Duration RECORDING_QUIET = Duration.ofSeconds(1);
+  /** How long the recorder may take to catch up once every run has finished. */
+  private static final Duration RECORDING_TIMEOUT = Duration.ofSeconds(60);
+
   private final ExperimentSpec spec;
   private final PrintStream out;
   private final PrintStream log;
   private final long startMillis = System.currentTimeMillis();
+  private final List<Schedule> extraSchedules;
+  private final Optional<Path> eventsDir;
 
   ExperimentRunner(ExperimentSpec spec, PrintStream out, PrintStream log) {
+    this(spec, out, log, List.of(), Optional.empty());
+  }
+
+  /**
+   * @param extraSchedules forecast runs (every seed) with these schedules besides the spec's
+   * @param eventsDir where to record each run's events as {@code <runId>.jsonl}, if anywhere
+   */
+  ExperimentRunner(ExperimentSpec spec, PrintStream out, PrintStream log,
+      List<Schedule> extraSchedules, Optional<Path> eventsDir) {
     this.spec = spec;
     this.out = out;
     this.log = log;
+    this.extraSchedules = List.copyOf(extraSchedules);
+    this.eventsDir = eventsDir;
   }
 
   Results run() {
@@ -63,14 +96,14 @@ final class ExperimentRunner {
       if (spec.longRun().resume().isPresent()) {
         return resume(assembler, stack, spec.longRun().resume().get());
       }
-      List<RunConfig> configs = new ArrayList<>();
-      for (RunConfig.Mode mode : spec.modes()) {
-        for (long seed : spec.seeds()) {
-          RunConfig draft = spec.configFor(mode, seed, spec.base().steps());
-          configs.add(spec.configFor(mode, seed, assembler.stepsFor(draft)));
-        }
+      List<RunConfig> configs = configs(assembler);
+      Map<RunConfig, String> runIds = new LinkedHashMap<>();
+      for (RunConfig config : configs) {
+        runIds.put(config, runId(config));
       }
       log.println(assembler.prepare(configs.get(0)).description());
+      Optional<RunRecorder> recorder = eventsDir.map(dir -> new RunRecorder(stack.bus(),
+          stack.topics(), Set.copyOf(runIds.values()), dir, RECORDING_QUIET).start());
       ProgressBoard board = new ProgressBoard(log);
       EventRouter router = new EventRouter(stack.bus(), stack.topics());
       Scheduler trainers = Schedulers.newBoundedElastic(spec.parallelRuns(), 64, "trainer");
@@ -79,8 +112,8 @@ final class ExperimentRunner {
         // the rows of the runs it finished.
         List<ResultsTable.RunResult> finished = new ArrayList<>();
         List<ResultsTable.RunResult> results = Flux.fromIterable(configs)
-            .flatMapSequential(config -> runOne(router, board, runId(config), config,
-                    () -> assembler.assemble(runId(config), config), trainers),
+            .flatMapSequential(config -> runOne(router, board, runIds.get(config), config,
+                    () -> assembler.assemble(runIds.get(config), config), trainers),
                 spec.parallelRuns(), 1)
             .doOnNext(result -> {
               finished.add(result);
@@ -92,11 +125,50 @@ final class ExperimentRunner {
         table.print(out);
         table.write(spec.outputDir());
         out.println("results written to " + spec.outputDir().resolve("results.csv") + " and results.json");
+        recorder.ifPresent(r -> {
+          List<Path> files = r.finish(RECORDING_TIMEOUT);
+          out.println(files.size() + " run(s) recorded in " + eventsDir.get()
+              + (r.lateEvents() > 0 ? " (" + r.lateEvents() + " late event(s) not recorded)" : ""));
+        });
         return new Results(results);
       } finally {
+        recorder.ifPresent(RunRecorder::close);
         trainers.dispose();
       }
     }
+  }
+
+  /** Every run: modes × seeds, then the extra forecast schedules × seeds. */
+  private List<RunConfig> configs(RunAssembler assembler) {
+    List<RunConfig> configs = new ArrayList<>();
+    for (RunConfig.Mode mode : spec.modes()) {
+      for (long seed : spec.seeds()) {
+        RunConfig draft = spec.configFor(mode, seed, spec.base().steps());
+        configs.add(spec.configFor(mode, seed, assembler.stepsFor(draft)));
+      }
+    }
+    for (Schedule schedule : extraSchedules) {
+      if (schedule.miniEpoch() == spec.base().miniEpoch()
+          && schedule.forecastEvery() == spec.base().forecastEvery()
+          && spec.modes().contains(RunConfig.Mode.FORECAST)) {
+        continue;
+      }
+      for (long seed : spec.seeds()) {
+        RunConfig draft = withSchedule(spec.configFor(RunConfig.Mode.FORECAST, seed,
+            spec.base().steps()), schedule);
+        configs.add(withSchedule(spec.configFor(RunConfig.Mode.FORECAST, seed,
+            assembler.stepsFor(draft)), schedule));
+      }
+    }
+    return configs;
+  }
+
+  private static RunConfig withSchedule(RunConfig c, Schedule s) {
+    return new RunConfig(c.dataset(), c.dataDir(), c.mode(), c.seed(), c.epochs(), c.steps(),
+        c.batchSize(), c.teacher(), c.student(), c.innerOptimizer(), c.innerLearningRate(),
+        c.metaOptimizer(), c.metaLearningRate(), c.metaClip(), s.miniEpoch(), s.forecastEvery(),
+        c.initial(), c.temperatureSquared(), c.evaluateEvery(), c.maxStaleness(),
+        c.validationIsTest());
   }
 
   /**
@@ -132,7 +204,7 @@ final class ExperimentRunner {
 
   private Mono<ResultsTable.RunResult> runOne(EventRouter router, ProgressBoard board,
       String runId, RunConfig config, Supplier<StudentRun> assemble, Scheduler trainers) {
-    String label = config.mode().cliName() + " seed " + config.seed();
+    String label = config.mode().cliName() + scheduleSuffix(config, " ") + " seed " + config.seed();
     AtomicReference<Double> accuracy = new AtomicReference<>(Double.NaN);
     return Mono.defer(() -> {
       StudentRun run = assemble.get();
@@ -158,10 +230,18 @@ final class ExperimentRunner {
     });
   }
 
-  /** Run ids of this experiment: dataset, mode, seed and the experiment's start time. */
+  /** Run ids of this experiment: dataset, mode (and schedule), seed and the start time. */
   private String runId(RunConfig config) {
-    return String.format(Locale.ROOT, "%s-%s-s%d-%s",
-        config.dataset().name().toLowerCase(Locale.ROOT), config.mode().cliName(), config.seed(),
+    return String.format(Locale.ROOT, "%s-%s%s-s%d-%s",
+        config.dataset().name().toLowerCase(Locale.ROOT), config.mode().cliName(),
+        scheduleSuffix(config, "-").replace("=", "").replace(" ", ""), config.seed(),
         Long.toString(startMillis % 1_000_000_000L, 36));
+  }
+
+  /** " E=10 n=4" for a run whose schedule is not the experiment's, else "". */
+  private String scheduleSuffix(RunConfig config, String prefix) {
+    boolean other = config.miniEpoch() != spec.base().miniEpoch()
+        || config.forecastEvery() != spec.base().forecastEvery();
+    return other ? prefix + "E=" + config.miniEpoch() + " n=" + config.forecastEvery() : "";
   }
 }

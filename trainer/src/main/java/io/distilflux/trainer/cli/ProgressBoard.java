@@ -13,10 +13,17 @@ final class ProgressBoard {
   private static final int WIDTH = 20;
 
   private final PrintStream out;
+  private final String unit;
   private final Map<String, Integer> printedTenths = new ConcurrentHashMap<>();
 
   ProgressBoard(PrintStream out) {
+    this(out, "steps");
+  }
+
+  /** A board counting {@code unit} (steps of a run, files of a report). */
+  ProgressBoard(PrintStream out, String unit) {
     this.out = out;
+    this.unit = unit;
   }
 
   /** Reports that {@code label} has trained {@code done} of {@code total} steps. */
@@ -38,8 +45,8 @@ final class ProgressBoard {
     String bar = "#".repeat(filled) + ".".repeat(WIDTH - filled);
     String acc = Double.isNaN(accuracy) ? "" : String.format("  test acc %.4f", accuracy);
     synchronized (out) {
-      out.printf("%-34s [%s] %3d%% %d/%d steps%s%s%n", label, bar,
-          total == 0 ? 100 : (int) (100 * done / total), done, total, acc, suffix);
+      out.printf("%-34s [%s] %3d%% %d/%d %s%s%s%n", label, bar,
+          total == 0 ? 100 : (int) (100 * done / total), done, total, unit, acc, suffix);
     }
   }
 }

@@ -13,11 +13,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.charset.StandardCharsets;
+import io.distilflux.trainer.report.PaperTable;
+import io.distilflux.trainer.report.RunLabels;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.function.Function;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalDouble;
 
 /**
  * Test accuracy per mode (mean ± std over seeds) next to the paper's Table 1, printed and written
@@ -32,8 +37,11 @@ final class ResultsTable {
     }
   }
 
-  /** Mean and sample standard deviation of a mode's test accuracies. */
-  record ModeSummary(Mode mode, int runs, double mean, double std, Double paper) {}
+  /**
+   * Mean and sample standard deviation of a group's test accuracies; a group is a mode, or a
+   * forecast schedule when the experiment has several ({@link RunLabels}).
+   */
+  record ModeSummary(String group, Mode mode, int runs, double mean, double std, Double paper) {}
 
   private final DatasetKind dataset;
   private final List<RunResult> results;
@@ -45,30 +53,32 @@ final class ResultsTable {
 
   /** The paper's Table 1 where it reports the mode (method.md §5). */
   static Double paperAccuracy(DatasetKind dataset, Mode mode) {
-    return switch (dataset) {
-      case SYNTHETIC -> mode == Mode.NO_DISTILLATION ? Double.valueOf(0.76)
-          : mode == Mode.FORECAST ? Double.valueOf(0.83) : null;
-      case CIFAR10 -> mode == Mode.NO_DISTILLATION ? Double.valueOf(0.5465)
-          : mode == Mode.FORECAST ? Double.valueOf(0.5961) : null;
-      case MNIST -> null;
-    };
+    OptionalDouble paper = PaperTable.accuracy(dataset, mode);
+    return paper.isPresent() ? paper.getAsDouble() : null;
   }
 
   List<ModeSummary> summaries() {
-    Map<Mode, List<Double>> byMode = new LinkedHashMap<>();
-    for (RunResult r : results) {
-      if (r.finished.failure() == null && !Double.isNaN(r.testAccuracy())) {
-        byMode.computeIfAbsent(r.config.mode(), m -> new ArrayList<>()).add(r.testAccuracy());
-      }
-    }
+    Function<RunConfig, String> label =
+        RunLabels.labeller(results.stream().map(RunResult::config).toList());
+    Map<String, List<Double>> byGroup = new LinkedHashMap<>();
+    Map<String, Mode> modes = new LinkedHashMap<>();
+    results.stream()
+        .filter(r -> r.finished.failure() == null && !Double.isNaN(r.testAccuracy()))
+        .sorted(Comparator.comparing(RunResult::config, RunLabels.order()))
+        .forEach(r -> {
+          String group = label.apply(r.config);
+          byGroup.computeIfAbsent(group, g -> new ArrayList<>()).add(r.testAccuracy());
+          modes.put(group, r.config.mode());
+        });
     List<ModeSummary> out = new ArrayList<>();
-    for (Map.Entry<Mode, List<Double>> e : byMode.entrySet()) {
+    for (Map.Entry<String, List<Double>> e : byGroup.entrySet()) {
       List<Double> values = e.getValue();
       double mean = values.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
       double var = values.size() < 2 ? 0
           : values.stream().mapToDouble(v -> (v - mean) * (v - mean)).sum() / (values.size() - 1);
-      out.add(new ModeSummary(e.getKey(), values.size(), mean, Math.sqrt(var),
-          paperAccuracy(dataset, e.getKey())));
+      Mode mode = modes.get(e.getKey());
+      out.add(new ModeSummary(e.getKey(), mode, values.size(), mean, Math.sqrt(var),
+          paperAccuracy(dataset, mode)));
     }
     return out;
   }
@@ -78,7 +88,7 @@ final class ResultsTable {
     out.printf("Test accuracy, %s (mean ± std over seeds)%n", dataset.name().toLowerCase(Locale.ROOT));
     out.printf("%-18s %5s  %-17s %s%n", "mode", "runs", "this project", "paper (Table 1)");
     for (ModeSummary s : summaries()) {
-      out.printf(Locale.ROOT, "%-18s %5d  %.4f ± %.4f   %s%n", s.mode().cliName(), s.runs(), s.mean(),
+      out.printf(Locale.ROOT, "%-18s %5d  %.4f ± %.4f   %s%n", s.group(), s.runs(), s.mean(),
           s.std(), s.paper() == null ? "—" : String.format(Locale.ROOT, "%.4f", s.paper()));
     }
     long failed = results.stream().filter(r -> r.finished.failure() != null).count();
