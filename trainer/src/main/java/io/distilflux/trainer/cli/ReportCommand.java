@@ -1,5 +1,6 @@
 package io.distilflux.trainer.cli;
 
+import io.distilflux.pipeline.record.KafkaRunReader;
 import io.distilflux.pipeline.record.RunArchive;
 import io.distilflux.trainer.report.Report;
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -20,7 +22,7 @@ import picocli.CommandLine.Parameters;
     name = "report",
     mixinStandardHelpOptions = true,
     description = {
-      "Reads recorded runs (run archives, .jsonl) and writes PNG charts and",
+      "Reads recorded runs (run archives, .jsonl, or --run IDs from Kafka) and writes PNG charts and",
       "report.md: accuracy vs iteration per mode (mean ± std), λ1, λ2, T vs",
       "iteration, accuracy vs λ1 and log T, accuracy for several E and n, and a",
       "table beside the paper's Table 1."
@@ -35,9 +37,16 @@ final class ReportCommand implements Callable<Integer> {
       description = "An experiment's output folder: reports on every archive in DIR/events (or DIR).")
   Path experiment;
 
+  @Option(names = "--run", paramLabel = "ID", split = ",",
+      description = "Recorded runs read from Kafka (--bootstrap-servers or --kafka-dir); their "
+          + "archives are written to OUTPUT/events/ first.")
+  List<String> runIds = new ArrayList<>();
+
   @Option(names = "--output", paramLabel = "DIR",
       description = "Where the report goes (default DIR/report with --experiment, else report).")
   Path output;
+
+  @Mixin ClusterOptions cluster;
 
   @Override
   public Integer call() {
@@ -45,15 +54,33 @@ final class ReportCommand implements Callable<Integer> {
     if (experiment != null) {
       archives.addAll(archivesOf(experiment));
     }
-    if (archives.isEmpty()) {
-      throw new IllegalArgumentException(experiment == null
-          ? "give run archives (FILE…) or --experiment DIR"
-          : "no run archives (*.jsonl) in " + experiment);
-    }
     Path target = output != null ? output
         : experiment != null ? experiment.resolve("report") : Path.of("report");
+    if (!runIds.isEmpty()) {
+      archives.addAll(exportFromKafka(target.resolve("events")));
+    }
+    if (archives.isEmpty()) {
+      throw new IllegalArgumentException(experiment == null
+          ? "give run archives (FILE…), --run ID or --experiment DIR"
+          : "no run archives (*.jsonl) in " + experiment);
+    }
     generate(archives, target, System.out, System.err);
     return 0;
+  }
+
+  /** Reads every {@code --run} from the cluster into an archive under {@code folder}. */
+  private List<Path> exportFromKafka(Path folder) {
+    List<Path> written = new ArrayList<>();
+    try (ClusterOptions.Cluster kafka = cluster.open(false, System.err);
+        KafkaRunReader reader = KafkaRunReader.connect(kafka.bootstrapServers(), kafka.topics())) {
+      for (String runId : runIds) {
+        Path file = folder.resolve(runId + ".jsonl");
+        RunArchive.requireWritable(file);
+        RunArchive.write(file, reader.read(runId));
+        written.add(file);
+      }
+    }
+    return written;
   }
 
   /** The archives of an experiment folder: {@code DIR/events/*.jsonl}, else {@code DIR/*.jsonl}. */

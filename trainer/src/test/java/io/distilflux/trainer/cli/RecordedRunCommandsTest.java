@@ -113,6 +113,18 @@ class RecordedRunCommandsTest {
   }
 
   @Test
+  void reportOfARunIdReadsItFromKafkaAndKeepsItsArchiveBesideThePage() throws Exception {
+    Path target = dir.resolve("report-from-kafka");
+    Outcome report = execute("report", "--bootstrap-servers", kafka.bootstrapServers(),
+        "--run", runId, "--output", target.toString());
+    assertEquals(0, report.exitCode(), report.err());
+    Path copy = target.resolve("events").resolve(runId + ".jsonl");
+    assertEquals(RunArchive.read(archive), RunArchive.read(copy));
+    String page = Files.readString(target.resolve("report.md"));
+    assertTrue(page.contains(runId), page);
+  }
+
+  @Test
   void exportImportReplayRoundTripKeepsEveryEventAndReproducesTheForecasts() {
     RecordedRun recorded = readFromKafka(Topics.DEFAULT_PREFIX, runId);
     RecordedRun exported = RunArchive.read(archive);
@@ -192,6 +204,9 @@ class RecordedRunCommandsTest {
         Arguments.of("an unknown run id",
             List.of("export", "--bootstrap-servers", servers, "--run", "no-such-run",
                 "--output", dir.resolve("x.jsonl").toString()), "unknown run no-such-run"),
+        Arguments.of("an unknown run id to report",
+            List.of("report", "--bootstrap-servers", servers, "--run", "no-such-run",
+                "--output", dir.resolve("no-report").toString()), "unknown run no-such-run"),
         Arguments.of("an unknown run id to replay",
             List.of("replay", "--bootstrap-servers", servers, "--run", "no-such-run"),
             "unknown run no-such-run"),
