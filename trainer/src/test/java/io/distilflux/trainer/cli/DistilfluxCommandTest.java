@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,35 +21,11 @@ class DistilfluxCommandTest {
 
   @TempDir static Path tempDir;
 
-  /** What one invocation printed and returned. */
-  private record Outcome(int exitCode, String out, String err) {
-    List<String> errLines() {
-      return err.lines().filter(l -> !l.isBlank()).toList();
-    }
-  }
 
-  /** Runs the command with standard output and error captured. */
-  private static Outcome execute(String... args) {
-    PrintStream originalOut = System.out;
-    PrintStream originalErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code;
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      code = Distilflux.execute(args);
-    } finally {
-      System.setOut(originalOut);
-      System.setErr(originalErr);
-    }
-    return new Outcome(code, out.toString(StandardCharsets.UTF_8),
-        err.toString(StandardCharsets.UTF_8));
-  }
 
   @Test
   void helpOfRunListsEveryFlag() {
-    Outcome help = execute("run", "--help");
+    CliOutcome help = CliOutcome.execute("run", "--help");
     assertEquals(0, help.exitCode());
     List<String> flags = new ArrayList<>(SpecParser.KEYS);
     flags.add("config");
@@ -82,7 +55,7 @@ class DistilfluxCommandTest {
   @MethodSource("badInvocations")
   void badInputEndsWithOneLineNamingTheCulpritAndExitCode2(String what, List<String> args,
       String culprit) {
-    Outcome outcome = execute(args.toArray(String[]::new));
+    CliOutcome outcome = CliOutcome.execute(args.toArray(String[]::new));
     assertEquals(2, outcome.exitCode(), what + "; stderr: " + outcome.err());
     List<String> lines = outcome.errLines();
     assertEquals(1, lines.size(), what + ": expected one line on stderr, got " + lines);
@@ -93,7 +66,7 @@ class DistilfluxCommandTest {
   @Test
   void tinyDirectRunWritesOneResultRowPerRunAndPrintsTheTable() throws Exception {
     Path output = tempDir.resolve("tiny-run");
-    Outcome outcome = execute("run", "--transport", "direct", "--iterations", "30",
+    CliOutcome outcome = CliOutcome.execute("run", "--transport", "direct", "--iterations", "30",
         "--seeds", "1", "--modes", "no-distillation,forecast", "--mini-epoch", "5",
         "--metrics-port", "0", "--output", output.toString(), "--teacher-steps", "100",
         "--train-size", "60", "--validation-size", "30", "--test-size", "60");

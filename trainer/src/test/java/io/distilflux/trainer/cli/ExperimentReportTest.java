@@ -15,9 +15,6 @@ import io.distilflux.pipeline.event.TrajectoryForecast;
 import io.distilflux.pipeline.record.RecordedRun;
 import io.distilflux.pipeline.record.RunArchive;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,40 +39,17 @@ class ExperimentReportTest {
   @TempDir static Path tempDir;
 
   private static Path experiment;
-  private static Outcome experimentOutcome;
+  private static CliOutcome experimentOutcome;
 
-  /** What one invocation printed and returned. */
-  private record Outcome(int exitCode, String out, String err) {
-    List<String> errLines() {
-      return err.lines().filter(l -> !l.isBlank()).toList();
-    }
-  }
 
-  private static Outcome execute(String... args) {
-    PrintStream originalOut = System.out;
-    PrintStream originalErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code;
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      code = Distilflux.execute(args);
-    } finally {
-      System.setOut(originalOut);
-      System.setErr(originalErr);
-    }
-    return new Outcome(code, out.toString(StandardCharsets.UTF_8),
-        err.toString(StandardCharsets.UTF_8));
-  }
 
   /** The short experiment most tests look at, run once, by the first test that needs it. */
-  private static synchronized Outcome shortExperiment() {
+  private static synchronized CliOutcome shortExperiment() {
     if (experimentOutcome != null) {
       return experimentOutcome;
     }
     experiment = tempDir.resolve("synthetic");
-    experimentOutcome = execute("experiment", "synthetic", "--transport", "direct",
+    experimentOutcome = CliOutcome.execute("experiment", "synthetic", "--transport", "direct",
         "--iterations", "60", "--seeds", "2", "--mini-epoch", "5", "--schedules", "4:3",
         "--evaluate-every", "10", "--teacher-steps", "100", "--train-size", "15",
         "--validation-size", "15", "--test-size", "100", "--metrics-port", "0", "--parallel", "2",
@@ -182,13 +156,13 @@ class ExperimentReportTest {
     Path out = tempDir.resolve("again");
     List<String> args = new ArrayList<>(List.of("report", "--output", out.toString()));
     archives().forEach(p -> args.add(p.toString()));
-    Outcome outcome = execute(args.toArray(String[]::new));
+    CliOutcome outcome = CliOutcome.execute(args.toArray(String[]::new));
     assertEquals(0, outcome.exitCode(), "stderr: " + outcome.err());
     assertTrue(outcome.err().contains("report") && outcome.err().contains("100%"),
         "a progress bar: " + outcome.err());
     assertEquals(Files.readAllLines(experiment.resolve("report").resolve("summary.csv")),
         Files.readAllLines(out.resolve("summary.csv")));
-    Outcome viaFolder = execute("report", "--experiment", experiment.toString(), "--output",
+    CliOutcome viaFolder = CliOutcome.execute("report", "--experiment", experiment.toString(), "--output",
         tempDir.resolve("via-folder").toString());
     assertEquals(0, viaFolder.exitCode(), "stderr: " + viaFolder.err());
     assertEquals(Files.readAllLines(out.resolve("summary.csv")),
@@ -198,7 +172,7 @@ class ExperimentReportTest {
   @Test
   void experimentOverEmbeddedKafkaRecordsFromTheTopics() throws Exception {
     Path output = tempDir.resolve("over-kafka");
-    Outcome outcome = execute("experiment", "synthetic", "--iterations", "40", "--seeds", "1",
+    CliOutcome outcome = CliOutcome.execute("experiment", "synthetic", "--iterations", "40", "--seeds", "1",
         "--modes", "no-distillation,forecast", "--mini-epoch", "5", "--evaluate-every", "20",
         "--teacher-steps", "100", "--train-size", "15", "--validation-size", "15",
         "--test-size", "100", "--metrics-port", "0", "--output", output.toString());
@@ -227,7 +201,7 @@ class ExperimentReportTest {
     List<String> lines = Files.readAllLines(source);
     Path truncated = tempDir.resolve("truncated.jsonl");
     Files.write(truncated, lines.subList(0, lines.size() / 2));
-    assertOneLineError(execute("report", truncated.toString(), "--output",
+    assertOneLineError(CliOutcome.execute("report", truncated.toString(), "--output",
         tempDir.resolve("r1").toString()), truncated.toString(), "truncated");
   }
 
@@ -235,7 +209,7 @@ class ExperimentReportTest {
   void foreignJsonLinesFileIsOneLineNamingTheFile() throws Exception {
     Path foreign = tempDir.resolve("foreign.jsonl");
     Files.writeString(foreign, "{\"hello\":\"world\"}\n{\"a\":1}\n");
-    assertOneLineError(execute("report", foreign.toString(), "--output",
+    assertOneLineError(CliOutcome.execute("report", foreign.toString(), "--output",
         tempDir.resolve("r2").toString()), foreign.toString(), "not a distilflux run archive");
   }
 
@@ -245,13 +219,13 @@ class ExperimentReportTest {
     Path file = tempDir.resolve("a-file");
     Files.writeString(file, "x");
     Path output = file.resolve("report");
-    assertOneLineError(execute("report", archives().get(0).toString(), "--output",
+    assertOneLineError(CliOutcome.execute("report", archives().get(0).toString(), "--output",
         output.toString()), output.toString(), "cannot");
   }
 
   @Test
   void experimentTakesEveryFlagOfRun() {
-    Outcome help = execute("experiment", "--help");
+    CliOutcome help = CliOutcome.execute("experiment", "--help");
     assertEquals(0, help.exitCode());
     List<String> flags = new ArrayList<>(SpecParser.KEYS);
     flags.add("config");
@@ -264,15 +238,15 @@ class ExperimentReportTest {
   @Test
   void missingExperimentFolderAndNoInputAreOneLine() {
     Path missing = tempDir.resolve("no-such-experiment");
-    assertOneLineError(execute("report", "--experiment", missing.toString()), missing.toString(),
+    assertOneLineError(CliOutcome.execute("report", "--experiment", missing.toString()), missing.toString(),
         "not found");
-    assertOneLineError(execute("report"), "FILE", "--experiment");
-    assertOneLineError(execute("experiment", "imagenet"), "imagenet", "unknown dataset");
-    assertOneLineError(execute("experiment", "synthetic", "--schedules", "10-2"), "--schedules",
+    assertOneLineError(CliOutcome.execute("report"), "FILE", "--experiment");
+    assertOneLineError(CliOutcome.execute("experiment", "imagenet"), "imagenet", "unknown dataset");
+    assertOneLineError(CliOutcome.execute("experiment", "synthetic", "--schedules", "10-2"), "--schedules",
         "10-2");
   }
 
-  private static void assertOneLineError(Outcome outcome, String... mentions) {
+  private static void assertOneLineError(CliOutcome outcome, String... mentions) {
     assertEquals(2, outcome.exitCode(), "stderr: " + outcome.err());
     List<String> lines = outcome.errLines();
     assertEquals(1, lines.size(), "one line on stderr, got " + lines);

@@ -17,9 +17,6 @@ import io.distilflux.pipeline.record.RecordedRun;
 import io.distilflux.pipeline.record.RunArchive;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -47,35 +44,13 @@ class RecordedRunCommandsTest {
   private static String runId;
   private static Path archive;
 
-  private record Outcome(int exitCode, String out, String err) {
-    List<String> errLines() {
-      return err.lines().filter(l -> !l.isBlank()).toList();
-    }
-  }
 
-  private static Outcome execute(String... args) {
-    PrintStream originalOut = System.out;
-    PrintStream originalErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code;
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      code = Distilflux.execute(args);
-    } finally {
-      System.setOut(originalOut);
-      System.setErr(originalErr);
-    }
-    return new Outcome(code, out.toString(StandardCharsets.UTF_8),
-        err.toString(StandardCharsets.UTF_8));
-  }
 
   @BeforeAll
   static void recordAShortForecastRun() throws Exception {
     kafka = EmbeddedKafka.start();
     Path output = dir.resolve("results");
-    Outcome run = execute("run", "--bootstrap-servers", kafka.bootstrapServers(),
+    CliOutcome run = CliOutcome.execute("run", "--bootstrap-servers", kafka.bootstrapServers(),
         "--iterations", Integer.toString(STEPS), "--modes", "forecast", "--seeds", "1",
         "--mini-epoch", Integer.toString(MINI_EPOCH),
         "--forecast-every", Integer.toString(FORECAST_EVERY), "--evaluate-every", "10",
@@ -84,7 +59,7 @@ class RecordedRunCommandsTest {
     assertEquals(0, run.exitCode(), "stderr: " + run.err());
     runId = Files.readAllLines(output.resolve("results.csv")).get(1).split(",")[0];
     archive = dir.resolve("exported").resolve(runId + ".jsonl");
-    Outcome export = execute("export", "--bootstrap-servers", kafka.bootstrapServers(),
+    CliOutcome export = CliOutcome.execute("export", "--bootstrap-servers", kafka.bootstrapServers(),
         "--run", runId, "--output", archive.toString());
     assertEquals(0, export.exitCode(), "stderr: " + export.err());
   }
@@ -105,7 +80,7 @@ class RecordedRunCommandsTest {
 
   @Test
   void runsListsTheRecordedRunWithItsConfigurationAndAccuracy() {
-    Outcome runs = execute("runs", "--bootstrap-servers", kafka.bootstrapServers());
+    CliOutcome runs = CliOutcome.execute("runs", "--bootstrap-servers", kafka.bootstrapServers());
     assertEquals(0, runs.exitCode(), runs.err());
     String line = runs.out().lines().filter(l -> l.startsWith(runId)).findFirst().orElseThrow();
     assertTrue(line.matches(".*synthetic\\s+forecast\\s+42\\s+" + STEPS + "\\s+" + MINI_EPOCH
@@ -115,7 +90,7 @@ class RecordedRunCommandsTest {
   @Test
   void reportOfARunIdReadsItFromKafkaAndKeepsItsArchiveBesideThePage() throws Exception {
     Path target = dir.resolve("report-from-kafka");
-    Outcome report = execute("report", "--bootstrap-servers", kafka.bootstrapServers(),
+    CliOutcome report = CliOutcome.execute("report", "--bootstrap-servers", kafka.bootstrapServers(),
         "--run", runId, "--output", target.toString());
     assertEquals(0, report.exitCode(), report.err());
     Path copy = target.resolve("events").resolve(runId + ".jsonl");
@@ -134,12 +109,12 @@ class RecordedRunCommandsTest {
     assertEquals(STEPS / (MINI_EPOCH * FORECAST_EVERY), forecasts.size());
     assertTrue(exported.started().isPresent() && exported.finished().isPresent());
 
-    Outcome imported = execute("import", "--bootstrap-servers", kafka.bootstrapServers(),
+    CliOutcome imported = CliOutcome.execute("import", "--bootstrap-servers", kafka.bootstrapServers(),
         "--topic-prefix", "copy.", archive.toString());
     assertEquals(0, imported.exitCode(), imported.err());
     assertEquals(exported, readFromKafka("copy.", runId), "the import holds the same events");
 
-    Outcome replay = execute("replay", "--bootstrap-servers", kafka.bootstrapServers(),
+    CliOutcome replay = CliOutcome.execute("replay", "--bootstrap-servers", kafka.bootstrapServers(),
         "--topic-prefix", "copy.", "--run", runId, "--as", runId + "-again",
         "--metrics-port", "0");
     assertEquals(0, replay.exitCode(), replay.err());
@@ -173,7 +148,7 @@ class RecordedRunCommandsTest {
     assertTrue(other.comparedSteps() > 0);
     assertTrue(other.maxB()[0] + other.maxB()[1] + other.maxB()[2] > 0, "another fit differs");
 
-    Outcome cli = execute("replay", "--file", archive.toString(), "--mini-epoch", "3,5",
+    CliOutcome cli = CliOutcome.execute("replay", "--file", archive.toString(), "--mini-epoch", "3,5",
         "--forecast-every", "2,3");
     assertEquals(0, cli.exitCode(), cli.err());
     assertTrue(cli.out().lines().anyMatch(l -> l.trim().startsWith("*" + MINI_EPOCH + " ")
@@ -184,7 +159,7 @@ class RecordedRunCommandsTest {
 
   @Test
   void importingARunAlreadyOnTheClusterIsRefusedOnOneLine() {
-    Outcome again = execute("import", "--bootstrap-servers", kafka.bootstrapServers(),
+    CliOutcome again = CliOutcome.execute("import", "--bootstrap-servers", kafka.bootstrapServers(),
         archive.toString());
     assertEquals(2, again.exitCode(), again.err());
     assertEquals(1, again.errLines().size(), again.err());
@@ -231,7 +206,7 @@ class RecordedRunCommandsTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("badInput")
   void badInputEndsWithOneLineAndExitCode2(String what, List<String> args, String culprit) {
-    Outcome outcome = execute(args.toArray(String[]::new));
+    CliOutcome outcome = CliOutcome.execute(args.toArray(String[]::new));
     assertEquals(2, outcome.exitCode(), what + "; stderr: " + outcome.err());
     List<String> lines = outcome.errLines();
     assertEquals(1, lines.size(), what + ": expected one line on stderr, got " + lines);
