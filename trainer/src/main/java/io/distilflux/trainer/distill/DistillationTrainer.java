@@ -1,5 +1,7 @@
 package io.distilflux.trainer.distill;
 
+import io.distilflux.trainer.speed.NativeOpsStep;
+
 import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
@@ -52,7 +54,18 @@ public final class DistillationTrainer {
   public DistillationTrainer(
       MultiLayerNetwork student, OptimizerKind kind, double learningRate,
       boolean temperatureSquared) {
-    this(student, kind, learningRate, temperatureSquared, StudentComputation::forNetwork);
+    this(student, kind, learningRate, temperatureSquared, NativeOpsStep.defaultThreads());
+  }
+
+  /**
+   * As the other public constructor, with the threads one step of a native-ops student may use
+   * (they change its speed, never its numbers).
+   */
+  public DistillationTrainer(
+      MultiLayerNetwork student, OptimizerKind kind, double learningRate,
+      boolean temperatureSquared, int computeThreads) {
+    this(student, kind, learningRate, temperatureSquared,
+        network -> StudentComputation.forNetwork(network, computeThreads));
   }
 
   /** As the public constructor, with the way the student is computed chosen by the caller. */

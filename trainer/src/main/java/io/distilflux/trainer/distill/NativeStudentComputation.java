@@ -13,9 +13,9 @@ final class NativeStudentComputation implements StudentComputation {
   private final MultiLayerNetwork student;
   private final NativeOpsStep ops;
 
-  NativeStudentComputation(MultiLayerNetwork student) {
+  NativeStudentComputation(MultiLayerNetwork student, int threads) {
     this.student = student;
-    this.ops = new NativeOpsStep(student);
+    this.ops = new NativeOpsStep(student, threads);
   }
 
   @Override

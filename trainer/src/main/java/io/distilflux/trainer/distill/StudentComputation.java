@@ -39,10 +39,13 @@ interface StudentComputation {
   /** Short name of the path, for logs and benchmarks. */
   String name();
 
-  /** The native-ops path when the network supports it, DL4J's layers otherwise. */
-  static StudentComputation forNetwork(MultiLayerNetwork network) {
+  /**
+   * The native-ops path when the network supports it, on {@code threads} threads, DL4J's layers
+   * otherwise.
+   */
+  static StudentComputation forNetwork(MultiLayerNetwork network, int threads) {
     return NativeOpsStep.supports(network)
-        ? new NativeStudentComputation(network)
+        ? new NativeStudentComputation(network, threads)
         : new Dl4jStudentComputation(network);
   }
 }

@@ -78,11 +78,10 @@ public final class ConvStepBenchmark {
           () -> new NativeOpsStep(VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 42),
               layout));
     }
-    for (int threads = 1; threads <= 2; threads++) {
-      int t = threads;
-      variants.put("planar " + t + " thread(s) (libnd4j conv, fused Java BN/pool)",
+    for (int[] split : new int[][] {{1, 1}, {2, 2}, {4, 2}, {8, 2}}) {
+      variants.put("planar " + split[0] + " part(s) on " + split[1] + " thread(s)",
           () -> new NativeOpsStep(VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 42),
-              NativeOpsStep.ConvEngine.PLANAR_JAVA, t));
+              NativeOpsStep.ConvEngine.PLANAR_JAVA, split[0], split[1]));
     }
 
     System.out.printf("%-60s %9s %9s %9s %9s %9s %8s%n", "variant", "median_ms", "min_ms", "p10_ms", "p90_ms",

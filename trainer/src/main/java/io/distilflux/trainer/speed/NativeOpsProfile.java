@@ -13,8 +13,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * Prints the median time of every op of a {@link NativeOpsStep} step (forward + backward) of the
  * real cifar-very-tiny student, and their sum.
  *
- * <p>Usage: {@code NativeOpsProfile [batch] [steps] [PLANAR_JAVA|NHWC|NCHW] [threads]};
- * defaults 128, 40, PLANAR_JAVA, 1 (after 10 warm-up steps).
+ * <p>Usage: {@code NativeOpsProfile [batch] [steps] [PLANAR_JAVA|NHWC|NCHW] [parts] [threads]};
+ * defaults 128, 40, PLANAR_JAVA, 1, parts (after 10 warm-up steps). With more than one part, the
+ * per-op figures are those of part 0 (the calling thread's).
  */
 public final class NativeOpsProfile {
 
@@ -28,10 +29,11 @@ public final class NativeOpsProfile {
     MultiLayerNetwork net = StudentArchitectures.withDefaults().create(
         StudentArchitectures.CIFAR_VERY_TINY, new long[] {3, 32, 32}, 10, 1, DataType.FLOAT);
     String engine = args.length > 2 ? args[2] : "PLANAR_JAVA";
-    int threads = args.length > 3 ? Integer.parseInt(args[3]) : 1;
+    int parts = args.length > 3 ? Integer.parseInt(args[3]) : 1;
+    int threads = args.length > 4 ? Integer.parseInt(args[4]) : parts;
     NativeOpsStep step = new NativeOpsStep(net, engine.equals("NHWC") || engine.equals("NCHW")
         ? NativeOpsStep.ConvEngine.valueOf("LIBND4J_" + engine)
-        : NativeOpsStep.ConvEngine.valueOf(engine), threads);
+        : NativeOpsStep.ConvEngine.valueOf(engine), parts, threads);
     INDArray x = Nd4j.randn(DataType.FLOAT, batch, 3, 32, 32);
     INDArray eps = Nd4j.randn(DataType.FLOAT, batch, 10).divi(batch);
     OpClock clock = new OpClock();
@@ -46,8 +48,8 @@ public final class NativeOpsProfile {
       step.step(x, eps);
       total[i] = (System.nanoTime() - start) / 1e6;
     }
-    System.out.printf("batch %d, steps %d, engine %s, threads %d, OMP_NUM_THREADS=%s%n", batch,
-        steps, engine, threads, System.getenv("OMP_NUM_THREADS"));
+    System.out.printf("batch %d, steps %d, engine %s, parts %d, threads %d, OMP_NUM_THREADS=%s%n",
+        batch, steps, engine, parts, threads, System.getenv("OMP_NUM_THREADS"));
     double sum = 0;
     for (Map.Entry<String, List<Double>> op : clock.laps().entrySet()) {
       double median = Stats.median(op.getValue().stream().mapToDouble(Double::doubleValue).toArray());

@@ -87,12 +87,45 @@ public final class NativeOpsStep implements PlainStep {
   }
 
   /**
-   * Binds to the parameters of a supported network; gradients go to a flat array of its own.
+   * Image partitions of the planar engine by default: two, so that one step can use both cores
+   * of a small machine. The numbers depend on the partition count (how batch sums are split),
+   * never on the threads actually present.
+   */
+  public static final int DEFAULT_PARTS = 2;
+
+  /**
+   * Binds to the parameters of a supported network; gradients go to a flat array of its own. The
+   * planar engine, where it fits, splits the batch into {@link #DEFAULT_PARTS} parts computed on
+   * {@link #defaultThreads()} threads.
    *
    * @throws IllegalArgumentException with {@link #unsupportedReason} if the structure differs
    */
   public NativeOpsStep(MultiLayerNetwork net) {
-    this(net, defaultEngine(net), 1);
+    this(net, defaultThreads());
+  }
+
+  /**
+   * As {@link #NativeOpsStep(MultiLayerNetwork)}, the planar engine's parts computed on {@code
+   * threads} threads (at most {@link #DEFAULT_PARTS} are used; the libnd4j engines use one).
+   *
+   * @throws IllegalArgumentException if {@code threads < 1} or the structure differs
+   */
+  public NativeOpsStep(MultiLayerNetwork net, int threads) {
+    this(net, defaultEngine(net), defaultEngine(net) == ConvEngine.PLANAR_JAVA ? DEFAULT_PARTS : 1,
+        defaultEngine(net) == ConvEngine.PLANAR_JAVA ? Math.min(DEFAULT_PARTS, positive(threads))
+            : 1);
+  }
+
+  /** Threads of a step by default: one per processor, up to {@link #DEFAULT_PARTS}. */
+  public static int defaultThreads() {
+    return Math.min(DEFAULT_PARTS, Runtime.getRuntime().availableProcessors());
+  }
+
+  private static int positive(int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+    }
+    return threads;
   }
 
   /**
@@ -100,21 +133,26 @@ public final class NativeOpsStep implements PlainStep {
    * chosen: the math is the same, oneDNN's kernels are faster in NHWC on these shapes.
    */
   public NativeOpsStep(MultiLayerNetwork net, CNN2DFormat layout) {
-    this(net, layout == CNN2DFormat.NHWC ? ConvEngine.LIBND4J_NHWC : ConvEngine.LIBND4J_NCHW, 1);
+    this(net, layout == CNN2DFormat.NHWC ? ConvEngine.LIBND4J_NHWC : ConvEngine.LIBND4J_NCHW, 1,
+        1);
   }
 
   /**
    * As {@link #NativeOpsStep(MultiLayerNetwork)} with the conv engine chosen and, for {@link
-   * ConvEngine#PLANAR_JAVA}, the number of threads its phases are split over (the caller's and
-   * {@code threads − 1} helpers).
+   * ConvEngine#PLANAR_JAVA}, the batch split into {@code parts} image ranges whose convolutions
+   * and loops run on {@code threads} threads (the caller's and {@code threads − 1} helpers); the
+   * libnd4j engines take 1 and 1.
    *
    * @throws IllegalArgumentException if the structure or the engine does not fit the network
    */
-  public NativeOpsStep(MultiLayerNetwork net, ConvEngine engine, int threads) {
+  public NativeOpsStep(MultiLayerNetwork net, ConvEngine engine, int parts, int threads) {
     this.nhwc = engine == ConvEngine.LIBND4J_NHWC;
     Optional<String> reason = unsupportedReason(net);
     if (reason.isPresent()) {
       throw new IllegalArgumentException("network: " + reason.get());
+    }
+    if (engine != ConvEngine.PLANAR_JAVA && (parts != 1 || threads != 1)) {
+      throw new IllegalArgumentException("only the planar engine splits the batch");
     }
     if (engine == ConvEngine.PLANAR_JAVA && !planarFits(net)) {
       throw new IllegalArgumentException("network: the planar Java engine needs FLOAT parameters"
@@ -154,7 +192,7 @@ public final class NativeOpsStep implements PlainStep {
     output = dense(d2, gradientViews(d2, offset));
     planar = engine == ConvEngine.PLANAR_JAVA
         ? new PlanarConvStack(blocks.stream().map(ConvBlock::params).toList(),
-            new Partitions(threads))
+            new Partitions(parts, threads))
         : null;
   }
 

@@ -8,6 +8,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The conv blocks of a cifar-very-tiny-shaped student (3×3 conv, stride 1, no padding, no bias →
@@ -60,8 +61,9 @@ final class PlanarConvStack {
     this.clock = opClock;
   }
 
-  private void lap(BlockState s, String op) {
-    if (clock != null) {
+  /** Laps of part 0 only: it runs on the calling thread, the one the clock belongs to. */
+  private void lap(int part, BlockState s, String op) {
+    if (clock != null && part == 0) {
       clock.lap(s.index, op);
     }
   }
@@ -72,8 +74,9 @@ final class PlanarConvStack {
     int c = Math.toIntExact(inputShape[1]);
     int h = Math.toIntExact(inputShape[2]);
     int w = Math.toIntExact(inputShape[3]);
+    // a part needs at least one image: a batch smaller than the part count uses fewer parts
+    int parts = Math.min(partitions.parts(), n);
     BlockState[] blocks = new BlockState[params.length];
-    INDArray in = Nd4j.createUninitialized(DataType.FLOAT, n, c, h, w);
     for (int b = 0; b < params.length; b++) {
       long[] ws = params[b].w().shape();
       if (ws[1] != c || ws[2] != 3 || ws[3] != 3) {
@@ -84,129 +87,187 @@ final class PlanarConvStack {
         throw new IllegalArgumentException("input side " + h + "x" + w
             + " is too small for a 3x3 conv and a 2x2 pool");
       }
-      blocks[b] = new BlockState(b, n, c, h, w, Math.toIntExact(ws[0]), in, partitions.parts());
+      blocks[b] = new BlockState(b, n, c, h, w, Math.toIntExact(ws[0]), parts);
       c = blocks[b].co;
       h = blocks[b].hp;
       w = blocks[b].wp;
-      in = Nd4j.createUninitialized(DataType.FLOAT, n, c, h, w);
     }
-    return new State(n, blocks);
+    return new State(n, parts, blocks);
   }
 
   /**
    * Training-mode forward of {@code x} [N, C, H, W] into {@code flatOut} [N, C'·H'·W'] (NCHW
-   * flatten order, as DL4J's CnnToFeedForwardPreProcessor).
+   * flatten order, as DL4J's CnnToFeedForwardPreProcessor; C-contiguous).
    */
   void forward(INDArray x, State s, INDArray flatOut) {
-    s.blocks[0].input.assign(x);
-    lap(s.blocks[0], "input_copy");
+    requireContiguous(flatOut, (long) s.n * s.flatWidth());
+    for (int b = 0; b < params.length; b++) {
+      s.blocks[b].readParams(params[b]);
+    }
+    partitions.run(part -> {
+      if (part < s.parts) {
+        Slice in = s.blocks[0].slices[part];
+        in.input.assign(x.get(NDArrayIndex.interval(in.first, in.end), NDArrayIndex.all(),
+            NDArrayIndex.all(), NDArrayIndex.all()));
+        lap(part, s.blocks[0], "input_copy");
+        convolveAndMoments(params[0], s.blocks[0], part);
+      }
+    });
     for (int b = 0; b < params.length; b++) {
       BlockState block = s.blocks[b];
-      forwardBlock(params[b], block);
-      copyOut(block.pooled, b + 1 < params.length ? s.blocks[b + 1].input : flatOut);
-      lap(block, "pooled_out");
+      block.reduceMoments(params[b]);
+      lap(0, block, "moments_reduce");
+      BlockState next = b + 1 < params.length ? s.blocks[b + 1] : null;
+      partitions.run(part -> {
+        if (part < s.parts) {
+          normalizePool(block, part);
+          lap(part, block, "bn_pool_relu");
+          Slice slice = block.slices[part];
+          int length = slice.count * block.co * block.outPlane;
+          int from = slice.first * block.co * block.outPlane;
+          if (next == null) {
+            copyOut(block.pooled, from, length, flatOut, from);
+          } else {
+            copyOut(block.pooled, from, length, next.slices[part].input, 0);
+          }
+          lap(part, block, "pooled_out");
+          if (next != null) {
+            convolveAndMoments(params[next.index], next, part);
+          }
+        }
+      });
     }
   }
 
-  /** Backward of {@code gradFlat} [N, C'·H'·W'] through the latest forward of {@code s}. */
+  /** Backward of {@code gradFlat} [N, C'·H'·W'] (C-contiguous) through the latest forward of s. */
   void backward(State s, INDArray gradFlat) {
-    copyIn(gradFlat, s.blocks[params.length - 1].gradPooled);
-    for (int b = params.length - 1; b >= 0; b--) {
-      BlockState block = s.blocks[b];
-      backwardBlock(params[b], block);
-      if (b > 0) {
-        copyIn(block.gradInput, s.blocks[b - 1].gradPooled);
-        lap(block, "grad_in");
+    requireContiguous(gradFlat, (long) s.n * s.flatWidth());
+    BlockState lastBlock = s.blocks[params.length - 1];
+    partitions.run(part -> {
+      if (part < s.parts) {
+        Slice slice = lastBlock.slices[part];
+        int from = slice.first * lastBlock.co * lastBlock.outPlane;
+        copyIn(gradFlat, from, lastBlock.gradPooled, from, slice.count * lastBlock.co
+            * lastBlock.outPlane);
+        poolReluBackward(lastBlock, part);
       }
+    });
+    for (int b = params.length - 1; b >= 0; b--) {
+      BlockParams p = params[b];
+      BlockState block = s.blocks[b];
+      block.reduceBatchNormGradients(p);
+      lap(0, block, "bn_grad_reduce");
+      BlockState previous = b > 0 ? s.blocks[b - 1] : null;
+      partitions.run(part -> {
+        if (part < s.parts) {
+          convBackward(p, block, part);
+          if (previous != null) {
+            Slice slice = block.slices[part];
+            int from = slice.first * previous.co * previous.outPlane;
+            copyIn(slice.gradInput, 0, previous.gradPooled, from, slice.count * previous.co
+                * previous.outPlane);
+            lap(part, block, "grad_in");
+            poolReluBackward(previous, part);
+          }
+        }
+      });
+      block.reduceWeightGradient(p);
+      lap(0, block, "dW_reduce");
     }
   }
 
-  private void forwardBlock(BlockParams p, BlockState s) {
-    Nd4j.exec(DynamicCustomOp.builder("conv2d").addInputs(s.input, p.w()).addOutputs(s.convOut)
+  /** Part {@code part}'s conv2d, its planes, and its lanes of the batch moments. */
+  private void convolveAndMoments(BlockParams p, BlockState s, int part) {
+    Slice slice = s.slices[part];
+    Nd4j.exec(DynamicCustomOp.builder("conv2d").addInputs(slice.input, p.w())
+        .addOutputs(slice.convOut)
         .addIntegerArguments(3, 3, 1, 1, 0, 0, 1, 1, 0, NCHW, WEIGHTS_OIHW).build());
-    lap(s, "conv2d");
-    s.readParams(p);
-    getPlanes(s.convOut, s.flat, s.conv, s.hw);
-    lap(s, "conv_to_planes");
-    partitions.run(part -> {
-      float[][] s1 = s.s1[part];
-      float[][] s2 = s.s2[part];
+    lap(part, s, "conv2d");
+    getPlanes(slice.convOut, slice.flat, s.conv, slice.first * s.co, s.hw);
+    lap(part, s, "conv_to_planes");
+    float[][] s1 = s.s1[part];
+    float[][] s2 = s.s2[part];
+    for (int c = 0; c < s.co; c++) {
+      Arrays.fill(s1[c], 0f);
+      Arrays.fill(s2[c], 0f);
+    }
+    for (int n = slice.first; n < slice.end; n++) {
       for (int c = 0; c < s.co; c++) {
-        Arrays.fill(s1[c], 0f);
-        Arrays.fill(s2[c], 0f);
+        moments(s.conv[n * s.co + c], s.shiftK[c], s1[c], s2[c], s.hw);
       }
-      for (int n = s.n * part / s.parts, end = s.n * (part + 1) / s.parts; n < end; n++) {
-        for (int c = 0; c < s.co; c++) {
-          moments(s.conv[n * s.co + c], s.shiftK[c], s1[c], s2[c], s.hw);
-        }
-      }
-    });
-    s.reduceMoments(p);
-    lap(s, "moments");
-    partitions.run(part -> {
-      for (int n = s.n * part / s.parts, end = s.n * (part + 1) / s.parts; n < end; n++) {
-        for (int c = 0; c < s.co; c++) {
-          normalizePool(s.conv[n * s.co + c], s.wo, s.scale[c], s.shift[c], s.pooled,
-              (n * s.co + c) * s.outPlane, s.hp, s.wp);
-        }
-      }
-    });
+    }
+    lap(part, s, "moments");
+  }
+
+  /** Batch-norm, max-pool and ReLU of part {@code part}'s planes into {@code s.pooled}. */
+  private static void normalizePool(BlockState s, int part) {
+    Slice slice = s.slices[part];
     if (s.nonFinite) {
       // DL4J's layers carry a non-finite batch statistic to the logits; max-pool and ReLU would
       // turn NaN into numbers, so the whole map becomes NaN, as in the libnd4j path
-      Arrays.fill(s.pooled, Float.NaN);
+      Arrays.fill(s.pooled, slice.first * s.co * s.outPlane, slice.end * s.co * s.outPlane,
+          Float.NaN);
+      return;
     }
-    lap(s, "bn_pool_relu");
+    for (int n = slice.first; n < slice.end; n++) {
+      for (int c = 0; c < s.co; c++) {
+        normalizePool(s.conv[n * s.co + c], s.wo, s.scale[c], s.shift[c], s.pooled,
+            (n * s.co + c) * s.outPlane, s.hp, s.wp);
+      }
+    }
   }
 
-  private void backwardBlock(BlockParams p, BlockState s) {
-    partitions.run(part -> {
-      double[] sumDy = s.sumDy[part];
-      double[] sumDyCentered = s.sumDyCentered[part];
-      Arrays.fill(sumDy, 0);
-      Arrays.fill(sumDyCentered, 0);
-      for (int n = s.n * part / s.parts, end = s.n * (part + 1) / s.parts; n < end; n++) {
-        for (int c = 0; c < s.co; c++) {
-          poolReluBackward(s, n, c, sumDy, sumDyCentered);
-        }
+  /** ReLU/max-pool backward and part {@code part}'s batch-norm gradient sums. */
+  private void poolReluBackward(BlockState s, int part) {
+    Slice slice = s.slices[part];
+    double[] sumDy = s.sumDy[part];
+    double[] sumDyCentered = s.sumDyCentered[part];
+    Arrays.fill(sumDy, 0);
+    Arrays.fill(sumDyCentered, 0);
+    for (int n = slice.first; n < slice.end; n++) {
+      for (int c = 0; c < s.co; c++) {
+        poolReluBackward(s, n, c, sumDy, sumDyCentered);
       }
-    });
-    s.reduceBatchNormGradients(p);
-    lap(s, "pool_relu_bp");
-    partitions.run(part -> {
-      for (int n = s.n * part / s.parts, end = s.n * (part + 1) / s.parts; n < end; n++) {
-        for (int c = 0; c < s.co; c++) {
-          int plane = n * s.co + c;
-          batchNormBackward(s.conv[plane], s.mean[c], s.coefC[c], s.coefE[c], s.dx[plane],
-              s.hw);
-          scatterPooled(s, plane, s.scale[c]);
-        }
-      }
-    });
-    lap(s, "bn_bp");
-    if (s.transposedGrad == null) {
-      putPlanes(s.dx, s.flat, s.gradConv, s.hw, 1);
-    } else {
-      putPlanes(s.dx, s.flat, s.transposedGrad, s.hw, s.n);
     }
-    lap(s, "planes_to_grad");
-    if (s.transposedGrad == null) {
-      Nd4j.exec(DynamicCustomOp.builder("conv2d_bp").addInputs(s.input, p.w(), s.gradConv)
-          .addOutputs(s.gradInput, p.dW())
+    lap(part, s, "pool_relu_bp");
+  }
+
+  /**
+   * Part {@code part}'s batch-norm backward into conv-output gradient planes, then its share of
+   * the weight gradient (and, past the first block, its input gradient).
+   */
+  private void convBackward(BlockParams p, BlockState s, int part) {
+    Slice slice = s.slices[part];
+    for (int n = slice.first; n < slice.end; n++) {
+      for (int c = 0; c < s.co; c++) {
+        int plane = n * s.co + c;
+        batchNormBackward(s.conv[plane], s.mean[c], s.coefC[c], s.coefE[c], s.dx[plane], s.hw);
+        scatterPooled(s, plane, s.scale[c]);
+      }
+    }
+    lap(part, s, "bn_bp");
+    if (s.index > 0) {
+      putPlanes(s.dx, slice.first * s.co, slice.count * s.co, slice.flat, slice.gradConv, s.hw,
+          1);
+      lap(part, s, "planes_to_grad");
+      Nd4j.exec(DynamicCustomOp.builder("conv2d_bp").addInputs(slice.input, p.w(), slice.gradConv)
+          .addOutputs(slice.gradInput, slice.dW)
           .addIntegerArguments(3, 3, 1, 1, 0, 0, 1, 1, 0, NCHW, WEIGHTS_OIHW).build());
-      lap(s, "conv2d_bp");
+      lap(part, s, "conv2d_bp");
       return;
     }
     // the first block needs no input gradient, which is most of conv2d_bp's time there; its
     // weight gradient dW[o, i] = Σ_n x[n, i] ⋆ dOut[n, o] is itself a convolution with batch and
     // channels swapped: input xᵀ [C, N, H, W], kernels dOutᵀ [C', N, H', W'], output [C, C', 3, 3]
-    s.transposedInput.assign(s.input.permute(1, 0, 2, 3));
-    lap(s, "transpose_input");
-    Nd4j.exec(DynamicCustomOp.builder("conv2d").addInputs(s.transposedInput, s.transposedGrad)
-        .addOutputs(s.swappedDw)
+    putPlanes(s.dx, slice.first * s.co, slice.count * s.co, slice.flat, slice.gradConv, s.hw,
+        slice.count);
+    lap(part, s, "planes_to_grad");
+    slice.transposedInput.assign(slice.input.permute(1, 0, 2, 3));
+    lap(part, s, "transpose_input");
+    Nd4j.exec(DynamicCustomOp.builder("conv2d").addInputs(slice.transposedInput, slice.gradConv)
+        .addOutputs(slice.dW)
         .addIntegerArguments(s.ho, s.wo, 1, 1, 0, 0, 1, 1, 0, NCHW, WEIGHTS_OIHW).build());
-    p.dW().assign(s.swappedDw.permute(1, 0, 2, 3));
-    lap(s, "dW_conv2d");
+    lap(part, s, "dW_conv2d");
   }
 
   /** Lanes s1 += o − k, s2 += (o − k)² over one plane (one index expression: vectorized). */
@@ -315,59 +376,65 @@ final class PlanarConvStack {
   }
 
   /**
-   * Copies consecutive planes of length {@code len} of a contiguous FLOAT array: one native copy
-   * into {@code flat}, then Java copies (a native call per plane costs more on small planes).
+   * Copies the contiguous FLOAT array {@code a}, consecutive planes of length {@code len}, into
+   * {@code planes[firstPlane …]}: one native copy into {@code flat}, then Java copies (a native
+   * call per plane costs more on small planes).
    */
-  private static void getPlanes(INDArray a, float[] flat, float[][] planes, int len) {
-    copyIn(a, flat);
-    for (int i = 0; i < planes.length; i++) {
-      System.arraycopy(flat, i * len, planes[i], 0, len);
+  private static void getPlanes(INDArray a, float[] flat, float[][] planes, int firstPlane,
+      int len) {
+    copyIn(a, 0, flat, 0, flat.length);
+    for (int i = 0, count = flat.length / len; i < count; i++) {
+      System.arraycopy(flat, i * len, planes[firstPlane + i], 0, len);
     }
   }
 
   /**
-   * Writes planes of length {@code len}, [N][C] ordered, into a contiguous FLOAT array, [N][C]
-   * ordered ({@code n} = 1) or [C][N] ordered ({@code n} = N), through {@code flat}.
+   * Writes {@code count} planes of length {@code len} from {@code planes[firstPlane …]}, [n][C]
+   * ordered, into a contiguous FLOAT array, [n][C] ordered ({@code n} = 1) or [C][n] ordered
+   * ({@code n} = the images of the slice), through {@code flat}.
    */
-  private static void putPlanes(float[][] planes, float[] flat, INDArray a, int len, int n) {
-    int channels = planes.length / n;
-    for (int i = 0; i < planes.length; i++) {
+  private static void putPlanes(float[][] planes, int firstPlane, int count, float[] flat,
+      INDArray a, int len, int n) {
+    int channels = count / n;
+    for (int i = 0; i < count; i++) {
       int target = n == 1 ? i : (i % channels) * n + i / channels;
-      System.arraycopy(planes[i], 0, flat, target * len, len);
+      System.arraycopy(planes[firstPlane + i], 0, flat, target * len, len);
     }
-    copyOut(flat, a);
+    copyOut(flat, 0, count * len, a, 0);
   }
 
-  /** Copies a FLOAT array's elements in C order into {@code dst}. */
-  static void copyIn(INDArray a, float[] dst) {
-    if (a.dataType() != DataType.FLOAT || a.length() != dst.length) {
-      throw new IllegalArgumentException("expected " + dst.length + " FLOAT values, got "
-          + a.dataType() + " " + Arrays.toString(a.shape()));
-    }
-    INDArray c = contiguous(a) ? a : a.dup('c');
-    new FloatPointer(c.data().addressPointer()).get(dst, 0, dst.length);
+  /** Copies {@code length} elements of a C-contiguous FLOAT array from {@code from} into dst. */
+  static void copyIn(INDArray a, long from, float[] dst, int dstOffset, int length) {
+    requireContiguous(a, from + length);
+    new FloatPointer(a.data().addressPointer()).position(from).get(dst, dstOffset, length);
   }
 
-  /** Writes {@code src} into a C-contiguous FLOAT array of the same length. */
-  static void copyOut(float[] src, INDArray a) {
-    if (a.dataType() != DataType.FLOAT || a.length() != src.length || !contiguous(a)) {
-      throw new IllegalArgumentException("expected a contiguous FLOAT array of " + src.length);
-    }
-    new FloatPointer(a.data().addressPointer()).put(src, 0, src.length);
+  /** Writes {@code src[srcOffset …]} into a C-contiguous FLOAT array from element {@code to}. */
+  static void copyOut(float[] src, int srcOffset, int length, INDArray a, long to) {
+    requireContiguous(a, to + length);
+    new FloatPointer(a.data().addressPointer()).position(to).put(src, srcOffset, length);
   }
 
-  private static boolean contiguous(INDArray a) {
-    return a.ordering() == 'c' && !a.isView() && a.offset() == 0
-        && Shape.hasDefaultStridesForShape(a) && a.data().length() == a.length();
+  private static void requireContiguous(INDArray a, long atLeast) {
+    boolean contiguous = a.dataType() == DataType.FLOAT && a.ordering() == 'c' && !a.isView()
+        && a.offset() == 0 && Shape.hasDefaultStridesForShape(a)
+        && a.data().length() == a.length();
+    if (!contiguous || a.length() < atLeast) {
+      throw new IllegalArgumentException("expected a contiguous FLOAT array of at least "
+          + atLeast + " values, got " + a.dataType() + " " + Arrays.toString(a.shape()));
+    }
   }
 
   /** Buffers of one input shape. */
   static final class State {
     final int n;
+    /** Parts in use: the partition count, or fewer for a batch smaller than it. */
+    final int parts;
     final BlockState[] blocks;
 
-    State(int n, BlockState[] blocks) {
+    State(int n, int parts, BlockState[] blocks) {
       this.n = n;
+      this.parts = parts;
       this.blocks = blocks;
     }
 
@@ -375,6 +442,47 @@ final class PlanarConvStack {
     int flatWidth() {
       BlockState last = blocks[blocks.length - 1];
       return last.co * last.outPlane;
+    }
+  }
+
+  /**
+   * One part's images [first, end) of one block: the libnd4j arrays its ops read and write, so
+   * that parts can run their convolutions at the same time.
+   */
+  static final class Slice {
+    final int first;
+    final int end;
+    final int count;
+    /** The block's input [count, C, H, W]. */
+    final INDArray input;
+    final INDArray convOut;
+    /** dL/d(conv output), [count, C', H', W'] (first block: [C', count, H', W']). */
+    final INDArray gradConv;
+    /** dL/d(input), null in the first block (not needed). */
+    final INDArray gradInput;
+    /** The first block's input as [C, count, H, W], else null. */
+    final INDArray transposedInput;
+    /** This part's weight gradient [C', C, 3, 3] (first block: [C, C', 3, 3]). */
+    final INDArray dW;
+    /** Staging copy of a conv-output-shaped array of this part, for the plane copies. */
+    final float[] flat;
+
+    Slice(int first, int end, int index, int ci, int h, int w, int co, int ho, int wo) {
+      this.first = first;
+      this.end = end;
+      this.count = end - first;
+      this.input = Nd4j.createUninitialized(DataType.FLOAT, count, ci, h, w);
+      this.convOut = Nd4j.createUninitialized(DataType.FLOAT, count, co, ho, wo);
+      this.gradConv = index == 0
+          ? Nd4j.createUninitialized(DataType.FLOAT, co, count, ho, wo)
+          : Nd4j.createUninitialized(DataType.FLOAT, count, co, ho, wo);
+      this.gradInput = index == 0 ? null
+          : Nd4j.createUninitialized(DataType.FLOAT, count, ci, h, w);
+      this.transposedInput = index == 0
+          ? Nd4j.createUninitialized(DataType.FLOAT, ci, count, h, w) : null;
+      this.dW = index == 0 ? Nd4j.createUninitialized(DataType.FLOAT, ci, co, 3, 3)
+          : Nd4j.createUninitialized(DataType.FLOAT, co, ci, 3, 3);
+      this.flat = new float[count * co * ho * wo];
     }
   }
 
@@ -391,17 +499,8 @@ final class PlanarConvStack {
     final int hw;
     final int outPlane;
     final int parts;
-    final INDArray input;
-    final INDArray convOut;
-    final INDArray gradConv;
-    final INDArray gradInput;
-    /** The first block's input and output gradient as [C][N] planes (else null), and its dW. */
-    final INDArray transposedInput;
-    final INDArray transposedGrad;
-    final INDArray swappedDw;
+    final Slice[] slices;
     final float[][] conv;
-    /** Staging copy of a whole conv-shaped array, for the plane copies. */
-    final float[] flat;
     final float[][] dx;
     final float[] pooled;
     /** Offset of each window's argmax in its plane, set by the backward. */
@@ -420,7 +519,7 @@ final class PlanarConvStack {
     final float[] coefE;
     boolean nonFinite;
 
-    BlockState(int index, int n, int ci, int h, int w, int co, INDArray input, int parts) {
+    BlockState(int index, int n, int ci, int h, int w, int co, int parts) {
       this.index = index;
       this.n = n;
       this.ci = ci;
@@ -432,17 +531,12 @@ final class PlanarConvStack {
       this.hw = ho * wo;
       this.outPlane = hp * wp;
       this.parts = parts;
-      this.input = input;
-      this.convOut = Nd4j.createUninitialized(DataType.FLOAT, n, co, ho, wo);
-      this.gradConv = Nd4j.createUninitialized(DataType.FLOAT, n, co, ho, wo);
-      this.gradInput = index == 0 ? null : Nd4j.createUninitialized(DataType.FLOAT, n, ci, h, w);
-      this.transposedInput = index == 0 ? Nd4j.createUninitialized(DataType.FLOAT, ci, n, h, w)
-          : null;
-      this.transposedGrad = index == 0
-          ? Nd4j.createUninitialized(DataType.FLOAT, co, n, ho, wo) : null;
-      this.swappedDw = index == 0 ? Nd4j.createUninitialized(DataType.FLOAT, ci, co, 3, 3) : null;
+      this.slices = new Slice[parts];
+      for (int part = 0; part < parts; part++) {
+        slices[part] = new Slice(n * part / parts, n * (part + 1) / parts, index, ci, h, w, co,
+            ho, wo);
+      }
       this.conv = new float[n * co][hw];
-      this.flat = new float[n * co * hw];
       this.dx = new float[n * co][hw];
       this.pooled = new float[n * co * outPlane];
       this.argmax = new int[n * co * outPlane];
@@ -533,6 +627,15 @@ final class PlanarConvStack {
       p.dGlobalMean().assign(Nd4j.createFromArray(dMean).reshape('c', p.dGlobalMean().shape()));
       p.dGlobalLog10Std().assign(
           Nd4j.createFromArray(dLogStd).reshape('c', p.dGlobalLog10Std().shape()));
+    }
+
+    /** The weight gradient: the parts' sum, in a fixed order (first block: transposed back). */
+    void reduceWeightGradient(BlockParams p) {
+      INDArray sum = slices[0].dW;
+      for (int part = 1; part < parts; part++) {
+        sum.addi(slices[part].dW);
+      }
+      p.dW().assign(index == 0 ? sum.permute(1, 0, 2, 3) : sum);
     }
   }
 }

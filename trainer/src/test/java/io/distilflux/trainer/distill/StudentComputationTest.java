@@ -39,7 +39,7 @@ class StudentComputationTest {
     DistillationTrainer dl4j = new DistillationTrainer(
         cifarVeryTiny(), kind, 0.01, false, Dl4jStudentComputation::new);
     DistillationTrainer fast = new DistillationTrainer(
-        cifarVeryTiny(), kind, 0.01, false, NativeStudentComputation::new);
+        cifarVeryTiny(), kind, 0.01, false, net -> new NativeStudentComputation(net, 2));
     Nd4j.getRandom().setSeed(17);
     Unconstrained b = new Unconstrained(0.3, -0.2, 0.5);
     for (int step = 0; step < 3; step++) {

@@ -30,7 +30,7 @@ class NativeOpsStepTest {
     var reference = new Dl4jPlainStep(VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 11), CNN2DFormat.NCHW);
     // Non-trivial BN parameters and running statistics so that every gradient term matters.
     reference.network().params().addi(Nd4j.rand(DataType.FLOAT, reference.network().params().shape()).muli(0.05));
-    var fast = new NativeOpsStep(reference.network(), engine, 1);
+    var fast = new NativeOpsStep(reference.network(), engine, 1, 1);
 
     INDArray expectedLogits = reference.logits(x).dup();
     INDArray expectedGradient = reference.step(x, eps).dup();
@@ -53,8 +53,8 @@ class NativeOpsStepTest {
     // a negative γ flips which window element is the max after batch-norm (the min-pool branch)
     reference.network().getLayer(1).getParam("gamma").negi();
     reference.network().getLayer(5).getParam("gamma").getScalar(0).negi();
-    var oneThread = new NativeOpsStep(reference.network(), NativeOpsStep.ConvEngine.PLANAR_JAVA, 1);
-    var twoThreads = new NativeOpsStep(reference.network(), NativeOpsStep.ConvEngine.PLANAR_JAVA, 2);
+    var oneThread = new NativeOpsStep(reference.network(), NativeOpsStep.ConvEngine.PLANAR_JAVA, 1, 1);
+    var twoThreads = new NativeOpsStep(reference.network(), NativeOpsStep.ConvEngine.PLANAR_JAVA, 2, 2);
 
     INDArray expectedGradient = reference.step(x, eps).dup();
     INDArray gradient = oneThread.step(x, eps).dup();
@@ -65,6 +65,25 @@ class NativeOpsStepTest {
   }
 
   @Test
+  void theThreadCountNeverChangesTheNumbersOnlyThePartCountDoes() {
+    Nd4j.getRandom().setSeed(9);
+    INDArray x = Nd4j.randn(DataType.FLOAT, 2 * BATCH + 1, 3, 32, 32);
+    INDArray eps = Nd4j.randn(DataType.FLOAT, 2 * BATCH + 1, 10);
+    var net = VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 13);
+    net.params().addi(Nd4j.rand(DataType.FLOAT, net.params().shape()).muli(0.05));
+    var sequential = new NativeOpsStep(net, NativeOpsStep.ConvEngine.PLANAR_JAVA, 3, 1);
+    var parallel = new NativeOpsStep(net, NativeOpsStep.ConvEngine.PLANAR_JAVA, 3, 2);
+
+    INDArray logits = sequential.logits(x).dup();
+    INDArray gradient = sequential.step(x, eps).dup();
+    assertEquals(logits, parallel.logits(x).dup(), "logits, bit for bit");
+    assertEquals(gradient, parallel.step(x, eps).dup(), "flat gradient, bit for bit");
+    // a batch smaller than the part count runs on fewer parts
+    INDArray one = Nd4j.randn(DataType.FLOAT, 1, 3, 32, 32);
+    assertEquals(sequential.logits(one).dup(), parallel.logits(one).dup());
+  }
+
+  @Test
   void planarEngineNeedsFloatParameters() {
     var net = VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 2);
     assertEquals(NativeOpsStep.ConvEngine.PLANAR_JAVA, NativeOpsStep.defaultEngine(net));
@@ -72,7 +91,7 @@ class NativeOpsStepTest {
         new long[] {3, 32, 32}, 10, 1, DataType.DOUBLE);
     assertEquals(NativeOpsStep.ConvEngine.LIBND4J_NHWC, NativeOpsStep.defaultEngine(doubles));
     assertThrows(IllegalArgumentException.class,
-        () -> new NativeOpsStep(doubles, NativeOpsStep.ConvEngine.PLANAR_JAVA, 1));
+        () -> new NativeOpsStep(doubles, NativeOpsStep.ConvEngine.PLANAR_JAVA, 1, 1));
   }
 
   @Test
