@@ -85,7 +85,7 @@ final class ExperimentRunner {
   Results run() {
     requireDataFolder();
     try (ServiceStack stack = ServiceStack.start(spec, log)) {
-      RunAssembler assembler = new RunAssembler(
+      RunAssembler preparing = new RunAssembler(
           new DataOptions(spec.splits().train(), spec.splits().validation(), spec.splits().test(),
               spec.teacherEpochs(), spec.teacherSteps(), spec.outputDir().resolve("teachers")),
           stack.bus(), stack.topics(), spec.metaTimeout(),
@@ -94,9 +94,12 @@ final class ExperimentRunner {
               stack.registry()));
       stack.metricsUrl().ifPresent(url -> log.println("metrics: " + url));
       if (spec.longRun().resume().isPresent()) {
-        return resume(assembler, stack, spec.longRun().resume().get());
+        return resume(preparing.withComputeThreads(spec.computeThreads(1)), stack,
+            spec.longRun().resume().get());
       }
-      List<RunConfig> configs = configs(assembler);
+      List<RunConfig> configs = configs(preparing);
+      RunAssembler assembler = preparing.withComputeThreads(
+          spec.computeThreads(Math.min(spec.parallelRuns(), configs.size())));
       Map<RunConfig, String> runIds = new LinkedHashMap<>();
       for (RunConfig config : configs) {
         runIds.put(config, runId(config));

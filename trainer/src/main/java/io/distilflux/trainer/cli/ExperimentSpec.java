@@ -28,6 +28,8 @@ import java.util.Optional;
  * @param services whether the meta-optimizer and the monitor run in this process
  * @param metaTimeout how long a run waits for an update or forecast before it fails
  * @param parallelRuns how many runs train at once
+ * @param computeThreads threads of one run's student step, or 0 to choose them from the cores
+ *     ({@link #computeThreads(int)})
  * @param teacherEpochs epochs of teacher training (image datasets)
  * @param teacherSteps full-batch steps of the synthetic teacher
  * @param splits the sizes of the data splits
@@ -47,6 +49,7 @@ public record ExperimentSpec(
     Services services,
     Duration metaTimeout,
     int parallelRuns,
+    int computeThreads,
     int teacherEpochs,
     int teacherSteps,
     SplitSizes splits,
@@ -63,6 +66,22 @@ public record ExperimentSpec(
   public record LongRun(
       int checkpointEvery, int keepCheckpoints, Optional<Path> resume,
       OnMetaTimeout onMetaTimeout) {}
+
+  /**
+   * Threads of one run's student step when {@code runsAtOnce} runs train at once: the {@code
+   * --compute-threads} flag, or else the cores shared between those runs, less one core for
+   * Kafka's broker and client threads with the Kafka transport (on two cores, a second compute
+   * thread made the Kafka runs slower: it kept preempting the broker round trips and was
+   * preempted by them), at least 1. A native-ops step uses at most as many as it has parts.
+   */
+  public int computeThreads(int runsAtOnce) {
+    if (computeThreads > 0) {
+      return computeThreads;
+    }
+    int cores = Runtime.getRuntime().availableProcessors();
+    int forRuns = cores - (transport == Transport.KAFKA ? 1 : 0);
+    return Math.max(1, forRuns / Math.max(1, runsAtOnce));
+  }
 
   /** Where runs checkpoint: {@code OUTPUT/checkpoints/<runId>/}. */
   public Checkpointing checkpointing() {

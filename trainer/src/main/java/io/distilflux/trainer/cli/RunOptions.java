@@ -126,6 +126,10 @@ final class RunOptions {
   @Option(names = "--parallel", paramLabel = "N", description = "Runs trained at once (default: number of cores).")
   String parallel;
 
+  @Option(names = "--compute-threads", paramLabel = "N",
+      description = "Threads of one run's student step (native-ops students use at most 2; the numbers never depend on it). Default: the cores divided between the runs trained at once, less one for Kafka with --transport kafka.")
+  String computeThreads;
+
   @Option(names = "--teacher-epochs", paramLabel = "N", description = "Epochs of teacher training (image datasets).")
   String teacherEpochs;
 
@@ -192,6 +196,7 @@ final class RunOptions {
     put(flags, "services", services);
     put(flags, "meta-timeout", metaTimeout);
     put(flags, "parallel", parallel);
+    put(flags, "compute-threads", computeThreads);
     put(flags, "teacher-epochs", teacherEpochs);
     put(flags, "teacher-steps", teacherSteps);
     put(flags, "train-size", trainSize);

@@ -33,7 +33,7 @@ public final class SpecParser {
       "teacher", "student", "optimizer", "lr", "meta-optimizer", "meta-lr", "meta-clip",
       "mini-epoch", "forecast-every", "lambda2", "temperature", "temperature-squared",
       "evaluate-every", "max-staleness", "validation-is-test", "transport", "bootstrap-servers",
-      "kafka-dir", "topic-prefix", "output", "metrics-port", "services", "meta-timeout", "parallel",
+      "kafka-dir", "topic-prefix", "output", "metrics-port", "services", "meta-timeout", "parallel", "compute-threads",
       "teacher-epochs", "teacher-steps", "train-size", "validation-size", "test-size",
       "checkpoint-every", "keep-checkpoints", "resume", "on-meta-timeout");
 
@@ -110,6 +110,9 @@ public final class SpecParser {
     }
     Duration metaTimeout = Duration.ofMillis((long) (positive("meta-timeout", 60) * 1000));
     int parallel = integer("parallel", Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 256);
+    // 0: chosen from the cores when the runs start (ExperimentSpec.computeThreads(int))
+    int computeThreads = values.containsKey("compute-threads")
+        ? integer("compute-threads", 1, 1, 256) : 0;
     int teacherEpochs = integer("teacher-epochs", d.teacherEpochs, 1, 100_000);
     int teacherSteps = integer("teacher-steps", TeacherTraining.synthetic().epochs(), 1, 10_000_000);
     ExperimentSpec.SplitSizes splits = new ExperimentSpec.SplitSizes(
@@ -137,7 +140,7 @@ public final class SpecParser {
         lr, metaOptimizer, metaLr, metaClip, miniEpoch, forecastEvery,
         Unconstrained.fromValues(fixed), tSquared, evaluateEvery, maxStaleness, validationIsTest);
     return new ExperimentSpec(base, modes, List.copyOf(seeds), fixed, transport, bootstrap,
-        kafkaDir, topicPrefix, output, metricsPort, services, metaTimeout, parallel, teacherEpochs,
+        kafkaDir, topicPrefix, output, metricsPort, services, metaTimeout, parallel, computeThreads, teacherEpochs,
         teacherSteps, splits, longRun);
   }
 

@@ -6,6 +6,7 @@ import io.distilflux.pipeline.event.Unconstrained;
 import io.distilflux.trainer.data.Batch;
 import io.distilflux.trainer.data.Split;
 import io.distilflux.trainer.model.StudentArchitectures;
+import io.distilflux.trainer.speed.NativeOpsStep;
 import java.util.Arrays;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -26,7 +27,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * prints medians, 90th percentiles and their ratio (target: hypergradient/plain ≤ 2.7).
  *
  * <p>Usage: {@code StudentStepBenchmark [--student NAME] [--batch N] [--warmup N] [--repeats N]
- * [--optimizer SGD|ADAM]}; defaults cifar-very-tiny, 128, 20, 50, ADAM. Images are 3×32×32.
+ * [--optimizer SGD|ADAM] [--threads N]}; defaults cifar-very-tiny, 128, 20, 50, ADAM, one thread
+ * per core up to the native-ops step's part count. Images are 3×32×32.
  */
 public final class StudentStepBenchmark {
 
@@ -39,6 +41,7 @@ public final class StudentStepBenchmark {
     int warmup = 20;
     int repeats = 50;
     OptimizerKind kind = OptimizerKind.ADAM;
+    int threads = NativeOpsStep.defaultThreads();
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       if (i + 1 >= args.length) {
@@ -51,6 +54,7 @@ public final class StudentStepBenchmark {
         case "--warmup" -> warmup = positive(flag, value);
         case "--repeats" -> repeats = positive(flag, value);
         case "--optimizer" -> kind = optimizer(value);
+        case "--threads" -> threads = positive(flag, value);
         default -> throw new IllegalArgumentException("unknown flag " + flag);
       }
     }
@@ -64,7 +68,7 @@ public final class StudentStepBenchmark {
     Nd4j.getRandom().setSeed(1);
     MultiLayerNetwork network = StudentArchitectures.withDefaults()
         .create(student, featureShape, classes, 1, DataType.FLOAT);
-    DistillationTrainer trainer = new DistillationTrainer(network, kind, 1e-3, false);
+    DistillationTrainer trainer = new DistillationTrainer(network, kind, 1e-3, false, threads);
     Batch batch = new Batch(random(batchSize, featureShape),
         oneHot(batchSize, classes), Nd4j.randn(DataType.FLOAT, batchSize, classes));
     Split validation = new Split(random(batchSize, featureShape), oneHot(batchSize, classes));
@@ -97,9 +101,10 @@ public final class StudentStepBenchmark {
     double plainMedian = Stats.median(plain);
     double hyperMedian = Stats.median(hyper);
     System.out.printf("student %s, batch %d, optimizer %s, warm-up %d, repeats %d, "
-            + "OMP_NUM_THREADS=%s, cores %d%n",
+            + "OMP_NUM_THREADS=%s, cores %d, compute threads %d (native ops: %d parts)%n",
         student, batchSize, kind, warmup, repeats, System.getenv("OMP_NUM_THREADS"),
-        Runtime.getRuntime().availableProcessors());
+        Runtime.getRuntime().availableProcessors(), Math.min(threads, NativeOpsStep.DEFAULT_PARTS),
+        NativeOpsStep.DEFAULT_PARTS);
     System.out.printf("computation path: %s%n", trainer.computationPath());
     System.out.printf("parameters: student %d (trained %d), teacher cifar-tiny %d%n",
         network.numParams(), trainer.mask().trainableCount(), cifarTinyTeacher().numParams());

@@ -14,6 +14,7 @@ import io.distilflux.trainer.data.SyntheticData;
 import io.distilflux.trainer.data.ValidationSampler;
 import io.distilflux.trainer.distill.DistillationTrainer;
 import io.distilflux.trainer.model.StudentArchitectures;
+import io.distilflux.trainer.speed.NativeOpsStep;
 import io.distilflux.trainer.teacher.TeacherCache;
 import io.distilflux.trainer.teacher.TeacherResult;
 import io.distilflux.trainer.teacher.TeacherTraining;
@@ -47,8 +48,9 @@ public final class RunAssembler {
   private final Duration metaTimeout;
   private final Provenance provenance;
   private final LongRunOptions longRun;
+  private final int computeThreads;
   private final StudentArchitectures students = StudentArchitectures.withDefaults();
-  private final Map<Long, PreparedData> prepared = new ConcurrentHashMap<>();
+  private final Map<Long, PreparedData> prepared;
 
   /**
    * @param bus where optimised runs read their meta-parameters from
@@ -62,12 +64,33 @@ public final class RunAssembler {
   /** As the other constructor, with checkpoints and a meta-timeout policy. */
   public RunAssembler(DataOptions options, EventBus bus, Topics topics, Duration metaTimeout,
       Provenance provenance, LongRunOptions longRun) {
+    this(options, bus, topics, metaTimeout, provenance, longRun, NativeOpsStep.defaultThreads(),
+        new ConcurrentHashMap<>());
+  }
+
+  private RunAssembler(DataOptions options, EventBus bus, Topics topics, Duration metaTimeout,
+      Provenance provenance, LongRunOptions longRun, int computeThreads,
+      Map<Long, PreparedData> prepared) {
+    if (computeThreads < 1) {
+      throw new IllegalArgumentException("compute threads must be >= 1, got " + computeThreads);
+    }
     this.longRun = longRun;
     this.options = options;
     this.bus = bus;
     this.topics = topics;
     this.metaTimeout = metaTimeout;
     this.provenance = provenance;
+    this.computeThreads = computeThreads;
+    this.prepared = prepared;
+  }
+
+  /**
+   * The same assembler (sharing its prepared data and teachers) whose runs compute a student
+   * step on {@code threads} threads; they change the speed, never the numbers.
+   */
+  public RunAssembler withComputeThreads(int threads) {
+    return new RunAssembler(options, bus, topics, metaTimeout, provenance, longRun, threads,
+        prepared);
   }
 
   /** The name of the ND4J backend in use, for provenance. */
@@ -152,7 +175,7 @@ public final class RunAssembler {
     var student = students.create(config.student(), Arrays.copyOfRange(shape, 1, shape.length),
         d.classes(), config.seed(), DataType.FLOAT);
     DistillationTrainer trainer = new DistillationTrainer(student, config.innerOptimizer(),
-        config.innerLearningRate(), config.temperatureSquared());
+        config.innerLearningRate(), config.temperatureSquared(), computeThreads);
     long firstStep = 0;
     if (from != null) {
       if (from.params().length() != student.params().length()) {

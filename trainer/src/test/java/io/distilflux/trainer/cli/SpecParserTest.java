@@ -29,6 +29,19 @@ class SpecParserTest {
   }
 
   @Test
+  void computeThreadsComeFromTheFlagOrFromTheCoresLeftToEachRun() {
+    assertEquals(3, SpecParser.parse(Map.of("compute-threads", "3")).computeThreads(4));
+    assertMessage("--compute-threads must be in [1, 256], got 0", Map.of("compute-threads", "0"));
+    int cores = Runtime.getRuntime().availableProcessors();
+    ExperimentSpec kafka = SpecParser.parse(Map.of());
+    ExperimentSpec direct = SpecParser.parse(Map.of("transport", "direct"));
+    assertEquals(Math.max(1, cores - 1), kafka.computeThreads(1), "one core left to Kafka");
+    assertEquals(cores, direct.computeThreads(1));
+    assertEquals(Math.max(1, cores / 2), direct.computeThreads(2), "cores shared between runs");
+    assertEquals(1, direct.computeThreads(cores + 1), "at least one thread");
+  }
+
+  @Test
   void modesAreParsedByTheirCommandLineNames() {
     ExperimentSpec spec = SpecParser.parse(Map.of("modes", "forecast, no-distillation"));
     assertEquals(List.of(Mode.FORECAST, Mode.NO_DISTILLATION), spec.modes());
