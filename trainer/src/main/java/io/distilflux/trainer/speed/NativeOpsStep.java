@@ -171,6 +171,8 @@ public final class NativeOpsStep implements PlainStep {
       Map<String, INDArray> convGrads = gradientViews(conv, offset);
       offset += conv.numParams();
       Map<String, INDArray> bnGrads = gradientViews(bn, offset);
+      INDArray bnGradAll = flatGradient.get(NDArrayIndex.point(0),
+          NDArrayIndex.interval(offset, offset + bn.numParams())).reshape(-1);
       offset += bn.numParams();
       blocks.add(new ConvBlock(b, conv.getParam(ConvolutionParamInitializer.WEIGHT_KEY),
           convGrads.get(ConvolutionParamInitializer.WEIGHT_KEY),
@@ -183,7 +185,7 @@ public final class NativeOpsStep implements PlainStep {
           bnGrads.get(BatchNormalizationParamInitializer.BETA).reshape(-1),
           bnGrads.get(BatchNormalizationParamInitializer.GLOBAL_MEAN).reshape(-1),
           bnGrads.get(BatchNormalizationParamInitializer.GLOBAL_LOG_STD).reshape(-1),
-          bnConf.getEps(), bnConf.getDecay()));
+          bnConf.getEps(), bnConf.getDecay(), batchNormParams(bn), bnGradAll));
     }
     Layer d1 = layers[layers.length - 2];
     hidden = dense(d1, gradientViews(d1, offset));
@@ -320,6 +322,30 @@ public final class NativeOpsStep implements PlainStep {
     INDArray view = flatGradient.get(NDArrayIndex.point(0),
         NDArrayIndex.interval(offset, offset + layer.numParams())).reshape(1, -1);
     return layer.conf().getLayer().initializer().getGradientsFromFlattened(layer.conf(), view);
+  }
+
+  /**
+   * A batch-norm layer's parameter vector, flat, after checking that it holds [γ, β, running
+   * mean, running log10 σ] in that order (DL4J's initializer layout, which its gradient vector
+   * shares): the planar engine reads and writes all four in one op.
+   */
+  private static INDArray batchNormParams(Layer bn) {
+    INDArray all = bn.params().reshape(-1);
+    long channels = bn.getParam(BatchNormalizationParamInitializer.GAMMA).length();
+    String[] order = {BatchNormalizationParamInitializer.GAMMA,
+        BatchNormalizationParamInitializer.BETA, BatchNormalizationParamInitializer.GLOBAL_MEAN,
+        BatchNormalizationParamInitializer.GLOBAL_LOG_STD};
+    if (all.length() != order.length * channels) {
+      throw new IllegalArgumentException("batch-norm layer has " + all.length()
+          + " parameters, expected " + order.length * channels);
+    }
+    for (int i = 0; i < order.length; i++) {
+      if (bn.getParam(order[i]).offset() != all.offset() + i * channels) {
+        throw new IllegalArgumentException("batch-norm parameter " + order[i]
+            + " is not at position " + i + " of the layer's parameters");
+      }
+    }
+    return all;
   }
 
   private static DenseParams dense(Layer layer, Map<String, INDArray> grads) {
@@ -555,11 +581,16 @@ public final class NativeOpsStep implements PlainStep {
     private final INDArray dGlobalLog10Std;
     private final double eps;
     private final double decay;
+    /** The layer's whole parameter and gradient vectors, [γ, β, mean, log10 σ]. */
+    private final INDArray batchNorm;
+    private final INDArray dBatchNorm;
 
     ConvBlock(int index, INDArray w, INDArray dW, int[] kernel, INDArray gamma,
         INDArray beta, INDArray globalMean, INDArray globalLog10Std, INDArray dGamma,
         INDArray dBeta, INDArray dGlobalMean, INDArray dGlobalLog10Std, double eps,
-        double decay) {
+        double decay, INDArray batchNorm, INDArray dBatchNorm) {
+      this.batchNorm = batchNorm;
+      this.dBatchNorm = dBatchNorm;
       this.index = index;
       this.w = w;
       this.dW = dW;
@@ -577,8 +608,7 @@ public final class NativeOpsStep implements PlainStep {
     }
 
     PlanarConvStack.BlockParams params() {
-      return new PlanarConvStack.BlockParams(w, dW, gamma, beta, globalMean, globalLog10Std,
-          dGamma, dBeta, dGlobalMean, dGlobalLog10Std, eps, decay);
+      return new PlanarConvStack.BlockParams(w, dW, batchNorm, dBatchNorm, eps, decay);
     }
 
     BlockBuffers allocate(long[] in, DataType type) {

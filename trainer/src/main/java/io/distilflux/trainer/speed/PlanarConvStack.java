@@ -38,10 +38,13 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 final class PlanarConvStack {
 
-  /** DL4J parameter and gradient views of one conv block. */
-  record BlockParams(INDArray w, INDArray dW, INDArray gamma, INDArray beta, INDArray globalMean,
-      INDArray globalLog10Std, INDArray dGamma, INDArray dBeta, INDArray dGlobalMean,
-      INDArray dGlobalLog10Std, double eps, double decay) {}
+  /**
+   * DL4J parameter and gradient views of one conv block: the conv weights and the batch-norm
+   * layer's whole parameter and gradient vectors, each [γ, β, running mean, running log10 σ] of
+   * C' values (DL4J's BatchNormalizationParamInitializer order), read and written in one op each.
+   */
+  record BlockParams(INDArray w, INDArray dW, INDArray batchNorm, INDArray dBatchNorm,
+      double eps, double decay) {}
 
   private static final int NCHW = 0;
   /** libnd4j weight layout 1 = [oC, iC, kH, kW], DL4J's own conv weight layout. */
@@ -517,6 +520,15 @@ final class PlanarConvStack {
     final float[] shift;
     final float[] coefC;
     final float[] coefE;
+    final float[] gamma;
+    final float[] beta;
+    final float[] runningMean;
+    final float[] runningLog10Std;
+    /** dγ, dβ and the running-statistics "gradients", in the layout of BlockParams.dBatchNorm. */
+    final float[] batchNormGradients;
+    final INDArray batchNormGradientsOut;
+    final float[] weightGradientSum;
+    final float[] weightGradientPart;
     boolean nonFinite;
 
     BlockState(int index, int n, int ci, int h, int w, int co, int parts) {
@@ -552,20 +564,35 @@ final class PlanarConvStack {
       this.shift = new float[co];
       this.coefC = new float[co];
       this.coefE = new float[co];
+      this.gamma = new float[co];
+      this.beta = new float[co];
+      this.runningMean = new float[co];
+      this.runningLog10Std = new float[co];
+      this.batchNormGradients = new float[4 * co];
+      this.batchNormGradientsOut = Nd4j.createUninitialized(DataType.FLOAT, 4L * co);
+      this.weightGradientSum = new float[co * ci * 9];
+      this.weightGradientPart = new float[co * ci * 9];
     }
 
+    /** γ, β, running mean and running log10 σ, then K = the running mean where finite. */
     void readParams(BlockParams p) {
-      float[] running = p.globalMean().toFloatVector();
+      float[] all = p.batchNorm().toFloatVector();
+      if (all.length != 4 * co) {
+        throw new IllegalArgumentException("block " + index + " batch-norm has " + all.length
+            + " parameters, expected 4 x " + co);
+      }
+      System.arraycopy(all, 0, gamma, 0, co);
+      System.arraycopy(all, co, beta, 0, co);
+      System.arraycopy(all, 2 * co, runningMean, 0, co);
+      System.arraycopy(all, 3 * co, runningLog10Std, 0, co);
       for (int c = 0; c < co; c++) {
-        shiftK[c] = Float.isFinite(running[c]) ? running[c] : 0f;
+        shiftK[c] = Float.isFinite(runningMean[c]) ? runningMean[c] : 0f;
       }
     }
 
     /** Batch mean and (biased) variance from the lanes, then a = γ/σ, b = β − μ·a. */
     void reduceMoments(BlockParams p) {
       double m = (double) n * hw;
-      float[] gamma = p.gamma().toFloatVector();
-      float[] beta = p.beta().toFloatVector();
       nonFinite = false;
       for (int c = 0; c < co; c++) {
         double sum1 = 0;
@@ -596,12 +623,8 @@ final class PlanarConvStack {
      */
     void reduceBatchNormGradients(BlockParams p) {
       double m = (double) n * hw;
-      float[] dGamma = new float[co];
-      float[] dBeta = new float[co];
-      float[] dMean = new float[co];
-      float[] dLogStd = new float[co];
-      float[] running = p.globalMean().toFloatVector();
-      float[] log10Std = p.globalLog10Std().toFloatVector();
+      float[] grads = batchNormGradients;
+      float[] log10Std = runningLog10Std;
       double decay = p.decay();
       for (int c = 0; c < co; c++) {
         double sd = 0;
@@ -612,30 +635,37 @@ final class PlanarConvStack {
         }
         double inverseStd = 1.0 / Math.sqrt(var[c] + p.eps());
         double dg = sdx * inverseStd;
-        dBeta[c] = (float) sd;
-        dGamma[c] = (float) dg;
+        grads[co + c] = (float) sd;
+        grads[c] = (float) dg;
         coefC[c] = (float) (-scale[c] * dg * inverseStd / m);
         coefE[c] = (float) (-scale[c] * sd / m);
         // DL4J's "distributed safe" running-statistics update, stored as a gradient to subtract
-        dMean[c] = (float) ((running[c] - (double) mean[c]) * (1 - decay));
+        grads[2 * co + c] = (float) ((runningMean[c] - (double) mean[c]) * (1 - decay));
         double previousVar = Math.pow(10.0, 2.0 * log10Std[c]);
         double nextVar = decay * previousVar + (1 - decay) * var[c];
-        dLogStd[c] = (float) (Math.log(previousVar / nextVar) / (2.0 * Math.log(10.0)));
+        grads[3 * co + c] =
+            (float) (Math.log(previousVar / nextVar) / (2.0 * Math.log(10.0)));
       }
-      p.dGamma().assign(Nd4j.createFromArray(dGamma).reshape('c', p.dGamma().shape()));
-      p.dBeta().assign(Nd4j.createFromArray(dBeta).reshape('c', p.dBeta().shape()));
-      p.dGlobalMean().assign(Nd4j.createFromArray(dMean).reshape('c', p.dGlobalMean().shape()));
-      p.dGlobalLog10Std().assign(
-          Nd4j.createFromArray(dLogStd).reshape('c', p.dGlobalLog10Std().shape()));
+      copyOut(grads, 0, grads.length, batchNormGradientsOut, 0);
+      p.dBatchNorm().assign(batchNormGradientsOut.reshape(p.dBatchNorm().shape()));
     }
 
     /** The weight gradient: the parts' sum, in a fixed order (first block: transposed back). */
     void reduceWeightGradient(BlockParams p) {
-      INDArray sum = slices[0].dW;
-      for (int part = 1; part < parts; part++) {
-        sum.addi(slices[part].dW);
+      if (parts > 1) {
+        // few thousand values: Java sums beat one libnd4j op per part
+        float[] sum = weightGradientSum;
+        copyIn(slices[0].dW, 0, sum, 0, sum.length);
+        for (int part = 1; part < parts; part++) {
+          copyIn(slices[part].dW, 0, weightGradientPart, 0, sum.length);
+          for (int i = 0; i < sum.length; i++) {
+            sum[i] += weightGradientPart[i];
+          }
+        }
+        copyOut(sum, 0, sum.length, slices[0].dW, 0);
       }
-      p.dW().assign(index == 0 ? sum.permute(1, 0, 2, 3) : sum);
+      INDArray total = slices[0].dW;
+      p.dW().assign(index == 0 ? total.permute(1, 0, 2, 3) : total);
     }
   }
 }
