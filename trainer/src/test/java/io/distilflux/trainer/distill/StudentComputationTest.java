@@ -42,6 +42,7 @@ class StudentComputationTest {
         cifarVeryTiny(), kind, 0.01, false, net -> new NativeStudentComputation(net, 2));
     Nd4j.getRandom().setSeed(17);
     Unconstrained b = new Unconstrained(0.3, -0.2, 0.5);
+    double largestSeen = 0;
     for (int step = 0; step < 3; step++) {
       Batch batch = new Batch(Nd4j.randn(DataType.FLOAT, BATCH, 3, 32, 32), oneHot(BATCH, step),
           Nd4j.randn(DataType.FLOAT, BATCH, 10).muli(2));
@@ -67,8 +68,12 @@ class StudentComputationTest {
       double[] ev = {e.gradient().b1(), e.gradient().b2(), e.gradient().b3()};
       double[] av = {a.gradient().b1(), a.gradient().b2(), a.gradient().b3()};
       double scale = Math.max(Math.max(Math.abs(ev[0]), Math.abs(ev[1])), Math.abs(ev[2]));
+      // Adam's exact derivative is ~1/|g| where g is tiny, so its first hypergradients are in
+      // the thousands and a later one can be a cancellation of terms that large: the float32
+      // rounding of such a component scales with the largest hypergradient seen, not its own
+      largestSeen = Math.max(largestSeen, scale);
       for (int i = 0; i < 3; i++) {
-        assertEquals(ev[i], av[i], 0.05 * Math.abs(ev[i]) + 0.01 * scale,
+        assertEquals(ev[i], av[i], 0.05 * Math.abs(ev[i]) + 0.01 * scale + 1e-5 * largestSeen,
             "hypergradient b" + (i + 1) + " at step " + step);
       }
       assertClose("parameters after hypergradient step " + step, dl4j.student().params(),
