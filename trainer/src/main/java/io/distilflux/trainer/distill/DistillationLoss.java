@@ -3,7 +3,6 @@ package io.distilflux.trainer.distill;
 import io.distilflux.pipeline.event.MetaValues;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The training loss of method.md §1 (paper eq. 4), averaged over the batch:
@@ -57,9 +56,9 @@ public final class DistillationLoss {
     // formulas (2.2 ms at B = 128, K = 10, about a tenth of a CIFAR training step)
     int rows = Math.toIntExact(logits.size(0));
     int k = Math.toIntExact(logits.size(1));
-    double[] z = values(logits);
-    double[] y = values(labels);
-    double[] f = values(teacherLogits);
+    double[] z = Softmax.values(logits);
+    double[] y = Softmax.values(labels);
+    double[] f = Softmax.values(teacherLogits);
     double batch = rows;
     double lambda1 = values.lambda1();
     double lambda2 = values.lambda2();
@@ -79,9 +78,9 @@ public final class DistillationLoss {
     double kdSum = 0;
     for (int r = 0; r < rows; r++) {
       int row = r * k;
-      softmax(z, row, k, 1.0, p, logP);
-      softmax(z, row, k, t, s, logS);
-      softmax(f, row, k, t, q, logQ);
+      Softmax.softmax(z, row, k, 1.0, p, logP);
+      Softmax.softmax(z, row, k, t, s, logS);
+      Softmax.softmax(f, row, k, t, q, logQ);
       double sz = 0;
       double qf = 0;
       for (int i = 0; i < k; i++) {
@@ -113,62 +112,10 @@ public final class DistillationLoss {
     double total = lambda1 * ce + lambda2 * kappa * kd;
     DataType type = logits.dataType();
     return new Terms(
-        total, ce, kd, matrix(outputGradient, rows, k, type),
-        matrix(crossEntropyDirection, rows, k, type), matrix(lambda2Direction, rows, k, type),
-        matrix(temperatureDirection, rows, k, type));
-  }
-
-  /**
-   * softmax(x / T) of the row x[from, from + k) into {@code out} and its logarithm into {@code
-   * log}, max-shifted.
-   */
-  private static void softmax(double[] x, int from, int k, double t, double[] out,
-      double[] log) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (int i = 0; i < k; i++) {
-      max = Math.max(max, x[from + i] / t);
-    }
-    double sum = 0;
-    for (int i = 0; i < k; i++) {
-      log[i] = x[from + i] / t - max;
-      sum += Math.exp(log[i]);
-    }
-    double logSum = Math.log(sum);
-    for (int i = 0; i < k; i++) {
-      log[i] -= logSum;
-      out[i] = Math.exp(log[i]);
-    }
-  }
-
-  /** The elements of a matrix in row-major order, widened to double. */
-  private static double[] values(INDArray a) {
-    INDArray c = a.isView() || a.ordering() != 'c' || a.data().length() != a.length()
-        ? a.dup('c') : a;
-    if (c.dataType() == DataType.DOUBLE) {
-      return c.data().asDouble();
-    }
-    if (c.dataType() != DataType.FLOAT) {
-      c = c.castTo(DataType.FLOAT);
-    }
-    float[] narrow = c.data().asFloat();
-    double[] wide = new double[narrow.length];
-    for (int i = 0; i < narrow.length; i++) {
-      wide[i] = narrow[i];
-    }
-    return wide;
-  }
-
-  private static INDArray matrix(double[] values, int rows, int columns, DataType type) {
-    long[] shape = {rows, columns};
-    if (type == DataType.DOUBLE) {
-      return Nd4j.create(values, shape, 'c');
-    }
-    float[] narrow = new float[values.length];
-    for (int i = 0; i < values.length; i++) {
-      narrow[i] = (float) values[i];
-    }
-    INDArray array = Nd4j.create(narrow, shape, 'c');
-    return type == DataType.FLOAT ? array : array.castTo(type);
+        total, ce, kd, Softmax.matrix(outputGradient, rows, k, type),
+        Softmax.matrix(crossEntropyDirection, rows, k, type),
+        Softmax.matrix(lambda2Direction, rows, k, type),
+        Softmax.matrix(temperatureDirection, rows, k, type));
   }
 
   private static void requireSameShape(String name, INDArray array, INDArray logits) {

@@ -146,19 +146,19 @@ public final class DistillationTrainer {
     optimizer.applyVirtual(params, proposed);
     INDArray validationLogits = forwardForBackprop(validationBatch.features());
     requireLabels("validation", validationBatch.labels(), validationLogits);
-    double validationLoss =
-        Softmax.meanCrossEntropy(validationBatch.labels(), validationLogits);
-    INDArray validationGradient = backward(
-        Softmax.softmax(validationLogits).subi(validationBatch.labels())
-            .divi(validationLogits.size(0)));
+    Softmax.CrossEntropy validation =
+        Softmax.crossEntropy(validationBatch.labels(), validationLogits);
+    double validationLoss = validation.loss();
+    INDArray validationGradient = backward(validation.gradient());
     params.assign(start);
 
     INDArray u = optimizer.sensitivity(proposed, validationGradient);
     INDArray ju = jacobianVectorProduct(batch.features(), start, u);
     Unconstrained jacobian = b.jacobianDiagonal();
-    double dLambda1 = -ju.mul(terms.lambda1Direction()).sumNumber().doubleValue();
-    double dLambda2 = -ju.mul(terms.lambda2Direction()).sumNumber().doubleValue();
-    double dTemperature = -ju.mul(terms.temperatureDirection()).sumNumber().doubleValue();
+    double[] juValues = Softmax.values(ju);
+    double dLambda1 = -dot(juValues, terms.lambda1Direction());
+    double dLambda2 = -dot(juValues, terms.lambda2Direction());
+    double dTemperature = -dot(juValues, terms.temperatureDirection());
     Unconstrained hyperGradient = new Unconstrained(
         dLambda1 * jacobian.b1(), dLambda2 * jacobian.b2(), dTemperature * jacobian.b3());
     boolean finite = hyperGradient.isFinite() && Double.isFinite(validationLoss);
@@ -229,12 +229,23 @@ public final class DistillationTrainer {
     }
     double epsilon = differenceScale * (1 + start.norm2Number().doubleValue()) / uNorm;
     INDArray params = student.params();
-    params.addi(u.mul(epsilon));
+    INDArray shift = u.mul(epsilon);
+    params.addi(shift);
     INDArray plus = forwardOnly(features, true);
-    params.assign(start).subi(u.mul(epsilon));
+    params.assign(start).subi(shift);
     INDArray minus = forwardOnly(features, true);
     params.assign(start);
     return plus.subi(minus).divi(2 * epsilon);
+  }
+
+  /** ⟨a, b⟩ over all elements, {@code a} already read out in row-major order. */
+  private static double dot(double[] a, INDArray b) {
+    double[] bValues = Softmax.values(b);
+    double sum = 0;
+    for (int i = 0; i < a.length; i++) {
+      sum += a[i] * bValues[i];
+    }
+    return sum;
   }
 
   /** Training-mode forward that keeps what a following backward needs. */
