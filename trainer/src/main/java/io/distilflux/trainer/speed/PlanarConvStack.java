@@ -32,9 +32,11 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *       swapped (input [C, N, H, W], kernels dOut as [C', N, H', W']).
  * </ul>
  *
- * <p>Each Java phase is split into partitions of images that {@link Partitions} may run on
- * several threads; partial statistics are reduced in a fixed order. FLOAT only, 3×3 kernels only.
- * Not thread-safe.
+ * <p>The batch is split into parts (image ranges), each with its own libnd4j input, output and
+ * gradient arrays, so that {@link Partitions} can run the parts' convolutions and loops on
+ * several threads at once. Partial statistics and weight gradients are reduced in part order,
+ * so the numbers depend on the part count only, never on the threads. FLOAT only, 3×3 kernels
+ * only. Not thread-safe.
  */
 final class PlanarConvStack {
 

@@ -32,9 +32,14 @@
  *       the argmax again.
  *   <li>The older engines ({@code LIBND4J_NHWC}, {@code LIBND4J_NCHW}: every op a libnd4j op,
  *       batch-norm on the [N·H·W, C] view) remain for DOUBLE networks and for comparison.
+ *   <li>Use both cores by splitting the batch, not by threading each op: the planar engine
+ *       computes {@link io.distilflux.trainer.speed.NativeOpsStep#DEFAULT_PARTS} image ranges
+ *       whose libnd4j calls and Java loops run concurrently, each libnd4j call single-threaded
+ *       ({@code OMP_NUM_THREADS=1}); {@code OMP_NUM_THREADS=2} on one range was slower.
+ *   <li>Small [B, K] work (the loss, softmax cross-entropy) is faster as Java loops than as a few
+ *       dozen libnd4j ops of tens of microseconds each.
  *   <li>{@code distill.DistillationTrainer} uses {@code NativeOpsStep} automatically for the
- *       cifar-very-tiny structure ({@link io.distilflux.trainer.speed.NativeOpsStep#supports});
- *       on a loaded 2-core machine {@code OMP_NUM_THREADS=1} gave the best medians.
+ *       cifar-very-tiny structure ({@link io.distilflux.trainer.speed.NativeOpsStep#supports}).
  * </ul>
  */
 package io.distilflux.trainer.speed;
