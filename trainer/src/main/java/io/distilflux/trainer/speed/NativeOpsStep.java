@@ -111,9 +111,8 @@ public final class NativeOpsStep implements PlainStep {
    * @throws IllegalArgumentException if {@code threads < 1} or the structure differs
    */
   public NativeOpsStep(MultiLayerNetwork net, int threads) {
-    this(net, defaultEngine(net), defaultEngine(net) == ConvEngine.PLANAR_JAVA ? DEFAULT_PARTS : 1,
-        defaultEngine(net) == ConvEngine.PLANAR_JAVA ? Math.min(DEFAULT_PARTS, positive(threads))
-            : 1);
+    this(net, defaultEngine(net), planarFits(net) ? DEFAULT_PARTS : 1,
+        planarFits(net) ? Math.min(DEFAULT_PARTS, positive(threads)) : 1);
   }
 
   /** Threads of a step by default: one per processor, up to {@link #DEFAULT_PARTS}. */
