@@ -7,6 +7,7 @@ import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
 import io.distilflux.trainer.data.Batch;
 import io.distilflux.trainer.data.Split;
+import io.distilflux.trainer.distill.StudentComputation.Pass;
 import java.util.Optional;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -26,8 +27,10 @@ import org.slf4j.LoggerFactory;
  * <p>Hypergradient (method.md §2, eq. 11): with g = ∇w L_train(w, λ), the real update
  * w' = w − Δ(g), v = ∇w L_val(w') and u = (∂Δ/∂g)ᵀ v ({@link InnerOptimizer#sensitivity}),
  * dL_val/dλ1 = −⟨Ju, δ_CE⟩, dL_val/dλ2 = −⟨Ju, κ δ_KD⟩, dL_val/dT = −λ2 ⟨Ju, ∂T(κ δ_KD)⟩, then
- * the chain rule to b. Ju comes from a central difference of the logits along u (2 forwards),
- * so a hypergradient step costs about 8/3 of a plain step. Not thread-safe.
+ * the chain rule to b. Ju is exact where the computation has a forward mode (the native-ops
+ * student: one tangent pass through the training forward's kept activations, about one forward),
+ * else a central difference of the logits along u (2 forwards); method.md §2 counts a
+ * hypergradient step as 8/3 of a plain step with the latter. Not thread-safe.
  *
  * <p>The training-mode passes run through hand-written libnd4j ops ({@code speed.NativeOpsStep})
  * when the student has the cifar-very-tiny structure and through DL4J's layers otherwise; see
@@ -125,7 +128,7 @@ public final class DistillationTrainer {
    */
   public StepOutcome step(Batch batch, MetaValues values) {
     DistillationLoss.Terms terms = trainTerms(batch, values);
-    INDArray gradient = backward(terms.outputGradient());
+    INDArray gradient = backward(Pass.TRAINING, terms.outputGradient());
     optimizer.apply(student.params(), optimizer.propose(gradient));
     return new StepOutcome(terms.total(), terms.crossEntropy(), terms.distillation(),
         Optional.empty());
@@ -138,18 +141,19 @@ public final class DistillationTrainer {
   public StepOutcome stepWithHyperGradient(Batch batch, Split validationBatch, Unconstrained b) {
     MetaValues values = b.toValues();
     DistillationLoss.Terms terms = trainTerms(batch, values);
-    INDArray gradient = backward(terms.outputGradient());
+    INDArray gradient = backward(Pass.TRAINING, terms.outputGradient());
     InnerOptimizer.ProposedStep proposed = optimizer.propose(gradient);
     INDArray params = student.params();
     INDArray start = params.dup();
 
     optimizer.applyVirtual(params, proposed);
-    INDArray validationLogits = forwardForBackprop(validationBatch.features());
+    INDArray validationLogits =
+        computation.trainingLogits(Pass.VALIDATION, validationBatch.features());
     requireLabels("validation", validationBatch.labels(), validationLogits);
     Softmax.CrossEntropy validation =
         Softmax.crossEntropy(validationBatch.labels(), validationLogits);
     double validationLoss = validation.loss();
-    INDArray validationGradient = backward(validation.gradient());
+    INDArray validationGradient = backward(Pass.VALIDATION, validation.gradient());
     params.assign(start);
 
     INDArray u = optimizer.sensitivity(proposed, validationGradient);
@@ -179,7 +183,7 @@ public final class DistillationTrainer {
    */
   public double lookaheadValidationLoss(Batch batch, Split validationBatch, Unconstrained b) {
     DistillationLoss.Terms terms = trainTerms(batch, b.toValues());
-    INDArray gradient = backward(terms.outputGradient());
+    INDArray gradient = backward(Pass.TRAINING, terms.outputGradient());
     InnerOptimizer.ProposedStep proposed = optimizer.propose(gradient);
     INDArray params = student.params();
     INDArray start = params.dup();
@@ -212,11 +216,15 @@ public final class DistillationTrainer {
   }
 
   private DistillationLoss.Terms trainTerms(Batch batch, MetaValues values) {
-    INDArray logits = forwardForBackprop(batch.features());
+    INDArray logits = computation.trainingLogits(Pass.TRAINING, batch.features());
     return loss.evaluate(logits, batch.labels(), batch.teacherLogits(), values);
   }
 
-  /** Ju ≈ (z(w + εu) − z(w − εu)) / 2ε on the training batch, w restored afterwards. */
+  /**
+   * Ju of the training batch's logits at w = {@code start} (the current parameters): exact from
+   * the computation's forward mode where it has one, else (z(w + εu) − z(w − εu)) / 2ε with w
+   * restored afterwards.
+   */
   private INDArray jacobianVectorProduct(INDArray features, INDArray start, INDArray u) {
     double uNorm = u.norm2Number().doubleValue();
     if (!Double.isFinite(uNorm)) {
@@ -226,6 +234,10 @@ public final class DistillationTrainer {
     }
     if (uNorm == 0) {
       return forwardOnly(features, true).mul(0);
+    }
+    Optional<INDArray> exact = computation.tangent(u);
+    if (exact.isPresent()) {
+      return exact.get();
     }
     double epsilon = differenceScale * (1 + start.norm2Number().doubleValue()) / uNorm;
     INDArray params = student.params();
@@ -248,18 +260,13 @@ public final class DistillationTrainer {
     return sum;
   }
 
-  /** Training-mode forward that keeps what a following backward needs. */
-  private INDArray forwardForBackprop(INDArray features) {
-    return computation.trainingLogits(features);
-  }
-
   private INDArray forwardOnly(INDArray features, boolean training) {
     return computation.logits(features, training);
   }
 
   /** ∇w of the loss whose output gradient is given, shaped like the parameters. */
-  private INDArray backward(INDArray outputGradient) {
-    return computation.backward(outputGradient);
+  private INDArray backward(Pass pass, INDArray outputGradient) {
+    return computation.backward(pass, outputGradient);
   }
 
   private static INDArray rows(INDArray array, long from, long to) {

@@ -1,41 +1,56 @@
 package io.distilflux.trainer.distill;
 
 import io.distilflux.trainer.speed.NativeOpsStep;
+import java.util.Optional;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * {@link StudentComputation} through {@link NativeOpsStep} for training-mode passes; inference
- * (running statistics, used only by evaluation) stays on DL4J's layers.
+ * {@link StudentComputation} through {@link NativeOpsStep} for training-mode passes, one per
+ * {@link StudentComputation.Pass} so that each batch keeps its activations; inference (running
+ * statistics, used only by evaluation) stays on DL4J's layers.
  */
 final class NativeStudentComputation implements StudentComputation {
 
   private final MultiLayerNetwork student;
-  private final NativeOpsStep ops;
+  private final NativeOpsStep training;
+  private final NativeOpsStep validation;
 
   NativeStudentComputation(MultiLayerNetwork student, int threads) {
     this.student = student;
-    this.ops = new NativeOpsStep(student, threads);
+    this.training = new NativeOpsStep(student, threads);
+    this.validation = new NativeOpsStep(student, threads);
   }
 
   @Override
-  public INDArray trainingLogits(INDArray features) {
+  public INDArray trainingLogits(Pass pass, INDArray features) {
     // NativeOpsStep reuses its logits buffer on the next forward; callers keep several logits
-    return ops.logits(features).dup();
+    return ops(pass).logits(features).dup();
+  }
+
+  @Override
+  public INDArray backward(Pass pass, INDArray outputGradient) {
+    return ops(pass).backward(outputGradient).dup().reshape(student.params().shape());
   }
 
   @Override
   public INDArray logits(INDArray features, boolean training) {
-    return training ? ops.logits(features).dup() : student.output(features, false);
+    // a scratch forward goes through the validation pass's buffers, never the training batch's
+    return training ? validation.logits(features).dup() : student.output(features, false);
   }
 
   @Override
-  public INDArray backward(INDArray outputGradient) {
-    return ops.backward(outputGradient).dup().reshape(student.params().shape());
+  public Optional<INDArray> tangent(INDArray direction) {
+    return training.hasTangent() ? Optional.of(training.tangent(direction).dup())
+        : Optional.empty();
   }
 
   @Override
   public String name() {
     return "native-ops";
+  }
+
+  private NativeOpsStep ops(Pass pass) {
+    return pass == Pass.TRAINING ? training : validation;
   }
 }

@@ -1,6 +1,7 @@
 package io.distilflux.trainer.distill;
 
 import io.distilflux.trainer.speed.NativeOpsStep;
+import java.util.Optional;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -13,12 +14,29 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 interface StudentComputation {
 
   /**
+   * Which batch a training-mode pass is on. Each keeps its own activations, so the training
+   * batch's survive the validation pass at w' for a following {@link #tangent}.
+   */
+  enum Pass {
+    TRAINING,
+    VALIDATION
+  }
+
+  /**
    * Training-mode forward (batch-norm on batch statistics) that keeps what {@link #backward}
-   * needs.
+   * and {@link #tangent} need.
    *
    * @return logits [B, K], owned by the caller
    */
-  INDArray trainingLogits(INDArray features);
+  INDArray trainingLogits(Pass pass, INDArray features);
+
+  /**
+   * ∇w of the loss whose output gradient is {@code outputGradient}, through the latest {@link
+   * #trainingLogits} of the pass.
+   *
+   * @return a fresh array shaped like {@code net.params()}
+   */
+  INDArray backward(Pass pass, INDArray outputGradient);
 
   /**
    * Forward only.
@@ -29,12 +47,14 @@ interface StudentComputation {
   INDArray logits(INDArray features, boolean training);
 
   /**
-   * ∇w of the loss whose output gradient is {@code outputGradient}, through the latest {@link
-   * #trainingLogits}.
+   * The exact Jacobian-vector product J·u of the logits of the latest {@link Pass#TRAINING}
+   * forward along the parameter direction u (forward mode), at the parameters that forward read,
+   * which the caller has left unchanged or restored; empty when this computation has no forward
+   * mode (the caller then differences two forwards).
    *
-   * @return a fresh array shaped like {@code net.params()}
+   * @return J·u [B, K], owned by the caller
    */
-  INDArray backward(INDArray outputGradient);
+  Optional<INDArray> tangent(INDArray direction);
 
   /** Short name of the path, for logs and benchmarks. */
   String name();

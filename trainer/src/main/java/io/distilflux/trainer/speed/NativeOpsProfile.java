@@ -13,9 +13,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * Prints the median time of every op of a {@link NativeOpsStep} step (forward + backward) of the
  * real cifar-very-tiny student, and their sum.
  *
- * <p>Usage: {@code NativeOpsProfile [batch] [steps] [PLANAR_JAVA|NHWC|NCHW] [parts] [threads]};
- * defaults 128, 40, PLANAR_JAVA, 1, parts (after 10 warm-up steps). With more than one part, the
- * per-op figures are those of part 0 (the calling thread's).
+ * <p>Usage: {@code NativeOpsProfile [batch] [steps] [PLANAR_JAVA|NHWC|NCHW] [parts] [threads]
+ * [tangent]}; defaults 128, 40, PLANAR_JAVA, 1, parts (after 10 warm-up steps); {@code tangent}
+ * adds a forward-mode pass ({@link NativeOpsStep#tangent}) to every step. With more than one part,
+ * the per-op figures are those of part 0 (the calling thread's).
  */
 public final class NativeOpsProfile {
 
@@ -36,16 +37,24 @@ public final class NativeOpsProfile {
         : NativeOpsStep.ConvEngine.valueOf(engine), parts, threads);
     INDArray x = Nd4j.randn(DataType.FLOAT, batch, 3, 32, 32);
     INDArray eps = Nd4j.randn(DataType.FLOAT, batch, 10).divi(batch);
+    boolean tangent = args.length > 5 && args[5].equals("tangent");
+    INDArray direction = Nd4j.randn(DataType.FLOAT, net.params().shape());
     OpClock clock = new OpClock();
     step.profileWith(clock);
     for (int i = 0; i < 10; i++) {
       step.step(x, eps);
+      if (tangent) {
+        step.tangent(direction);
+      }
     }
     clock.reset();
     double[] total = new double[steps];
     for (int i = 0; i < steps; i++) {
       long start = System.nanoTime();
       step.step(x, eps);
+      if (tangent) {
+        step.tangent(direction);
+      }
       total[i] = (System.nanoTime() - start) / 1e6;
     }
     System.out.printf("batch %d, steps %d, engine %s, parts %d, threads %d, OMP_NUM_THREADS=%s%n",

@@ -67,6 +67,8 @@ public final class NativeOpsStep implements PlainStep {
   private final DenseParams hidden;
   private final DenseParams output;
   private final INDArray flatGradient;
+  /** The direction of the latest {@link #tangent}, laid out as the parameters. */
+  private final INDArray flatDirection;
   private final DataType dataType;
   private final Map<List<Long>, Buffers> buffersByShape = new LinkedHashMap<>();
   private Buffers lastTrainingForward;
@@ -160,6 +162,7 @@ public final class NativeOpsStep implements PlainStep {
     Layer[] layers = net.getLayers();
     dataType = net.params().dataType();
     flatGradient = Nd4j.zeros(dataType, 1, net.numParams());
+    flatDirection = Nd4j.zeros(dataType, 1, net.numParams());
     long offset = 0;
     int blockCount = (layers.length - 2) / 4;
     for (int b = 0; b < blockCount; b++) {
@@ -167,10 +170,14 @@ public final class NativeOpsStep implements PlainStep {
       Layer bn = layers[4 * b + 1];
       ConvolutionLayer convConf = (ConvolutionLayer) conv.conf().getLayer();
       BatchNormalization bnConf = (BatchNormalization) bn.conf().getLayer();
-      Map<String, INDArray> convGrads = gradientViews(conv, offset);
+      Map<String, INDArray> convGrads = views(conv, offset, flatGradient);
+      INDArray convDirection =
+          views(conv, offset, flatDirection).get(ConvolutionParamInitializer.WEIGHT_KEY);
       offset += conv.numParams();
-      Map<String, INDArray> bnGrads = gradientViews(bn, offset);
+      Map<String, INDArray> bnGrads = views(bn, offset, flatGradient);
       INDArray bnGradAll = flatGradient.get(NDArrayIndex.point(0),
+          NDArrayIndex.interval(offset, offset + bn.numParams())).reshape(-1);
+      INDArray bnDirectionAll = flatDirection.get(NDArrayIndex.point(0),
           NDArrayIndex.interval(offset, offset + bn.numParams())).reshape(-1);
       offset += bn.numParams();
       blocks.add(new ConvBlock(b, conv.getParam(ConvolutionParamInitializer.WEIGHT_KEY),
@@ -184,13 +191,14 @@ public final class NativeOpsStep implements PlainStep {
           bnGrads.get(BatchNormalizationParamInitializer.BETA).reshape(-1),
           bnGrads.get(BatchNormalizationParamInitializer.GLOBAL_MEAN).reshape(-1),
           bnGrads.get(BatchNormalizationParamInitializer.GLOBAL_LOG_STD).reshape(-1),
-          bnConf.getEps(), bnConf.getDecay(), batchNormParams(bn), bnGradAll));
+          bnConf.getEps(), bnConf.getDecay(), batchNormParams(bn), bnGradAll, convDirection,
+          bnDirectionAll));
     }
     Layer d1 = layers[layers.length - 2];
-    hidden = dense(d1, gradientViews(d1, offset));
+    hidden = dense(d1, views(d1, offset, flatGradient), views(d1, offset, flatDirection));
     offset += d1.numParams();
     Layer d2 = layers[layers.length - 1];
-    output = dense(d2, gradientViews(d2, offset));
+    output = dense(d2, views(d2, offset, flatGradient), views(d2, offset, flatDirection));
     planar = engine == ConvEngine.PLANAR_JAVA
         ? new PlanarConvStack(blocks.stream().map(ConvBlock::params).toList(),
             new Partitions(parts, threads))
@@ -317,8 +325,9 @@ public final class NativeOpsStep implements PlainStep {
         && dense.getIDropout() == null && dense.getWeightNoise() == null;
   }
 
-  private Map<String, INDArray> gradientViews(Layer layer, long offset) {
-    INDArray view = flatGradient.get(NDArrayIndex.point(0),
+  /** A layer's views into a flat array laid out as the parameters (gradient, direction). */
+  private static Map<String, INDArray> views(Layer layer, long offset, INDArray flat) {
+    INDArray view = flat.get(NDArrayIndex.point(0),
         NDArrayIndex.interval(offset, offset + layer.numParams())).reshape(1, -1);
     return layer.conf().getLayer().initializer().getGradientsFromFlattened(layer.conf(), view);
   }
@@ -347,10 +356,13 @@ public final class NativeOpsStep implements PlainStep {
     return all;
   }
 
-  private static DenseParams dense(Layer layer, Map<String, INDArray> grads) {
+  private static DenseParams dense(Layer layer, Map<String, INDArray> grads,
+      Map<String, INDArray> direction) {
     return new DenseParams(layer.getParam(DefaultParamInitializer.WEIGHT_KEY),
         layer.getParam(DefaultParamInitializer.BIAS_KEY),
-        grads.get(DefaultParamInitializer.WEIGHT_KEY), grads.get(DefaultParamInitializer.BIAS_KEY));
+        grads.get(DefaultParamInitializer.WEIGHT_KEY), grads.get(DefaultParamInitializer.BIAS_KEY),
+        direction.get(DefaultParamInitializer.WEIGHT_KEY),
+        direction.get(DefaultParamInitializer.BIAS_KEY));
   }
 
   /** The flat gradient array every {@link #backward} writes into (layout of {@code net.params()}). */
@@ -424,6 +436,53 @@ public final class NativeOpsStep implements PlainStep {
     return flatGradient;
   }
 
+  /** Whether {@link #tangent} is available: the planar engine has a forward mode. */
+  public boolean hasTangent() {
+    return planar != null;
+  }
+
+  /**
+   * Forward-mode derivative of the latest {@link #logits} call along a parameter direction: the
+   * exact Jacobian-vector product J·u of those logits, at the parameters that forward read
+   * (which the caller must have left unchanged or restored), from its own activations and batch
+   * statistics. For the dense layers: ḣ = relu'(h)·(ẋW₁ + xU₁ + u_b₁), ż = ḣW₂ + hU₂ + u_b₂;
+   * the conv blocks as {@code PlanarConvStack#tangent}. Costs about one forward.
+   *
+   * @param direction u, laid out as {@code net.params()}
+   * @return J·u [B, K], a buffer that the next tangent of the same input shape overwrites
+   * @throws UnsupportedOperationException if {@link #hasTangent()} is false
+   * @throws IllegalStateException if no training forward preceded it
+   */
+  public INDArray tangent(INDArray direction) {
+    if (planar == null) {
+      throw new UnsupportedOperationException("only the planar engine has a forward mode");
+    }
+    Buffers f = lastTrainingForward;
+    if (f == null) {
+      throw new IllegalStateException("a tangent needs a preceding training-mode forward");
+    }
+    if (direction.length() != flatDirection.length()) {
+      throw new IllegalArgumentException("direction has " + direction.length()
+          + " values but the network has " + flatDirection.length() + " parameters");
+    }
+    flatDirection.assign(direction.reshape(flatDirection.shape()));
+    Tangents t = f.tangents;
+    lap(-1, null);
+    planar.tangent(f.planarState, t.flat);
+    lap(-1, "t.planar");
+    Nd4j.gemm(t.flat, hidden.w, t.hidden, false, false, 1.0, 0.0);
+    Nd4j.gemm(f.flat, hidden.uW, t.hidden, false, false, 1.0, 1.0);
+    t.hidden.addiRowVector(hidden.uB);
+    // relu_bp passes its epsilon where the (post-ReLU) hidden activation is positive
+    Nd4j.exec(DynamicCustomOp.builder("relu_bp").addInputs(f.hidden, t.hidden)
+        .addOutputs(t.hidden).addFloatingPointArguments(0.0).build());
+    Nd4j.gemm(t.hidden, output.w, t.logits, false, false, 1.0, 0.0);
+    Nd4j.gemm(f.hidden, output.uW, t.logits, false, false, 1.0, 1.0);
+    t.logits.addiRowVector(output.uB);
+    lap(-1, "t.dense");
+    return t.logits;
+  }
+
   @Override
   public INDArray step(INDArray inputNchw, INDArray epsilon) {
     logits(inputNchw);
@@ -463,7 +522,10 @@ public final class NativeOpsStep implements PlainStep {
           Nd4j.createUninitialized(dataType, n, hiddenWidth),
           Nd4j.createUninitialized(dataType, n, output.w.size(1)),
           Nd4j.createUninitialized(dataType, n, hiddenWidth),
-          Nd4j.createUninitialized(dataType, n, state.flatWidth()), state);
+          Nd4j.createUninitialized(dataType, n, state.flatWidth()), state,
+          new Tangents(Nd4j.createUninitialized(dataType, n, state.flatWidth()),
+              Nd4j.createUninitialized(dataType, n, hiddenWidth),
+              Nd4j.createUninitialized(dataType, n, output.w.size(1))));
     }
     BlockBuffers[] states = new BlockBuffers[blocks.size()];
     long[] in = nhwc
@@ -487,7 +549,7 @@ public final class NativeOpsStep implements PlainStep {
         Nd4j.createUninitialized(dataType, n, hiddenWidth),
         Nd4j.createUninitialized(dataType, n, output.w.size(1)),
         Nd4j.createUninitialized(dataType, n, hiddenWidth),
-        Nd4j.createUninitialized(dataType, n, width), null);
+        Nd4j.createUninitialized(dataType, n, width), null, null);
   }
 
   private void forward(INDArray x, Buffers f) {
@@ -554,7 +616,10 @@ public final class NativeOpsStep implements PlainStep {
   private record Buffers(BlockBuffers[] blocks, INDArray[] blockInputs, INDArray input,
       INDArray pooledNchw, INDArray gradPooled, INDArray flat,
       INDArray hidden, INDArray logits, INDArray gradHidden, INDArray gradFlat,
-      PlanarConvStack.State planarState) {}
+      PlanarConvStack.State planarState, Tangents tangents) {}
+
+  /** Forward-mode buffers of the dense layers (planar engine only). */
+  private record Tangents(INDArray flat, INDArray hidden, INDArray logits) {}
 
   /** Activations and gradient scratch of one conv block. */
   private record BlockBuffers(INDArray conv, INDArray batchMean,
@@ -563,7 +628,8 @@ public final class NativeOpsStep implements PlainStep {
       INDArray previousVar, INDArray nextVar, INDArray ones, INDArray scale, INDArray shift,
       INDArray product) {}
 
-  private record DenseParams(INDArray w, INDArray b, INDArray dW, INDArray db) {}
+  private record DenseParams(INDArray w, INDArray b, INDArray dW, INDArray db, INDArray uW,
+      INDArray uB) {}
 
   private final class ConvBlock {
     private final int index;
@@ -583,11 +649,17 @@ public final class NativeOpsStep implements PlainStep {
     /** The layer's whole parameter and gradient vectors, [γ, β, mean, log10 σ]. */
     private final INDArray batchNorm;
     private final INDArray dBatchNorm;
+    /** Views of the tangent direction: conv weights and [γ, β, mean, log10 σ]. */
+    private final INDArray uW;
+    private final INDArray uBatchNorm;
 
     ConvBlock(int index, INDArray w, INDArray dW, int[] kernel, INDArray gamma,
         INDArray beta, INDArray globalMean, INDArray globalLog10Std, INDArray dGamma,
         INDArray dBeta, INDArray dGlobalMean, INDArray dGlobalLog10Std, double eps,
-        double decay, INDArray batchNorm, INDArray dBatchNorm) {
+        double decay, INDArray batchNorm, INDArray dBatchNorm, INDArray uW,
+        INDArray uBatchNorm) {
+      this.uW = uW;
+      this.uBatchNorm = uBatchNorm;
       this.batchNorm = batchNorm;
       this.dBatchNorm = dBatchNorm;
       this.index = index;
@@ -607,7 +679,8 @@ public final class NativeOpsStep implements PlainStep {
     }
 
     PlanarConvStack.BlockParams params() {
-      return new PlanarConvStack.BlockParams(w, dW, batchNorm, dBatchNorm, eps, decay);
+      return new PlanarConvStack.BlockParams(w, dW, batchNorm, dBatchNorm, uW, uBatchNorm, eps,
+          decay);
     }
 
     BlockBuffers allocate(long[] in, DataType type) {

@@ -43,10 +43,12 @@ final class PlanarConvStack {
   /**
    * DL4J parameter and gradient views of one conv block: the conv weights and the batch-norm
    * layer's whole parameter and gradient vectors, each [γ, β, running mean, running log10 σ] of
-   * C' values (DL4J's BatchNormalizationParamInitializer order), read and written in one op each.
+   * C' values (DL4J's BatchNormalizationParamInitializer order), read and written in one op each;
+   * {@code uW} and {@code uBatchNorm} are the same views of the direction a {@link #tangent}
+   * differentiates along.
    */
   record BlockParams(INDArray w, INDArray dW, INDArray batchNorm, INDArray dBatchNorm,
-      double eps, double decay) {}
+      INDArray uW, INDArray uBatchNorm, double eps, double decay) {}
 
   private static final int NCHW = 0;
   /** libnd4j weight layout 1 = [oC, iC, kH, kW], DL4J's own conv weight layout. */
@@ -108,6 +110,7 @@ final class PlanarConvStack {
     requireContiguous(flatOut, (long) s.n * s.flatWidth());
     for (int b = 0; b < params.length; b++) {
       s.blocks[b].readParams(params[b]);
+      s.blocks[b].argmaxCurrent = false;
     }
     partitions.run(part -> {
       if (part < s.parts) {
@@ -178,6 +181,154 @@ final class PlanarConvStack {
       });
       block.reduceWeightGradient(p);
       lap(0, block, "dW_reduce");
+    }
+    for (BlockState block : s.blocks) {
+      block.argmaxCurrent = true;
+    }
+  }
+
+  /**
+   * Forward-mode derivative of the latest {@link #forward} of s along the parameter direction u
+   * held in the blocks' {@code uW} and {@code uBatchNorm} views: the exact J·u of the flattened
+   * output, at the parameters that forward read, into {@code flatTangent} [N, C'·H'·W'].
+   *
+   * <p>Per block, with ẋ the input's tangent (zero for the first block) and U the direction's
+   * weights: ṫ = ẋ ⋆ W + x ⋆ U (the convolution is bilinear); batch-norm on batch statistics
+   * gives ẏ = a·ṫ + c·(t − μ) + e with a = γ/σ, μ̇ = mean(ṫ), σ̇ = mean((t − μ)·ṫ)/σ,
+   * c = γ̇/σ − γ·σ̇/σ², e = β̇ − a·μ̇; max-pool and ReLU pass ẏ at each window's argmax where the
+   * output is positive. The primal activations, batch statistics and argmaxes are the forward's.
+   */
+  void tangent(State s, INDArray flatTangent) {
+    requireContiguous(flatTangent, (long) s.n * s.flatWidth());
+    TangentBuffers[] tangents = s.tangents();
+    for (int b = 0; b < params.length; b++) {
+      tangents[b].readDirection(params[b], s.blocks[b]);
+    }
+    partitions.run(part -> {
+      if (part < s.parts) {
+        tangentConvolve(params[0], s.blocks[0], tangents[0], part);
+      }
+    });
+    for (int b = 0; b < params.length; b++) {
+      BlockState block = s.blocks[b];
+      TangentBuffers tangent = tangents[b];
+      tangent.reduceMoments(block, params[b]);
+      lap(0, block, "t.reduce");
+      BlockState next = b + 1 < params.length ? s.blocks[b + 1] : null;
+      TangentBuffers nextTangent = next == null ? null : tangents[b + 1];
+      partitions.run(part -> {
+        if (part < s.parts) {
+          tangentPool(block, tangent, part);
+          lap(part, block, "t.pool");
+          Slice slice = block.slices[part];
+          int length = slice.count * block.co * block.outPlane;
+          int from = slice.first * block.co * block.outPlane;
+          if (next == null) {
+            copyOut(tangent.pooled, from, length, flatTangent, from);
+          } else {
+            copyOut(tangent.pooled, from, length, nextTangent.input[part], 0);
+            lap(part, block, "t.out");
+            tangentConvolve(params[next.index], next, nextTangent, part);
+          }
+        }
+      });
+    }
+  }
+
+  /**
+   * Part {@code part}'s conv-output tangent ṫ = ẋ ⋆ W + x ⋆ U into the slice's staging copy, and
+   * its lanes of Σṫ and Σ(t − μ)·ṫ (in the block's moment lanes, free once the forward has
+   * reduced them).
+   */
+  private void tangentConvolve(BlockParams p, BlockState s, TangentBuffers t, int part) {
+    Slice slice = s.slices[part];
+    // the forward's conv output is in s.conv already, so its libnd4j buffer is free
+    Nd4j.exec(DynamicCustomOp.builder("conv2d").addInputs(slice.input, p.uW())
+        .addOutputs(slice.convOut)
+        .addIntegerArguments(3, 3, 1, 1, 0, 0, 1, 1, 0, NCHW, WEIGHTS_OIHW).build());
+    lap(part, s, "t.conv_xU");
+    copyIn(slice.convOut, 0, slice.flat, 0, slice.flat.length);
+    float[] inputTerm = null;
+    if (s.index > 0) {
+      Nd4j.exec(DynamicCustomOp.builder("conv2d").addInputs(t.input[part], p.w())
+          .addOutputs(t.convOut[part])
+          .addIntegerArguments(3, 3, 1, 1, 0, 0, 1, 1, 0, NCHW, WEIGHTS_OIHW).build());
+      lap(part, s, "t.conv_dxW");
+      inputTerm = t.flat[part];
+      copyIn(t.convOut[part], 0, inputTerm, 0, inputTerm.length);
+    }
+    lap(part, s, "t.copy_in");
+    float[] dot = slice.flat;
+    if (inputTerm != null) {
+      for (int i = 0; i < dot.length; i++) {
+        dot[i] += inputTerm[i];
+      }
+    }
+    float[][] s1 = s.s1[part];
+    float[][] s2 = s.s2[part];
+    for (int c = 0; c < s.co; c++) {
+      Arrays.fill(s1[c], 0f);
+      Arrays.fill(s2[c], 0f);
+    }
+    float[] scratch = t.plane[part];
+    for (int n = slice.first; n < slice.end; n++) {
+      for (int c = 0; c < s.co; c++) {
+        int plane = n * s.co + c;
+        // a loop reading dot at offset + p would stay scalar: copy the plane out first
+        System.arraycopy(dot, (plane - slice.first * s.co) * s.hw, scratch, 0, s.hw);
+        tangentMoments(s.conv[plane], s.mean[c], scratch, s1[c], s2[c], s.hw);
+      }
+    }
+    lap(part, s, "t.planes_moments");
+  }
+
+  /** Lanes s1 += ṫ, s2 += (t − μ)·ṫ over one plane (one index expression: vectorized). */
+  static void tangentMoments(float[] o, float mu, float[] dot, float[] s1, float[] s2, int hw) {
+    for (int p = 0; p < hw; p++) {
+      float d = dot[p];
+      s1[p] += d;
+      s2[p] += (o[p] - mu) * d;
+    }
+  }
+
+  /**
+   * Tangent of batch-norm, max-pool and ReLU of part {@code part}'s planes into t.pooled, with
+   * the windows' argmaxes the backward stored where it ran after the forward.
+   */
+  private static void tangentPool(BlockState s, TangentBuffers t, int part) {
+    Slice slice = s.slices[part];
+    if (s.nonFinite) {
+      Arrays.fill(t.pooled, slice.first * s.co * s.outPlane, slice.end * s.co * s.outPlane,
+          Float.NaN);
+      return;
+    }
+    int width = s.wo;
+    boolean stored = s.argmaxCurrent;
+    float[] dot = slice.flat;
+    int[] argmax = s.argmax;
+    for (int n = slice.first; n < slice.end; n++) {
+      for (int c = 0; c < s.co; c++) {
+        int plane = n * s.co + c;
+        float[] conv = s.conv[plane];
+        int dotOffset = (plane - slice.first * s.co) * s.hw;
+        float a = s.scale[c];
+        float mu = s.mean[c];
+        float tc = t.coefC[c];
+        float te = t.coefE[c];
+        int pb = plane * s.outPlane;
+        for (int ph = 0; ph < s.hp; ph++) {
+          int j0 = pb + ph * s.wp;
+          int row = 2 * ph * width;
+          for (int pw = 0; pw < s.wp; pw++) {
+            int j = j0 + pw;
+            int k = stored ? argmax[j] : argmax(conv, row + 2 * pw, width, a);
+            // the backward's ReLU convention: the output passes where its bits are not zero
+            int keep = Float.floatToRawIntBits(s.pooled[j]) != 0 ? -1 : 0;
+            float y = a * dot[dotOffset + k] + tc * (conv[k] - mu) + te;
+            t.pooled[j] = Float.intBitsToFloat(Float.floatToRawIntBits(y) & keep);
+          }
+        }
+      }
     }
   }
 
@@ -436,11 +587,20 @@ final class PlanarConvStack {
     /** Parts in use: the partition count, or fewer for a batch smaller than it. */
     final int parts;
     final BlockState[] blocks;
+    /** Forward-mode buffers, allocated by the first {@link #tangent}. */
+    private TangentBuffers[] tangents;
 
     State(int n, int parts, BlockState[] blocks) {
       this.n = n;
       this.parts = parts;
       this.blocks = blocks;
+    }
+
+    TangentBuffers[] tangents() {
+      if (tangents == null) {
+        tangents = Arrays.stream(blocks).map(TangentBuffers::new).toArray(TangentBuffers[]::new);
+      }
+      return tangents;
     }
 
     /** Elements per example of the last block's pooled output. */
@@ -491,6 +651,72 @@ final class PlanarConvStack {
     }
   }
 
+  /** Forward-mode tangents and scratch of one block at one input shape. */
+  static final class TangentBuffers {
+    /** The pooled output's tangent, laid out as {@link BlockState#pooled}. */
+    final float[] pooled;
+    /** Per part: the input's tangent [count, C, H, W], ẋ ⋆ W and its staging copy; null in the first block. */
+    final INDArray[] input;
+    final INDArray[] convOut;
+    final float[][] flat;
+    /** Per part: one plane of ṫ, for the moment loop. */
+    final float[][] plane;
+    final float[] gammaDot;
+    final float[] betaDot;
+    final float[] coefC;
+    final float[] coefE;
+
+    TangentBuffers(BlockState s) {
+      pooled = new float[s.n * s.co * s.outPlane];
+      input = new INDArray[s.parts];
+      convOut = new INDArray[s.parts];
+      flat = new float[s.parts][];
+      plane = new float[s.parts][s.hw];
+      if (s.index > 0) {
+        for (int part = 0; part < s.parts; part++) {
+          Slice slice = s.slices[part];
+          input[part] = Nd4j.createUninitialized(DataType.FLOAT, slice.input.shape());
+          convOut[part] = Nd4j.createUninitialized(DataType.FLOAT, slice.convOut.shape());
+          flat[part] = new float[slice.flat.length];
+        }
+      }
+      gammaDot = new float[s.co];
+      betaDot = new float[s.co];
+      coefC = new float[s.co];
+      coefE = new float[s.co];
+    }
+
+    /** γ̇ and β̇ of the direction (its running-statistics entries do not enter a training forward). */
+    void readDirection(BlockParams p, BlockState s) {
+      float[] all = p.uBatchNorm().toFloatVector();
+      System.arraycopy(all, 0, gammaDot, 0, s.co);
+      System.arraycopy(all, s.co, betaDot, 0, s.co);
+    }
+
+    /** μ̇ and σ̇ from the parts' lanes, then ẏ's coefficients c and e. */
+    void reduceMoments(BlockState s, BlockParams p) {
+      double m = (double) s.n * s.hw;
+      for (int c = 0; c < s.co; c++) {
+        double sumDot = 0;
+        double sumCenteredDot = 0;
+        for (int part = 0; part < s.parts; part++) {
+          float[] l1 = s.s1[part][c];
+          float[] l2 = s.s2[part][c];
+          for (int i = 0; i < s.hw; i++) {
+            sumDot += l1[i];
+            sumCenteredDot += l2[i];
+          }
+        }
+        double sigma = Math.sqrt(s.var[c] + p.eps());
+        double meanDot = sumDot / m;
+        // σ² = mean((t − μ)²) ⇒ 2σσ̇ = 2·mean((t − μ)·(ṫ − μ̇)) = 2·mean((t − μ)·ṫ)
+        double sigmaDot = sumCenteredDot / m / sigma;
+        coefC[c] = (float) (gammaDot[c] / sigma - s.gamma[c] * sigmaDot / (sigma * sigma));
+        coefE[c] = (float) (betaDot[c] - s.scale[c] * meanDot);
+      }
+    }
+  }
+
   /** Activations, gradients and scratch of one block at one input shape. */
   static final class BlockState {
     final int index;
@@ -532,6 +758,8 @@ final class PlanarConvStack {
     final float[] weightGradientSum;
     final float[] weightGradientPart;
     boolean nonFinite;
+    /** Whether {@link #argmax} holds the windows of the latest forward (a backward ran since). */
+    boolean argmaxCurrent;
 
     BlockState(int index, int n, int ci, int h, int w, int co, int parts) {
       this.index = index;

@@ -84,6 +84,39 @@ class NativeOpsStepTest {
   }
 
   @Test
+  void tangentIsTheJacobianVectorProductOfTheTrainingModeLogits() {
+    Nd4j.getRandom().setSeed(21);
+    INDArray x = Nd4j.randn(DataType.FLOAT, BATCH + 1, 3, 32, 32);
+    var net = VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 14);
+    net.params().addi(Nd4j.rand(DataType.FLOAT, net.params().shape()).muli(0.05));
+    // a negative γ takes the min-pool branch of the argmax
+    net.getLayer(1).getParam("gamma").getScalar(2).negi();
+    net.getLayer(5).getParam("gamma").getScalar(0).negi();
+    INDArray u = Nd4j.randn(DataType.FLOAT, net.params().shape());
+    var oneThread = new NativeOpsStep(net, NativeOpsStep.ConvEngine.PLANAR_JAVA, 2, 1);
+    var twoThreads = new NativeOpsStep(net, NativeOpsStep.ConvEngine.PLANAR_JAVA, 2, 2);
+
+    oneThread.logits(x);
+    INDArray tangent = oneThread.tangent(u).dup();
+    twoThreads.logits(x);
+
+    // the truth: a central difference of DL4J's training-mode logits in double precision
+    var doubles = net.convertDataType(DataType.DOUBLE);
+    INDArray w = doubles.params().dup();
+    INDArray ud = u.castTo(DataType.DOUBLE);
+    double epsilon = 1e-6 * (1 + w.norm2Number().doubleValue()) / ud.norm2Number().doubleValue();
+    INDArray xd = x.castTo(DataType.DOUBLE);
+    doubles.params().assign(w.add(ud.mul(epsilon)));
+    INDArray plus = doubles.output(xd, true).dup();
+    doubles.params().assign(w.sub(ud.mul(epsilon)));
+    INDArray minus = doubles.output(xd, true).dup();
+    INDArray expected = plus.subi(minus).divi(2 * epsilon).castTo(DataType.FLOAT);
+
+    assertClose("J·u", expected, tangent);
+    assertEquals(tangent, twoThreads.tangent(u).dup(), "two threads, bit for bit");
+  }
+
+  @Test
   void planarEngineNeedsFloatParameters() {
     var net = VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 2);
     assertEquals(NativeOpsStep.ConvEngine.PLANAR_JAVA, NativeOpsStep.defaultEngine(net));
@@ -106,12 +139,15 @@ class NativeOpsStepTest {
   }
 
   @Test
-  void buffersFollowTheInputShapeAndBackwardNeedsAForward() {
+  void buffersFollowTheInputShapeAndBackwardAndTangentNeedAForward() {
     Nd4j.getRandom().setSeed(4);
     var net = VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 2);
     var fast = new NativeOpsStep(net);
     assertThrows(IllegalStateException.class,
         () -> fast.backward(Nd4j.zeros(DataType.FLOAT, 2, 10)));
+    assertThrows(IllegalStateException.class, () -> fast.tangent(net.params()));
+    var libnd4j = new NativeOpsStep(net, NativeOpsStep.ConvEngine.LIBND4J_NCHW, 1, 1);
+    assertThrows(UnsupportedOperationException.class, () -> libnd4j.tangent(net.params()));
     INDArray small = Nd4j.randn(DataType.FLOAT, 2, 3, 32, 32);
     INDArray large = Nd4j.randn(DataType.FLOAT, 5, 3, 32, 32);
     INDArray smallLogits = fast.logits(small).dup();
