@@ -7,16 +7,21 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * {@link StudentComputation} through DL4J's own layer code; works for every network. DL4J keeps
- * one set of activations and has no forward mode, so the passes share it and the trainer
- * differences two forwards for J·u.
+ * {@link StudentComputation} through DL4J's own layer code; works for every network. DL4J has no
+ * forward mode: all-dense students get an exact J·u from {@link DenseTangent}, the others leave
+ * the trainer to difference two forwards.
  */
 final class Dl4jStudentComputation implements StudentComputation {
 
   private final MultiLayerNetwork student;
+  /** Forward mode for all-dense students, null for the others. */
+  private final DenseTangent denseTangent;
+  /** The latest training pass's feed-forward activations (detached copies). */
+  private List<INDArray> trainingActivations;
 
   Dl4jStudentComputation(MultiLayerNetwork student) {
     this.student = student;
+    this.denseTangent = DenseTangent.forNetwork(student);
     student.initGradientsView();
   }
 
@@ -24,6 +29,9 @@ final class Dl4jStudentComputation implements StudentComputation {
   public INDArray trainingLogits(Pass pass, INDArray features) {
     student.setInput(features);
     List<INDArray> activations = student.feedForward(true, false);
+    if (pass == Pass.TRAINING) {
+      trainingActivations = activations;
+    }
     return activations.get(activations.size() - 1);
   }
 
@@ -40,7 +48,10 @@ final class Dl4jStudentComputation implements StudentComputation {
 
   @Override
   public Optional<INDArray> tangent(INDArray direction) {
-    return Optional.empty();
+    if (denseTangent == null || trainingActivations == null) {
+      return Optional.empty();
+    }
+    return Optional.of(denseTangent.apply(trainingActivations, direction));
   }
 
   @Override
