@@ -28,9 +28,11 @@ import org.slf4j.LoggerFactory;
  * w' = w − Δ(g), v = ∇w L_val(w') and u = (∂Δ/∂g)ᵀ v ({@link InnerOptimizer#sensitivity}),
  * dL_val/dλ1 = −⟨Ju, δ_CE⟩, dL_val/dλ2 = −⟨Ju, κ δ_KD⟩, dL_val/dT = −λ2 ⟨Ju, ∂T(κ δ_KD)⟩, then
  * the chain rule to b. Ju is exact where the computation has a forward mode (the native-ops
- * student: one tangent pass through the training forward's kept activations, about one forward),
- * else a central difference of the logits along u (2 forwards); method.md §2 counts a
- * hypergradient step as 8/3 of a plain step with the latter. Not thread-safe.
+ * student and all-dense students: one tangent pass through the training forward's kept
+ * activations, about one forward), else a central difference of the logits along u (2 forwards;
+ * method.md §2 counts such a hypergradient step as 8/3 of a plain step). In float32 the exact
+ * tangent matters beyond speed: Adam's u is huge on parameters with a near-zero gradient, and a
+ * difference along it can flip ReLUs. Not thread-safe.
  *
  * <p>The training-mode passes run through hand-written libnd4j ops ({@code speed.NativeOpsStep})
  * when the student has the cifar-very-tiny structure and through DL4J's layers otherwise; see
