@@ -49,6 +49,14 @@ public final class DistillationTrainer {
   private final InnerOptimizer optimizer;
   private final double differenceScale;
   private final StudentComputation computation;
+  /** Training forwards so far, to tell a prepared step from a stale one. */
+  private long forwards;
+
+  /**
+   * A batch and its training-mode logits from {@link #prepare}, to be finished by one {@code
+   * step} or {@code stepWithHyperGradient} before any other forward.
+   */
+  public record PreparedStep(Batch batch, INDArray logits, long forward) {}
 
   /**
    * @param student an initialised network whose last layer outputs logits (no OutputLayer)
@@ -119,9 +127,19 @@ public final class DistillationTrainer {
     optimizer.restore(state);
   }
 
+  /**
+   * The part of a step that does not depend on λ: the training-mode forward of the batch. A run
+   * computes it before it waits for the step's λ, so that the wait and the forward overlap.
+   * Valid until the next {@code prepare} or step.
+   */
+  public PreparedStep prepare(Batch batch) {
+    INDArray logits = computation.trainingLogits(Pass.TRAINING, batch.features());
+    return new PreparedStep(batch, logits, ++forwards);
+  }
+
   /** A plain training step at meta-parameters b. */
   public StepOutcome step(Batch batch, Unconstrained b) {
-    return step(batch, b.toValues());
+    return step(prepare(batch), b.toValues());
   }
 
   /**
@@ -129,7 +147,12 @@ public final class DistillationTrainer {
    * finite b reaches (no distillation: λ = (1, 0, ·)).
    */
   public StepOutcome step(Batch batch, MetaValues values) {
-    DistillationLoss.Terms terms = trainTerms(batch, values);
+    return step(prepare(batch), values);
+  }
+
+  /** A plain training step at explicit λ from a {@link #prepare prepared} forward. */
+  public StepOutcome step(PreparedStep prepared, MetaValues values) {
+    DistillationLoss.Terms terms = trainTerms(prepared, values);
     INDArray gradient = backward(Pass.TRAINING, terms.outputGradient());
     optimizer.apply(student.params(), optimizer.propose(gradient));
     return new StepOutcome(terms.total(), terms.crossEntropy(), terms.distillation(),
@@ -141,8 +164,15 @@ public final class DistillationTrainer {
    * on {@code validationBatch}, then takes the step.
    */
   public StepOutcome stepWithHyperGradient(Batch batch, Split validationBatch, Unconstrained b) {
+    return stepWithHyperGradient(prepare(batch), validationBatch, b);
+  }
+
+  /** {@link #stepWithHyperGradient(Batch, Split, Unconstrained)} from a prepared forward. */
+  public StepOutcome stepWithHyperGradient(
+      PreparedStep prepared, Split validationBatch, Unconstrained b) {
+    Batch batch = prepared.batch();
     MetaValues values = b.toValues();
-    DistillationLoss.Terms terms = trainTerms(batch, values);
+    DistillationLoss.Terms terms = trainTerms(prepared, values);
     INDArray gradient = backward(Pass.TRAINING, terms.outputGradient());
     InnerOptimizer.ProposedStep proposed = optimizer.propose(gradient);
     INDArray params = student.params();
@@ -184,7 +214,7 @@ public final class DistillationTrainer {
    * {@link #stepWithHyperGradient} returns; used by gradient checks.
    */
   public double lookaheadValidationLoss(Batch batch, Split validationBatch, Unconstrained b) {
-    DistillationLoss.Terms terms = trainTerms(batch, b.toValues());
+    DistillationLoss.Terms terms = trainTerms(prepare(batch), b.toValues());
     INDArray gradient = backward(Pass.TRAINING, terms.outputGradient());
     InnerOptimizer.ProposedStep proposed = optimizer.propose(gradient);
     INDArray params = student.params();
@@ -217,8 +247,14 @@ public final class DistillationTrainer {
     return new EvaluationResult((double) correct / n, lossSum / n);
   }
 
-  private DistillationLoss.Terms trainTerms(Batch batch, MetaValues values) {
-    INDArray logits = computation.trainingLogits(Pass.TRAINING, batch.features());
+  private DistillationLoss.Terms trainTerms(PreparedStep prepared, MetaValues values) {
+    if (prepared.forward() != forwards) {
+      throw new IllegalStateException("the prepared step is stale: another forward ran since");
+    }
+    // a step consumes its forward: the backward below overwrites what it kept
+    forwards++;
+    Batch batch = prepared.batch();
+    INDArray logits = prepared.logits();
     return loss.evaluate(logits, batch.labels(), batch.teacherLogits(), values);
   }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distilflux.pipeline.event.MetaValues;
@@ -69,6 +70,30 @@ class DistillationTrainerTest {
     }
     assertEquals(plain.student().params(), hyper.student().params());
     assertEquals(plain.optimizerState().steps(), hyper.optimizerState().steps());
+  }
+
+  @Test
+  void aPreparedForwardGivesTheSameStepsAndAStaleOneIsRefused() {
+    Nd4j.getRandom().setSeed(4);
+    Batch batch = randomBatch(IMAGE, 10, 4);
+    Batch other = randomBatch(IMAGE, 10, 4);
+    Split validation = randomSplit(IMAGE, 10, 4);
+    DistillationTrainer direct = cifarTrainer(OptimizerKind.ADAM);
+    DistillationTrainer prepared = cifarTrainer(OptimizerKind.ADAM);
+
+    StepOutcome a = direct.stepWithHyperGradient(batch, validation, B);
+    StepOutcome b = prepared.stepWithHyperGradient(prepared.prepare(batch), validation, B);
+    assertEquals(a, b);
+    assertEquals(direct.step(other, B.toValues()),
+        prepared.step(prepared.prepare(other), B.toValues()));
+    assertEquals(direct.student().params(), prepared.student().params());
+
+    DistillationTrainer.PreparedStep stale = prepared.prepare(batch);
+    prepared.prepare(other);
+    assertThrows(IllegalStateException.class, () -> prepared.step(stale, B.toValues()));
+    DistillationTrainer.PreparedStep used = prepared.prepare(batch);
+    prepared.step(used, B.toValues());
+    assertThrows(IllegalStateException.class, () -> prepared.step(used, B.toValues()));
   }
 
   @Test
