@@ -6,20 +6,22 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * {@link StudentComputation} through {@link NativeOpsStep} for training-mode passes, one per
- * {@link StudentComputation.Pass} so that each batch keeps its activations; inference (running
- * statistics, used only by evaluation) stays on DL4J's layers.
+ * {@link StudentComputation} through {@link NativeOpsStep}: one instance per {@link
+ * StudentComputation.Pass} so that each batch keeps its activations, and one for inference
+ * (running statistics, used by evaluation) with buffers of its own evaluation batch shapes.
  */
 final class NativeStudentComputation implements StudentComputation {
 
   private final MultiLayerNetwork student;
   private final NativeOpsStep training;
   private final NativeOpsStep validation;
+  private final NativeOpsStep inference;
 
   NativeStudentComputation(MultiLayerNetwork student, int threads) {
     this.student = student;
     this.training = new NativeOpsStep(student, threads);
     this.validation = new NativeOpsStep(student, threads);
+    this.inference = new NativeOpsStep(student, threads);
   }
 
   @Override
@@ -36,7 +38,11 @@ final class NativeStudentComputation implements StudentComputation {
   @Override
   public INDArray logits(INDArray features, boolean training) {
     // a scratch forward goes through the validation pass's buffers, never the training batch's
-    return training ? validation.logits(features).dup() : student.output(features, false);
+    if (training) {
+      return validation.logits(features).dup();
+    }
+    return inference.hasInference() ? inference.inferenceLogits(features).dup()
+        : student.output(features, false);
   }
 
   @Override

@@ -436,6 +436,33 @@ public final class NativeOpsStep implements PlainStep {
     return flatGradient;
   }
 
+  /**
+   * Inference-mode logits (batch-norm on the running statistics), as DL4J's {@code output(x,
+   * false)}; the training forward's activations are left alone.
+   *
+   * @return logits [B, K], a buffer that the next forward of the same input shape overwrites
+   * @throws UnsupportedOperationException unless the planar engine computes this network
+   */
+  public INDArray inferenceLogits(INDArray inputNchw) {
+    if (planar == null) {
+      throw new UnsupportedOperationException("only the planar engine has an inference mode");
+    }
+    Buffers buffers = buffersFor(inputNchw);
+    if (buffers == lastTrainingForward) {
+      lastTrainingForward = null;
+    }
+    lap(-1, null);
+    planar.forward(inputNchw, buffers.planarState, buffers.flat, false);
+    lap(-1, "planar_conv_blocks");
+    dense(buffers);
+    return buffers.logits;
+  }
+
+  /** Whether {@link #inferenceLogits} is available (the planar engine). */
+  public boolean hasInference() {
+    return planar != null;
+  }
+
   /** Whether {@link #tangent} is available: the planar engine has a forward mode. */
   public boolean hasTangent() {
     return planar != null;

@@ -107,6 +107,15 @@ final class PlanarConvStack {
    * flatten order, as DL4J's CnnToFeedForwardPreProcessor; C-contiguous).
    */
   void forward(INDArray x, State s, INDArray flatOut) {
+    forward(x, s, flatOut, true);
+  }
+
+  /**
+   * Forward of {@code x} into {@code flatOut}, batch-norm on batch statistics ({@code training})
+   * or on the running statistics (inference, as DL4J's {@code output(x, false)}: σ² = 10^(2·log10
+   * σ), a = γ/√(σ² + ε)).
+   */
+  void forward(INDArray x, State s, INDArray flatOut, boolean training) {
     requireContiguous(flatOut, (long) s.n * s.flatWidth());
     for (int b = 0; b < params.length; b++) {
       s.blocks[b].readParams(params[b]);
@@ -118,12 +127,16 @@ final class PlanarConvStack {
         in.input.assign(x.get(NDArrayIndex.interval(in.first, in.end), NDArrayIndex.all(),
             NDArrayIndex.all(), NDArrayIndex.all()));
         lap(part, s.blocks[0], "input_copy");
-        convolveAndMoments(params[0], s.blocks[0], part);
+        convolveAndMoments(params[0], s.blocks[0], part, training);
       }
     });
     for (int b = 0; b < params.length; b++) {
       BlockState block = s.blocks[b];
-      block.reduceMoments(params[b]);
+      if (training) {
+        block.reduceMoments(params[b]);
+      } else {
+        block.runningStatistics(params[b]);
+      }
       lap(0, block, "moments_reduce");
       BlockState next = b + 1 < params.length ? s.blocks[b + 1] : null;
       partitions.run(part -> {
@@ -140,7 +153,7 @@ final class PlanarConvStack {
           }
           lap(part, block, "pooled_out");
           if (next != null) {
-            convolveAndMoments(params[next.index], next, part);
+            convolveAndMoments(params[next.index], next, part, training);
           }
         }
       });
@@ -332,8 +345,8 @@ final class PlanarConvStack {
     }
   }
 
-  /** Part {@code part}'s conv2d, its planes, and its lanes of the batch moments. */
-  private void convolveAndMoments(BlockParams p, BlockState s, int part) {
+  /** Part {@code part}'s conv2d, its planes, and (in training) its lanes of the batch moments. */
+  private void convolveAndMoments(BlockParams p, BlockState s, int part, boolean moments) {
     Slice slice = s.slices[part];
     Nd4j.exec(DynamicCustomOp.builder("conv2d").addInputs(slice.input, p.w())
         .addOutputs(slice.convOut)
@@ -341,6 +354,9 @@ final class PlanarConvStack {
     lap(part, s, "conv2d");
     getPlanes(slice.convOut, slice.flat, s.conv, slice.first * s.co, s.hw);
     lap(part, s, "conv_to_planes");
+    if (!moments) {
+      return;
+    }
     float[][] s1 = s.s1[part];
     float[][] s2 = s.s2[part];
     for (int c = 0; c < s.co; c++) {
@@ -817,6 +833,21 @@ final class PlanarConvStack {
       System.arraycopy(all, 3 * co, runningLog10Std, 0, co);
       for (int c = 0; c < co; c++) {
         shiftK[c] = Float.isFinite(runningMean[c]) ? runningMean[c] : 0f;
+      }
+    }
+
+    /** Inference: a = γ/√(σ² + ε), b = β − μ·a from the running mean and log10 σ. */
+    void runningStatistics(BlockParams p) {
+      nonFinite = false;
+      for (int c = 0; c < co; c++) {
+        double v = Math.pow(10.0, 2.0 * runningLog10Std[c]);
+        double mu = runningMean[c];
+        double a = gamma[c] / Math.sqrt(v + p.eps());
+        mean[c] = (float) mu;
+        var[c] = (float) v;
+        scale[c] = (float) a;
+        shift[c] = (float) (beta[c] - mu * a);
+        nonFinite |= !Double.isFinite(v) || !Double.isFinite(mu);
       }
     }
 

@@ -117,6 +117,24 @@ class NativeOpsStepTest {
   }
 
   @Test
+  void inferenceLogitsMatchDl4jOutputOnRunningStatistics() {
+    Nd4j.getRandom().setSeed(22);
+    INDArray x = Nd4j.randn(DataType.FLOAT, BATCH + 1, 3, 32, 32);
+    var net = VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 15);
+    // non-trivial running means and log10 σ, and a negative γ (the min-pool branch)
+    net.params().addi(Nd4j.rand(DataType.FLOAT, net.params().shape()).muli(0.3));
+    net.getLayer(1).getParam("gamma").getScalar(1).negi();
+    var fast = new NativeOpsStep(net, NativeOpsStep.ConvEngine.PLANAR_JAVA, 2, 2);
+
+    INDArray training = fast.logits(x).dup();
+    assertClose("inference logits", net.output(x, false), fast.inferenceLogits(x).dup());
+    assertTrue(Transforms.abs(training.sub(net.output(x, false))).maxNumber().doubleValue() > 1e-2,
+        "running and batch statistics must differ for this test to mean anything");
+    assertThrows(IllegalStateException.class, () -> fast.backward(Nd4j.zeros(DataType.FLOAT,
+        BATCH + 1, 10)), "an inference forward is not one a backward can follow");
+  }
+
+  @Test
   void planarEngineNeedsFloatParameters() {
     var net = VeryTinyCifarNetwork.build(StepSettings.outOfTheBox(), 2);
     assertEquals(NativeOpsStep.ConvEngine.PLANAR_JAVA, NativeOpsStep.defaultEngine(net));
