@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The training-mode passes run through hand-written libnd4j ops ({@code speed.NativeOpsStep})
  * when the student has the cifar-very-tiny structure and through DL4J's layers otherwise; see
- * {@link #computationPath()}. Evaluation (inference mode) always uses DL4J's layers.
+ * {@link #computationPath()}; evaluation (inference mode) likewise.
  */
 public final class DistillationTrainer {
 
