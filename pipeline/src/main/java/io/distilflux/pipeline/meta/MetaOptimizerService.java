@@ -59,6 +59,9 @@ import reactor.core.publisher.Flux;
  */
 public final class MetaOptimizerService implements AutoCloseable {
 
+  /** Longest {@link #close()} waits for MetaParams already published to be acknowledged. */
+  private static final java.time.Duration DRAIN_TIMEOUT = java.time.Duration.ofSeconds(2);
+
   private static final Logger LOG = LoggerFactory.getLogger(MetaOptimizerService.class);
 
   /** The meta-optimizer's default consumer group. */
@@ -78,6 +81,8 @@ public final class MetaOptimizerService implements AutoCloseable {
   private final AtomicReference<String> failure = new AtomicReference<>();
   private final Disposable.Composite subscriptions = Disposables.composite();
   private final ArrayDeque<Decision> awaitingDelivery = new ArrayDeque<>();
+  /** Set by {@link #close()}: hypergradients from then on are left for the group's next owner. */
+  private volatile boolean closing;
 
   /**
    * A service that is not yet consuming.
@@ -132,6 +137,8 @@ public final class MetaOptimizerService implements AutoCloseable {
     // settles the oldest in-flight decision, and acknowledgements follow consumption order.
     Flux<MetaParams> outputs =
         bus.consume(topics.hyperGradients(), ConsumerOptions.earliest(groupId))
+            // unacknowledged, so uncommitted: the instance that takes the partition decides it
+            .filter(received -> !closing)
             .map(this::decide)
             .filter(this::holdUntilDelivered)
             .map(Decision::output);
@@ -170,9 +177,27 @@ public final class MetaOptimizerService implements AutoCloseable {
     failure.compareAndSet(null, reason.lines().findFirst().orElse(reason));
   }
 
-  /** Stops consuming; the bus stays open. */
+  /**
+   * Stops consuming once the MetaParams already published are acknowledged (at most 2 s), so
+   * that their hypergradients are committed; the bus stays open.
+   */
   @Override
   public void close() {
+    // Drain first: a MetaParams published but not yet acknowledged would leave its hypergradient
+    // uncommitted, and the instance taking the partition over would publish that version again.
+    closing = true;
+    long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+    synchronized (awaitingDelivery) {
+      while (running.get() && failure.get() == null && !awaitingDelivery.isEmpty()
+          && System.nanoTime() < deadline) {
+        try {
+          awaitingDelivery.wait(10);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+    }
     running.set(false);
     subscriptions.dispose();
   }
