@@ -713,16 +713,8 @@ final class PlanarConvStack {
     void reduceMoments(BlockState s, BlockParams p) {
       double m = (double) s.n * s.hw;
       for (int c = 0; c < s.co; c++) {
-        double sumDot = 0;
-        double sumCenteredDot = 0;
-        for (int part = 0; part < s.parts; part++) {
-          float[] l1 = s.s1[part][c];
-          float[] l2 = s.s2[part][c];
-          for (int i = 0; i < s.hw; i++) {
-            sumDot += l1[i];
-            sumCenteredDot += l2[i];
-          }
-        }
+        double sumDot = s.laneSum(s.s1, c);
+        double sumCenteredDot = s.laneSum(s.s2, c);
         double sigma = Math.sqrt(s.var[c] + p.eps());
         double meanDot = sumDot / m;
         // σ² = mean((t − μ)²) ⇒ 2σσ̇ = 2·mean((t − μ)·(ṫ − μ̇)) = 2·mean((t − μ)·ṫ)
@@ -840,14 +832,7 @@ final class PlanarConvStack {
     void runningStatistics(BlockParams p) {
       nonFinite = false;
       for (int c = 0; c < co; c++) {
-        double v = Math.pow(10.0, 2.0 * runningLog10Std[c]);
-        double mu = runningMean[c];
-        double a = gamma[c] / Math.sqrt(v + p.eps());
-        mean[c] = (float) mu;
-        var[c] = (float) v;
-        scale[c] = (float) a;
-        shift[c] = (float) (beta[c] - mu * a);
-        nonFinite |= !Double.isFinite(v) || !Double.isFinite(mu);
+        normalizeWith(c, runningMean[c], Math.pow(10.0, 2.0 * runningLog10Std[c]), p.eps());
       }
     }
 
@@ -856,26 +841,32 @@ final class PlanarConvStack {
       double m = (double) n * hw;
       nonFinite = false;
       for (int c = 0; c < co; c++) {
-        double sum1 = 0;
-        double sum2 = 0;
-        for (int part = 0; part < parts; part++) {
-          float[] l1 = s1[part][c];
-          float[] l2 = s2[part][c];
-          for (int i = 0; i < hw; i++) {
-            sum1 += l1[i];
-            sum2 += l2[i];
-          }
-        }
-        double d = sum1 / m;
-        double v = Math.max(0, sum2 / m - d * d);
-        double mu = shiftK[c] + d;
-        double a = gamma[c] / Math.sqrt(v + p.eps());
-        mean[c] = (float) mu;
-        var[c] = (float) v;
-        scale[c] = (float) a;
-        shift[c] = (float) (beta[c] - mu * a);
-        nonFinite |= !Double.isFinite(v) || !Double.isFinite(mu);
+        double d = laneSum(s1, c) / m;
+        double v = Math.max(0, laneSum(s2, c) / m - d * d);
+        normalizeWith(c, shiftK[c] + d, v, p.eps());
       }
+    }
+
+    /** Channel c's statistics μ, σ², then a = γ/√(σ² + ε), b = β − μ·a. */
+    private void normalizeWith(int c, double mu, double v, double eps) {
+      double a = gamma[c] / Math.sqrt(v + eps);
+      mean[c] = (float) mu;
+      var[c] = (float) v;
+      scale[c] = (float) a;
+      shift[c] = (float) (beta[c] - mu * a);
+      nonFinite |= !Double.isFinite(v) || !Double.isFinite(mu);
+    }
+
+    /** Σ over the parts' float lanes of channel c, in part order, in double. */
+    double laneSum(float[][][] lanes, int c) {
+      double sum = 0;
+      for (int part = 0; part < parts; part++) {
+        float[] lane = lanes[part][c];
+        for (int i = 0; i < hw; i++) {
+          sum += lane[i];
+        }
+      }
+      return sum;
     }
 
     /**
