@@ -3,6 +3,7 @@ package io.distilflux.trainer.cli;
 import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.Unconstrained;
+import io.distilflux.trainer.distill.ComputeThreads;
 import io.distilflux.trainer.run.Checkpointing;
 import io.distilflux.trainer.run.FixedMetaSource;
 import io.distilflux.trainer.run.OnMetaTimeout;
@@ -68,19 +69,22 @@ public record ExperimentSpec(
       OnMetaTimeout onMetaTimeout) {}
 
   /**
-   * Threads of one run's student step when {@code runsAtOnce} runs train at once: the {@code
-   * --compute-threads} flag, or else the cores shared between those runs, less one core for
-   * Kafka's broker and client threads with the Kafka transport (on two cores, a second compute
-   * thread made the Kafka runs slower: it kept preempting the broker round trips and was
-   * preempted by them), at least 1. A native-ops step uses at most as many as it has parts.
+   * Threads of one run's student steps and evaluations when {@code runsAtOnce} runs train at
+   * once: the {@code --compute-threads} flag for both, or else the cores shared between those
+   * runs, at least 1. With the Kafka transport a step leaves one core to the broker and client
+   * threads (on two cores, a second compute thread made the Kafka runs slower: it kept
+   * preempting the broker round trips and was preempted by them); an evaluation does not, the
+   * bus being quiet while a run evaluates. A native-ops student uses at most as many as it has
+   * parts.
    */
-  public int computeThreads(int runsAtOnce) {
+  public ComputeThreads computeThreads(int runsAtOnce) {
     if (computeThreads > 0) {
-      return computeThreads;
+      return ComputeThreads.of(computeThreads);
     }
     int cores = Runtime.getRuntime().availableProcessors();
-    int forRuns = cores - (transport == Transport.KAFKA ? 1 : 0);
-    return Math.max(1, forRuns / Math.max(1, runsAtOnce));
+    int runs = Math.max(1, runsAtOnce);
+    int forSteps = cores - (transport == Transport.KAFKA ? 1 : 0);
+    return new ComputeThreads(Math.max(1, forSteps / runs), Math.max(1, cores / runs));
   }
 
   /** Where runs checkpoint: {@code OUTPUT/checkpoints/<runId>/}. */
