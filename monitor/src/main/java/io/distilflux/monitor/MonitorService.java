@@ -20,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -107,15 +106,13 @@ public final class MonitorService implements AutoCloseable {
       throw new IllegalStateException("monitor already started");
     }
     server = MetricsServer.start(options.httpHost(), options.httpPort(), registry, this::health);
-    // One group per topic: members on different topics in one group would rebalance each
-    // other on every start and stop.
-    String replay = groupId + ".replay-" + UUID.randomUUID();
+    // The runs, forecasts, steps and evaluations are read from the whole history on every
+    // start, without a group; only the hypergradients are committed, in a group per topic.
+    subscriptions.add(
+        bus.consume(topics.runs(), history("runs")).concatMap(this::onRun).subscribe(v -> {}, this::fail));
 
     subscriptions.add(
-        bus.consume(topics.runs(), options(replay, "runs")).concatMap(this::onRun).subscribe(v -> {}, this::fail));
-
-    subscriptions.add(
-        bus.consume(topics.forecasts(), options(replay, "forecasts"))
+        bus.consume(topics.forecasts(), history("forecasts"))
             .concatMap(this::onForecast)
             .subscribe(v -> {}, this::fail));
     // The restore ends when the forecasts topic has been read up to its end offsets at start:
@@ -134,33 +131,36 @@ public final class MonitorService implements AutoCloseable {
     subscriptions.add(
         restored
             .asMono()
-            .thenMany(bus.consume(topics.hyperGradients(), options(groupId, "hypergradients")))
+            .thenMany(bus.consume(topics.hyperGradients(),
+                ConsumerOptions.earliest(groupId + ".hypergradients")))
             .concatMap(this::onHyperGradient)
             .subscribe(v -> {}, this::fail));
 
     // Step and evaluation meters are rebuilt from the whole history on every start (each step
-    // counted once per run), so a restarted monitor serves the same values as before.
+    // counted once per run), so a restarted monitor serves the same values as before. Nothing
+    // waits on them: they come in batches, which spares the broker a fetch per step.
     subscriptions.add(
-        bus.consume(topics.steps(), options(replay, "steps"))
+        bus.consume(topics.steps(),
+                history("steps").batchedUpTo(ConsumerOptions.BACKGROUND_BATCH_WAIT))
             .subscribe(this::onStep, this::fail));
     subscriptions.add(
-        bus.consume(topics.evaluations(), options(replay, "evaluations"))
+        bus.consume(topics.evaluations(),
+                history("evaluations").batchedUpTo(ConsumerOptions.BACKGROUND_BATCH_WAIT))
             .subscribe(this::onEvaluation, this::fail));
     LOG.info("monitor started: group {}, http {}:{}", groupId, options.httpHost(), port());
   }
 
-  /** Consumer options of group {@code <group>.<name>}, from the earliest offset. */
-  private static ConsumerOptions options(String group, String name) {
-    return ConsumerOptions.earliest(group + "." + name);
+  /** A reader {@code <group>.<name>} of a topic's whole history, committing nothing. */
+  private ConsumerOptions history(String name) {
+    return ConsumerOptions.wholeHistory(groupId + "." + name);
   }
 
   /**
-   * The consumer groups a monitor of group {@code group} commits in (the steps,
-   * hypergradients and evaluations it has processed); the replay groups commit nothing that
-   * matters and are left out.
+   * The consumer groups a monitor of group {@code group} commits in: the hypergradients it has
+   * processed. Every other topic is read from its start on every start of the monitor.
    */
   public static List<String> committingGroups(String group) {
-    return List.of(group + ".steps", group + ".hypergradients", group + ".evaluations");
+    return List.of(group + ".hypergradients");
   }
 
   /** Completes once the forecasts published before this start have been read. */

@@ -1,34 +1,86 @@
 package io.distilflux.pipeline;
 
+import java.time.Duration;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
  * How to consume a channel.
  *
- * @param groupId consumer group; its committed offsets survive restarts
+ * @param groupId consumer group whose committed offsets survive restarts; for a reader that
+ *     does not commit ({@code commits} false), only its name
  * @param fromEarliest where a group without committed offsets starts: earliest or latest
  * @param runId when present, only events of this run are emitted (others are acknowledged
  *     and skipped)
  * @param bufferSize bound of the buffer between the poll loop and the subscriber
+ * @param commits whether acknowledged progress is committed under the group, so that the next
+ *     subscription of the group resumes there; false for a reader that rebuilds its state from
+ *     the whole history on every subscription: it joins no group, commits nothing and reads
+ *     every partition (or its run's) from {@code fromEarliest}'s end each time
+ * @param batchWait how long the transport may hold records back to hand them over in fewer,
+ *     larger batches; zero hands each one over as soon as it is there. For readers whose
+ *     events nobody waits on (metrics), since every wake-up costs the broker and the client CPU
  */
 public record ConsumerOptions(
-    String groupId, boolean fromEarliest, Optional<String> runId, int bufferSize) {
+    String groupId,
+    boolean fromEarliest,
+    Optional<String> runId,
+    int bufferSize,
+    boolean commits,
+    Duration batchWait) {
 
   /** Default buffer bound. */
   public static final int DEFAULT_BUFFER = 1024;
 
+  /**
+   * A batch wait for readers nobody waits on (metrics, recordings): short next to a scrape
+   * interval, long next to the time between a run's steps.
+   */
+  public static final Duration BACKGROUND_BATCH_WAIT = Duration.ofMillis(200);
+
+  /** Validates the options. */
+  public ConsumerOptions {
+    Objects.requireNonNull(runId, "runId");
+    Objects.requireNonNull(batchWait, "batchWait");
+    if (batchWait.isNegative()) {
+      throw new IllegalArgumentException("batchWait must not be negative, got " + batchWait);
+    }
+  }
+
   /** A group reading every run from the earliest offset. */
   public static ConsumerOptions earliest(String groupId) {
-    return new ConsumerOptions(groupId, true, Optional.empty(), DEFAULT_BUFFER);
+    return new ConsumerOptions(groupId, true, Optional.empty(), DEFAULT_BUFFER, true,
+        Duration.ZERO);
   }
 
   /** A group reading every run from the latest offset. */
   public static ConsumerOptions latest(String groupId) {
-    return new ConsumerOptions(groupId, false, Optional.empty(), DEFAULT_BUFFER);
+    return new ConsumerOptions(groupId, false, Optional.empty(), DEFAULT_BUFFER, true,
+        Duration.ZERO);
+  }
+
+  /**
+   * A reader named {@code name} of the whole history: every subscription reads from the
+   * earliest offset, and nothing is committed.
+   */
+  public static ConsumerOptions wholeHistory(String name) {
+    return new ConsumerOptions(name, true, Optional.empty(), DEFAULT_BUFFER, false,
+        Duration.ZERO);
   }
 
   /** The same options restricted to one run. */
   public ConsumerOptions forRun(String id) {
-    return new ConsumerOptions(groupId, fromEarliest, Optional.of(id), bufferSize);
+    return new ConsumerOptions(groupId, fromEarliest, Optional.of(id), bufferSize, commits,
+        batchWait);
+  }
+
+  /** The same options with another buffer bound. */
+  public ConsumerOptions withBuffer(int size) {
+    return new ConsumerOptions(groupId, fromEarliest, runId, size, commits, batchWait);
+  }
+
+  /** The same options, records held back up to {@code wait} to come in batches. */
+  public ConsumerOptions batchedUpTo(Duration wait) {
+    return new ConsumerOptions(groupId, fromEarliest, runId, bufferSize, commits, wait);
   }
 }

@@ -20,7 +20,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -180,7 +179,7 @@ public final class RunReplay implements AutoCloseable {
   private List<TrajectoryForecast> forecastsOf(String runId) {
     long size = bus.size(topics.forecasts().topic());
     List<TrajectoryForecast> forecasts = bus.consume(topics.forecasts(),
-            ConsumerOptions.earliest("replay-forecasts-" + UUID.randomUUID()))
+            ConsumerOptions.wholeHistory("replay-forecasts"))
         .take(size)
         .map(Received::event)
         .filter(f -> f.runId().equals(runId))

@@ -30,7 +30,10 @@ import reactor.core.publisher.Mono;
  *
  * <p>Consumer groups behave like Kafka's: each group has a committed position per topic that
  * advances over the contiguous prefix of acknowledged records, and a new subscription of the
- * same group resumes there. One active subscription per group and topic is expected.
+ * same group resumes there. One active subscription per group and topic is expected. A
+ * reader that does not commit ({@link ConsumerOptions#commits()} false) keeps its position only
+ * for its subscription. Records are handed over at once, whatever the
+ * {@link ConsumerOptions#batchWait()}.
  *
  * <p>Every event is encoded with {@link EventCodec} on publish and decoded on consumption, so
  * this mode exercises the same serde as Kafka. A subscriber only receives as many records as
@@ -80,10 +83,12 @@ public final class InMemoryEventBus implements EventBus {
     return Flux.defer(
         () -> {
           ensureOpen();
-          GroupPosition group =
-              positions.computeIfAbsent(
-                  channel.topic() + '\u0000' + options.groupId(),
-                  key -> new GroupPosition(options.fromEarliest() ? 0 : log.size()));
+          long start = options.fromEarliest() ? 0 : log.size();
+          // a reader that does not commit starts afresh on every subscription
+          GroupPosition group = options.commits()
+              ? positions.computeIfAbsent(
+                  channel.topic() + '\u0000' + options.groupId(), key -> new GroupPosition(start))
+              : new GroupPosition(start);
           return Flux.<Received<E>>create(
               sink -> new Subscription<>(channel, options, log, group, sink).start(),
               FluxSink.OverflowStrategy.ERROR);

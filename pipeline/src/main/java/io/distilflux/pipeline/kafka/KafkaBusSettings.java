@@ -40,11 +40,12 @@ public record KafkaBusSettings(
   /**
    * 4096 sends in flight (throughput is about in-flight / round trip), no linger (a trainer
    * waits on every update: latency first), 100 ms poll, 64 KiB batches, commits at most every
-   * 50 ms.
+   * second (each commit is a broker request; a restarted consumer reads again what was
+   * processed since, which the services deduplicate).
    */
   public static KafkaBusSettings defaults() {
     return new KafkaBusSettings(
-        4096, Duration.ZERO, Duration.ofMillis(100), 64 * 1024, Duration.ofMillis(50));
+        4096, Duration.ZERO, Duration.ofMillis(100), 64 * 1024, Duration.ofSeconds(1));
   }
 
   /** The same settings with another linger. */

@@ -57,7 +57,11 @@ import reactor.core.publisher.Mono;
  * A subscription with a run filter reads only the partition its run's key maps to, assigned
  * directly rather than through the group's rebalance (a run's events are all there, and a
  * fresh group's join would delay the first record by up to seconds); its offsets are still
- * committed under its group. Records wait in a buffer bounded by
+ * committed under its group. A reader that does not commit ({@link ConsumerOptions#commits()}
+ * false) has no group at all: it assigns its run's partition or every partition of the topic
+ * itself, from the earliest or latest offset, so it sends no join, heartbeat or commit. A
+ * batched reader ({@link ConsumerOptions#batchWait()}) lets the broker hold its fetch until
+ * 1 MiB or the batch wait has gathered. Records wait in a buffer bounded by
  * {@link ConsumerOptions#bufferSize()}; when it is full the assigned partitions are paused until
  * the subscriber asks for more. Offsets are committed from the poll thread, at most every
  * {@link KafkaBusSettings#commitInterval()} and when the subscription ends, per partition only
@@ -71,6 +75,12 @@ public final class KafkaEventBus implements EventBus {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaEventBus.class);
   private static final int MAX_LOGGED_REASONS = 256;
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
+  /** How long the broker holds an idle fetch of a reader without a group. */
+  private static final Duration IDLE_FETCH_WAIT = Duration.ofSeconds(5);
+  /** How often a reader of all partitions without a group looks for added partitions. */
+  private static final Duration PARTITION_CHECK = Duration.ofSeconds(30);
+  /** Bytes a batched reader's fetch waits for, unless its batch wait passes first. */
+  private static final int BATCH_FETCH_BYTES = 1 << 20;
 
   private final String bootstrapServers;
   private final Topics topics;
@@ -273,6 +283,7 @@ public final class KafkaEventBus implements EventBus {
     private final Map<TopicPartition, PartitionProgress> progress = new HashMap<>();
     private boolean paused;
     private long nextCommitNanos;
+    private long nextPartitionCheckNanos;
 
     PollLoop(Channel<E> channel, ConsumerOptions options, FluxSink<Received<E>> sink) {
       this.channel = channel;
@@ -281,7 +292,17 @@ public final class KafkaEventBus implements EventBus {
       this.runFilter = options.runId().orElse(null);
       Map<String, Object> config = new HashMap<>();
       config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-      config.put(ConsumerConfig.GROUP_ID_CONFIG, options.groupId());
+      if (options.commits()) {
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, options.groupId());
+      } else {
+        // No rebalance can change a fixed assignment, so an idle reader may park its fetch at
+        // the broker for long: it costs a request per IDLE_FETCH_WAIT, not two a second.
+        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, (int) IDLE_FETCH_WAIT.toMillis());
+      }
+      if (!options.batchWait().isZero()) {
+        config.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, BATCH_FETCH_BYTES);
+        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, (int) options.batchWait().toMillis());
+      }
       config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
       config.put(
           ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, options.fromEarliest() ? "earliest" : "latest");
@@ -324,10 +345,13 @@ public final class KafkaEventBus implements EventBus {
     private void run() {
       Throwable failure = null;
       try {
-        if (runFilter == null || !assignRunPartition()) {
+        if (!options.commits()) {
+          assignWithoutGroup();
+        } else if (runFilter == null || !assignRunPartition()) {
           consumer.subscribe(List.of(channel.topic()), new Rebalance());
         }
         while (running.get()) {
+          refreshPartitionsWithoutGroup();
           commitProcessed(false);
           emitPending();
           pauseWhenFull();
@@ -379,6 +403,59 @@ public final class KafkaEventBus implements EventBus {
       return true;
     }
 
+    /**
+     * A reader without a group takes its run's partition, or all the topic's partitions, itself;
+     * it waits (stoppably) for the topic to exist.
+     */
+    private void assignWithoutGroup() {
+      while (running.get()) {
+        try {
+          boolean assigned = runFilter != null ? assignRunPartition() : assignAllPartitions();
+          if (assigned) {
+            return;
+          }
+          Thread.sleep(settings.pollTimeout().toMillis());
+        } catch (WakeupException e) {
+          // stopping, or demand before the first record: the loop condition decides
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          running.set(false);
+        }
+      }
+    }
+
+    /** Assigns every partition of the topic not yet assigned; false when none is known. */
+    private boolean assignAllPartitions() {
+      nextPartitionCheckNanos = System.nanoTime() + PARTITION_CHECK.toNanos();
+      List<PartitionInfo> partitions = consumer.partitionsFor(channel.topic());
+      if (partitions == null || partitions.isEmpty()) {
+        return false;
+      }
+      Set<TopicPartition> all = new HashSet<>(consumer.assignment());
+      for (PartitionInfo info : partitions) {
+        TopicPartition partition = new TopicPartition(info.topic(), info.partition());
+        if (all.add(partition)) {
+          progress.put(partition, new PartitionProgress());
+        }
+      }
+      if (!all.equals(consumer.assignment())) {
+        consumer.assign(all);
+      }
+      return true;
+    }
+
+    /** Picks up partitions added to the topic since, for a reader of all of them. */
+    private void refreshPartitionsWithoutGroup() {
+      if (!options.commits() && runFilter == null
+          && System.nanoTime() - nextPartitionCheckNanos >= 0) {
+        try {
+          assignAllPartitions();
+        } catch (WakeupException e) {
+          // new demand or a stop: the next check comes with the next period
+        }
+      }
+    }
+
     private void accept(ConsumerRecord<String, byte[]> record, PartitionProgress state) {
       long offset = record.offset();
       state.fetched(offset);
@@ -428,6 +505,9 @@ public final class KafkaEventBus implements EventBus {
     }
 
     private void commitProcessed(boolean sync) {
+      if (!options.commits()) {
+        return;
+      }
       long now = System.nanoTime();
       if (!sync && now - nextCommitNanos < 0) {
         return;

@@ -18,7 +18,6 @@ import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -129,9 +128,9 @@ public final class MetaOptimizerService implements AutoCloseable {
     }
     // Kept followed from the beginning (observing is idempotent): when partitions move between
     // instances of one group, the new owner already knows the last version of every run.
-    String stateGroup = groupId + ".state." + UUID.randomUUID();
-    subscriptions.add(follow(topics.metaParams(), stateGroup, this::observeMetaParams));
-    subscriptions.add(follow(topics.runs(), stateGroup, this::observeRunEvent));
+    String stateReader = groupId + ".state";
+    subscriptions.add(follow(topics.metaParams(), stateReader, this::observeMetaParams));
+    subscriptions.add(follow(topics.runs(), stateReader, this::observeRunEvent));
 
     // One long-lived publish stream: transports emit deliveries in order, so each delivery
     // settles the oldest in-flight decision, and acknowledgements follow consumption order.
@@ -203,8 +202,8 @@ public final class MetaOptimizerService implements AutoCloseable {
   }
 
   private <E extends Event> Disposable follow(
-      Channel<E> channel, String group, Consumer<E> observer) {
-    return bus.consume(channel, ConsumerOptions.earliest(group))
+      Channel<E> channel, String reader, Consumer<E> observer) {
+    return bus.consume(channel, ConsumerOptions.wholeHistory(reader))
         .subscribe(
             received -> {
               observer.accept(received.event());

@@ -96,6 +96,33 @@ class InMemoryEventBusTest {
   }
 
   @Test
+  void wholeHistoryReaderStartsFromTheBeginningOnEverySubscriptionAndKeepsNoPosition() {
+    publish("a", 0, 5);
+    for (int subscription = 0; subscription < 2; subscription++) {
+      StepVerifier.create(
+              bus.consume(steps, ConsumerOptions.wholeHistory("reader"))
+                  .doOnNext(Received::acknowledge)
+                  .map(r -> r.event().step())
+                  .take(5))
+          .expectNext(0L, 1L, 2L, 3L, 4L)
+          .verifyComplete();
+    }
+    assertEquals(-1, bus.committed(steps.topic(), "reader"));
+  }
+
+  @Test
+  void batchWaitIsAcceptedAndRecordsStillComeAtOnce() {
+    publish("a", 0, 2);
+    StepVerifier.create(
+            bus.consume(steps, ConsumerOptions.wholeHistory("reader")
+                    .batchedUpTo(java.time.Duration.ofHours(1)))
+                .map(r -> r.event().step())
+                .take(2))
+        .expectNext(0L, 1L)
+        .verifyComplete();
+  }
+
+  @Test
   void unacknowledgedRecordsAreRedeliveredAndCommitStopsAtFirstGap() {
     publish("a", 0, 5);
     List<Received<TrainingStep>> got =

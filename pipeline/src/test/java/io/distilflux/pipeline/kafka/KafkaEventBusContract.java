@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -177,7 +176,7 @@ abstract class KafkaEventBusContract {
         .verify(WAIT);
 
     List<TrainingStep> received =
-        bus.consume(topics.steps(), new ConsumerOptions(group(), true, Optional.empty(), 256))
+        bus.consume(topics.steps(), ConsumerOptions.earliest(group()).withBuffer(256))
             .doOnNext(Received::acknowledge)
             .map(Received::event)
             .take(total)
@@ -237,7 +236,7 @@ abstract class KafkaEventBusContract {
     bus.publish(topics.steps(), Flux.range(0, total).map(i -> SampleEvents.step("r", i))).blockLast(WAIT);
     String group = group();
     // a small buffer so that records beyond the acknowledged ones were fetched but not processed
-    ConsumerOptions options = new ConsumerOptions(group, true, Optional.empty(), 16);
+    ConsumerOptions options = ConsumerOptions.earliest(group).withBuffer(16);
     List<Long> first =
         bus.consume(topics.steps(), options)
             .take(firstPart)
@@ -255,6 +254,66 @@ abstract class KafkaEventBusContract {
             .collectList()
             .block(WAIT);
     assertEquals(LongStream.range(firstPart, total).boxed().toList(), rest);
+  }
+
+  @Test
+  void wholeHistoryReaderReadsEveryPartitionFromTheStartEachTimeAndLeavesNoGroup()
+      throws Exception {
+    // runs spread over the partitions (the key is the run id)
+    List<TrainingStep> sent = LongStream.range(0, 60)
+        .mapToObj(i -> SampleEvents.step("run-" + i % 6, i)).toList();
+    bus.publish(topics.steps(), Flux.fromIterable(sent)).blockLast(WAIT);
+    String name = group();
+    ConsumerOptions options = ConsumerOptions.wholeHistory(name);
+    for (int subscription = 0; subscription < 2; subscription++) {
+      List<TrainingStep> read = bus.consume(topics.steps(), options)
+          .doOnNext(Received::acknowledge)
+          .map(Received::event)
+          .take(sent.size())
+          .collectList()
+          .block(WAIT);
+      assertEquals(byRun(sent), byRun(read), "subscription " + (subscription + 1));
+    }
+    try (org.apache.kafka.clients.admin.Admin admin =
+        org.apache.kafka.clients.admin.Admin.create(
+            Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
+      Set<String> groups = admin.listConsumerGroups().all().get(60, TimeUnit.SECONDS).stream()
+          .map(listing -> listing.groupId())
+          .collect(Collectors.toSet());
+      assertTrue(!groups.contains(name), "no group " + name + " among " + groups);
+    }
+  }
+
+  @Test
+  void wholeHistoryReaderOfOneRunSeesOnlyThatRunAgainOnEverySubscription() {
+    List<TrainingStep> sent = LongStream.range(0, 20)
+        .mapToObj(i -> SampleEvents.step(i % 2 == 0 ? "mine" : "other", i)).toList();
+    bus.publish(topics.steps(), Flux.fromIterable(sent)).blockLast(WAIT);
+    ConsumerOptions options = ConsumerOptions.wholeHistory(group()).forRun("mine");
+    for (int subscription = 0; subscription < 2; subscription++) {
+      List<Long> read = bus.consume(topics.steps(), options)
+          .doOnNext(Received::acknowledge)
+          .map(r -> r.event().step())
+          .take(10)
+          .collectList()
+          .block(WAIT);
+      assertEquals(LongStream.range(0, 20).filter(i -> i % 2 == 0).boxed().toList(), read);
+    }
+  }
+
+  @Test
+  void batchedReaderGetsEveryRecordPublishedAfterItSubscribed() {
+    ConsumerOptions options = ConsumerOptions.wholeHistory(group())
+        .batchedUpTo(Duration.ofMillis(200));
+    List<TrainingStep> sent = LongStream.range(0, 50)
+        .mapToObj(i -> SampleEvents.step("r", i)).toList();
+    StepVerifier.create(bus.consume(topics.steps(), options).map(r -> r.event().step()).take(50))
+        .then(() -> Flux.fromIterable(sent)
+            .concatMap(step -> bus.publish(topics.steps(), Flux.just(step)))
+            .subscribe())
+        .expectNextSequence(LongStream.range(0, 50).boxed().toList())
+        .expectComplete()
+        .verify(WAIT);
   }
 
   @Test

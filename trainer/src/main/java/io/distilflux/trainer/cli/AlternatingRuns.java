@@ -14,6 +14,10 @@ import java.util.Map;
  * The shared loop of the A/B run benchmarks: the same experiment with one flag set to value A
  * and to value B, alternating which goes first (so drift in machine load hits both alike),
  * timing only the runs ({@code RunFinished.wallSeconds}), not the broker start or the teacher.
+ * {@code --warmup N} pairs run first and are printed but not counted: the JIT needs the first
+ * minute or so of a process to compile the code of the broker, the clients and the student,
+ * and what a long training job pays is the time after that. Between runs the loop collects
+ * garbage and pauses a second, so that no run pays for the closing of the one before.
  *
  * @param flag the flag that differs, without dashes
  * @param a its first value
@@ -24,14 +28,19 @@ record AlternatingRuns(String flag, String a, String b) {
   /** Median wall times of the two variants over the repeats. */
   record Medians(double a, double b) {}
 
+  /** The pause between runs, after a garbage collection. */
+  private static final long SETTLE_MILLIS = 1000;
+
   /**
-   * Parses {@code --repeats N} and the run flags of {@code args}, runs the variants and prints
-   * each run's wall time.
+   * Parses {@code --repeats N}, {@code --warmup N} and the run flags of {@code args}, runs the
+   * variants and prints each run's wall time.
    *
-   * @throws IllegalArgumentException when the arguments are not {@code --flag value} pairs
+   * @throws IllegalArgumentException when the arguments are not {@code --flag value} pairs or
+   *     the counts are not numbers (repeats at least 1, warm-up at least 0)
    */
   Medians measure(String[] args, PrintStream out) {
     int repeats = 3;
+    int warmup = 0;
     Map<String, String> settings = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       if (!args[i].startsWith("--") || i + 1 >= args.length) {
@@ -40,7 +49,9 @@ record AlternatingRuns(String flag, String a, String b) {
       String key = args[i].substring(2);
       String value = args[++i];
       if (key.equals("repeats")) {
-        repeats = Integer.parseInt(value);
+        repeats = count("repeats", value, 1);
+      } else if (key.equals("warmup")) {
+        warmup = count("warmup", value, 0);
       } else {
         settings.put(key, value);
       }
@@ -49,10 +60,11 @@ record AlternatingRuns(String flag, String a, String b) {
     PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
     List<Double> timesA = new ArrayList<>();
     List<Double> timesB = new ArrayList<>();
-    for (int r = 0; r < repeats; r++) {
-      for (String value : r % 2 == 0 ? List.of(a, b) : List.of(b, a)) {
+    for (int r = -warmup; r < repeats; r++) {
+      for (String value : Math.floorMod(r, 2) == 0 ? List.of(a, b) : List.of(b, a)) {
         Map<String, String> run = new LinkedHashMap<>(settings);
         run.put(flag, value);
+        settle();
         ExperimentRunner.Results results =
             new ExperimentRunner(SpecParser.parse(run), quiet, quiet).run();
         if (!results.allSucceeded()) {
@@ -61,11 +73,36 @@ record AlternatingRuns(String flag, String a, String b) {
         }
         double seconds = results.runs().stream()
             .mapToDouble(result -> result.finished().wallSeconds()).sum();
-        (value.equals(a) ? timesA : timesB).add(seconds);
-        out.printf(Locale.ROOT, "repeat %d --%s %-8s run wall time %.2f s%n", r + 1, flag, value,
-            seconds);
+        if (r >= 0) {
+          (value.equals(a) ? timesA : timesB).add(seconds);
+        }
+        out.printf(Locale.ROOT, "%s %d --%s %-8s run wall time %.2f s%n",
+            r < 0 ? "warm-up" : "repeat", r < 0 ? r + warmup + 1 : r + 1, flag, value, seconds);
       }
     }
     return new Medians(Stats.median(timesA), Stats.median(timesB));
+  }
+
+  private static int count(String name, String value, int least) {
+    try {
+      int n = Integer.parseInt(value);
+      if (n >= least) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException("--" + name + " must be an integer >= " + least + ", got "
+        + value);
+  }
+
+  private static void settle() {
+    System.gc();
+    try {
+      Thread.sleep(SETTLE_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted between runs", e);
+    }
   }
 }

@@ -230,7 +230,10 @@ final class ExperimentRunner {
               f.finalEvaluation() == null ? Double.NaN : f.finalEvaluation().testAccuracy(),
               f.failure()))
           .map(f -> new ResultsTable.RunResult(runId, config, f));
-    });
+    })
+        // Assembling loads data and builds networks: on a trainer thread, never on the thread
+        // that completed the previous run (a Kafka client's I/O thread, which would stall sends).
+        .subscribeOn(trainers);
   }
 
   /** Run ids of this experiment: dataset, mode (and schedule), seed and the start time. */

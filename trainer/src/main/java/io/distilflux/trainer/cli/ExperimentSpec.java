@@ -3,7 +3,6 @@ package io.distilflux.trainer.cli;
 import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.Unconstrained;
-import io.distilflux.trainer.distill.ComputeThreads;
 import io.distilflux.trainer.run.Checkpointing;
 import io.distilflux.trainer.run.FixedMetaSource;
 import io.distilflux.trainer.run.OnMetaTimeout;
@@ -69,22 +68,18 @@ public record ExperimentSpec(
       OnMetaTimeout onMetaTimeout) {}
 
   /**
-   * Threads of one run's student steps and evaluations when {@code runsAtOnce} runs train at
-   * once: the {@code --compute-threads} flag for both, or else the cores shared between those
-   * runs, at least 1. With the Kafka transport a step leaves one core to the broker and client
-   * threads (on two cores, a second compute thread made the Kafka runs slower: it kept
-   * preempting the broker round trips and was preempted by them); an evaluation does not, the
-   * bus being quiet while a run evaluates. A native-ops student uses at most as many as it has
-   * parts.
+   * Threads of one run's student step when {@code runsAtOnce} runs train at once: the {@code
+   * --compute-threads} flag, or else the cores shared between those runs, at least 1, with
+   * either transport. (Leaving a core to Kafka only pays while the JIT still compiles the
+   * broker and clients, the first minute or so of a process: after that their threads take a
+   * few percent of a core.) A native-ops step uses at most as many as it has parts.
    */
-  public ComputeThreads computeThreads(int runsAtOnce) {
+  public int computeThreads(int runsAtOnce) {
     if (computeThreads > 0) {
-      return ComputeThreads.of(computeThreads);
+      return computeThreads;
     }
     int cores = Runtime.getRuntime().availableProcessors();
-    int runs = Math.max(1, runsAtOnce);
-    int forSteps = cores - (transport == Transport.KAFKA ? 1 : 0);
-    return new ComputeThreads(Math.max(1, forSteps / runs), Math.max(1, cores / runs));
+    return Math.max(1, cores / Math.max(1, runsAtOnce));
   }
 
   /** Where runs checkpoint: {@code OUTPUT/checkpoints/<runId>/}. */

@@ -127,7 +127,7 @@ final class RunOptions {
   String parallel;
 
   @Option(names = "--compute-threads", paramLabel = "N",
-      description = "Threads of one run's student step (native-ops students use at most 2; the numbers never depend on it). Default: the cores divided between the runs trained at once, less one for Kafka with --transport kafka.")
+      description = "Threads of one run's student step (native-ops students use at most 2; the numbers never depend on it). Default: the cores divided between the runs trained at once.")
   String computeThreads;
 
   @Option(names = "--teacher-epochs", paramLabel = "N", description = "Epochs of teacher training (image datasets).")

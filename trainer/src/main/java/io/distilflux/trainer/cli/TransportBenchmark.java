@@ -7,8 +7,9 @@ import java.util.Locale;
  * {@code --transport direct} (in-memory bus), alternating, and the ratio of their wall times.
  * Only the runs are timed ({@code RunFinished.wallSeconds}), not the broker start or the teacher.
  *
- * <p>Usage: {@code TransportBenchmark [--repeats N] [run flags…]}, e.g.
- * {@code --repeats 3 --dataset cifar10 --data-dir DIR --epochs 1 --modes forecast --seeds 1}.
+ * <p>Usage: {@code TransportBenchmark [--warmup N] [--repeats N] [run flags…]}, e.g.
+ * {@code --warmup 3 --repeats 5 --dataset cifar10 --data-dir DIR --epochs 8 --modes forecast
+ * --seeds 1}: warm-up pairs are printed, not counted (see {@link AlternatingRuns}).
  */
 public final class TransportBenchmark {
 

@@ -77,18 +77,8 @@ public final class DistillationTrainer {
   public DistillationTrainer(
       MultiLayerNetwork student, OptimizerKind kind, double learningRate,
       boolean temperatureSquared, int computeThreads) {
-    this(student, kind, learningRate, temperatureSquared, ComputeThreads.of(computeThreads));
-  }
-
-  /**
-   * As the other public constructor, with the threads a native-ops student's steps and
-   * evaluations may use.
-   */
-  public DistillationTrainer(
-      MultiLayerNetwork student, OptimizerKind kind, double learningRate,
-      boolean temperatureSquared, ComputeThreads threads) {
     this(student, kind, learningRate, temperatureSquared,
-        network -> StudentComputation.forNetwork(network, threads));
+        network -> StudentComputation.forNetwork(network, computeThreads));
   }
 
   /** As the public constructor, with the way the student is computed chosen by the caller. */

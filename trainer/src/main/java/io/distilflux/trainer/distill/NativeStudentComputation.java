@@ -17,15 +17,11 @@ final class NativeStudentComputation implements StudentComputation {
   private final NativeOpsStep validation;
   private final NativeOpsStep inference;
 
-  NativeStudentComputation(MultiLayerNetwork student, ComputeThreads threads) {
-    this.student = student;
-    this.training = new NativeOpsStep(student, threads.step());
-    this.validation = new NativeOpsStep(student, threads.step());
-    this.inference = new NativeOpsStep(student, threads.evaluation());
-  }
-
   NativeStudentComputation(MultiLayerNetwork student, int threads) {
-    this(student, ComputeThreads.of(threads));
+    this.student = student;
+    this.training = new NativeOpsStep(student, threads);
+    this.validation = new NativeOpsStep(student, threads);
+    this.inference = new NativeOpsStep(student, threads);
   }
 
   @Override

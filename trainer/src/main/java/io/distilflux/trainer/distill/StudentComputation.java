@@ -60,10 +60,10 @@ interface StudentComputation {
   String name();
 
   /**
-   * The native-ops path when the network supports it, on {@code threads}, DL4J's layers
+   * The native-ops path when the network supports it, on {@code threads} threads, DL4J's layers
    * otherwise.
    */
-  static StudentComputation forNetwork(MultiLayerNetwork network, ComputeThreads threads) {
+  static StudentComputation forNetwork(MultiLayerNetwork network, int threads) {
     return NativeOpsStep.supports(network)
         ? new NativeStudentComputation(network, threads)
         : new Dl4jStudentComputation(network);

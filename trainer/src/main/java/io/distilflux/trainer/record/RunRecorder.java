@@ -20,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
@@ -81,7 +80,9 @@ public final class RunRecorder implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create " + directory + ": " + e.getMessage(), e);
     }
-    ConsumerOptions options = ConsumerOptions.earliest("distilflux-recorder-" + UUID.randomUUID());
+    // Files are written once a run is quiet: no reader waits on a single event here.
+    ConsumerOptions options = ConsumerOptions.wholeHistory("distilflux-recorder")
+        .batchedUpTo(ConsumerOptions.BACKGROUND_BATCH_WAIT);
     List<Flux<? extends Received<? extends Event>>> channels = new ArrayList<>();
     for (Channel<? extends Event> channel : topics.all()) {
       channels.add(bus.consume(channel, options));

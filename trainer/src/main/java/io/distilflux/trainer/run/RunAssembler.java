@@ -12,7 +12,6 @@ import io.distilflux.trainer.data.Mnist;
 import io.distilflux.trainer.data.Split;
 import io.distilflux.trainer.data.SyntheticData;
 import io.distilflux.trainer.data.ValidationSampler;
-import io.distilflux.trainer.distill.ComputeThreads;
 import io.distilflux.trainer.distill.DistillationTrainer;
 import io.distilflux.trainer.model.StudentArchitectures;
 import io.distilflux.trainer.speed.NativeOpsStep;
@@ -49,7 +48,7 @@ public final class RunAssembler {
   private final Duration metaTimeout;
   private final Provenance provenance;
   private final LongRunOptions longRun;
-  private final ComputeThreads computeThreads;
+  private final int computeThreads;
   private final StudentArchitectures students = StudentArchitectures.withDefaults();
   private final Map<Long, PreparedData> prepared;
 
@@ -65,13 +64,16 @@ public final class RunAssembler {
   /** As the other constructor, with checkpoints and a meta-timeout policy. */
   public RunAssembler(DataOptions options, EventBus bus, Topics topics, Duration metaTimeout,
       Provenance provenance, LongRunOptions longRun) {
-    this(options, bus, topics, metaTimeout, provenance, longRun,
-        ComputeThreads.of(NativeOpsStep.defaultThreads()), new ConcurrentHashMap<>());
+    this(options, bus, topics, metaTimeout, provenance, longRun, NativeOpsStep.defaultThreads(),
+        new ConcurrentHashMap<>());
   }
 
   private RunAssembler(DataOptions options, EventBus bus, Topics topics, Duration metaTimeout,
-      Provenance provenance, LongRunOptions longRun, ComputeThreads computeThreads,
+      Provenance provenance, LongRunOptions longRun, int computeThreads,
       Map<Long, PreparedData> prepared) {
+    if (computeThreads < 1) {
+      throw new IllegalArgumentException("compute threads must be >= 1, got " + computeThreads);
+    }
     this.longRun = longRun;
     this.options = options;
     this.bus = bus;
@@ -83,10 +85,10 @@ public final class RunAssembler {
   }
 
   /**
-   * The same assembler (sharing its prepared data and teachers) whose runs compute a student's
-   * steps and evaluations on {@code threads}; they change the speed, never the numbers.
+   * The same assembler (sharing its prepared data and teachers) whose runs compute a student
+   * step on {@code threads} threads; they change the speed, never the numbers.
    */
-  public RunAssembler withComputeThreads(ComputeThreads threads) {
+  public RunAssembler withComputeThreads(int threads) {
     return new RunAssembler(options, bus, topics, metaTimeout, provenance, longRun, threads,
         prepared);
   }

@@ -12,7 +12,6 @@ import io.distilflux.pipeline.event.Unconstrained;
 import java.time.Duration;
 import java.util.Map;
 import java.util.NavigableMap;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import reactor.core.Disposable;
@@ -47,10 +46,9 @@ public final class StreamedMetaSource implements MetaSource {
     this.runId = runId;
     this.config = config;
     this.start = start;
-    // A group of its own reading from the earliest offset: the source sees the run's whole
-    // history, so no update can slip by between publishing a hypergradient and subscribing.
-    ConsumerOptions options =
-        ConsumerOptions.earliest("trainer-" + runId + "-" + UUID.randomUUID()).forRun(runId);
+    // The run's whole history, from the earliest offset, so no update can slip by between
+    // publishing a hypergradient and subscribing; nothing to commit, no group to join.
+    ConsumerOptions options = ConsumerOptions.wholeHistory("trainer-" + runId).forRun(runId);
     subscriptions.add(
         bus.consume(topics.metaParams(), options).subscribe(r -> store(r, updates, r.event().version())));
     subscriptions.add(

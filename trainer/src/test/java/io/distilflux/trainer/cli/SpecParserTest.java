@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.RunConfig.Mode;
-import io.distilflux.trainer.distill.ComputeThreads;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,18 +30,15 @@ class SpecParserTest {
 
   @Test
   void computeThreadsComeFromTheFlagOrFromTheCoresLeftToEachRun() {
-    assertEquals(new ComputeThreads(3, 3),
-        SpecParser.parse(Map.of("compute-threads", "3")).computeThreads(4));
+    assertEquals(3, SpecParser.parse(Map.of("compute-threads", "3")).computeThreads(4));
     assertMessage("--compute-threads must be in [1, 256], got 0", Map.of("compute-threads", "0"));
     int cores = Runtime.getRuntime().availableProcessors();
     ExperimentSpec kafka = SpecParser.parse(Map.of());
     ExperimentSpec direct = SpecParser.parse(Map.of("transport", "direct"));
-    assertEquals(new ComputeThreads(Math.max(1, cores - 1), cores), kafka.computeThreads(1),
-        "a step leaves one core to Kafka, an evaluation does not");
-    assertEquals(ComputeThreads.of(cores), direct.computeThreads(1));
-    assertEquals(ComputeThreads.of(Math.max(1, cores / 2)), direct.computeThreads(2),
-        "cores shared between runs");
-    assertEquals(ComputeThreads.of(1), direct.computeThreads(cores + 1), "at least one thread");
+    assertEquals(cores, kafka.computeThreads(1), "the same cores with either transport");
+    assertEquals(cores, direct.computeThreads(1));
+    assertEquals(Math.max(1, cores / 2), direct.computeThreads(2), "cores shared between runs");
+    assertEquals(1, direct.computeThreads(cores + 1), "at least one thread");
   }
 
   @Test
