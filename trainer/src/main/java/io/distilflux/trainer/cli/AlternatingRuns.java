@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
  * The shared loop of the A/B run benchmarks: the same experiment with one flag set to value A
@@ -22,8 +23,16 @@ import java.util.Map;
  * @param flag the flag that differs, without dashes
  * @param a its first value
  * @param b its second value
+ * @param onlyWithA further flags of the n-th run with value A (n from 0), e.g. where it finds
+ *     a broker
  */
-record AlternatingRuns(String flag, String a, String b) {
+record AlternatingRuns(
+    String flag, String a, String b, IntFunction<Map<String, String>> onlyWithA) {
+
+  /** The variants differ in {@code flag} only. */
+  AlternatingRuns(String flag, String a, String b) {
+    this(flag, a, b, n -> Map.of());
+  }
 
   /** Median wall times of the two variants over the repeats. */
   record Medians(double a, double b) {}
@@ -60,10 +69,14 @@ record AlternatingRuns(String flag, String a, String b) {
     PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
     List<Double> timesA = new ArrayList<>();
     List<Double> timesB = new ArrayList<>();
+    int runsOfA = 0;
     for (int r = -warmup; r < repeats; r++) {
       for (String value : Math.floorMod(r, 2) == 0 ? List.of(a, b) : List.of(b, a)) {
         Map<String, String> run = new LinkedHashMap<>(settings);
         run.put(flag, value);
+        if (value.equals(a)) {
+          run.putAll(onlyWithA.apply(runsOfA++));
+        }
         settle();
         ExperimentRunner.Results results =
             new ExperimentRunner(SpecParser.parse(run), quiet, quiet).run();

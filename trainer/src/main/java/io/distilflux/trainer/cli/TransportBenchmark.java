@@ -1,15 +1,25 @@
 package io.distilflux.trainer.cli;
 
+import io.distilflux.pipeline.kafka.EmbeddedKafka;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
- * Benchmark: the same student runs with {@code --transport kafka} (embedded broker) and
- * {@code --transport direct} (in-memory bus), alternating, and the ratio of their wall times.
- * Only the runs are timed ({@code RunFinished.wallSeconds}), not the broker start or the teacher.
+ * Benchmark: the same student runs with {@code --transport kafka} and {@code --transport
+ * direct} (in-memory bus), alternating, and the ratio of their wall times. Only the runs are
+ * timed ({@code RunFinished.wallSeconds}), not the broker start or the teacher.
  *
- * <p>Usage: {@code TransportBenchmark [--warmup N] [--repeats N] [run flags…]}, e.g.
- * {@code --warmup 3 --repeats 5 --dataset cifar10 --data-dir DIR --epochs 8 --modes forecast
- * --seeds 1}: warm-up pairs are printed, not counted (see {@link AlternatingRuns}).
+ * <p>Usage: {@code TransportBenchmark [--broker shared|per-run] [--warmup N] [--repeats N]
+ * [run flags…]}, e.g. {@code --warmup 2 --repeats 3 --dataset cifar10 --data-dir DIR --epochs
+ * 16 --modes forecast --seeds 1}: warm-up pairs are printed, not counted (see {@link
+ * AlternatingRuns}). With {@code --broker shared} (the default) one embedded broker is started
+ * for the whole benchmark, as a long-running deployment keeps its broker, and every Kafka run
+ * reaches it with {@code --bootstrap-servers} on topics of its own ({@code --topic-prefix});
+ * its meta-optimizer and monitor still start with the run. With {@code per-run} each Kafka run
+ * starts its own embedded broker, as {@code run} does by default.
  */
 public final class TransportBenchmark {
 
@@ -17,8 +27,32 @@ public final class TransportBenchmark {
 
   /** Runs the benchmark and prints per-run wall times, medians and the kafka/direct ratio. */
   public static void main(String[] args) {
-    AlternatingRuns.Medians medians = new AlternatingRuns("transport", "kafka", "direct")
-        .measure(args, System.out);
+    List<String> rest = new ArrayList<>(Arrays.asList(args));
+    String broker = "shared";
+    int at = rest.indexOf("--broker");
+    if (at >= 0) {
+      if (at + 1 >= rest.size()) {
+        throw new IllegalArgumentException("--broker needs a value: shared or per-run");
+      }
+      broker = rest.remove(at + 1);
+      rest.remove(at);
+    }
+    String[] runFlags = rest.toArray(String[]::new);
+    AlternatingRuns.Medians medians;
+    switch (broker) {
+      case "shared" -> {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+          medians = new AlternatingRuns("transport", "kafka", "direct",
+              n -> Map.of("bootstrap-servers", kafka.bootstrapServers(),
+                  "topic-prefix", "transport-bench-" + n + "."))
+              .measure(runFlags, System.out);
+        }
+      }
+      case "per-run" -> medians = new AlternatingRuns("transport", "kafka", "direct")
+          .measure(runFlags, System.out);
+      default -> throw new IllegalArgumentException(
+          "--broker must be shared or per-run, got " + broker);
+    }
     System.out.printf(Locale.ROOT, "median wall time: kafka %.2f s, direct %.2f s; ratio"
         + " kafka/direct %.3f (target <= 1.10)%n", medians.a(), medians.b(),
         medians.a() / medians.b());
