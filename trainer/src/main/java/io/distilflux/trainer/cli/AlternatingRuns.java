@@ -2,6 +2,8 @@ package io.distilflux.trainer.cli;
 
 import io.distilflux.pipeline.bench.Stats;
 import java.io.OutputStream;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,7 +20,8 @@ import java.util.function.IntFunction;
  * {@code --warmup N} pairs run first and are printed but not counted: the JIT needs the first
  * minute or so of a process to compile the code of the broker, the clients and the student,
  * and what a long training job pays is the time after that. Between runs the loop collects
- * garbage and pauses a second, so that no run pays for the closing of the one before.
+ * garbage and pauses a second, so that no run pays for the closing of the one before. Each run
+ * is printed with the time the JIT compilers spent during it, which shows when warm-up is over.
  *
  * @param flag the flag that differs, without dashes
  * @param a its first value
@@ -78,8 +81,10 @@ record AlternatingRuns(
           run.putAll(onlyWithA.apply(runsOfA++));
         }
         settle();
+        long compilingBefore = compilationMillis();
         ExperimentRunner.Results results =
             new ExperimentRunner(SpecParser.parse(run), quiet, quiet).run();
+        long compiling = compilationMillis() - compilingBefore;
         if (!results.allSucceeded()) {
           throw new IllegalStateException("a run with --" + flag + " " + value + " failed: "
               + results.runs().get(0).finished().failure());
@@ -89,8 +94,9 @@ record AlternatingRuns(
         if (r >= 0) {
           (value.equals(a) ? timesA : timesB).add(seconds);
         }
-        out.printf(Locale.ROOT, "%s %d --%s %-8s run wall time %.2f s%n",
-            r < 0 ? "warm-up" : "repeat", r < 0 ? r + warmup + 1 : r + 1, flag, value, seconds);
+        out.printf(Locale.ROOT, "%s %d --%s %-8s run wall time %.2f s (JIT compiling %.1f s)%n",
+            r < 0 ? "warm-up" : "repeat", r < 0 ? r + warmup + 1 : r + 1, flag, value, seconds,
+            compiling / 1e3);
       }
     }
     return new Medians(Stats.median(timesA), Stats.median(timesB));
@@ -107,6 +113,16 @@ record AlternatingRuns(
     }
     throw new IllegalArgumentException("--" + name + " must be an integer >= " + least + ", got "
         + value);
+  }
+
+  /**
+   * Time the JIT compilers spent so far (all compiler threads), or 0 where the JVM does not
+   * say: how far from warm the code still is.
+   */
+  private static long compilationMillis() {
+    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    return jit != null && jit.isCompilationTimeMonitoringSupported()
+        ? jit.getTotalCompilationTime() : 0;
   }
 
   private static void settle() {
