@@ -143,14 +143,8 @@ final class PlanarConvStack {
         if (part < s.parts) {
           normalizePool(block, part);
           lap(part, block, "bn_pool_relu");
-          Slice slice = block.slices[part];
-          int length = slice.count * block.co * block.outPlane;
-          int from = slice.first * block.co * block.outPlane;
-          if (next == null) {
-            copyOut(block.pooled, from, length, flatOut, from);
-          } else {
-            copyOut(block.pooled, from, length, next.slices[part].input, 0);
-          }
+          handOn(block, part, block.pooled, flatOut,
+              next == null ? null : next.slices[part].input);
           lap(part, block, "pooled_out");
           if (next != null) {
             convolveAndMoments(params[next.index], next, part, training);
@@ -233,13 +227,9 @@ final class PlanarConvStack {
         if (part < s.parts) {
           tangentPool(block, tangent, part);
           lap(part, block, "t.pool");
-          Slice slice = block.slices[part];
-          int length = slice.count * block.co * block.outPlane;
-          int from = slice.first * block.co * block.outPlane;
-          if (next == null) {
-            copyOut(tangent.pooled, from, length, flatTangent, from);
-          } else {
-            copyOut(tangent.pooled, from, length, nextTangent.input[part], 0);
+          handOn(block, part, tangent.pooled, flatTangent,
+              next == null ? null : nextTangent.input[part]);
+          if (next != null) {
             lap(part, block, "t.out");
             tangentConvolve(params[next.index], next, nextTangent, part);
           }
@@ -582,6 +572,22 @@ final class PlanarConvStack {
   }
 
   /** Writes {@code src[srcOffset …]} into a C-contiguous FLOAT array from element {@code to}. */
+  /**
+   * Copies part {@code part} of a block's pooled output: into the next block's input of that
+   * part, or, after the last block, into its rows of the flat output.
+   */
+  private static void handOn(BlockState block, int part, float[] pooled, INDArray flat,
+      INDArray nextInput) {
+    Slice slice = block.slices[part];
+    int length = slice.count * block.co * block.outPlane;
+    int from = slice.first * block.co * block.outPlane;
+    if (nextInput == null) {
+      copyOut(pooled, from, length, flat, from);
+    } else {
+      copyOut(pooled, from, length, nextInput, 0);
+    }
+  }
+
   static void copyOut(float[] src, int srcOffset, int length, INDArray a, long to) {
     requireContiguous(a, to + length);
     new FloatPointer(a.data().addressPointer()).position(to).put(src, srcOffset, length);
