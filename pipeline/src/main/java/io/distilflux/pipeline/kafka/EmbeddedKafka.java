@@ -184,6 +184,11 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.put("share.coordinator.state.topic.min.isr", "1");
     p.put("group.initial.rebalance.delay.ms", "0");
     p.put("auto.create.topics.enable", "false");
+    // Sized for the few clients of one process, which shares its cores with training: Kafka's
+    // defaults (3 network and 8 request threads) are for a dedicated server.
+    p.put("num.network.threads", "1");
+    p.put("num.io.threads",
+        String.valueOf(Math.min(8, Math.max(2, Runtime.getRuntime().availableProcessors()))));
     return p;
   }
 

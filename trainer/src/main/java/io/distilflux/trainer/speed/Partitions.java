@@ -14,13 +14,20 @@ import java.util.function.IntConsumer;
  * reduced, always in partition order); the threads only how fast, so a run gives the same numbers
  * on any machine.
  *
- * <p>A phase takes tens of microseconds to a few milliseconds, so helpers spin briefly before
- * they park, and a helper left idle for {@link #DEFAULT_IDLE_EXIT} ends; the next phase starts
- * it again. Nothing needs closing. Not thread-safe: one caller at a time.
+ * <p>A phase takes tens of microseconds to a few milliseconds, so a waiting thread stays awake
+ * for up to {@link #AWAKE_NANOS} before it parks: it spins a few hundred times, then yields its
+ * core at each check, so that any other runnable thread of the process (the broker, the
+ * clients, the JIT compiler) runs in the gap instead of queueing behind a spin; with nothing
+ * else runnable a yield returns at once. A helper left idle for {@link #DEFAULT_IDLE_EXIT}
+ * ends; the next phase starts it again. Nothing needs closing. Not thread-safe: one caller at
+ * a time.
  */
 final class Partitions {
 
-  private static final int SPINS = 20_000;
+  /** Checks that only spin, before a waiting thread starts to yield its core. */
+  private static final int SPINS = 200;
+  /** How long a waiting thread stays awake (spinning, then yielding) before it parks. */
+  private static final long AWAKE_NANOS = 500_000;
   /** How long a helper stays parked without work before its thread ends. */
   static final Duration DEFAULT_IDLE_EXIT = Duration.ofSeconds(2);
 
@@ -111,10 +118,9 @@ final class Partitions {
       own = e;
     }
     int spins = 0;
+    long waitingSince = System.nanoTime();
     while (pending.get() > 0) {
-      if (++spins < SPINS) {
-        Thread.onSpinWait();
-      } else {
+      if (!stayAwake(++spins, waitingSince)) {
         LockSupport.park(this);
       }
     }
@@ -125,6 +131,22 @@ final class Partitions {
     if (failure != null) {
       throw failure;
     }
+  }
+
+  /**
+   * One check of a wait: spins for the first {@link #SPINS} checks, then yields the core; false
+   * once the wait has lasted {@link #AWAKE_NANOS}, when the thread should park.
+   */
+  private static boolean stayAwake(int spins, long waitingSince) {
+    if (spins < SPINS) {
+      Thread.onSpinWait();
+      return true;
+    }
+    if (System.nanoTime() - waitingSince < AWAKE_NANOS) {
+      Thread.yield();
+      return true;
+    }
+    return false;
   }
 
   private void runWorker(IntConsumer work) {
@@ -147,8 +169,8 @@ final class Partitions {
       int spins = 0;
       long idleSince = System.nanoTime();
       while (generation == seen) {
-        if (++spins < SPINS) {
-          Thread.onSpinWait();
+        if (stayAwake(++spins, idleSince)) {
+          continue;
         } else if (System.nanoTime() - idleSince < idleExitNanos) {
           LockSupport.parkNanos(this, idleExitNanos);
         } else {
