@@ -37,8 +37,30 @@ record AlternatingRuns(
     this(flag, a, b, n -> Map.of());
   }
 
-  /** Median wall times of the two variants over the repeats. */
-  record Medians(double a, double b) {}
+  /**
+   * The figures of the counted repeats.
+   *
+   * @param a median wall time with value A
+   * @param b median wall time with value B
+   * @param pairRatio median over the repeats of A's time divided by B's in the same pair: the
+   *     paired figure, which a drift in machine speed between pairs (both runs of a pair share
+   *     it) moves less than it moves {@code a / b}
+   */
+  record Medians(double a, double b, double pairRatio) {
+
+    /** The figures of repeats whose n-th pair took {@code timesA[n]} and {@code timesB[n]}. */
+    static Medians of(List<Double> timesA, List<Double> timesB) {
+      if (timesA.size() != timesB.size() || timesA.isEmpty()) {
+        throw new IllegalArgumentException("need the same number (>= 1) of times of A and B, got "
+            + timesA.size() + " and " + timesB.size());
+      }
+      List<Double> ratios = new ArrayList<>();
+      for (int n = 0; n < timesA.size(); n++) {
+        ratios.add(timesA.get(n) / timesB.get(n));
+      }
+      return new Medians(Stats.median(timesA), Stats.median(timesB), Stats.median(ratios));
+    }
+  }
 
   /** The pause between runs, after a garbage collection. */
   private static final long SETTLE_MILLIS = 1000;
@@ -99,7 +121,7 @@ record AlternatingRuns(
             compiling / 1e3);
       }
     }
-    return new Medians(Stats.median(timesA), Stats.median(timesB));
+    return Medians.of(timesA, timesB);
   }
 
   private static int count(String name, String value, int least) {

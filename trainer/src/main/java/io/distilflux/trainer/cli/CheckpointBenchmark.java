@@ -26,7 +26,8 @@ public final class CheckpointBenchmark {
     AlternatingRuns.Medians medians = new AlternatingRuns("checkpoint-every", every, "0")
         .measure(args, System.out);
     System.out.printf(Locale.ROOT, "median wall time: with checkpoints every %s steps %.2f s,"
-        + " without %.2f s; ratio with/without %.3f%n", every, medians.a(), medians.b(),
-        medians.a() / medians.b());
+        + " without %.2f s; ratio with/without of the medians %.3f, median of the pairs' ratios"
+        + " %.3f%n", every, medians.a(), medians.b(), medians.a() / medians.b(),
+        medians.pairRatio());
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class AlternatingRunsTest {
@@ -26,5 +27,23 @@ class AlternatingRunsTest {
   @Test
   void argumentsMustComeAsFlagValuePairs() {
     assertEquals("expected --flag value pairs, got [--epochs]", rejection("--epochs"));
+  }
+
+  @Test
+  void pairRatioIsTheMedianOfEachPairsOwnRatio() {
+    // the machine got twice as fast after the first pair: both runs of a pair share it
+    AlternatingRuns.Medians medians =
+        AlternatingRuns.Medians.of(List.of(11.0, 5.5, 6.0), List.of(10.0, 5.0, 5.0));
+    assertEquals(6.0, medians.a());
+    assertEquals(5.0, medians.b());
+    assertEquals(1.1, medians.pairRatio(), 1e-12);
+  }
+
+  @Test
+  void pairRatioNeedsMatchingPairs() {
+    assertThrows(IllegalArgumentException.class,
+        () -> AlternatingRuns.Medians.of(List.of(1.0), List.of(1.0, 2.0)));
+    assertThrows(IllegalArgumentException.class,
+        () -> AlternatingRuns.Medians.of(List.of(), List.of()));
   }
 }
