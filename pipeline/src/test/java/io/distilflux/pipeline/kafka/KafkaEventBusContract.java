@@ -71,6 +71,16 @@ abstract class KafkaEventBusContract {
     return "g-" + UUID.randomUUID();
   }
 
+  /** Steps of the first {@code count} step records a new subscription gets, each acknowledged. */
+  private List<Long> acknowledgedSteps(ConsumerOptions options, int count) {
+    return bus.consume(topics.steps(), options)
+        .doOnNext(Received::acknowledge)
+        .map(r -> r.event().step())
+        .take(count)
+        .collectList()
+        .block(WAIT);
+  }
+
   private <E extends Event> List<E> roundTrip(Channel<E> channel, List<E> events) {
     StepVerifier.create(bus.publish(channel, Flux.fromIterable(events)).map(Delivery::event))
         .expectNextSequence(events)
@@ -119,13 +129,7 @@ abstract class KafkaEventBusContract {
       raw.send(new ProducerRecord<>(topics.steps().topic(), "r",
           EventCodec.encode(SampleEvents.step("r", 1)))).get();
     }
-    List<Long> steps =
-        bus.consume(topics.steps(), ConsumerOptions.earliest(group()))
-            .doOnNext(Received::acknowledge)
-            .map(r -> r.event().step())
-            .take(2)
-            .collectList()
-            .block(WAIT);
+    List<Long> steps = acknowledgedSteps(ConsumerOptions.earliest(group()), 2);
     assertEquals(List.of(0L, 1L), steps);
     assertEquals(4, bus.deadLetterCount());
 
@@ -196,13 +200,7 @@ abstract class KafkaEventBusContract {
     List<TrainingStep> sent =
         LongStream.range(0, 30).mapToObj(i -> SampleEvents.step(i % 2 == 0 ? "even" : "odd", i)).toList();
     bus.publish(topics.steps(), Flux.fromIterable(sent)).blockLast(WAIT);
-    List<Long> odd =
-        bus.consume(topics.steps(), ConsumerOptions.earliest(group()).forRun("odd"))
-            .doOnNext(Received::acknowledge)
-            .map(r -> r.event().step())
-            .take(15)
-            .collectList()
-            .block(WAIT);
+    List<Long> odd = acknowledgedSteps(ConsumerOptions.earliest(group()).forRun("odd"), 15);
     assertEquals(LongStream.range(0, 30).filter(i -> i % 2 == 1).boxed().toList(), odd);
   }
 
@@ -213,19 +211,9 @@ abstract class KafkaEventBusContract {
         .mapToObj(i -> SampleEvents.step(i % 4 == 0 ? "mine" : "other-" + i % 4, i)).toList();
     bus.publish(topics.steps(), Flux.fromIterable(sent)).blockLast(WAIT);
     ConsumerOptions options = ConsumerOptions.earliest(group()).forRun("mine");
-    List<Long> first = bus.consume(topics.steps(), options)
-        .take(4)
-        .doOnNext(Received::acknowledge)
-        .map(r -> r.event().step())
-        .collectList()
-        .block(WAIT);
+    List<Long> first = acknowledgedSteps(options, 4);
     assertEquals(List.of(0L, 4L, 8L, 12L), first);
-    List<Long> rest = bus.consume(topics.steps(), options)
-        .doOnNext(Received::acknowledge)
-        .map(r -> r.event().step())
-        .take(6)
-        .collectList()
-        .block(WAIT);
+    List<Long> rest = acknowledgedSteps(options, 6);
     assertEquals(List.of(16L, 20L, 24L, 28L, 32L, 36L), rest);
   }
 
@@ -237,22 +225,10 @@ abstract class KafkaEventBusContract {
     String group = group();
     // a small buffer so that records beyond the acknowledged ones were fetched but not processed
     ConsumerOptions options = ConsumerOptions.earliest(group).withBuffer(16);
-    List<Long> first =
-        bus.consume(topics.steps(), options)
-            .take(firstPart)
-            .doOnNext(Received::acknowledge)
-            .map(r -> r.event().step())
-            .collectList()
-            .block(WAIT);
+    List<Long> first = acknowledgedSteps(options, firstPart);
     assertEquals(LongStream.range(0, firstPart).boxed().toList(), first);
 
-    List<Long> rest =
-        bus.consume(topics.steps(), options)
-            .doOnNext(Received::acknowledge)
-            .map(r -> r.event().step())
-            .take(total - firstPart)
-            .collectList()
-            .block(WAIT);
+    List<Long> rest = acknowledgedSteps(options, total - firstPart);
     assertEquals(LongStream.range(firstPart, total).boxed().toList(), rest);
   }
 
@@ -291,12 +267,7 @@ abstract class KafkaEventBusContract {
     bus.publish(topics.steps(), Flux.fromIterable(sent)).blockLast(WAIT);
     ConsumerOptions options = ConsumerOptions.wholeHistory(group()).forRun("mine");
     for (int subscription = 0; subscription < 2; subscription++) {
-      List<Long> read = bus.consume(topics.steps(), options)
-          .doOnNext(Received::acknowledge)
-          .map(r -> r.event().step())
-          .take(10)
-          .collectList()
-          .block(WAIT);
+      List<Long> read = acknowledgedSteps(options, 10);
       assertEquals(LongStream.range(0, 20).filter(i -> i % 2 == 0).boxed().toList(), read);
     }
   }
@@ -328,13 +299,7 @@ abstract class KafkaEventBusContract {
         })
         .take(10)
         .blockLast(WAIT);
-    List<Long> again =
-        bus.consume(topics.steps(), ConsumerOptions.earliest(group))
-            .doOnNext(Received::acknowledge)
-            .map(r -> r.event().step())
-            .take(8)
-            .collectList()
-            .block(WAIT);
+    List<Long> again = acknowledgedSteps(ConsumerOptions.earliest(group), 8);
     assertEquals(LongStream.range(2, 10).boxed().toList(), again);
   }
 
