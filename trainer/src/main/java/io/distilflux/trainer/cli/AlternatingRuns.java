@@ -18,8 +18,9 @@ import java.util.function.IntFunction;
  * and to value B, alternating which goes first (so drift in machine load hits both alike),
  * timing only the runs ({@code RunFinished.wallSeconds}), not the broker start or the teacher.
  * {@code --warmup N} pairs run first and are printed but not counted: the JIT needs the first
- * minute or so of a process to compile the code of the broker, the clients and the student,
- * and what a long training job pays is the time after that. Between runs the loop collects
+ * minutes of a process to compile the code of the broker, the clients and the student, and what
+ * a long training job pays is the time after that; {@code --warmup-jit S} goes on warming up
+ * until that is over (see {@link WarmUp}). Between runs the loop collects
  * garbage and pauses a second, so that no run pays for the closing of the one before. Each run
  * is printed with the time the JIT compilers spent during it, which shows when warm-up is over.
  *
@@ -62,12 +63,17 @@ record AlternatingRuns(
     }
   }
 
+  /** Warm-up pairs at most, by default, while the JIT is still busy. */
+  static final int DEFAULT_MAX_WARMUP = 30;
   /** The pause between runs, after a garbage collection. */
   private static final long SETTLE_MILLIS = 1000;
 
   /**
-   * Parses {@code --repeats N}, {@code --warmup N} and the run flags of {@code args}, runs the
-   * variants and prints each run's wall time.
+   * Parses {@code --repeats N}, {@code --warmup N}, {@code --warmup-jit S}, {@code --max-warmup
+   * N} and the run flags of {@code args}, runs the variants and prints each run's wall time.
+   * With {@code --warmup-jit S}, warm-up pairs go on after the {@code --warmup} ones until
+   * neither run of a pair spent more than S seconds compiling, at most {@code --max-warmup}
+   * pairs in all (default {@value #DEFAULT_MAX_WARMUP}): see {@link WarmUp}.
    *
    * @throws IllegalArgumentException when the arguments are not {@code --flag value} pairs or
    *     the counts are not numbers (repeats at least 1, warm-up at least 0)
@@ -75,6 +81,8 @@ record AlternatingRuns(
   Medians measure(String[] args, PrintStream out) {
     int repeats = 3;
     int warmup = 0;
+    double warmupJit = -1;
+    Integer maxWarmup = null;
     Map<String, String> settings = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       if (!args[i].startsWith("--") || i + 1 >= args.length) {
@@ -82,46 +90,96 @@ record AlternatingRuns(
       }
       String key = args[i].substring(2);
       String value = args[++i];
-      if (key.equals("repeats")) {
-        repeats = count("repeats", value, 1);
-      } else if (key.equals("warmup")) {
-        warmup = count("warmup", value, 0);
-      } else {
-        settings.put(key, value);
+      switch (key) {
+        case "repeats" -> repeats = count("repeats", value, 1);
+        case "warmup" -> warmup = count("warmup", value, 0);
+        case "max-warmup" -> maxWarmup = count("max-warmup", value, 0);
+        case "warmup-jit" -> warmupJit = seconds("warmup-jit", value);
+        default -> settings.put(key, value);
       }
     }
+    WarmUp warmUp = warmupJit < 0
+        ? WarmUp.fixed(warmup)
+        : new WarmUp(warmup, warmupJit, maxWarmup == null
+            ? Math.max(warmup, DEFAULT_MAX_WARMUP) : maxWarmup);
     settings.putIfAbsent("metrics-port", "0");
-    PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
     List<Double> timesA = new ArrayList<>();
     List<Double> timesB = new ArrayList<>();
     int runsOfA = 0;
-    for (int r = -warmup; r < repeats; r++) {
-      for (String value : Math.floorMod(r, 2) == 0 ? List.of(a, b) : List.of(b, a)) {
-        Map<String, String> run = new LinkedHashMap<>(settings);
-        run.put(flag, value);
-        if (value.equals(a)) {
-          run.putAll(onlyWithA.apply(runsOfA++));
-        }
-        settle();
-        long compilingBefore = compilationMillis();
-        ExperimentRunner.Results results =
-            new ExperimentRunner(SpecParser.parse(run), quiet, quiet).run();
-        long compiling = compilationMillis() - compilingBefore;
-        if (!results.allSucceeded()) {
-          throw new IllegalStateException("a run with --" + flag + " " + value + " failed: "
-              + results.runs().get(0).finished().failure());
-        }
-        double seconds = results.runs().stream()
-            .mapToDouble(result -> result.finished().wallSeconds()).sum();
-        if (r >= 0) {
-          (value.equals(a) ? timesA : timesB).add(seconds);
-        }
-        out.printf(Locale.ROOT, "%s %d --%s %-8s run wall time %.2f s (JIT compiling %.1f s)%n",
-            r < 0 ? "warm-up" : "repeat", r < 0 ? r + warmup + 1 : r + 1, flag, value, seconds,
-            compiling / 1e3);
+    int warmed = 0;
+    double lastPairJit = 0;
+    while (warmUp.another(warmed, lastPairJit)) {
+      lastPairJit = 0;
+      for (String value : order(warmed)) {
+        Run run = run(settings, value, value.equals(a) ? runsOfA++ : -1);
+        out.println(run.describe("warm-up " + (warmed + 1), flag));
+        lastPairJit = Math.max(lastPairJit, run.jitSeconds());
+      }
+      warmed++;
+    }
+    if (warmUp.waitsForJit() && lastPairJit > warmUp.jitSeconds()) {
+      out.printf(Locale.ROOT, "the JIT still compiled %.1f s in the last of %d warm-up pairs;"
+          + " counting the repeats anyway%n", lastPairJit, warmed);
+    }
+    for (int r = 0; r < repeats; r++) {
+      for (String value : order(warmed + r)) {
+        Run run = run(settings, value, value.equals(a) ? runsOfA++ : -1);
+        out.println(run.describe("repeat " + (r + 1), flag));
+        (value.equals(a) ? timesA : timesB).add(run.wallSeconds());
       }
     }
     return Medians.of(timesA, timesB);
+  }
+
+  /** Which variant goes first in the n-th pair (from 0): they take turns. */
+  private List<String> order(int pair) {
+    return pair % 2 == 0 ? List.of(a, b) : List.of(b, a);
+  }
+
+  /** Runs the variant {@code value} once; {@code nthOfA} numbers the runs of A, from 0. */
+  private Run run(Map<String, String> settings, String value, int nthOfA) {
+    Map<String, String> flags = new LinkedHashMap<>(settings);
+    flags.put(flag, value);
+    if (value.equals(a)) {
+      flags.putAll(onlyWithA.apply(nthOfA));
+    }
+    settle();
+    long compilingBefore = compilationMillis();
+    long cpuBefore = processCpuNanos();
+    PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+    ExperimentRunner.Results results =
+        new ExperimentRunner(SpecParser.parse(flags), quiet, quiet).run();
+    long compiling = compilationMillis() - compilingBefore;
+    long cpu = processCpuNanos() - cpuBefore;
+    if (!results.allSucceeded()) {
+      throw new IllegalStateException("a run with --" + flag + " " + value + " failed: "
+          + results.runs().get(0).finished().failure());
+    }
+    return new Run(value,
+        results.runs().stream().mapToDouble(result -> result.finished().wallSeconds()).sum(),
+        results.runs().stream()
+            .mapToDouble(result -> result.finished().hypergradientSeconds()).sum(),
+        cpu / 1e9, compiling / 1e3);
+  }
+
+  /**
+   * What one run of the benchmark took.
+   *
+   * @param value the variant's value of the flag
+   * @param wallSeconds the runs' wall time ({@code RunFinished.wallSeconds}), the measured figure
+   * @param hyperGradientSeconds of which computing hypergradient steps
+   * @param cpuSeconds CPU time of the whole process meanwhile (all threads, an in-process
+   *     broker's included)
+   * @param jitSeconds time the JIT compilers spent meanwhile
+   */
+  private record Run(String value, double wallSeconds, double hyperGradientSeconds,
+      double cpuSeconds, double jitSeconds) {
+
+    String describe(String label, String flag) {
+      return String.format(Locale.ROOT, "%s --%s %-8s run wall time %.2f s (hypergradient steps"
+          + " %.2f s; process CPU %.1f s, JIT compiling %.1f s)", label, flag, value, wallSeconds,
+          hyperGradientSeconds, cpuSeconds, jitSeconds);
+    }
   }
 
   private static int count(String name, String value, int least) {
@@ -137,6 +195,19 @@ record AlternatingRuns(
         + value);
   }
 
+  private static double seconds(String name, String value) {
+    try {
+      double seconds = Double.parseDouble(value);
+      if (seconds >= 0 && Double.isFinite(seconds)) {
+        return seconds;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException("--" + name + " must be a number of seconds >= 0, got "
+        + value);
+  }
+
   /**
    * Time the JIT compilers spent so far (all compiler threads), or 0 where the JVM does not
    * say: how far from warm the code still is.
@@ -145,6 +216,16 @@ record AlternatingRuns(
     CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
     return jit != null && jit.isCompilationTimeMonitoringSupported()
         ? jit.getTotalCompilationTime() : 0;
+  }
+
+  /**
+   * CPU time of the whole process so far (all threads, an in-process broker's included), or 0
+   * where the JVM does not say: what the run cost the cores, apart from what it waited for.
+   */
+  private static long processCpuNanos() {
+    return ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os
+        ? Math.max(0, os.getProcessCpuTime()) : 0;
   }
 
   private static void settle() {

@@ -12,10 +12,11 @@ import java.util.Map;
  * direct} (in-memory bus), alternating, and the ratio of their wall times. Only the runs are
  * timed ({@code RunFinished.wallSeconds}), not the broker start or the teacher.
  *
- * <p>Usage: {@code TransportBenchmark [--broker shared|per-run] [--warmup N] [--repeats N]
- * [run flags…]}, e.g. {@code --warmup 2 --repeats 3 --dataset cifar10 --data-dir DIR --epochs
- * 16 --modes forecast --seeds 1}: warm-up pairs are printed, not counted (see {@link
- * AlternatingRuns}). With {@code --broker shared} (the default) one embedded broker is started
+ * <p>Usage: {@code TransportBenchmark [--broker shared|per-run] [--warmup N] [--warmup-jit S]
+ * [--max-warmup N] [--repeats N] [run flags…]}, e.g. {@code --warmup 2 --warmup-jit 1.5
+ * --repeats 10 --dataset cifar10 --data-dir DIR --epochs 16 --modes forecast --seeds 1}:
+ * warm-up pairs are printed, not counted, and with {@code --warmup-jit} they go on until the
+ * JIT has compiled what the Kafka code needs (see {@link AlternatingRuns} and {@link WarmUp}). With {@code --broker shared} (the default) one embedded broker is started
  * for the whole benchmark, as a long-running deployment keeps its broker, and every Kafka run
  * reaches it with {@code --bootstrap-servers} on topics of its own ({@code --topic-prefix});
  * its meta-optimizer and monitor still start with the run. With {@code per-run} each Kafka run

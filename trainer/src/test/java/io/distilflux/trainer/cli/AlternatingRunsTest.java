@@ -22,6 +22,12 @@ class AlternatingRunsTest {
     assertEquals("--warmup must be an integer >= 0, got -1", rejection("--warmup", "-1"));
     assertEquals("--repeats must be an integer >= 1, got 0", rejection("--repeats", "0"));
     assertEquals("--repeats must be an integer >= 1, got many", rejection("--repeats", "many"));
+    assertEquals("--warmup-jit must be a number of seconds >= 0, got -2",
+        rejection("--warmup-jit", "-2"));
+    assertEquals("--warmup-jit must be a number of seconds >= 0, got NaN",
+        rejection("--warmup-jit", "NaN"));
+    assertEquals("need 0 <= warm-up pairs <= max warm-up pairs, got 5 and 3",
+        rejection("--warmup", "5", "--warmup-jit", "1", "--max-warmup", "3"));
   }
 
   @Test
