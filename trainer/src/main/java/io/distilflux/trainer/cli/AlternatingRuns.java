@@ -75,8 +75,9 @@ record AlternatingRuns(
    * neither run of a pair spent more than S seconds compiling, at most {@code --max-warmup}
    * pairs in all (default {@value #DEFAULT_MAX_WARMUP}): see {@link WarmUp}.
    *
-   * @throws IllegalArgumentException when the arguments are not {@code --flag value} pairs or
-   *     the counts are not numbers (repeats at least 1, warm-up at least 0)
+   * @throws IllegalArgumentException when the arguments are not {@code --flag value} pairs,
+   *     the counts are not numbers (repeats at least 1, warm-up at least 0), or {@code
+   *     --max-warmup} comes without {@code --warmup-jit}
    */
   Medians measure(String[] args, PrintStream out) {
     int repeats = 3;
@@ -97,6 +98,9 @@ record AlternatingRuns(
         case "warmup-jit" -> warmupJit = seconds("warmup-jit", value);
         default -> settings.put(key, value);
       }
+    }
+    if (maxWarmup != null && warmupJit < 0) {
+      throw new IllegalArgumentException("--max-warmup only applies with --warmup-jit");
     }
     WarmUp warmUp = warmupJit < 0
         ? WarmUp.fixed(warmup)

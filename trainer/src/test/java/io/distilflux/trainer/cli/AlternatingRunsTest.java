@@ -28,6 +28,7 @@ class AlternatingRunsTest {
         rejection("--warmup-jit", "NaN"));
     assertEquals("need 0 <= warm-up pairs <= max warm-up pairs, got 5 and 3",
         rejection("--warmup", "5", "--warmup-jit", "1", "--max-warmup", "3"));
+    assertEquals("--max-warmup only applies with --warmup-jit", rejection("--max-warmup", "3"));
   }
 
   @Test
