@@ -55,7 +55,8 @@ import reactor.core.publisher.Flux;
  * <p>Flags: {@code --repeats K} (default 3), {@code --updates N} hypergradients per
  * meta-optimizer round (default 100 000), {@code --steps N} step events per monitor round
  * (default 200 000), {@code --runs R} runs the events are spread over (default 100),
- * {@code --linger-ms L} the producers' linger (default: the bus default).
+ * {@code --linger-ms L} the linger of awaited channels' producer (default: the bus default;
+ * the step events' background channel keeps its own).
  */
 public final class LoopbackBenchmark {
 
@@ -108,8 +109,9 @@ public final class LoopbackBenchmark {
     }
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       LoopbackBenchmark bench = new LoopbackBenchmark(kafka, runs, settings);
-      System.out.printf(Locale.ROOT, "producer linger %d ms, %d runs%n",
-          settings.linger().toMillis(), runs);
+      System.out.printf(Locale.ROOT,
+          "producer linger %d ms (background channels %d ms), %d runs%n",
+          settings.linger().toMillis(), settings.backgroundLinger().toMillis(), runs);
       // Full-size warm-up rounds: the JIT is still compiling the hot paths well into the first.
       bench.metaOptimizerRound(updates, "warm-up");
       bench.monitorRound(steps, "warm-up");

@@ -34,9 +34,10 @@ public record ConsumerOptions(
 
   /**
    * A batch wait for readers nobody waits on (metrics, recordings): short next to a scrape
-   * interval, long next to the time between a run's steps.
+   * interval, long next to the time between a run's steps. An idle reader costs the broker
+   * one fetch per batch wait.
    */
-  public static final Duration BACKGROUND_BATCH_WAIT = Duration.ofMillis(200);
+  public static final Duration BACKGROUND_BATCH_WAIT = Duration.ofSeconds(1);
 
   /** Validates the options. */
   public ConsumerOptions {

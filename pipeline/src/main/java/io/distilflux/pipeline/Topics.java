@@ -24,9 +24,9 @@ public record Topics(String prefix) {
     return new Topics(DEFAULT_PREFIX);
   }
 
-  /** Training steps, {@code <prefix>steps}. */
+  /** Training steps, {@code <prefix>steps}; nobody waits on them. */
   public Channel<TrainingStep> steps() {
-    return new Channel<>(prefix + "steps", TrainingStep.class);
+    return new Channel<>(prefix + "steps", TrainingStep.class, Channel.Urgency.BACKGROUND);
   }
 
   /** Hypergradients, {@code <prefix>hypergradients}. */
@@ -44,9 +44,9 @@ public record Topics(String prefix) {
     return new Channel<>(prefix + "forecasts", TrajectoryForecast.class);
   }
 
-  /** Evaluations, {@code <prefix>evaluations}. */
+  /** Evaluations, {@code <prefix>evaluations}; nobody waits on them. */
   public Channel<Evaluation> evaluations() {
-    return new Channel<>(prefix + "evaluations", Evaluation.class);
+    return new Channel<>(prefix + "evaluations", Evaluation.class, Channel.Urgency.BACKGROUND);
   }
 
   /** Run life-cycle events, {@code <prefix>runs}. */

@@ -56,8 +56,10 @@ public final class BusBenchmark {
   }
 
   private static void latency(EmbeddedKafka kafka, Topics topics, int roundTrips) throws Exception {
-    // no linger: a lone event is sent at once, which is what latency is about
-    KafkaBusSettings settings = KafkaBusSettings.defaults().withLinger(Duration.ZERO);
+    // no linger, even on the background steps topic: a lone event is sent at once, which is
+    // what latency is about
+    KafkaBusSettings settings = KafkaBusSettings.defaults()
+        .withLinger(Duration.ZERO).withBackgroundLinger(Duration.ZERO);
     try (KafkaEventBus bus = KafkaEventBus.connect(kafka.bootstrapServers(), topics, settings, l -> {})) {
       BlockingQueue<Long> arrivals = new LinkedBlockingQueue<>();
       Disposable consumer =

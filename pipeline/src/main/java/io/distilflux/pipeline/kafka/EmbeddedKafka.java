@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -15,6 +16,9 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
@@ -145,6 +149,30 @@ public final class EmbeddedKafka implements AutoCloseable {
   /** How long {@code start} took, formatting included, until the broker answered a client. */
   public Duration startupTime() {
     return startupTime;
+  }
+
+  /**
+   * Client requests the brokers of this process have handled so far, of every type and version
+   * (the {@code kafka.network:type=RequestMetrics,name=RequestsPerSec} meters Kafka registers
+   * with the platform MBean server; a fetch is counted once, not again as a consumer's or a
+   * follower's): what a workload costs a broker, as a count that does not depend on how busy the
+   * cores are. The meters are the process's, so with several embedded brokers it is their total.
+   */
+  public static long requestsHandled() {
+    MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+    long total = 0;
+    try {
+      for (ObjectName name : server.queryNames(new ObjectName(
+          "kafka.network:type=RequestMetrics,name=RequestsPerSec,*"), null)) {
+        String request = name.getKeyProperty("request");
+        if (!"FetchConsumer".equals(request) && !"FetchFollower".equals(request)) {
+          total += ((Number) server.getAttribute(name, "Count")).longValue();
+        }
+      }
+    } catch (JMException e) {
+      throw new IllegalStateException("cannot read the broker's request meters: " + e, e);
+    }
+    return total;
   }
 
   /** Stops the broker cleanly and, for a temporary log directory, deletes it. */

@@ -1,21 +1,26 @@
 package io.distilflux.pipeline.kafka;
 
+import io.distilflux.pipeline.Channel;
 import java.time.Duration;
 
 /**
  * Tuning of a {@link KafkaEventBus}.
  *
  * @param maxInFlight sends one {@code publish} keeps in flight at most
- * @param linger how long the producer waits to fill a batch ({@code linger.ms}); 0 sends at
- *     once, and batches still form while earlier requests are in flight
+ * @param linger how long the producer of {@link Channel.Urgency#AWAITED awaited} channels waits
+ *     to fill a batch ({@code linger.ms}); 0 sends at once, and batches still form while earlier
+ *     requests are in flight
+ * @param backgroundLinger the same for {@link Channel.Urgency#BACKGROUND background} channels,
+ *     which nobody waits on: a step's record then shares its request with those of the next
+ *     steps instead of costing the broker and both clients a request of its own
  * @param pollTimeout longest a consumer's poll waits for records
  * @param batchBytes the producer's batch size per partition ({@code batch.size})
  * @param commitInterval how often a consumer commits what was acknowledged at most; its
  *     subscription's end always commits
  */
 public record KafkaBusSettings(
-    int maxInFlight, Duration linger, Duration pollTimeout, int batchBytes,
-    Duration commitInterval) {
+    int maxInFlight, Duration linger, Duration backgroundLinger, Duration pollTimeout,
+    int batchBytes, Duration commitInterval) {
 
   /** Validates the settings. */
   public KafkaBusSettings {
@@ -24,6 +29,10 @@ public record KafkaBusSettings(
     }
     if (linger.isNegative()) {
       throw new IllegalArgumentException("linger must not be negative, got " + linger);
+    }
+    if (backgroundLinger.isNegative()) {
+      throw new IllegalArgumentException(
+          "backgroundLinger must not be negative, got " + backgroundLinger);
     }
     if (pollTimeout.isNegative() || pollTimeout.isZero()) {
       throw new IllegalArgumentException("pollTimeout must be positive, got " + pollTimeout);
@@ -38,18 +47,26 @@ public record KafkaBusSettings(
   }
 
   /**
-   * 4096 sends in flight (throughput is about in-flight / round trip), no linger (a trainer
-   * waits on every update: latency first), 100 ms poll, 64 KiB batches, commits at most every
-   * second (each commit is a broker request; a restarted consumer reads again what was
-   * processed since, which the services deduplicate).
+   * 4096 sends in flight (throughput is about in-flight / round trip), no linger on awaited
+   * channels (a trainer waits on every update: latency first), 200 ms on background ones (a few
+   * steps per request, well inside a scrape interval), 100 ms poll, 64 KiB batches, commits at
+   * most every second (each commit is a broker request; a restarted consumer reads again what
+   * was processed since, which the services deduplicate).
    */
   public static KafkaBusSettings defaults() {
-    return new KafkaBusSettings(
-        4096, Duration.ZERO, Duration.ofMillis(100), 64 * 1024, Duration.ofSeconds(1));
+    return new KafkaBusSettings(4096, Duration.ZERO, Duration.ofMillis(200),
+        Duration.ofMillis(100), 64 * 1024, Duration.ofSeconds(1));
   }
 
-  /** The same settings with another linger. */
+  /** The same settings with another linger on awaited channels. */
   public KafkaBusSettings withLinger(Duration value) {
-    return new KafkaBusSettings(maxInFlight, value, pollTimeout, batchBytes, commitInterval);
+    return new KafkaBusSettings(
+        maxInFlight, value, backgroundLinger, pollTimeout, batchBytes, commitInterval);
+  }
+
+  /** The same settings with another linger on background channels. */
+  public KafkaBusSettings withBackgroundLinger(Duration value) {
+    return new KafkaBusSettings(
+        maxInFlight, linger, value, pollTimeout, batchBytes, commitInterval);
   }
 }

@@ -49,8 +49,12 @@ import reactor.core.publisher.Mono;
 /**
  * An {@link EventBus} over Apache Kafka with the plain Java clients.
  *
- * <p>Producing: one idempotent producer ({@code acks=all}) shared by all publishes; the record
- * key is the run id and the value the {@link EventCodec} JSON. A publish keeps at most
+ * <p>Producing: idempotent producers ({@code acks=all}) shared by all publishes, one for
+ * {@link Channel.Urgency#AWAITED awaited} channels, which sends each record at once, and one
+ * lingering {@link KafkaBusSettings#backgroundLinger()} for {@link Channel.Urgency#BACKGROUND
+ * background} channels and dead letters, which nobody waits on (a trainer's step records then go
+ * out a few per request, not one request each); with equal lingers they are one producer. The
+ * record key is the run id and the value the {@link EventCodec} JSON. A publish keeps at most
  * {@link KafkaBusSettings#maxInFlight()} sends in flight and emits deliveries in order.
  *
  * <p>Consuming: every subscription owns a {@link KafkaConsumer} driven by its own poll thread.
@@ -86,6 +90,8 @@ public final class KafkaEventBus implements EventBus {
   private final Topics topics;
   private final KafkaBusSettings settings;
   private final KafkaProducer<String, byte[]> producer;
+  /** The producer of background channels: {@link #producer} itself when the lingers agree. */
+  private final KafkaProducer<String, byte[]> backgroundProducer;
   private final Consumer<DeadLetter> deadLetterListener;
   private final LongAdder deadLetters = new LongAdder();
   private final Set<String> loggedReasons = ConcurrentHashMap.newKeySet();
@@ -101,19 +107,32 @@ public final class KafkaEventBus implements EventBus {
     this.topics = topics;
     this.settings = settings;
     this.deadLetterListener = deadLetterListener;
+    this.producer = producer(bootstrapServers, settings, settings.linger());
+    try {
+      this.backgroundProducer = settings.backgroundLinger().equals(settings.linger())
+          ? producer
+          : producer(bootstrapServers, settings, settings.backgroundLinger());
+    } catch (RuntimeException e) {
+      producer.close(Duration.ZERO);
+      throw e;
+    }
+  }
+
+  private static KafkaProducer<String, byte[]> producer(
+      String bootstrapServers, KafkaBusSettings settings, Duration linger) {
     Map<String, Object> config = new HashMap<>();
     config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     config.put(ProducerConfig.ACKS_CONFIG, "all");
     // Idempotence allows at most 5 requests in flight per connection, and keeps order with them.
     config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
-    config.put(ProducerConfig.LINGER_MS_CONFIG, (int) settings.linger().toMillis());
+    config.put(ProducerConfig.LINGER_MS_CONFIG, (int) linger.toMillis());
     config.put(ProducerConfig.BATCH_SIZE_CONFIG, settings.batchBytes());
     // Events are a few hundred bytes of JSON; on loopback compressing them costs more CPU than
     // the bytes it saves.
     config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
     config.put(ProducerConfig.CLIENT_ID_CONFIG, "distilflux-producer-" + UUID.randomUUID());
-    this.producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
+    return new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
   }
 
   /** Connects with default settings and no dead-letter listener. */
@@ -179,8 +198,10 @@ public final class KafkaEventBus implements EventBus {
           }
           ProducerRecord<String, byte[]> record =
               new ProducerRecord<>(channel.topic(), event.runId(), EventCodec.encode(event));
+          KafkaProducer<String, byte[]> sender =
+              channel.urgency() == Channel.Urgency.AWAITED ? producer : backgroundProducer;
           try {
-            producer.send(
+            sender.send(
                 record,
                 (metadata, error) -> {
                   if (error != null) {
@@ -228,7 +249,10 @@ public final class KafkaEventBus implements EventBus {
     return KafkaReplay.read(bootstrapServers, channel, settings.pollTimeout());
   }
 
-  /** Stops the consumers (committing what was acknowledged) and closes the producer. */
+  /**
+   * Stops the consumers (committing what was acknowledged) and closes the producers, which
+   * first send what they hold.
+   */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
@@ -237,6 +261,9 @@ public final class KafkaEventBus implements EventBus {
     for (PollLoop<?> loop : List.copyOf(loops)) {
       loop.stop(true);
       loop.join();
+    }
+    if (backgroundProducer != producer) {
+      backgroundProducer.close(CLOSE_TIMEOUT);
     }
     producer.close(CLOSE_TIMEOUT);
   }
@@ -252,7 +279,7 @@ public final class KafkaEventBus implements EventBus {
           "record {}-{}@{} sent to {}: {}", record.topic(), record.partition(), record.offset(),
           topics.deadLetter(), reason);
     }
-    producer.send(
+    backgroundProducer.send(
         new ProducerRecord<>(topics.deadLetter(), record.key(), letter.toJson()),
         (metadata, error) -> {
           if (error != null) {

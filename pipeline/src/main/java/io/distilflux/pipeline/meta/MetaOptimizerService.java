@@ -60,6 +60,11 @@ public final class MetaOptimizerService implements AutoCloseable {
 
   /** Longest {@link #close()} waits for MetaParams already published to be acknowledged. */
   private static final java.time.Duration DRAIN_TIMEOUT = java.time.Duration.ofSeconds(2);
+  /**
+   * How far the state feed may lag its own updates: well below the seconds a partition takes
+   * to move to another instance, shorter than a background reader's wait.
+   */
+  private static final java.time.Duration STATE_BATCH_WAIT = java.time.Duration.ofMillis(200);
 
   private static final Logger LOG = LoggerFactory.getLogger(MetaOptimizerService.class);
 
@@ -134,8 +139,7 @@ public final class MetaOptimizerService implements AutoCloseable {
     // settings must be known before its first hypergradient.
     String stateReader = groupId + ".state";
     subscriptions.add(follow(topics.metaParams(),
-        ConsumerOptions.wholeHistory(stateReader)
-            .batchedUpTo(ConsumerOptions.BACKGROUND_BATCH_WAIT),
+        ConsumerOptions.wholeHistory(stateReader).batchedUpTo(STATE_BATCH_WAIT),
         this::observeMetaParams));
     subscriptions.add(
         follow(topics.runs(), ConsumerOptions.wholeHistory(stateReader), this::observeRunEvent));

@@ -11,7 +11,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.IntFunction;
+import java.util.function.LongSupplier;
 
 /**
  * The shared loop of the A/B run benchmarks: the same experiment with one flag set to value A
@@ -29,13 +32,34 @@ import java.util.function.IntFunction;
  * @param b its second value
  * @param onlyWithA further flags of the n-th run with value A (n from 0), e.g. where it finds
  *     a broker
+ * @param count a running total printed with each run as the amount the run added to it, e.g.
+ *     the requests a broker handled; empty for none
  */
 record AlternatingRuns(
-    String flag, String a, String b, IntFunction<Map<String, String>> onlyWithA) {
+    String flag, String a, String b, IntFunction<Map<String, String>> onlyWithA,
+    Optional<Count> count) {
 
   /** The variants differ in {@code flag} only. */
   AlternatingRuns(String flag, String a, String b) {
     this(flag, a, b, n -> Map.of());
+  }
+
+  /** The variants differ in {@code flag} and the further flags of A's runs. */
+  AlternatingRuns(String flag, String a, String b, IntFunction<Map<String, String>> onlyWithA) {
+    this(flag, a, b, onlyWithA, Optional.empty());
+  }
+
+  /**
+   * A running total of the process, read before and after each run.
+   *
+   * @param label what it counts, as printed
+   * @param total its value now
+   */
+  record Count(String label, LongSupplier total) {}
+
+  /** The same benchmark, printing with each run what it added to {@code count}. */
+  AlternatingRuns counting(Count value) {
+    return new AlternatingRuns(flag, a, b, onlyWithA, Optional.of(value));
   }
 
   /**
@@ -150,11 +174,14 @@ record AlternatingRuns(
     settle();
     long compilingBefore = compilationMillis();
     long cpuBefore = processCpuNanos();
+    long countBefore = count.map(c -> c.total().getAsLong()).orElse(0L);
     PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
     ExperimentRunner.Results results =
         new ExperimentRunner(SpecParser.parse(flags), quiet, quiet).run();
     long compiling = compilationMillis() - compilingBefore;
     long cpu = processCpuNanos() - cpuBefore;
+    OptionalLong counted = count.isEmpty() ? OptionalLong.empty()
+        : OptionalLong.of(count.get().total().getAsLong() - countBefore);
     if (!results.allSucceeded()) {
       throw new IllegalStateException("a run with --" + flag + " " + value + " failed: "
           + results.runs().get(0).finished().failure());
@@ -163,7 +190,7 @@ record AlternatingRuns(
         results.runs().stream().mapToDouble(result -> result.finished().wallSeconds()).sum(),
         results.runs().stream()
             .mapToDouble(result -> result.finished().hypergradientSeconds()).sum(),
-        cpu / 1e9, compiling / 1e3);
+        cpu / 1e9, compiling / 1e3, count.map(Count::label).orElse(""), counted);
   }
 
   /**
@@ -175,14 +202,17 @@ record AlternatingRuns(
    * @param cpuSeconds CPU time of the whole process meanwhile (all threads, an in-process
    *     broker's included)
    * @param jitSeconds time the JIT compilers spent meanwhile
+   * @param countLabel what {@code counted} counts
+   * @param counted what the run added to the benchmark's {@link Count}, if it has one
    */
   private record Run(String value, double wallSeconds, double hyperGradientSeconds,
-      double cpuSeconds, double jitSeconds) {
+      double cpuSeconds, double jitSeconds, String countLabel, OptionalLong counted) {
 
     String describe(String label, String flag) {
       return String.format(Locale.ROOT, "%s --%s %-8s run wall time %.2f s (hypergradient steps"
-          + " %.2f s; process CPU %.1f s, JIT compiling %.1f s)", label, flag, value, wallSeconds,
-          hyperGradientSeconds, cpuSeconds, jitSeconds);
+          + " %.2f s; process CPU %.1f s, JIT compiling %.1f s%s)", label, flag, value,
+          wallSeconds, hyperGradientSeconds, cpuSeconds, jitSeconds,
+          counted.isPresent() ? "; " + countLabel + " " + counted.getAsLong() : "");
     }
   }
 

@@ -1,5 +1,6 @@
 package io.distilflux.trainer.cli;
 
+import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.EventRouter;
 import io.distilflux.pipeline.event.Evaluation;
 import io.distilflux.pipeline.event.Event;
@@ -53,8 +54,13 @@ final class ExperimentRunner {
     }
   }
 
-  /** How long a finished run's events must be silent before its archive is written. */
-  private static final Duration RECORDING_QUIET = Duration.ofSeconds(1);
+  /**
+   * How long a finished run's events must be silent before its archive is written: a step
+   * event may reach the recorder a background batch wait (and a producer's background linger)
+   * after the {@code RunFinished} that follows it, so well beyond that.
+   */
+  private static final Duration RECORDING_QUIET =
+      ConsumerOptions.BACKGROUND_BATCH_WAIT.multipliedBy(3);
   /** How long the recorder may take to catch up once every run has finished. */
   private static final Duration RECORDING_TIMEOUT = Duration.ofSeconds(60);
 

@@ -20,7 +20,9 @@ import java.util.Map;
  * for the whole benchmark, as a long-running deployment keeps its broker, and every Kafka run
  * reaches it with {@code --bootstrap-servers} on topics of its own ({@code --topic-prefix});
  * its meta-optimizer and monitor still start with the run. With {@code per-run} each Kafka run
- * starts its own embedded broker, as {@code run} does by default.
+ * starts its own embedded broker, as {@code run} does by default. With a shared broker each run
+ * also prints the requests the broker handled during it ({@link EmbeddedKafka#requestsHandled()}),
+ * a direct run's being the idle broker's own.
  */
 public final class TransportBenchmark {
 
@@ -46,6 +48,7 @@ public final class TransportBenchmark {
           medians = new AlternatingRuns("transport", "kafka", "direct",
               n -> Map.of("bootstrap-servers", kafka.bootstrapServers(),
                   "topic-prefix", "transport-bench-" + n + "."))
+              .counting(new AlternatingRuns.Count("broker requests", EmbeddedKafka::requestsHandled))
               .measure(runFlags, System.out);
         }
       }

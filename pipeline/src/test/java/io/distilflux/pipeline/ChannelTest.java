@@ -1,0 +1,30 @@
+package io.distilflux.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.distilflux.pipeline.event.TrainingStep;
+import org.junit.jupiter.api.Test;
+
+class ChannelTest {
+
+  @Test
+  void aChannelIsAwaitedUnlessSaidOtherwise() {
+    assertEquals(Channel.Urgency.AWAITED, new Channel<>("t", TrainingStep.class).urgency());
+  }
+
+  @Test
+  void onlyStepsAndEvaluationsAreBackgroundTopics() {
+    Topics topics = Topics.defaults();
+    for (Channel<?> channel : topics.all()) {
+      boolean background = channel.equals(topics.steps()) || channel.equals(topics.evaluations());
+      assertEquals(background ? Channel.Urgency.BACKGROUND : Channel.Urgency.AWAITED,
+          channel.urgency(), channel.topic());
+    }
+  }
+
+  @Test
+  void aChannelNeedsAnUrgency() {
+    assertThrows(NullPointerException.class, () -> new Channel<>("t", TrainingStep.class, null));
+  }
+}
