@@ -1,6 +1,5 @@
 package io.distilflux.trainer.cli;
 
-import java.util.Locale;
 
 /**
  * Benchmark: the cost of checkpointing. The same runs with {@code --checkpoint-every N} and
@@ -25,9 +24,7 @@ public final class CheckpointBenchmark {
     }
     AlternatingRuns.Medians medians = new AlternatingRuns("checkpoint-every", every, "0")
         .measure(args, System.out);
-    System.out.printf(Locale.ROOT, "median wall time: with checkpoints every %s steps %.2f s,"
-        + " without %.2f s; ratio with/without of the medians %.3f, median of the pairs' ratios"
-        + " %.3f%n", every, medians.a(), medians.b(), medians.a() / medians.b(),
-        medians.pairRatio());
+    System.out.println("checkpoints every " + every + " steps: "
+        + medians.summary("with", "without"));
   }
 }

@@ -4,7 +4,6 @@ import io.distilflux.pipeline.kafka.EmbeddedKafka;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -57,8 +56,6 @@ public final class TransportBenchmark {
       default -> throw new IllegalArgumentException(
           "--broker must be shared or per-run, got " + broker);
     }
-    System.out.printf(Locale.ROOT, "median wall time: kafka %.2f s, direct %.2f s; ratio"
-        + " kafka/direct of the medians %.3f, median of the pairs' ratios %.3f (target <= 1.10)%n",
-        medians.a(), medians.b(), medians.a() / medians.b(), medians.pairRatio());
+    System.out.println(medians.summary("kafka", "direct") + "; target <= 1.10");
   }
 }

@@ -2,6 +2,7 @@ package io.distilflux.trainer.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -44,6 +45,20 @@ class AlternatingRunsTest {
     assertEquals(6.0, medians.a());
     assertEquals(5.0, medians.b());
     assertEquals(1.1, medians.pairRatio(), 1e-12);
+    assertTrue(medians.pairRatioInterval().isEmpty(), "three pairs give no 95 % interval");
+    assertTrue(medians.summary("kafka", "direct").endsWith(
+        "ratio kafka/direct of the medians 1.200, median of the pairs' ratios 1.100"
+            + " (no 95 % interval below 6 pairs)"), medians.summary("kafka", "direct"));
+  }
+
+  @Test
+  void summaryGivesTheIntervalOfTheMedianPairRatio() {
+    // pair ratios 0.90, 0.95, 1.00, 1.05, 1.10, 1.20: six pairs, so the extremes, at 96.9 %
+    AlternatingRuns.Medians medians = AlternatingRuns.Medians.of(
+        List.of(9.0, 9.5, 10.0, 10.5, 11.0, 12.0), List.of(10.0, 10.0, 10.0, 10.0, 10.0, 10.0));
+    assertEquals("median wall time: kafka 10.25 s, direct 10.00 s; ratio kafka/direct of the"
+        + " medians 1.025, median of the pairs' ratios 1.025 (97 % interval 0.900–1.200)",
+        medians.summary("kafka", "direct"));
   }
 
   @Test
