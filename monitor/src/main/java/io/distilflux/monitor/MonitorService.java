@@ -34,7 +34,7 @@ import reactor.core.publisher.Sinks;
 /**
  * The monitor: turns every event into Micrometer meters served on {@code /metrics}, and
  * publishes the linear trajectory forecast of each period of a {@code FORECAST} run once its
- * hypergradient mini-epoch is complete (method.md §4).
+ * hypergradient mini-epoch is complete (docs/method.md §4).
  *
  * <p>Hypergradients are read for forecasting in the consumer group
  * {@code <group>.hypergradients}, which instances share, so a restarted monitor resumes after

@@ -6,7 +6,7 @@ import io.distilflux.pipeline.event.Unconstrained;
 import java.util.List;
 
 /**
- * The linear trajectory prediction of method.md §4 (paper eq. 12): one least-squares line per
+ * The linear trajectory prediction of docs/method.md §4 (paper eq. 12): one least-squares line per
  * coordinate of b fitted to the points of a hypergradient mini-epoch, extrapolated over the
  * forecast mini-epochs of the same period.
  */

@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * What-if of the trajectory prediction (method.md §4) on a recorded run: re-runs only the
+ * What-if of the trajectory prediction (docs/method.md §4) on a recorded run: re-runs only the
  * {@link TrajectoryPredictor} with another mini-epoch E and period n and measures how far its
  * lines land from the recorded trajectory, without retraining.
  *

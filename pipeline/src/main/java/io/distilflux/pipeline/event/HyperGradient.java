@@ -1,7 +1,7 @@
 package io.distilflux.pipeline.event;
 
 /**
- * The one-step hypergradient dL_val(U(w, b))/db computed after a training step (method.md §2).
+ * The one-step hypergradient dL_val(U(w, b))/db computed after a training step (docs/method.md §2).
  *
  * @param schemaVersion schema version written
  * @param runId run id (record key)

@@ -4,8 +4,8 @@ package io.distilflux.pipeline.event;
 public enum MetaParamSource {
   /** The run's starting point, before any update. */
   INITIAL,
-  /** An update of the meta-optimizer from a hypergradient (method.md §3). */
+  /** An update of the meta-optimizer from a hypergradient (docs/method.md §3). */
   OPTIMIZER,
-  /** A point on a published {@link TrajectoryForecast} line (method.md §4). */
+  /** A point on a published {@link TrajectoryForecast} line (docs/method.md §4). */
   FORECAST
 }

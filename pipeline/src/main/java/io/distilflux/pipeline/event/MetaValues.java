@@ -1,7 +1,7 @@
 package io.distilflux.pipeline.event;
 
 /**
- * Meta-parameters in their natural coordinates (method.md §1).
+ * Meta-parameters in their natural coordinates (docs/method.md §1).
  *
  * @param lambda1 weight of the cross-entropy with the true labels, in [0, 1]
  * @param lambda2 weight of the distillation term, in [0, 1]

@@ -1,6 +1,6 @@
 package io.distilflux.pipeline.event;
 
-/** How the meta-parameters of a training step were obtained (method.md §4–§5). */
+/** How the meta-parameters of a training step were obtained (docs/method.md §4–§5). */
 public enum Phase {
   /** Hypergradient mini-epoch: λ updated by the meta-optimizer after every step. */
   HYPERGRADIENT,

@@ -6,7 +6,7 @@ package io.distilflux.pipeline.event;
  *
  * @param dataset which data the run trains on
  * @param dataDir folder the data was read from (empty for synthetic data)
- * @param mode which mode of method.md §5 the run is
+ * @param mode which mode of docs/method.md §5 the run is
  * @param seed seed of the data order, initialisation and random λ
  * @param epochs passes over the student's training set
  * @param steps total training steps (epochs × batches per epoch)
@@ -49,7 +49,7 @@ public record RunConfig(
     int maxStaleness,
     boolean validationIsTest) {
 
-  /** The modes compared in method.md §5 (fig. 10 of the paper). */
+  /** The modes compared in docs/method.md §5 (fig. 10 of the paper). */
   public enum Mode {
     /** λ = (1, 0, ·): plain cross-entropy. */
     NO_DISTILLATION,
@@ -75,7 +75,7 @@ public record RunConfig(
 
   /** Datasets the trainer reads. */
   public enum DatasetKind {
-    /** The synthetic data of method.md §5. */
+    /** The synthetic data of docs/method.md §5. */
     SYNTHETIC,
     /** CIFAR-10 binary batches. */
     CIFAR10,
@@ -91,7 +91,7 @@ public record RunConfig(
     ADAM
   }
 
-  /** The phase a step belongs to under this configuration (method.md §4). */
+  /** The phase a step belongs to under this configuration (docs/method.md §4). */
   public Phase phaseOf(long step) {
     return switch (mode) {
       case NO_DISTILLATION, FIXED, RANDOM -> Phase.FIXED;

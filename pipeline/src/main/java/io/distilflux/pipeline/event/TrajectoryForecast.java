@@ -2,7 +2,7 @@ package io.distilflux.pipeline.event;
 
 /**
  * A least-squares line per coordinate of b fitted to a hypergradient mini-epoch and
- * extrapolated over the following forecast mini-epochs (method.md §4, paper eq. 12).
+ * extrapolated over the following forecast mini-epochs (docs/method.md §4, paper eq. 12).
  * At step s of the window, b_i = intercept_i + slope_i · (s − periodStart).
  *
  * @param schemaVersion schema version written

@@ -3,7 +3,7 @@ package io.distilflux.pipeline.event;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 
 /**
- * Meta-parameters in unconstrained coordinates b = (b1, b2, b3) (method.md §1):
+ * Meta-parameters in unconstrained coordinates b = (b1, b2, b3) (docs/method.md §1):
  * λ1 = σ(b1), λ2 = σ(b2), T = Tmin + (Tmax − Tmin)·σ(b3).
  *
  * @param b1 coordinate of λ1
@@ -17,7 +17,7 @@ public record Unconstrained(double b1, double b2, double b3) {
   /** Highest temperature reachable by the map. */
   public static final double T_MAX = 10.0;
 
-  /** Maps b to λ = (λ1, λ2, T) with the sigmoid map of method.md §1. */
+  /** Maps b to λ = (λ1, λ2, T) with the sigmoid map of docs/method.md §1. */
   public MetaValues toValues() {
     return new MetaValues(sigmoid(b1), sigmoid(b2), T_MIN + (T_MAX - T_MIN) * sigmoid(b3));
   }
@@ -31,7 +31,7 @@ public record Unconstrained(double b1, double b2, double b3) {
   }
 
   /**
-   * dλ/db for each coordinate: λi(1 − λi) and (Tmax − Tmin)·σ(b3)(1 − σ(b3)) (method.md §2).
+   * dλ/db for each coordinate: λi(1 − λi) and (Tmax − Tmin)·σ(b3)(1 − σ(b3)) (docs/method.md §2).
    */
   public Unconstrained jacobianDiagonal() {
     double s1 = sigmoid(b1), s2 = sigmoid(b2), s3 = sigmoid(b3);

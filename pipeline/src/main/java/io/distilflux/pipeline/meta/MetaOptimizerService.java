@@ -31,7 +31,7 @@ import reactor.core.Disposables;
 import reactor.core.publisher.Flux;
 
 /**
- * The meta-optimizer of method.md §3 as a service: consumes {@link HyperGradient}s of many
+ * The meta-optimizer of docs/method.md §3 as a service: consumes {@link HyperGradient}s of many
  * runs and publishes, per hypergradient of step t, {@code MetaParams(version = t + 1, b')}
  * keyed by run id, where b' = at − η·clip(g) (or the Adam step from {@code at}).
  *

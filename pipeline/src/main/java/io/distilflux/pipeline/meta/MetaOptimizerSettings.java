@@ -6,7 +6,7 @@ import java.util.Objects;
 
 /**
  * Settings of the meta-optimizer service: the update rule used for runs whose {@code RunStarted}
- * was not seen (method.md §3).
+ * was not seen (docs/method.md §3).
  *
  * @param optimizer default update rule (SGD or Adam)
  * @param learningRate default meta learning rate η, finite and &gt; 0
@@ -17,7 +17,7 @@ public record MetaOptimizerSettings(
 
   /** Default η when none is given. */
   public static final double DEFAULT_LEARNING_RATE = 0.01;
-  /** Default clip, the reference value of method.md §3. */
+  /** Default clip, the reference value of docs/method.md §3. */
   public static final double DEFAULT_CLIP = 1.0;
 
   /** Validates every field; the message names the culprit. */

@@ -4,7 +4,7 @@ import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
 
 /**
- * The update b' = at − η·clip(g) of method.md §3, with Adam as an option. One instance holds
+ * The update b' = at − η·clip(g) of docs/method.md §3, with Adam as an option. One instance holds
  * the state of one run: nothing for SGD; the moments m, v and the step count for Adam. Not
  * thread-safe; callers serialise the updates of a run.
  */

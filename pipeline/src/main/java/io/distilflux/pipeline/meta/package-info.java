@@ -1,5 +1,5 @@
 /**
- * The meta-optimizer of method.md §3: turns {@code HyperGradient} events into {@code
+ * The meta-optimizer of docs/method.md §3: turns {@code HyperGradient} events into {@code
  * MetaParams} updates of the distillation meta-parameters b.
  *
  * <p>{@link io.distilflux.pipeline.meta.MetaUpdateRule} is the pure update (SGD or Adam on the

@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code distilflux experiment synthetic|cifar10|mnist}: one of the paper's experiments
- * (method.md §5) with the flags of {@code run}, every run's events recorded from the bus
+ * (docs/method.md §5) with the flags of {@code run}, every run's events recorded from the bus
  * ({@link RunRecorder}) and a report at the end.
  */
 @Command(

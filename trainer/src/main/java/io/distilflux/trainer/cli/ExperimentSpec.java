@@ -115,7 +115,7 @@ public record ExperimentSpec(
 
   /**
    * The configuration of one run of this experiment, with its starting point: the reference's
-   * random start for the random and optimised modes (method.md §3), the fixed λ for the fixed
+   * random start for the random and optimised modes (docs/method.md §3), the fixed λ for the fixed
    * mode, λ = (1, 0, 1) without distillation.
    *
    * @param steps the run's number of steps (known once the data is loaded)

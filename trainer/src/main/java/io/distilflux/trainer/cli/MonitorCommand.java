@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 /** {@code distilflux monitor}: the monitor as a long-running service. */
 @Command(name = "monitor", mixinStandardHelpOptions = true,
     description = {
-      "Publishes the linear trajectory forecasts (method.md §4) and serves every run's meters and",
+      "Publishes the linear trajectory forecasts (docs/method.md §4) and serves every run's meters and",
       "the consumer lag of the deployment's groups on /metrics (Prometheus) and /health, until",
       "stopped."
     })

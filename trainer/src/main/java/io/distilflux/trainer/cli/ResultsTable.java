@@ -51,7 +51,7 @@ final class ResultsTable {
     this.results = List.copyOf(results);
   }
 
-  /** The paper's Table 1 where it reports the mode (method.md §5). */
+  /** The paper's Table 1 where it reports the mode (docs/method.md §5). */
   static Double paperAccuracy(DatasetKind dataset, Mode mode) {
     OptionalDouble paper = PaperTable.accuracy(dataset, mode);
     return paper.isPresent() ? paper.getAsDouble() : null;

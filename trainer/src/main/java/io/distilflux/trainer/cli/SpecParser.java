@@ -269,7 +269,7 @@ public final class SpecParser {
     return new IllegalArgumentException("--" + key + " " + why);
   }
 
-  /** Per-dataset defaults, following method.md §5. */
+  /** Per-dataset defaults, following docs/method.md §5. */
   private record Defaults(String dataDir, int epochs, long iterations, int batchSize,
       String optimizer, double lr, double metaLr, int miniEpoch, int evaluateEvery,
       int teacherEpochs, String teacher, String student) {

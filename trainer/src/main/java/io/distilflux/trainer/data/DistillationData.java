@@ -3,7 +3,7 @@ package io.distilflux.trainer.data;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Everything one distillation experiment reads (method.md §5).
+ * Everything one distillation experiment reads (docs/method.md §5).
  *
  * @param description one line saying what was loaded (files, record counts, split sizes)
  * @param teacherTrain what the teacher is trained on

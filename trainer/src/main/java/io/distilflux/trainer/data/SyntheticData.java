@@ -5,7 +5,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The synthetic experiment of method.md §5: x1, x2 ~ N(0,1), y = (sign(x1·x2 + 0.5·ε) + 1)/2,
+ * The synthetic experiment of docs/method.md §5: x1, x2 ~ N(0,1), y = (sign(x1·x2 + 0.5·ε) + 1)/2,
  * features [x1, x2, 1{sign(x1)+sign(x2) > 0.1}, x1·x2]. The teacher sees features 0,1,2, the
  * student features 0,1,3. Draws come from one seeded {@link Random} in a fixed order (teacher
  * set, student train, validation, test), so the data are identical on every backend.

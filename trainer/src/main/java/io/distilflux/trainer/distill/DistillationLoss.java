@@ -5,7 +5,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The training loss of method.md §1 (paper eq. 4), averaged over the batch:
+ * The training loss of docs/method.md §1 (paper eq. 4), averaged over the batch:
  *
  * <pre>
  *   L_train = λ1 · CE(y, softmax(z)) + λ2 · κ(T) · CE(softmax(f/T), softmax(z/T))
@@ -13,7 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * with κ(T) = T² when Hinton's factor is switched on, 1 otherwise (the default, as in the paper).
  * Besides the values it returns the output gradient ∂L/∂z and its derivatives with respect to λ1,
- * λ2 and T, the output-space vectors δ_CE, δ_KD, ∂T δ_KD of method.md §2 (eq. 11), all divided
+ * λ2 and T, the output-space vectors δ_CE, δ_KD, ∂T δ_KD of docs/method.md §2 (eq. 11), all divided
  * by the batch size B so that they belong to the batch mean.
  */
 public final class DistillationLoss {
@@ -94,7 +94,7 @@ public final class DistillationLoss {
         double ce = (p[i] - y[at]) / batch;
         // δ_KD = (s − q) / T
         double kdDelta = (s[i] - q[i]) / (t * batch);
-        // ∂T s = −(1/T²) s ⊙ (z − ⟨s, z⟩), likewise for q with f (method.md §2)
+        // ∂T s = −(1/T²) s ⊙ (z − ⟨s, z⟩), likewise for q with f (docs/method.md §2)
         double dsdT = -s[i] * (z[at] - sz) / (t * t);
         double dqdT = -q[i] * (f[at] - qf) / (t * t);
         // ∂T δ_KD = −(s − q)/T² + (∂T s − ∂T q)/T

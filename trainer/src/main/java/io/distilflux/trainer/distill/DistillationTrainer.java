@@ -24,13 +24,13 @@ import org.slf4j.LoggerFactory;
  * hypergradient is the exact derivative of the quantity {@link #lookaheadValidationLoss}
  * returns. {@link #evaluate} uses inference mode (running statistics).
  *
- * <p>Hypergradient (method.md §2, eq. 11): with g = ∇w L_train(w, λ), the real update
+ * <p>Hypergradient (docs/method.md §2, eq. 11): with g = ∇w L_train(w, λ), the real update
  * w' = w − Δ(g), v = ∇w L_val(w') and u = (∂Δ/∂g)ᵀ v ({@link InnerOptimizer#sensitivity}),
  * dL_val/dλ1 = −⟨Ju, δ_CE⟩, dL_val/dλ2 = −⟨Ju, κ δ_KD⟩, dL_val/dT = −λ2 ⟨Ju, ∂T(κ δ_KD)⟩, then
  * the chain rule to b. Ju is exact where the computation has a forward mode (the native-ops
  * student and all-dense students: one tangent pass through the training forward's kept
  * activations, about one forward), else a central difference of the logits along u (2 forwards;
- * method.md §2 counts such a hypergradient step as 8/3 of a plain step). In float32 the exact
+ * docs/method.md §2 counts such a hypergradient step as 8/3 of a plain step). In float32 the exact
  * tangent matters beyond speed: Adam's u is huge on parameters with a near-zero gradient, and a
  * difference along it can flip ReLUs. Not thread-safe.
  *

@@ -3,7 +3,7 @@ package io.distilflux.trainer.distill;
 import io.distilflux.pipeline.event.Unconstrained;
 
 /**
- * The one-step hypergradient dL_val(U(w, b))/db of one step (method.md §2, eq. 11).
+ * The one-step hypergradient dL_val(U(w, b))/db of one step (docs/method.md §2, eq. 11).
  *
  * @param gradient the derivative in each of b1, b2, b3
  * @param validationLoss L_val(w') on the validation batch after the virtual step

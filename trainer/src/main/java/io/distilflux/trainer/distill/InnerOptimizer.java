@@ -9,7 +9,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 /**
  * The student's optimizer, applied to the flat parameter vector {@code net.params()} rather than
  * through DL4J's updater, so that a step can be proposed without being taken (the virtual step
- * w' = U(w) of method.md §2) and its state can be checkpointed.
+ * w' = U(w) of docs/method.md §2) and its state can be checkpointed.
  *
  * <p>An update is written w' = w − Δ(g). SGD: Δ = γ g. Adam (β1 = 0.9, β2 = 0.999, ε = 1e-8):
  * m ← β1 m + (1−β1) g, v ← β2 v + (1−β2) g², Δ = γ m̂ / (√v̂ + ε) with the usual bias corrections.
@@ -115,7 +115,7 @@ public final class InnerOptimizer {
   }
 
   /**
-   * (∂Δ/∂g)ᵀ v for the proposed step: the vector u with dL_val(w')/dλ = −⟨u, ∂g/∂λ⟩ (method.md §2;
+   * (∂Δ/∂g)ᵀ v for the proposed step: the vector u with dL_val(w')/dλ = −⟨u, ∂g/∂λ⟩ (docs/method.md §2;
    * for Adam u = c·P v plus the exact correction for v̂'s dependence on g). Zero on running
    * statistics.
    */

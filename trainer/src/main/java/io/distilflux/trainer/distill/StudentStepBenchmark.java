@@ -120,7 +120,7 @@ public final class StudentStepBenchmark {
         hyperMedian / plainMedian);
   }
 
-  /** The teacher of method.md §5 for CIFAR: conv 16/32/64 blocks, dense 256→128→10. */
+  /** The teacher of docs/method.md §5 for CIFAR: conv 16/32/64 blocks, dense 256→128→10. */
   static MultiLayerNetwork cifarTinyTeacher() {
     NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder()
         .seed(1).dataType(DataType.FLOAT).list();

@@ -4,7 +4,7 @@ import io.distilflux.pipeline.event.RunConfig.DatasetKind;
 import io.distilflux.pipeline.event.RunConfig.Mode;
 import java.util.OptionalDouble;
 
-/** The paper's Table 1 (method.md §5): test accuracy without distillation and with the method. */
+/** The paper's Table 1 (docs/method.md §5): test accuracy without distillation and with the method. */
 public final class PaperTable {
 
   private PaperTable() {}

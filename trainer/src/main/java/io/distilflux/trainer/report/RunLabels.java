@@ -32,7 +32,7 @@ public final class RunLabels {
     return String.format(Locale.ROOT, "E=%d n=%d", config.miniEpoch(), config.forecastEvery());
   }
 
-  /** Mode order of method.md §5, then E, then n. */
+  /** Mode order of docs/method.md §5, then E, then n. */
   public static Comparator<RunConfig> order() {
     return Comparator.<RunConfig>comparingInt(c -> c.mode().ordinal())
         .thenComparingInt(RunConfig::miniEpoch)

@@ -29,7 +29,7 @@ public final class FixedMetaSource implements MetaSource {
 
   /**
    * λ drawn once and never optimised, from the reference's starting distribution
-   * (method.md §3): b1, b2 ~ U(−1, 1), b3 ~ U(−2, 0).
+   * (docs/method.md §3): b1, b2 ~ U(−1, 1), b3 ~ U(−2, 0).
    */
   public static FixedMetaSource randomOnce(long seed) {
     return fixed(randomStart(seed));

@@ -4,7 +4,7 @@ import java.time.Duration;
 
 /**
  * Supplies the meta-parameters of each training step: constant for the fixed modes, streamed
- * from the meta-optimizer and the monitor's forecasts for the optimised ones (method.md §5).
+ * from the meta-optimizer and the monitor's forecasts for the optimised ones (docs/method.md §5).
  * Called on the trainer's own thread, which may block while an update is on its way.
  */
 public interface MetaSource extends AutoCloseable {

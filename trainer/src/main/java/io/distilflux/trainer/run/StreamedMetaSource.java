@@ -20,7 +20,7 @@ import reactor.core.Disposables;
 /**
  * Meta-parameters of the optimised modes, read from the bus: in hypergradient steps the
  * meta-optimizer's {@link MetaParams} for that step, in forecast steps the point on the
- * monitor's {@link TrajectoryForecast} line (method.md §4), evaluated locally. A hypergradient
+ * monitor's {@link TrajectoryForecast} line (docs/method.md §4), evaluated locally. A hypergradient
  * mini-epoch after a forecast window starts where the line continues.
  *
  * <p>With {@code maxStaleness = k} a step t may use the newest update of version ≥ t − k

@@ -35,7 +35,7 @@ import reactor.core.scheduler.Scheduler;
  *
  * <p>The loop is pulled by demand: a step is trained only when downstream asks for events, on
  * the dedicated scheduler given, never on the subscriber's thread. The same loop serves every
- * mode of method.md §5; modes differ only in their {@link MetaSource}.
+ * mode of docs/method.md §5; modes differ only in their {@link MetaSource}.
  */
 public final class StudentRun {
 
