@@ -15,12 +15,12 @@ import picocli.CommandLine.Option;
 final class ClusterOptions {
 
   @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
-      description = "The Kafka cluster holding the runs.")
+      description = "The Kafka cluster holding the runs (default: none; give this or --kafka-dir).")
   String bootstrapServers;
 
   @Option(names = "--kafka-dir", paramLabel = "DIR",
       description = "Log folder of the embedded broker (as given to run --kafka-dir); the broker "
-          + "is started on it for this command.")
+          + "is started on it for this command (default: none; give this or --bootstrap-servers).")
   Path kafkaDir;
 
   @Option(names = "--topic-prefix", paramLabel = "P", defaultValue = "distilflux.",

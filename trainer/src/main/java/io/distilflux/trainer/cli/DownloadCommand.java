@@ -12,9 +12,8 @@ import picocli.CommandLine.Option;
 /** {@code distilflux download}: fetches a dataset from its official source and checks it. */
 @Command(name = "download", mixinStandardHelpOptions = true,
     description = {
-      "Downloads CIFAR-10 (binary version; MD5 checked, then the batches are extracted) or MNIST",
-      "(the four idx files; SHA-256 checked) into a folder. Files already there are checked,",
-      "not fetched again."
+      "Downloads CIFAR-10 or MNIST into a folder, checksums checked.",
+      "CIFAR-10: the binary version, MD5 checked, then the batches are extracted; MNIST: the four idx files, SHA-256 checked. Files already there are checked, not fetched again."
     })
 final class DownloadCommand implements Callable<Integer> {
 

@@ -25,10 +25,8 @@ import picocli.CommandLine.Parameters;
     name = "experiment",
     mixinStandardHelpOptions = true,
     description = {
-      "Runs one of the paper's experiments: all five modes, 5 seeds, the paper's",
-      "epochs, iterations and splits unless flags say otherwise. Records every",
-      "run's events into OUTPUT/events/<runId>.jsonl and writes the report into",
-      "OUTPUT/report/. Takes the flags of 'run'; OUTPUT: experiments/<dataset>."
+      "Runs one of the paper's experiments (docs/method.md §5), records every run's events and writes a report.",
+      "All five modes, 5 seeds, the paper's epochs, iterations and splits unless flags say otherwise. Every run's events go to OUTPUT/events/<runId>.jsonl and the report to OUTPUT/report/. Takes the flags of 'run'; OUTPUT defaults to experiments/<dataset>."
     },
     sortOptions = false)
 final class ExperimentCommand implements Callable<Integer> {

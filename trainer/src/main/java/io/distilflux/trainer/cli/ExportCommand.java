@@ -12,8 +12,8 @@ import picocli.CommandLine.Option;
 /** {@code distilflux export}: one recorded run from Kafka to a JSON Lines archive. */
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
-      "Writes every recorded event of a run, read from Kafka, to a self-describing JSON Lines",
-      "file (a header line, then one event per line) that import and replay read."
+      "Writes every recorded event of a run, read from Kafka, to a run archive.",
+      "The archive is a self-describing JSON Lines file (a header line, then one event per line) that import, report and replay read."
     })
 final class ExportCommand implements Callable<Integer> {
 

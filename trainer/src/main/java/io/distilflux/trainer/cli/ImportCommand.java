@@ -16,9 +16,8 @@ import picocli.CommandLine.Parameters;
 /** {@code distilflux import}: archives written by export, published into a Kafka cluster. */
 @Command(name = "import", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
-      "Publishes exported runs into a Kafka cluster (keyed by run id, idempotent producer,",
-      "acks=all), creating missing topics. Every file is read and checked first; a run already",
-      "on the cluster is refused."
+      "Publishes exported runs into a Kafka cluster.",
+      "Events are keyed by run id and sent by the idempotent producer with acks=all; missing topics are created. Every file is read and checked first; a run already on the cluster is refused."
     })
 final class ImportCommand implements Callable<Integer> {
 

@@ -15,9 +15,8 @@ import picocli.CommandLine.Option;
 /** {@code distilflux meta-optimizer}: the meta-optimizer as a long-running service. */
 @Command(name = "meta-optimizer", mixinStandardHelpOptions = true,
     description = {
-      "Consumes hypergradients and publishes the updated meta-parameters (docs/method.md §3) until",
-      "stopped. Instances in one consumer group split the runs between them. Per-run settings",
-      "come from each run's RunStarted; the flags are the defaults for runs without one."
+      "Consumes hypergradients and publishes the updated meta-parameters (docs/method.md §3) until stopped.",
+      "Instances in one consumer group split the runs between them. Per-run settings come from each run's RunStarted; the flags are the defaults for runs without one."
     })
 final class MetaOptimizerCommand implements Callable<Integer> {
 

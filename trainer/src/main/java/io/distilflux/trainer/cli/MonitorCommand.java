@@ -14,9 +14,8 @@ import picocli.CommandLine.Option;
 /** {@code distilflux monitor}: the monitor as a long-running service. */
 @Command(name = "monitor", mixinStandardHelpOptions = true,
     description = {
-      "Publishes the linear trajectory forecasts (docs/method.md §4) and serves every run's meters and",
-      "the consumer lag of the deployment's groups on /metrics (Prometheus) and /health, until",
-      "stopped."
+      "Publishes the trajectory forecasts (docs/method.md §4) and serves every run's meters until stopped.",
+      "Meters and the consumer lag of the deployment's groups are served on /metrics (Prometheus), with /health beside it."
     })
 final class MonitorCommand implements Callable<Integer> {
 

@@ -28,11 +28,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "replay", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
-      "Re-drives a recorded run (from Kafka or an exported file) through a monitor in this",
-      "process, under a new run id, with its own /metrics endpoint: the metrics and the",
-      "trajectory forecasts are recomputed, and the forecasts compared with the recorded ones.",
-      "Nothing is written to Kafka. With --mini-epoch or --forecast-every only the trajectory",
-      "predictor is re-run on the recorded trajectory, and its forecast error is printed."
+      "Re-drives a recorded run through a monitor in this process, at any speed.",
+      "The run, from Kafka or an exported file, is replayed under a new run id with its own /metrics endpoint: the metrics and the trajectory forecasts are recomputed, and the forecasts compared with the recorded ones. Nothing is written to Kafka. With --mini-epoch or --forecast-every only the trajectory predictor is re-run on the recorded trajectory, and its forecast error is printed."
     })
 final class ReplayCommand implements Callable<Integer> {
 
@@ -70,7 +67,7 @@ final class ReplayCommand implements Callable<Integer> {
   int metricsPort;
 
   @Option(names = "--keep-serving",
-      description = "Keep serving /metrics after the replay until stopped (Ctrl-C), for scrapes.")
+      description = "Keep serving /metrics after the replay until stopped (Ctrl-C), for scrapes (default false).")
   boolean keepServing;
 
   @Option(names = "--mini-epoch", paramLabel = "E[,E…]", split = ",",

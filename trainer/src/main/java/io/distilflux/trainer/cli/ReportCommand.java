@@ -22,10 +22,8 @@ import picocli.CommandLine.Parameters;
     name = "report",
     mixinStandardHelpOptions = true,
     description = {
-      "Reads recorded runs (run archives, .jsonl, or --run IDs from Kafka) and writes PNG charts and",
-      "report.md: accuracy vs iteration per mode (mean ± std), λ1, λ2, T vs",
-      "iteration, accuracy vs λ1 and log T, accuracy for several E and n, and a",
-      "table beside the paper's Table 1."
+      "Writes PNG charts and a Table-1 page from recorded runs.",
+      "Reads run archives (.jsonl) or --run IDs from Kafka and writes report.md and the charts: accuracy vs iteration per mode (mean ± std), λ1, λ2, T vs iteration, accuracy vs λ1 and log T, accuracy for several E and n, and a table beside the paper's Table 1."
     },
     sortOptions = false)
 final class ReportCommand implements Callable<Integer> {
@@ -34,12 +32,12 @@ final class ReportCommand implements Callable<Integer> {
   List<Path> files = new ArrayList<>();
 
   @Option(names = "--experiment", paramLabel = "DIR",
-      description = "An experiment's output folder: reports on every archive in DIR/events (or DIR).")
+      description = "An experiment's output folder: reports on every archive in DIR/events (or DIR) (default: none).")
   Path experiment;
 
   @Option(names = "--run", paramLabel = "ID", split = ",",
       description = "Recorded runs read from Kafka (--bootstrap-servers or --kafka-dir); their "
-          + "archives are written to OUTPUT/events/ first.")
+          + "archives are written to OUTPUT/events/ first (default: none).")
   List<String> runIds = new ArrayList<>();
 
   @Option(names = "--output", paramLabel = "DIR",

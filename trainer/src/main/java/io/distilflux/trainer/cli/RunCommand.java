@@ -9,9 +9,8 @@ import picocli.CommandLine.Mixin;
     name = "run",
     mixinStandardHelpOptions = true,
     description = {
-      "Trains the student in the given modes and seeds, with the meta-optimizer and the monitor",
-      "in this process, and prints test accuracy per mode next to the paper's Table 1.",
-      "With no flags: the synthetic experiment in all five modes, 5 seeds, embedded Kafka."
+      "Trains the student in the given modes and seeds, with the meta-optimizer and the monitor in this process, and prints test accuracy per mode next to the paper's Table 1.",
+      "With no flags: the synthetic experiment in all five modes, 5 seeds, embedded Kafka. Defaults marked 'synthetic … images …' depend on --dataset."
     },
     sortOptions = false)
 final class RunCommand implements Callable<Integer> {

@@ -13,14 +13,14 @@ import picocli.CommandLine.Option;
 final class RunOptions {
 
   @Option(names = "--config", paramLabel = "FILE",
-      description = "Experiment file (YAML or .properties) with the same keys as the long flags; flags override it.")
+      description = "Experiment file (YAML or .properties) with the same keys as the long flags; flags override it (default: none).")
   Path config;
 
   @Option(names = "--dataset", paramLabel = "NAME", description = "synthetic (default), cifar10 or mnist.")
   String dataset;
 
   @Option(names = "--data-dir", paramLabel = "DIR",
-      description = "Folder of the dataset files (CIFAR-10 binary batches or MNIST idx files).")
+      description = "Folder of the dataset files, CIFAR-10 binary batches or MNIST idx files (default: cifar10 data/cifar-10-batches-bin, mnist data/mnist).")
   String dataDir;
 
   @Option(names = "--modes", paramLabel = "LIST",
@@ -33,39 +33,39 @@ final class RunOptions {
   @Option(names = "--first-seed", paramLabel = "S", description = "First seed; runs use S, S+1, … (default 42).")
   String firstSeed;
 
-  @Option(names = "--epochs", paramLabel = "N", description = "Epochs of student training (image datasets).")
+  @Option(names = "--epochs", paramLabel = "N", description = "Epochs of student training, image datasets (default: cifar10 100, mnist 10).")
   String epochs;
 
   @Option(names = "--iterations", paramLabel = "N",
       description = "Full-batch iterations of the synthetic experiment (default 20000).")
   String iterations;
 
-  @Option(names = "--batch-size", paramLabel = "B", description = "Mini-batch size (default 128; synthetic: full batch).")
+  @Option(names = "--batch-size", paramLabel = "B", description = "Mini-batch size (default: images 128, synthetic the full batch).")
   String batchSize;
 
-  @Option(names = "--teacher", paramLabel = "ARCH", description = "Teacher architecture (logreg, cifar-tiny, mnist-mlp).")
+  @Option(names = "--teacher", paramLabel = "ARCH", description = "Teacher architecture: logreg, cifar-tiny, mnist-mlp (default: the dataset's, in that order).")
   String teacher;
 
   @Option(names = "--student", paramLabel = "ARCH",
-      description = "Student architecture (logreg, cifar-very-tiny, mnist-mlp-small).")
+      description = "Student architecture: logreg, cifar-very-tiny, mnist-mlp-small (default: the dataset's, in that order).")
   String student;
 
-  @Option(names = "--optimizer", paramLabel = "KIND", description = "The student's optimizer: sgd or adam.")
+  @Option(names = "--optimizer", paramLabel = "KIND", description = "The student's optimizer, sgd or adam (default: synthetic sgd, images adam).")
   String optimizer;
 
-  @Option(names = "--lr", paramLabel = "γ", description = "The student's learning rate.")
+  @Option(names = "--lr", paramLabel = "γ", description = "The student's learning rate (default: synthetic 0.1, images 1e-3).")
   String lr;
 
   @Option(names = "--meta-optimizer", paramLabel = "KIND", description = "Meta-optimizer rule: sgd (default) or adam.")
   String metaOptimizer;
 
-  @Option(names = "--meta-lr", paramLabel = "η", description = "Meta learning rate.")
+  @Option(names = "--meta-lr", paramLabel = "η", description = "Meta learning rate (default 1.0).")
   String metaLr;
 
   @Option(names = "--meta-clip", paramLabel = "C", description = "Clip of each hypergradient component (default 1).")
   String metaClip;
 
-  @Option(names = "--mini-epoch", paramLabel = "E", description = "Steps per mini-epoch, ≥ 2 (synthetic 100, images 10).")
+  @Option(names = "--mini-epoch", paramLabel = "E", description = "Steps per mini-epoch, ≥ 2 (default: synthetic 100, images 10).")
   String miniEpoch;
 
   @Option(names = "--forecast-every", paramLabel = "n",
@@ -82,7 +82,7 @@ final class RunOptions {
       description = "Multiply the distillation term by T² (Hinton); off by default, as in the paper.")
   String temperatureSquared;
 
-  @Option(names = "--evaluate-every", paramLabel = "K", description = "Evaluate every K steps and at the end.")
+  @Option(names = "--evaluate-every", paramLabel = "K", description = "Evaluate every K steps and at the end (default: synthetic 1000, cifar10 79, mnist 100).")
   String evaluateEvery;
 
   @Option(names = "--max-staleness", paramLabel = "K",
@@ -90,14 +90,14 @@ final class RunOptions {
   String maxStaleness;
 
   @Option(names = "--validation-is-test", paramLabel = "BOOL", arity = "0..1", fallbackValue = "true",
-      description = "Use the test set as validation set, as the paper did (synthetic).")
+      description = "Use the test set as validation set, as the paper did on the synthetic data (default false).")
   String validationIsTest;
 
   @Option(names = "--transport", paramLabel = "KIND", description = "kafka (default) or direct (in-memory, no broker).")
   String transport;
 
   @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
-      description = "External Kafka cluster; without it an embedded broker is started.")
+      description = "External Kafka cluster (default: none, an embedded broker is started).")
   String bootstrapServers;
 
   @Option(names = "--kafka-dir", paramLabel = "DIR",
@@ -130,7 +130,7 @@ final class RunOptions {
       description = "Threads of one run's student step (native-ops students use at most 2; the numbers never depend on it). Default: the cores divided between the runs trained at once.")
   String computeThreads;
 
-  @Option(names = "--teacher-epochs", paramLabel = "N", description = "Epochs of teacher training (image datasets).")
+  @Option(names = "--teacher-epochs", paramLabel = "N", description = "Epochs of teacher training, image datasets (default: cifar10 30, mnist 5).")
   String teacherEpochs;
 
   @Option(names = "--teacher-steps", paramLabel = "N",
@@ -154,7 +154,7 @@ final class RunOptions {
   String keepCheckpoints;
 
   @Option(names = "--resume", paramLabel = "DIR",
-      description = "Continue the run of this checkpoint folder (OUTPUT/checkpoints/<run id>) under the same run id; the run's settings come from the checkpoint.")
+      description = "Continue the run of this checkpoint folder (OUTPUT/checkpoints/<run id>) under the same run id; the run's settings come from the checkpoint (default: none, a new run).")
   String resume;
 
   @Option(names = "--on-meta-timeout", paramLabel = "ACTION",

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * documentation names a page that exists and a section {@code ## §N} it has; and the method
  * page is always cited by its path from the repository root.
  */
-class DocumentationReferencesTest {
+public class DocumentationReferencesTest {
 
   /** A cited page and section, with an optional range end: {@code docs/method.md §4–§5}. */
   private static final Pattern CITATION =
@@ -129,7 +129,7 @@ class DocumentationReferencesTest {
   }
 
   /** The folder holding the root pom and docs/: the module's parent, or the working folder. */
-  static Path repositoryRoot() {
+  public static Path repositoryRoot() {
     for (Path candidate : List.of(Path.of(".."), Path.of(""))) {
       Path absolute = candidate.toAbsolutePath().normalize();
       if (Files.isRegularFile(absolute.resolve("pom.xml"))
