@@ -9,7 +9,7 @@ import java.util.Map;
 
 /**
  * Wall-clock time between consecutive laps, collected per op label ("b0.conv2d", "dense1.gemm");
- * used by {@link NativeOpsProfile} to see where a {@link NativeOpsStep} step spends its time.
+ * used by {@code NativeOpsProfile} (bench module) to see where a {@link NativeOpsStep} step spends its time.
  * ND4J executes ops synchronously on CPU, so the time up to a lap is the op's own time.
  */
 final class OpClock {

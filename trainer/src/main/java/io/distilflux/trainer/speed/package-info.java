@@ -2,7 +2,7 @@
  * Making one plain training step (training-mode forward + backprop of a given output gradient) of
  * the cifar-very-tiny student fast on a small CPU.
  *
- * <p>Recipe found with {@link io.distilflux.trainer.speed.ConvStepBenchmark} and
+ * <p>Recipe found with {@code ConvStepBenchmark} (bench module) and
  * {@code NativeOpsProfile}:
  *
  * <ul>

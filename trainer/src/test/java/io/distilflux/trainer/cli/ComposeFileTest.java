@@ -118,4 +118,20 @@ class ComposeFileTest {
     assertTrue(dockerfile.contains("/src/trainer/target/distilflux.jar"));
     assertTrue(Files.isExecutable(DeploymentFiles.file("healthcheck.sh")));
   }
+
+  @Test
+  void imageCopiesEveryModuleOfTheReactor() throws Exception {
+    String dockerfile = Files.readString(DeploymentFiles.file("Dockerfile"));
+    String rootPom = Files.readString(DeploymentFiles.dockerDir().resolveSibling("pom.xml"));
+    java.util.regex.Matcher module =
+        java.util.regex.Pattern.compile("<module>([^<]+)</module>").matcher(rootPom);
+    int modules = 0;
+    while (module.find()) {
+      modules++;
+      String name = module.group(1);
+      assertTrue(dockerfile.contains("\nCOPY " + name + " " + name + "\n"),
+          "the image build lacks module " + name + " (Maven refuses a reactor with one missing)");
+    }
+    assertTrue(modules > 0, "no <module> in the root pom");
+  }
 }

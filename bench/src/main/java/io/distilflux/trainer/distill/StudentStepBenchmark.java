@@ -58,21 +58,12 @@ public final class StudentStepBenchmark {
         default -> throw new IllegalArgumentException("unknown flag " + flag);
       }
     }
-    long[] featureShape = student.equals(StudentArchitectures.LOGREG)
-        ? new long[] {3}
-        : student.equals(StudentArchitectures.MNIST_MLP_SMALL)
-            ? new long[] {784}
-            : new long[] {3, 32, 32};
-    int classes = student.equals(StudentArchitectures.LOGREG) ? 2 : 10;
-
-    Nd4j.getRandom().setSeed(1);
-    MultiLayerNetwork network = StudentArchitectures.withDefaults()
-        .create(student, featureShape, classes, 1, DataType.FLOAT);
-    DistillationTrainer trainer = new DistillationTrainer(network, kind, 1e-3, false, threads);
-    Batch batch = new Batch(random(batchSize, featureShape),
-        oneHot(batchSize, classes), Nd4j.randn(DataType.FLOAT, batchSize, classes));
-    Split validation = new Split(random(batchSize, featureShape), oneHot(batchSize, classes));
-    Unconstrained b = new Unconstrained(0, 0, -1);
+    Fixture fixture = Fixture.of(student, batchSize, kind, threads);
+    MultiLayerNetwork network = fixture.trainer().student();
+    DistillationTrainer trainer = fixture.trainer();
+    Batch batch = fixture.batch();
+    Split validation = fixture.validation();
+    Unconstrained b = fixture.b();
 
     for (int i = 0; i < warmup; i++) {
       trainer.step(batch, b);
@@ -118,6 +109,37 @@ public final class StudentStepBenchmark {
         Stats.median(hyperCpu));
     System.out.printf("ratio hypergradient/plain (medians): %.2f (target <= 2.7)%n",
         hyperMedian / plainMedian);
+  }
+
+  /**
+   * A student, its trainer and one random training and validation batch, shared with the JMH
+   * benchmark of the same steps.
+   *
+   * @param trainer the student's trainer
+   * @param batch a training batch with teacher logits
+   * @param validation a validation batch
+   * @param b the meta-parameters of every step
+   */
+  public record Fixture(DistillationTrainer trainer, Batch batch, Split validation,
+      Unconstrained b) {
+
+    /** A fixture for the named student (images 3×32×32, MNIST 784 inputs, logreg 3). */
+    public static Fixture of(String student, int batchSize, OptimizerKind kind, int threads) {
+      long[] featureShape = student.equals(StudentArchitectures.LOGREG)
+          ? new long[] {3}
+          : student.equals(StudentArchitectures.MNIST_MLP_SMALL)
+              ? new long[] {784}
+              : new long[] {3, 32, 32};
+      int classes = student.equals(StudentArchitectures.LOGREG) ? 2 : 10;
+      Nd4j.getRandom().setSeed(1);
+      MultiLayerNetwork network = StudentArchitectures.withDefaults()
+          .create(student, featureShape, classes, 1, DataType.FLOAT);
+      DistillationTrainer trainer = new DistillationTrainer(network, kind, 1e-3, false, threads);
+      Batch batch = new Batch(random(batchSize, featureShape),
+          oneHot(batchSize, classes), Nd4j.randn(DataType.FLOAT, batchSize, classes));
+      Split validation = new Split(random(batchSize, featureShape), oneHot(batchSize, classes));
+      return new Fixture(trainer, batch, validation, new Unconstrained(0, 0, -1));
+    }
   }
 
   /** The teacher of docs/method.md §5 for CIFAR: conv 16/32/64 blocks, dense 256→128→10. */
