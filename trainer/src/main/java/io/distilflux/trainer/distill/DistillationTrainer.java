@@ -208,6 +208,7 @@ public final class DistillationTrainer {
         Softmax.crossEntropy(validationBatch.labels(), validationLogits);
     double validationLoss = validation.loss();
     INDArray validationGradient = backward(Pass.VALIDATION, validation.gradient());
+    double validationNorm = validationGradient.norm2Number().doubleValue();
     params.assign(start);
 
     INDArray u = optimizer.sensitivity(proposed, validationGradient);
@@ -227,7 +228,8 @@ public final class DistillationTrainer {
 
     optimizer.apply(params, proposed);
     return new StepOutcome(terms.total(), terms.crossEntropy(), terms.distillation(),
-        Optional.of(new HyperGradientResult(hyperGradient, validationLoss, finite)));
+        Optional.of(new HyperGradientResult(hyperGradient, validationLoss, finite,
+            validationNorm * validationNorm)));
   }
 
   /**
