@@ -37,6 +37,14 @@ public interface Divergence {
     };
   }
 
+  /** The kernel of a configuration's divergence. */
+  static Divergence of(io.distilflux.pipeline.event.RunConfig.Divergence kind) {
+    return switch (kind) {
+      case FORWARD -> forward();
+      case REVERSE -> reverse();
+    };
+  }
+
   /** The name {@link #named} reads. */
   String name();
 
