@@ -77,7 +77,17 @@ public final class DistillationTrainer {
   public DistillationTrainer(
       MultiLayerNetwork student, OptimizerKind kind, double learningRate,
       boolean temperatureSquared, int computeThreads) {
-    this(student, kind, learningRate, temperatureSquared,
+    this(student, kind, learningRate, new DistillationLoss(temperatureSquared), computeThreads);
+  }
+
+  /**
+   * As the other public constructors, with the training loss (its divergence and T² factor)
+   * given whole.
+   */
+  public DistillationTrainer(
+      MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
+      int computeThreads) {
+    this(student, kind, learningRate, loss,
         network -> StudentComputation.forNetwork(network, computeThreads));
   }
 
@@ -86,12 +96,19 @@ public final class DistillationTrainer {
       MultiLayerNetwork student, OptimizerKind kind, double learningRate,
       boolean temperatureSquared,
       java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice) {
+    this(student, kind, learningRate, new DistillationLoss(temperatureSquared), computationChoice);
+  }
+
+  /** As the public constructor, with the way the student is computed chosen by the caller. */
+  DistillationTrainer(
+      MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
+      java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice) {
     this.student = student;
     if (student.params() == null) {
       throw new IllegalArgumentException("student network must be initialised (call init())");
     }
     this.computation = computationChoice.apply(student);
-    this.loss = new DistillationLoss(temperatureSquared);
+    this.loss = java.util.Objects.requireNonNull(loss, "loss");
     this.mask = TrainableMask.of(student);
     this.optimizer = new InnerOptimizer(kind, learningRate, mask);
     // cube root of the machine epsilon balances truncation and rounding of a central difference
@@ -110,6 +127,11 @@ public final class DistillationTrainer {
    */
   public String computationPath() {
     return computation.name();
+  }
+
+  /** The training loss: its divergence and whether it carries T². */
+  public DistillationLoss loss() {
+    return loss;
   }
 
   /** Which parameters are trained. */
@@ -186,6 +208,7 @@ public final class DistillationTrainer {
         Softmax.crossEntropy(validationBatch.labels(), validationLogits);
     double validationLoss = validation.loss();
     INDArray validationGradient = backward(Pass.VALIDATION, validation.gradient());
+    double validationNorm = validationGradient.norm2Number().doubleValue();
     params.assign(start);
 
     INDArray u = optimizer.sensitivity(proposed, validationGradient);
@@ -205,7 +228,8 @@ public final class DistillationTrainer {
 
     optimizer.apply(params, proposed);
     return new StepOutcome(terms.total(), terms.crossEntropy(), terms.distillation(),
-        Optional.of(new HyperGradientResult(hyperGradient, validationLoss, finite)));
+        Optional.of(new HyperGradientResult(hyperGradient, validationLoss, finite,
+            validationNorm * validationNorm)));
   }
 
   /**
