@@ -45,4 +45,14 @@ run checkpoint io.distilflux.trainer.cli.CheckpointBenchmark --warmup 1 --repeat
   --checkpoint-every 50 --transport direct --iterations 200 --modes hypergradient --seeds 1 \
   --teacher-steps 100 --metrics-port 0 --output "$work/checkpoint"
 
-echo "outputs in $out"
+# the figures' lines of every output, for docs/benchmarks.md's tables
+{
+  echo "# Benchmark figures, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  for name in jmh student-step conv-step bus meta-optimizer monitor loopback replay transport checkpoint; do
+    echo
+    echo "## $name"
+    echo
+    grep -E 'avgt|median|ratio|per second|/s|interval|[0-9]x$' "$out/$name.txt" | grep -v -E '^[[:space:]]*(#|Iteration)| (WARN|INFO|ERROR) ' | sed 's/^/    /' || true
+  done
+} > "$out/summary.md"
+echo "outputs in $out; figures in $out/summary.md"
