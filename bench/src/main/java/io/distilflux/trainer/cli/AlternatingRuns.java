@@ -201,7 +201,7 @@ record AlternatingRuns(
     long countBefore = count.map(c -> c.total().getAsLong()).orElse(0L);
     PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
     ExperimentRunner.Results results =
-        new ExperimentRunner(SpecParser.parse(flags), quiet, quiet).run();
+        new ExperimentRunner(RunOptions.parse(flags), quiet, quiet).run();
     long compiling = compilationMillis() - compilingBefore;
     long cpu = processCpuNanos() - cpuBefore;
     OptionalLong counted = count.isEmpty() ? OptionalLong.empty()

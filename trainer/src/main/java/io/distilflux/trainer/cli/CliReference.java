@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
@@ -42,7 +43,7 @@ public final class CliReference {
 
   /** The reference as Markdown. */
   public static String markdown() {
-    CommandLine root = new CommandLine(new Distilflux());
+    CommandLine root = Distilflux.commandLine(new Distilflux());
     StringBuilder out = new StringBuilder();
     out.append("# Command-line reference\n\n")
         .append("Generated from the command line's own definitions; do not edit by hand. ")
@@ -95,10 +96,19 @@ public final class CliReference {
     }
   }
 
+  /** The value's type: a Java type, primitive for the nullable numbers, an enum's values. */
   private static String type(ArgSpec arg) {
     Class<?> type = arg.type();
+    if (type.isEnum()) {
+      return String.join(" \\| ", Arrays.stream(type.getEnumConstants())
+          .map(constant -> "`" + KebabEnumConverter.name((Enum<?>) constant) + "`").toList());
+    }
     String name = type.isArray() ? type.getComponentType().getSimpleName() + "…"
-        : List.class.isAssignableFrom(type) ? "list" : type.getSimpleName();
+        : List.class.isAssignableFrom(type) || type == ModeList.class ? "list"
+        : type == Integer.class ? "int"
+        : type == Long.class ? "long"
+        : type == Double.class ? "double"
+        : type.getSimpleName();
     return "`" + name + "`";
   }
 

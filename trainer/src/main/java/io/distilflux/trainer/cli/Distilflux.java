@@ -1,5 +1,7 @@
 package io.distilflux.trainer.cli;
 
+import io.distilflux.pipeline.event.RunConfig;
+import io.distilflux.trainer.run.OnMetaTimeout;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -39,7 +41,7 @@ public final class Distilflux implements Runnable {
 
   /** Runs the command line and returns its exit code (for tests: no {@code System.exit}). */
   public static int execute(String... args) {
-    CommandLine commandLine = new CommandLine(new Distilflux());
+    CommandLine commandLine = commandLine(new Distilflux());
     commandLine.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           PrintWriter err = cmd.getErr();
@@ -54,11 +56,32 @@ public final class Distilflux implements Runnable {
         });
     commandLine.setParameterExceptionHandler(
         (e, parsedArgs) -> {
-          e.getCommandLine().getErr().println("distilflux: " + oneLine(e)
-              + " (see '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+          e.getCommandLine().getErr().println("distilflux: " + message(e));
           return 2;
         });
     return commandLine.execute(args);
+  }
+
+  /**
+   * The command line of a command (this one, or a subcommand on its own) with the converters of
+   * the flags' types.
+   */
+  static CommandLine commandLine(Object command) {
+    CommandLine commandLine = new CommandLine(command);
+    KebabEnumConverter.register(commandLine, RunConfig.DatasetKind.class,
+        RunConfig.OptimizerKind.class, RunConfig.Divergence.class, RunConfig.Mode.class,
+        ExperimentSpec.Transport.class, ExperimentSpec.Services.class, OnMetaTimeout.class,
+        Protocol.class);
+    return commandLine;
+  }
+
+  /**
+   * The one line that reports bad input: a bad value from the {@code --config} file names the
+   * file and the setting, a bad flag points to the command's help.
+   */
+  static String message(CommandLine.ParameterException e) {
+    return ConfigFileDefaults.explain(e).orElseGet(() -> oneLine(e)
+        + " (see '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
   }
 
   static String oneLine(Throwable e) {

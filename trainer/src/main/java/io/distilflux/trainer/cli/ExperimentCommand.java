@@ -1,5 +1,6 @@
 package io.distilflux.trainer.cli;
 
+import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.trainer.record.RunRecorder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -7,8 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -28,11 +27,12 @@ import picocli.CommandLine.Parameters;
       "Runs one of the paper's experiments (docs/method.md §5), records every run's events and writes a report.",
       "All five modes, 5 seeds, the paper's epochs, iterations and splits unless flags say otherwise. Every run's events go to OUTPUT/events/<runId>.jsonl and the report to OUTPUT/report/. Takes the flags of 'run'; OUTPUT defaults to experiments/<dataset>."
     },
+    defaultValueProvider = ConfigFileDefaults.class,
     sortOptions = false)
 final class ExperimentCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "DATASET", description = "synthetic, cifar10 or mnist.")
-  String dataset;
+  RunConfig.DatasetKind dataset;
 
   @Option(names = "--schedules", paramLabel = "E:n,…",
       description = "Extra forecast runs (every seed) with these schedules, e.g. 10:2,100:4, "
@@ -43,20 +43,7 @@ final class ExperimentCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    String name = dataset.trim().toLowerCase(Locale.ROOT);
-    if (!List.of("synthetic", "cifar10", "mnist").contains(name)) {
-      throw new IllegalArgumentException("experiment: unknown dataset '" + dataset
-          + "' (one of synthetic, cifar10, mnist)");
-    }
-    Map<String, String> settings = options.settings();
-    String flagged = settings.get("dataset");
-    if (flagged != null && !flagged.trim().equalsIgnoreCase(name)) {
-      throw new IllegalArgumentException("--dataset " + flagged + " contradicts the experiment "
-          + name);
-    }
-    settings.put("dataset", name);
-    settings.putIfAbsent("output", "experiments/" + name);
-    ExperimentSpec spec = SpecParser.parse(settings);
+    ExperimentSpec spec = options.spec(dataset);
     List<ExperimentRunner.Schedule> extra = parseSchedules(schedules);
     Path events = spec.outputDir().resolve("events");
     Path report = spec.outputDir().resolve("report");

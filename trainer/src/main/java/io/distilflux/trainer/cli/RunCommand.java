@@ -10,8 +10,9 @@ import picocli.CommandLine.Mixin;
     mixinStandardHelpOptions = true,
     description = {
       "Trains the student in the given modes and seeds, with the meta-optimizer and the monitor in this process, and prints test accuracy per mode next to the paper's Table 1.",
-      "With no flags: the synthetic experiment in all five modes, 5 seeds, embedded Kafka. Defaults marked 'synthetic … images …' depend on --dataset."
+      "With no flags: the synthetic experiment in all five modes, 5 seeds, embedded Kafka. Defaults marked 'synthetic …, cifar10 …, mnist …' depend on --dataset."
     },
+    defaultValueProvider = ConfigFileDefaults.class,
     sortOptions = false)
 final class RunCommand implements Callable<Integer> {
 
@@ -20,10 +21,8 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ExperimentSpec spec = options.spec();
-    String protocol = options.settings().get("protocol");
-    if (protocol != null) {
-      System.err.println("protocol " + protocol.trim() + ": " + spec.describe());
-    }
+    options.protocol().ifPresent(protocol -> System.err.println(
+        "protocol " + KebabEnumConverter.name(protocol) + ": " + spec.describe()));
     return new ExperimentRunner(spec, System.out, System.err).run().allSucceeded() ? 0 : 1;
   }
 }

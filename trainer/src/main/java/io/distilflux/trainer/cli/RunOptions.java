@@ -1,112 +1,169 @@
 package io.distilflux.trainer.cli;
 
+import io.distilflux.pipeline.event.MetaValues;
+import io.distilflux.pipeline.event.RunConfig;
+import io.distilflux.pipeline.event.RunConfig.DatasetKind;
+import io.distilflux.pipeline.event.RunConfig.Divergence;
+import io.distilflux.pipeline.event.RunConfig.Mode;
+import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
+import io.distilflux.pipeline.event.Unconstrained;
+import io.distilflux.trainer.run.Checkpointing;
+import io.distilflux.trainer.run.OnMetaTimeout;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
- * The settings of an experiment as flags, shared by {@code run} and {@code experiment}: a
- * picocli mixin whose values, overlaying the {@code --config} file, become an
- * {@link ExperimentSpec}.
+ * The settings of an experiment as typed flags, shared by {@code run} and {@code experiment}:
+ * a picocli mixin. Values not given as flags come from the {@code --config} file or the
+ * {@code --protocol} ({@link ConfigFileDefaults}), then from each option's default; the options
+ * whose default depends on the dataset stay empty until {@link #spec()} resolves them with the
+ * dataset's {@link DatasetDefaults}.
  */
-final class RunOptions {
+public final class RunOptions {
 
-  @Option(names = "--config", paramLabel = "FILE",
-      description = "Experiment file (YAML or .properties) with the same keys as the long flags; flags override it (default: none).")
+  /** The largest seed (restart number) a run on a {@code --data-seed} data set may have. */
+  static final long MAX_RESTART = 1_000_000;
+
+  @Spec(Spec.Target.MIXEE) CommandSpec command;
+
+  @Option(names = ConfigFileDefaults.CONFIG, paramLabel = "FILE",
+      description = "Experiment file, YAML (.yaml, .yml) or .properties, whose keys are the long flag names (mini-epoch: 10); flags override it (default: none).")
   Path config;
 
-  @Option(names = "--dataset", paramLabel = "NAME", description = "synthetic (default), cifar10 or mnist.")
-  String dataset;
+  @Option(names = "--dataset", paramLabel = "NAME", defaultValue = "synthetic",
+      description = "synthetic, cifar10 or mnist (default ${DEFAULT-VALUE}).")
+  DatasetKind dataset;
 
   @Option(names = "--data-dir", paramLabel = "DIR",
       description = "Folder of the dataset files, CIFAR-10 binary batches or MNIST idx files (default: cifar10 data/cifar-10-batches-bin, mnist data/mnist).")
-  String dataDir;
+  Path dataDir;
 
-  @Option(names = "--modes", paramLabel = "LIST",
-      description = "Comma list of no-distillation, fixed, random, hypergradient, forecast, or all (default).")
-  String modes;
+  @Option(names = "--modes", paramLabel = "LIST", defaultValue = "all",
+      converter = ModeList.Converter.class,
+      description = "Comma list of no-distillation, fixed, random, hypergradient, forecast, or all (default ${DEFAULT-VALUE}).")
+  ModeList modes;
 
-  @Option(names = "--seeds", paramLabel = "N", description = "Seeds per mode (default 5).")
-  String seeds;
+  @Bounds(min = 1, max = 1000)
+  @Option(names = "--seeds", paramLabel = "N", defaultValue = "5",
+      description = "Seeds per mode, 1 to 1000 (default ${DEFAULT-VALUE}).")
+  int seeds;
 
-  @Option(names = "--first-seed", paramLabel = "S", description = "First seed; runs use S, S+1, … (default 42).")
-  String firstSeed;
+  @Option(names = "--first-seed", paramLabel = "S", defaultValue = "42",
+      description = "First seed; runs use S, S+1, … (default ${DEFAULT-VALUE}).")
+  long firstSeed;
 
-  @Option(names = "--epochs", paramLabel = "N", description = "Epochs of student training, image datasets (default: cifar10 100, mnist 10).")
-  String epochs;
+  @Bounds(min = 1, max = 1_000_000)
+  @Option(names = "--epochs", paramLabel = "N",
+      description = "Epochs of student training, image datasets (default: cifar10 100, mnist 10).")
+  Integer epochs;
 
-  @Option(names = "--iterations", paramLabel = "N",
-      description = "Full-batch iterations of the synthetic experiment (default 20000).")
-  String iterations;
+  @Bounds(min = 1)
+  @Option(names = "--iterations", paramLabel = "N", defaultValue = "20000",
+      description = "Full-batch iterations of the synthetic experiment (default ${DEFAULT-VALUE}).")
+  long iterations;
 
-  @Option(names = "--batch-size", paramLabel = "B", description = "Mini-batch size (default: images 128, synthetic the full batch).")
-  String batchSize;
+  @Bounds(min = 0, max = 1_000_000)
+  @Option(names = "--batch-size", paramLabel = "B",
+      description = "Mini-batch size; 0: the full batch (default: synthetic 0, cifar10 128, mnist 128).")
+  Integer batchSize;
 
-  @Option(names = "--teacher", paramLabel = "ARCH", description = "Teacher architecture: logreg, cifar-tiny, mnist-mlp (default: the dataset's, in that order).")
+  @Option(names = "--teacher", paramLabel = "ARCH",
+      description = "Teacher architecture: logreg, cifar-tiny, mnist-mlp (default: synthetic logreg, cifar10 cifar-tiny, mnist mnist-mlp).")
   String teacher;
 
   @Option(names = "--student", paramLabel = "ARCH",
-      description = "Student architecture: logreg, cifar-very-tiny, mnist-mlp-small (default: the dataset's, in that order).")
+      description = "Student architecture: logreg, cifar-very-tiny, mnist-mlp-small (default: synthetic logreg, cifar10 cifar-very-tiny, mnist mnist-mlp-small).")
   String student;
 
-  @Option(names = "--optimizer", paramLabel = "KIND", description = "The student's optimizer, sgd or adam (default: synthetic sgd, images adam).")
-  String optimizer;
+  @Option(names = "--optimizer", paramLabel = "KIND",
+      description = "The student's optimizer, sgd or adam (default: synthetic sgd, cifar10 adam, mnist adam).")
+  OptimizerKind optimizer;
 
-  @Option(names = "--lr", paramLabel = "γ", description = "The student's learning rate (default: synthetic 0.1, images 1e-3).")
-  String lr;
+  @Bounds(min = 0, minExclusive = true)
+  @Option(names = "--lr", paramLabel = "γ",
+      description = "The student's learning rate, > 0 (default: synthetic 0.1, cifar10 0.001, mnist 0.001).")
+  Double lr;
 
-  @Option(names = "--meta-optimizer", paramLabel = "KIND", description = "Meta-optimizer rule: sgd (default) or adam.")
-  String metaOptimizer;
+  @Option(names = "--meta-optimizer", paramLabel = "KIND", defaultValue = "sgd",
+      description = "Meta-optimizer rule (docs/method.md §3): sgd, adam, or normalized, the reference code's step that --protocol paper uses (default ${DEFAULT-VALUE}).")
+  OptimizerKind metaOptimizer;
 
-  @Option(names = "--meta-lr", paramLabel = "η", description = "Meta learning rate (default 1.0).")
-  String metaLr;
+  @Bounds(min = 0, minExclusive = true)
+  @Option(names = "--meta-lr", paramLabel = "η", defaultValue = "1.0",
+      description = "Meta learning rate, > 0 (default ${DEFAULT-VALUE}).")
+  double metaLr;
 
-  @Option(names = "--meta-clip", paramLabel = "C", description = "Clip of each hypergradient component (default 1).")
-  String metaClip;
+  @Bounds(min = 0, minExclusive = true)
+  @Option(names = "--meta-clip", paramLabel = "C", defaultValue = "1.0",
+      description = "Clip of each hypergradient component, > 0 (default ${DEFAULT-VALUE}).")
+  double metaClip;
 
-  @Option(names = "--mini-epoch", paramLabel = "E", description = "Steps per mini-epoch, ≥ 2 (default: synthetic 100, images 10).")
-  String miniEpoch;
+  @Bounds(min = 2, max = 1_000_000)
+  @Option(names = "--mini-epoch", paramLabel = "E",
+      description = "Steps per mini-epoch, ≥ 2 (default: synthetic 100, cifar10 10, mnist 10).")
+  Integer miniEpoch;
 
-  @Option(names = "--forecast-every", paramLabel = "n",
-      description = "Mini-epochs per period, ≥ 2: one hypergradient, n − 1 forecast (default 2).")
-  String forecastEvery;
+  @Bounds(min = 2, max = 1_000_000)
+  @Option(names = "--forecast-every", paramLabel = "n", defaultValue = "2",
+      description = "Mini-epochs per period, ≥ 2: one hypergradient, n − 1 forecast (default ${DEFAULT-VALUE}).")
+  int forecastEvery;
 
-  @Option(names = "--lambda2", paramLabel = "λ2", description = "λ2 of the fixed mode, in [0, 1]; λ1 = 1 − λ2 (default 0.9914).")
-  String lambda2;
+  @Bounds(min = 0, max = 1)
+  @Option(names = "--lambda2", paramLabel = "λ2", defaultValue = "0.9914",
+      description = "λ2 of the fixed mode, in [0, 1]; λ1 = 1 − λ2 (default ${DEFAULT-VALUE}).")
+  double lambda2;
 
-  @Option(names = "--temperature", paramLabel = "T", description = "T of the fixed mode, in [0.1, 10] (default 6.5).")
-  String temperature;
+  @Bounds(min = Unconstrained.T_MIN, max = Unconstrained.T_MAX)
+  @Option(names = "--temperature", paramLabel = "T", defaultValue = "6.5",
+      description = "T of the fixed mode, in [0.1, 10] (default ${DEFAULT-VALUE}).")
+  double temperature;
 
-  @Option(names = "--temperature-squared", paramLabel = "BOOL", arity = "0..1", fallbackValue = "true",
-      description = "Multiply the distillation term by T² (Hinton); off by default, as in the paper.")
-  String temperatureSquared;
+  @Option(names = "--temperature-squared", paramLabel = "BOOL", arity = "0..1",
+      fallbackValue = "true", defaultValue = "false",
+      description = "Multiply the distillation term by T² (Hinton); off by default, as in the paper (default ${DEFAULT-VALUE}).")
+  boolean temperatureSquared;
 
-  @Option(names = "--evaluate-every", paramLabel = "K", description = "Evaluate every K steps and at the end (default: synthetic 1000, cifar10 79, mnist 100).")
-  String evaluateEvery;
+  @Bounds(min = 0, max = Integer.MAX_VALUE)
+  @Option(names = "--evaluate-every", paramLabel = "K",
+      description = "Evaluate every K steps and at the end (default: synthetic 1000, cifar10 79, mnist 100).")
+  Integer evaluateEvery;
 
-  @Option(names = "--max-staleness", paramLabel = "K",
-      description = "Let training run up to K steps ahead of the meta-optimizer (default 0: wait).")
-  String maxStaleness;
+  @Bounds(min = 0, max = 1_000_000)
+  @Option(names = "--max-staleness", paramLabel = "K", defaultValue = "0",
+      description = "Let training run up to K steps ahead of the meta-optimizer (default ${DEFAULT-VALUE}: wait).")
+  int maxStaleness;
 
-  @Option(names = "--validation-is-test", paramLabel = "BOOL", arity = "0..1", fallbackValue = "true",
-      description = "Use the test set as validation set, as the paper did on the synthetic data (default false).")
-  String validationIsTest;
+  @Option(names = "--validation-is-test", paramLabel = "BOOL", arity = "0..1",
+      fallbackValue = "true", defaultValue = "false",
+      description = "Use the test set as validation set, as the paper did on the synthetic data (default ${DEFAULT-VALUE}).")
+  boolean validationIsTest;
 
+  @Bounds(min = 0, max = 4294967295L)
   @Option(names = "--data-seed", paramLabel = "D",
-      description = "Synthetic: draw the data set with numpy's legacy generator seeded D, in the reference notebook's order, one data set for every seed (seeds are then restarts: initial weights and starting λ). Default: each seed draws its own data set.")
-  String dataSeed;
+      description = "Synthetic: draw the data set with numpy's legacy generator seeded D (0 to 4294967295), in the reference notebook's order, one data set for every seed (seeds are then restarts: initial weights and starting λ). Default: each seed draws its own data set.")
+  Long dataSeed;
 
-  @Option(names = "--divergence", paramLabel = "KIND",
-      description = "Distillation term: forward (default, the paper's CE(teacher, student)) or reverse (KL(student ‖ teacher), the reference code's).")
-  String divergence;
+  @Option(names = "--divergence", paramLabel = "KIND", defaultValue = "forward",
+      description = "Distillation term: forward (the paper's CE(teacher, student)) or reverse (KL(student ‖ teacher), the reference code's) (default ${DEFAULT-VALUE}).")
+  Divergence divergence;
 
-  @Option(names = "--protocol", paramLabel = "NAME",
-      description = "paper: the reference notebook's synthetic protocol (data seed 42, restarts 0..9, Adam 1e-3, validation = test, E=10, n=2, reverse, normalized η=10); flags override its values.")
-  String protocol;
+  @Option(names = ConfigFileDefaults.PROTOCOL, paramLabel = "NAME",
+      description = "paper: the reference notebook's synthetic protocol (data seed 42, restarts 0..9, Adam 1e-3, validation = test, E=10, n=2, reverse, normalized η=10); flags and the --config file override its values (default: none).")
+  Protocol protocol;
 
-  @Option(names = "--transport", paramLabel = "KIND", description = "kafka (default) or direct (in-memory, no broker).")
-  String transport;
+  @Option(names = "--transport", paramLabel = "KIND", defaultValue = "kafka",
+      description = "kafka or direct (in-memory, no broker) (default ${DEFAULT-VALUE}).")
+  ExperimentSpec.Transport transport;
 
   @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
       description = "External Kafka cluster (default: none, an embedded broker is started).")
@@ -114,134 +171,225 @@ final class RunOptions {
 
   @Option(names = "--kafka-dir", paramLabel = "DIR",
       description = "Log folder of the embedded broker, kept so recorded runs survive (default: temporary).")
-  String kafkaDir;
+  Path kafkaDir;
 
-  @Option(names = "--topic-prefix", paramLabel = "P", description = "Prefix of every topic (default distilflux.).")
+  @Option(names = "--topic-prefix", paramLabel = "P", defaultValue = "distilflux.",
+      description = "Prefix of every topic (default ${DEFAULT-VALUE}).")
   String topicPrefix;
 
-  @Option(names = "--output", paramLabel = "DIR", description = "Results and teacher cache folder (default runs).")
-  String output;
+  @Option(names = "--output", paramLabel = "DIR", defaultValue = "runs",
+      description = "Results and teacher cache folder (default ${DEFAULT-VALUE}; experiment: experiments/DATASET).")
+  Path output;
 
-  @Option(names = "--metrics-port", paramLabel = "PORT",
-      description = "Port of the /metrics and /health endpoint (default 9464; 0: any free port).")
-  String metricsPort;
+  @Bounds(min = 0, max = 65535)
+  @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "9464",
+      description = "Port of the /metrics and /health endpoint; 0: any free port (default ${DEFAULT-VALUE}).")
+  int metricsPort;
 
-  @Option(names = "--services", paramLabel = "WHERE",
-      description = "in-process (default): meta-optimizer and monitor in this process; external: "
-          + "they run as their own services on the --bootstrap-servers cluster.")
-  String services;
+  @Option(names = "--services", paramLabel = "WHERE", defaultValue = "in-process",
+      description = "in-process: meta-optimizer and monitor in this process; external: they run as their own services on the --bootstrap-servers cluster (default ${DEFAULT-VALUE}).")
+  ExperimentSpec.Services services;
 
-  @Option(names = "--meta-timeout", paramLabel = "SECONDS",
-      description = "How long a run waits for an update or a forecast before it fails (default 60).")
-  String metaTimeout;
+  @Bounds(min = 0, minExclusive = true)
+  @Option(names = "--meta-timeout", paramLabel = "SECONDS", defaultValue = "60",
+      description = "How long a run waits for an update or a forecast before it fails (default ${DEFAULT-VALUE}).")
+  double metaTimeout;
 
-  @Option(names = "--parallel", paramLabel = "N", description = "Runs trained at once (default: number of cores).")
-  String parallel;
+  @Bounds(min = 1, max = 256)
+  @Option(names = "--parallel", paramLabel = "N",
+      description = "Runs trained at once, 1 to 256 (default: number of cores).")
+  Integer parallel;
 
+  @Bounds(min = 1, max = 256)
   @Option(names = "--compute-threads", paramLabel = "N",
-      description = "Threads of one run's student step (native-ops students use at most 2; the numbers never depend on it). Default: the cores divided between the runs trained at once.")
-  String computeThreads;
+      description = "Threads of one run's student step, 1 to 256 (native-ops students use at most 2; the numbers never depend on it). Default: the cores divided between the runs trained at once.")
+  Integer computeThreads;
 
-  @Option(names = "--teacher-epochs", paramLabel = "N", description = "Epochs of teacher training, image datasets (default: cifar10 30, mnist 5).")
-  String teacherEpochs;
+  @Bounds(min = 1, max = 100_000)
+  @Option(names = "--teacher-epochs", paramLabel = "N",
+      description = "Epochs of teacher training, image datasets (default: cifar10 30, mnist 5).")
+  Integer teacherEpochs;
 
-  @Option(names = "--teacher-steps", paramLabel = "N",
-      description = "Full-batch Adam steps of the synthetic teacher (default 10000, the reference's; fewer for quick runs).")
-  String teacherSteps;
+  @Bounds(min = 1, max = 10_000_000)
+  @Option(names = "--teacher-steps", paramLabel = "N", defaultValue = "10000",
+      description = "Full-batch Adam steps of the synthetic teacher (default ${DEFAULT-VALUE}, the reference's; fewer for quick runs).")
+  int teacherSteps;
 
-  @Option(names = "--train-size", paramLabel = "N", description = "Student training examples (default: the dataset's).")
-  String trainSize;
+  @Bounds(min = 0, max = Integer.MAX_VALUE)
+  @Option(names = "--train-size", paramLabel = "N", defaultValue = "0",
+      description = "Student training examples (default ${DEFAULT-VALUE}: the dataset's).")
+  int trainSize;
 
-  @Option(names = "--validation-size", paramLabel = "N", description = "Validation examples (default: the dataset's).")
-  String validationSize;
+  @Bounds(min = 0, max = Integer.MAX_VALUE)
+  @Option(names = "--validation-size", paramLabel = "N", defaultValue = "0",
+      description = "Validation examples (default ${DEFAULT-VALUE}: the dataset's).")
+  int validationSize;
 
-  @Option(names = "--test-size", paramLabel = "N", description = "Test examples (default: the dataset's).")
-  String testSize;
+  @Bounds(min = 0, max = Integer.MAX_VALUE)
+  @Option(names = "--test-size", paramLabel = "N", defaultValue = "0",
+      description = "Test examples (default ${DEFAULT-VALUE}: the dataset's).")
+  int testSize;
 
+  @Bounds(min = 0, max = Integer.MAX_VALUE)
   @Option(names = "--checkpoint-every", paramLabel = "N",
-      description = "Checkpoint every N steps and at the end, under OUTPUT/checkpoints/<run id>/ (default 1000; 0: off).")
-  String checkpointEvery;
+      defaultValue = "" + Checkpointing.DEFAULT_EVERY,
+      description = "Checkpoint every N steps and at the end, under OUTPUT/checkpoints/<run id>/; 0: off (default ${DEFAULT-VALUE}).")
+  int checkpointEvery;
 
-  @Option(names = "--keep-checkpoints", paramLabel = "K", description = "Checkpoints kept per run, the newest (default 3).")
-  String keepCheckpoints;
+  @Bounds(min = 1, max = 1_000_000)
+  @Option(names = "--keep-checkpoints", paramLabel = "K",
+      defaultValue = "" + Checkpointing.DEFAULT_KEEP,
+      description = "Checkpoints kept per run, the newest (default ${DEFAULT-VALUE}).")
+  int keepCheckpoints;
 
   @Option(names = "--resume", paramLabel = "DIR",
       description = "Continue the run of this checkpoint folder (OUTPUT/checkpoints/<run id>) under the same run id; the run's settings come from the checkpoint (default: none, a new run).")
-  String resume;
+  Path resume;
 
-  @Option(names = "--on-meta-timeout", paramLabel = "ACTION",
-      description = "fail (default): a late update or forecast ends the run; hold: train on with the last λ.")
-  String onMetaTimeout;
+  @Option(names = "--on-meta-timeout", paramLabel = "ACTION", defaultValue = "fail",
+      description = "fail: a late update or forecast ends the run; hold: train on with the last λ (default ${DEFAULT-VALUE}).")
+  OnMetaTimeout onMetaTimeout;
 
-  /** The settings given on the command line, keyed like the configuration file. */
-  Map<String, String> flags() {
-    Map<String, String> flags = new LinkedHashMap<>();
-    put(flags, "dataset", dataset);
-    put(flags, "data-dir", dataDir);
-    put(flags, "modes", modes);
-    put(flags, "seeds", seeds);
-    put(flags, "first-seed", firstSeed);
-    put(flags, "epochs", epochs);
-    put(flags, "iterations", iterations);
-    put(flags, "batch-size", batchSize);
-    put(flags, "teacher", teacher);
-    put(flags, "student", student);
-    put(flags, "optimizer", optimizer);
-    put(flags, "lr", lr);
-    put(flags, "meta-optimizer", metaOptimizer);
-    put(flags, "meta-lr", metaLr);
-    put(flags, "meta-clip", metaClip);
-    put(flags, "mini-epoch", miniEpoch);
-    put(flags, "forecast-every", forecastEvery);
-    put(flags, "lambda2", lambda2);
-    put(flags, "temperature", temperature);
-    put(flags, "temperature-squared", temperatureSquared);
-    put(flags, "evaluate-every", evaluateEvery);
-    put(flags, "max-staleness", maxStaleness);
-    put(flags, "validation-is-test", validationIsTest);
-    put(flags, "transport", transport);
-    put(flags, "bootstrap-servers", bootstrapServers);
-    put(flags, "kafka-dir", kafkaDir);
-    put(flags, "topic-prefix", topicPrefix);
-    put(flags, "output", output);
-    put(flags, "metrics-port", metricsPort);
-    put(flags, "services", services);
-    put(flags, "meta-timeout", metaTimeout);
-    put(flags, "parallel", parallel);
-    put(flags, "compute-threads", computeThreads);
-    put(flags, "teacher-epochs", teacherEpochs);
-    put(flags, "teacher-steps", teacherSteps);
-    put(flags, "train-size", trainSize);
-    put(flags, "validation-size", validationSize);
-    put(flags, "test-size", testSize);
-    put(flags, "checkpoint-every", checkpointEvery);
-    put(flags, "keep-checkpoints", keepCheckpoints);
-    put(flags, "resume", resume);
-    put(flags, "on-meta-timeout", onMetaTimeout);
-    put(flags, "data-seed", dataSeed);
-    put(flags, "divergence", divergence);
-    put(flags, "protocol", protocol);
-    return flags;
-  }
-
-  private static void put(Map<String, String> into, String key, String value) {
-    if (value != null) {
-      into.put(key, value);
-    }
-  }
-
-  /** The experiment: the file's settings overlaid by the flags, validated. */
+  /**
+   * The experiment of {@code run}: the options resolved and checked.
+   *
+   * @throws IllegalArgumentException with a one-line message naming the offending flag
+   */
   ExperimentSpec spec() {
-    return SpecParser.parse(settings());
+    return resolve(dataset, output);
   }
 
-  /** The file's settings overlaid by the flags, not yet validated. */
-  Map<String, String> settings() {
-    Map<String, String> settings = new LinkedHashMap<>();
-    if (config != null) {
-      settings.putAll(ConfigFile.read(config));
+  /**
+   * The experiment of {@code experiment DATASET}: its dataset, and its output under
+   * {@code experiments/DATASET} unless given.
+   *
+   * @throws IllegalArgumentException with a one-line message naming the offending flag
+   */
+  ExperimentSpec spec(DatasetKind experiment) {
+    if (given("--dataset") && dataset != experiment) {
+      throw new IllegalArgumentException("--dataset " + KebabEnumConverter.name(dataset)
+          + from("--dataset") + " contradicts the experiment " + KebabEnumConverter.name(experiment));
     }
-    settings.putAll(flags());
-    return settings;
+    return resolve(experiment,
+        given("--output") ? output : Path.of("experiments", KebabEnumConverter.name(experiment)));
+  }
+
+  /** The protocol named, if any. */
+  Optional<Protocol> protocol() {
+    return Optional.ofNullable(protocol);
+  }
+
+  /**
+   * The experiment of {@code run} with these flags (long names without dashes, and their
+   * values), parsed as the command line parses them; for tests and benchmarks.
+   *
+   * @throws IllegalArgumentException with the line the command line would print
+   */
+  public static ExperimentSpec parse(Map<String, String> flags) {
+    RunCommand run = new RunCommand();
+    CommandLine commandLine = Distilflux.commandLine(run);
+    String[] args = flags.entrySet().stream()
+        .map(flag -> "--" + flag.getKey() + "=" + flag.getValue())
+        .toArray(String[]::new);
+    try {
+      commandLine.parseArgs(args);
+    } catch (ParameterException e) {
+      throw new IllegalArgumentException(Distilflux.message(e), e);
+    }
+    return run.options.spec();
+  }
+
+  /** Whether an option was given as a flag, in the file or by the protocol. */
+  private boolean given(String name) {
+    return command.commandLine().getParseResult().hasMatchedOption(name)
+        || ConfigFileDefaults.origin(command, name).isPresent();
+  }
+
+  /** " (config file F)" or " (protocol P)" for a value that did not come from a flag. */
+  private String from(String name) {
+    return ConfigFileDefaults.origin(command, name).map(o -> " (" + o + ")").orElse("");
+  }
+
+  private ExperimentSpec resolve(DatasetKind dataset, Path output) {
+    OptionBounds.check(this, name -> ConfigFileDefaults.origin(command, name));
+    DatasetDefaults d = DatasetDefaults.of(dataset);
+    OptimizerKind inner = or(optimizer, d.optimizer());
+    if (!inner.isInner()) {
+      throw new IllegalArgumentException("--optimizer '" + KebabEnumConverter.name(inner)
+          + "' is a meta-optimizer rule (the student's optimizer is sgd or adam)" + from("--optimizer"));
+    }
+    List<Long> seedList = new ArrayList<>();
+    for (int i = 0; i < seeds; i++) {
+      seedList.add(firstSeed + i);
+    }
+    if (dataSeed != null) {
+      if (dataset != DatasetKind.SYNTHETIC) {
+        throw new IllegalArgumentException(
+            "--data-seed applies to the synthetic data only" + from("--data-seed"));
+      }
+      // with a data set of its own, a seed is a restart: the notebook's restart number
+      if (firstSeed < 0 || firstSeed + seeds - 1 > MAX_RESTART) {
+        throw new IllegalArgumentException("--first-seed with --data-seed the seeds are restarts 0.."
+            + MAX_RESTART + ", got " + firstSeed + ".." + (firstSeed + seeds - 1));
+      }
+    }
+    Optional<String> bootstrap = Optional.ofNullable(bootstrapServers).map(String::trim);
+    if (bootstrap.isPresent() && transport == ExperimentSpec.Transport.DIRECT) {
+      throw new IllegalArgumentException(
+          "--bootstrap-servers cannot be combined with --transport direct");
+    }
+    if (bootstrap.isPresent() && kafkaDir != null) {
+      throw new IllegalArgumentException(
+          "--kafka-dir is for the embedded broker; it cannot be combined with --bootstrap-servers");
+    }
+    bootstrap.ifPresent(RunOptions::checkBootstrap);
+    if (services == ExperimentSpec.Services.EXTERNAL && bootstrap.isEmpty()) {
+      throw new IllegalArgumentException(
+          "--services external needs --bootstrap-servers: the services must reach the same cluster");
+    }
+    if (resume != null && !Files.isDirectory(resume)) {
+      throw new IllegalArgumentException("--resume folder not found: " + resume);
+    }
+    MetaValues fixed = new MetaValues(1 - lambda2, lambda2, temperature);
+    RunConfig base = new RunConfig(dataset, dataDir == null ? d.dataDir() : dataDir.toString(),
+        Mode.FORECAST, firstSeed, or(epochs, d.epochs()),
+        dataset == DatasetKind.SYNTHETIC ? iterations : 0, or(batchSize, d.batchSize()),
+        or(teacher, d.teacher()).trim(), or(student, d.student()).trim(), inner,
+        or(lr, d.lr()), metaOptimizer, metaLr, metaClip, or(miniEpoch, d.miniEpoch()),
+        forecastEvery, Unconstrained.fromValues(fixed), temperatureSquared,
+        or(evaluateEvery, d.evaluateEvery()), maxStaleness, validationIsTest, dataSeed,
+        divergence);
+    return new ExperimentSpec(base, modes.modes(), List.copyOf(seedList), fixed, transport,
+        bootstrap, Optional.ofNullable(kafkaDir), topicPrefix, output, metricsPort, services,
+        Duration.ofMillis((long) (metaTimeout * 1000)),
+        or(parallel, Math.max(1, Runtime.getRuntime().availableProcessors())),
+        // 0: chosen from the cores when the runs start (ExperimentSpec.computeThreads(int))
+        or(computeThreads, 0), or(teacherEpochs, d.teacherEpochs()), teacherSteps,
+        new ExperimentSpec.SplitSizes(trainSize, validationSize, testSize),
+        new ExperimentSpec.LongRun(checkpointEvery, keepCheckpoints, Optional.ofNullable(resume),
+            onMetaTimeout));
+  }
+
+  private static <T> T or(T value, T fallback) {
+    return value == null ? fallback : value;
+  }
+
+  private static void checkBootstrap(String servers) {
+    for (String server : servers.split(",")) {
+      int colon = server.lastIndexOf(':');
+      boolean ok = colon > 0 && colon < server.length() - 1;
+      if (ok) {
+        try {
+          int port = Integer.parseInt(server.substring(colon + 1).trim());
+          ok = port > 0 && port < 65536;
+        } catch (NumberFormatException e) {
+          ok = false;
+        }
+      }
+      if (!ok) {
+        throw new IllegalArgumentException(
+            "--bootstrap-servers expects host:port[,host:port…], got '" + servers + "'");
+      }
+    }
   }
 }

@@ -7,6 +7,7 @@ import io.distilflux.pipeline.Topics;
 import io.distilflux.trainer.run.DataOptions;
 import io.distilflux.trainer.run.PreparedData;
 import io.distilflux.trainer.run.RunAssembler;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -22,41 +23,42 @@ import picocli.CommandLine.Option;
 final class TeacherCommand implements Callable<Integer> {
 
   @Option(names = "--dataset", paramLabel = "NAME", defaultValue = "synthetic",
-      description = "synthetic (default), cifar10 or mnist.")
-  String dataset;
+      description = "synthetic, cifar10 or mnist (default ${DEFAULT-VALUE}).")
+  RunConfig.DatasetKind dataset;
 
   @Option(names = "--data-dir", paramLabel = "DIR", description = "Folder of the dataset files (default: cifar10 data/cifar-10-batches-bin, mnist data/mnist).")
-  String dataDir;
+  Path dataDir;
 
-  @Option(names = "--teacher", paramLabel = "ARCH", description = "Teacher architecture (default: the dataset's).")
+  @Option(names = "--teacher", paramLabel = "ARCH", description = "Teacher architecture (default: synthetic logreg, cifar10 cifar-tiny, mnist mnist-mlp).")
   String teacher;
 
   @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Seed (default ${DEFAULT-VALUE}).")
-  String seed;
+  long seed;
 
-  @Option(names = "--teacher-epochs", paramLabel = "N", description = "Epochs of training, image datasets (default: cifar10 30, mnist 5).")
-  String teacherEpochs;
+  @Option(names = "--teacher-epochs", paramLabel = "N", description = "Epochs of training, image datasets, 1 to 100000 (default: cifar10 30, mnist 5).")
+  Integer teacherEpochs;
 
   @Option(names = "--output", paramLabel = "DIR", defaultValue = "runs",
       description = "Folder holding the teacher cache (default ${DEFAULT-VALUE}).")
-  String output;
+  Path output;
 
   @Override
   public Integer call() {
-    Map<String, String> settings = new LinkedHashMap<>();
-    settings.put("dataset", dataset);
-    settings.put("first-seed", seed);
-    settings.put("output", output);
+    // the run's own resolution gives the dataset's defaults and checks the values
+    Map<String, String> flags = new LinkedHashMap<>();
+    flags.put("dataset", KebabEnumConverter.name(dataset));
+    flags.put("first-seed", Long.toString(seed));
+    flags.put("output", output.toString());
     if (dataDir != null) {
-      settings.put("data-dir", dataDir);
+      flags.put("data-dir", dataDir.toString());
     }
     if (teacher != null) {
-      settings.put("teacher", teacher);
+      flags.put("teacher", teacher);
     }
     if (teacherEpochs != null) {
-      settings.put("teacher-epochs", teacherEpochs);
+      flags.put("teacher-epochs", teacherEpochs.toString());
     }
-    ExperimentSpec spec = SpecParser.parse(settings);
+    ExperimentSpec spec = RunOptions.parse(flags);
     RunConfig config = spec.configFor(RunConfig.Mode.NO_DISTILLATION, spec.seeds().get(0),
         spec.base().steps());
     try (InMemoryEventBus unused = new InMemoryEventBus()) {

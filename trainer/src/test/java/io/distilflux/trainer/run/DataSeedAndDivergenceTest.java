@@ -12,7 +12,7 @@ import io.distilflux.pipeline.event.Provenance;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.TrainingStep;
 import io.distilflux.trainer.cli.ExperimentSpec;
-import io.distilflux.trainer.cli.SpecParser;
+import io.distilflux.trainer.cli.RunOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -64,7 +64,7 @@ class DataSeedAndDivergenceTest {
   }
 
   private static ExperimentSpec spec(String divergence) {
-    return SpecParser.parse(Map.of("data-seed", "42", "first-seed", "0", "seeds", "2",
+    return RunOptions.parse(Map.of("data-seed", "42", "first-seed", "0", "seeds", "2",
         "iterations", "3", "teacher-steps", "50", "divergence", divergence,
         "validation-is-test", "true"));
   }

@@ -15,7 +15,7 @@ import io.distilflux.pipeline.kafka.KafkaTopicsAdmin;
 import io.distilflux.pipeline.meta.MetaOptimizerService;
 import io.distilflux.pipeline.meta.MetaOptimizerSettings;
 import io.distilflux.trainer.cli.ExperimentSpec;
-import io.distilflux.trainer.cli.SpecParser;
+import io.distilflux.trainer.cli.RunOptions;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
@@ -68,7 +68,7 @@ final class KafkaServices implements AutoCloseable {
       Map<String, String> all = new HashMap<>(Map.of("seeds", "1", "teacher-steps", "200",
           "train-size", "60", "validation-size", "30", "test-size", "60"));
       all.putAll(settings);
-      spec = SpecParser.parse(all);
+      spec = RunOptions.parse(all);
       metaOptimizer = startMetaOptimizer();
       monitor = startMonitor(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
       assembler = new RunAssembler(

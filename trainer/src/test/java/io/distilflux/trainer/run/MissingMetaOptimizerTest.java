@@ -13,7 +13,7 @@ import io.distilflux.pipeline.event.Provenance;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.RunFinished;
 import io.distilflux.trainer.cli.ExperimentSpec;
-import io.distilflux.trainer.cli.SpecParser;
+import io.distilflux.trainer.cli.RunOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -29,7 +29,7 @@ class MissingMetaOptimizerTest {
 
   @Test
   void hypergradientRunWithoutMetaOptimizerFailsWithOneLineNamingIt() {
-    ExperimentSpec spec = SpecParser.parse(Map.of("iterations", "20", "seeds", "1",
+    ExperimentSpec spec = RunOptions.parse(Map.of("iterations", "20", "seeds", "1",
         "teacher-steps", "50", "train-size", "30", "validation-size", "15", "test-size", "30",
         "meta-timeout", "1"));
     try (EventBus bus = new InMemoryEventBus()) {

@@ -6,18 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.RunConfig.Mode;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class SpecParserTest {
+/** The flags of {@code run} and {@code experiment}, typed, with the file and the protocol under them. */
+class RunOptionsTest {
 
   @Test
   void noSettingsGiveTheSyntheticExperimentInAllFiveModes() {
-    ExperimentSpec spec = SpecParser.parse(Map.of());
+    ExperimentSpec spec = RunOptions.parse(Map.of());
     assertEquals(RunConfig.DatasetKind.SYNTHETIC, spec.base().dataset());
     assertEquals(List.of(Mode.values()), spec.modes());
     assertEquals(5, spec.seeds().size());
@@ -30,11 +28,11 @@ class SpecParserTest {
 
   @Test
   void computeThreadsComeFromTheFlagOrFromTheCoresLeftToEachRun() {
-    assertEquals(3, SpecParser.parse(Map.of("compute-threads", "3")).computeThreads(4));
+    assertEquals(3, RunOptions.parse(Map.of("compute-threads", "3")).computeThreads(4));
     assertMessage("--compute-threads must be in [1, 256], got 0", Map.of("compute-threads", "0"));
     int cores = Runtime.getRuntime().availableProcessors();
-    ExperimentSpec kafka = SpecParser.parse(Map.of());
-    ExperimentSpec direct = SpecParser.parse(Map.of("transport", "direct"));
+    ExperimentSpec kafka = RunOptions.parse(Map.of());
+    ExperimentSpec direct = RunOptions.parse(Map.of("transport", "direct"));
     assertEquals(cores, kafka.computeThreads(1), "the same cores with either transport");
     assertEquals(cores, direct.computeThreads(1));
     assertEquals(Math.max(1, cores / 2), direct.computeThreads(2), "cores shared between runs");
@@ -43,7 +41,7 @@ class SpecParserTest {
 
   @Test
   void paperProtocolResolvesTheNotebooksSettingsAndExplicitFlagsOverrideThem() {
-    ExperimentSpec spec = SpecParser.parse(Map.of("protocol", "paper"));
+    ExperimentSpec spec = RunOptions.parse(Map.of("protocol", "paper"));
     RunConfig base = spec.base();
     assertEquals(42L, base.dataSeed());
     assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L), spec.seeds());
@@ -58,24 +56,24 @@ class SpecParserTest {
     assertEquals(20_000, base.steps());
     assertTrue(spec.describe().contains("data seed 42"), spec.describe());
 
-    ExperimentSpec overridden = SpecParser.parse(
+    ExperimentSpec overridden = RunOptions.parse(
         Map.of("protocol", "paper", "seeds", "3", "divergence", "forward", "data-seed", "43"));
     assertEquals(3, overridden.seeds().size());
     assertEquals(RunConfig.Divergence.FORWARD, overridden.base().divergence());
     assertEquals(43L, overridden.base().dataSeed());
-    assertMessage("--protocol unknown value 'cifar' (one of paper)", Map.of("protocol", "cifar"));
+    assertMessage("Invalid value for option '--protocol': unknown value 'cifar' (one of paper) (see 'run --help')", Map.of("protocol", "cifar"));
   }
 
   @Test
   void withoutDataSeedEachSeedDrawsItsDataAndTheDivergenceIsForward() {
-    ExperimentSpec spec = SpecParser.parse(Map.of());
+    ExperimentSpec spec = RunOptions.parse(Map.of());
     assertEquals(null, spec.base().dataSeed());
     assertEquals(RunConfig.Divergence.FORWARD, spec.base().divergence());
   }
 
   @Test
   void dataSeedRunsStartFromTheNotebooksRestartOfTheirSeed() {
-    ExperimentSpec spec = SpecParser.parse(Map.of("data-seed", "42", "first-seed", "1",
+    ExperimentSpec spec = RunOptions.parse(Map.of("data-seed", "42", "first-seed", "1",
         "validation-is-test", "true"));
     RunConfig restart1 = spec.configFor(Mode.FORECAST, 1, 100);
     // numpy: the second restart's draws after the notebook's data (see SyntheticDataTest)
@@ -89,19 +87,19 @@ class SpecParserTest {
   void dataSeedAndMetaRulesAreCheckedWithTheSettingNamed() {
     assertMessage("--data-seed applies to the synthetic data only",
         Map.of("dataset", "mnist", "data-seed", "1"));
-    assertMessage("--data-seed must be in [0, 4294967295] (numpy's seeds), got -1",
+    assertMessage("--data-seed must be in [0, 4294967295], got -1",
         Map.of("data-seed", "-1"));
     assertMessage("--first-seed with --data-seed the seeds are restarts 0..1000000, got -2..2",
         Map.of("data-seed", "1", "first-seed", "-2"));
     assertMessage("--optimizer 'normalized' is a meta-optimizer rule (the student's optimizer is"
         + " sgd or adam)", Map.of("optimizer", "normalized"));
-    assertMessage("--divergence unknown value 'js' (one of forward, reverse)",
+    assertMessage("Invalid value for option '--divergence': unknown value 'js' (one of forward, reverse) (see 'run --help')",
         Map.of("divergence", "js"));
   }
 
   @Test
   void modesAreParsedByTheirCommandLineNames() {
-    ExperimentSpec spec = SpecParser.parse(Map.of("modes", "forecast, no-distillation"));
+    ExperimentSpec spec = RunOptions.parse(Map.of("modes", "forecast, no-distillation"));
     assertEquals(List.of(Mode.FORECAST, Mode.NO_DISTILLATION), spec.modes());
   }
 
@@ -111,25 +109,28 @@ class SpecParserTest {
     assertMessage("--forecast-every must be in [2, 1000000], got 1", Map.of("forecast-every", "1"));
     assertMessage("--lambda2 must be in [0.0, 1.0], got 1.5", Map.of("lambda2", "1.5"));
     assertMessage("--temperature must be in [0.1, 10.0], got 0.05", Map.of("temperature", "0.05"));
-    assertMessage("--lr must be > 0, got -1.0", Map.of("lr", "-1"));
-    assertMessage("--seeds expects an integer, got 'five'", Map.of("seeds", "five"));
-    assertMessage("unknown setting 'mini_epoch'", Map.of("mini_epoch", "3"));
+    assertMessage("--lr must be > 0.0, got -1.0", Map.of("lr", "-1"));
+    assertMessage("Invalid value for option '--seeds': 'five' is not an int (see 'run --help')", Map.of("seeds", "five"));
+    assertMessage("Unknown option: '--mini_epoch=3' (see 'run --help')", Map.of("mini_epoch", "3"));
   }
 
   @Test
   void unknownEnumValuesListTheAllowedOnes() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SpecParser.parse(Map.of("dataset", "imagenet")));
-    assertEquals("--dataset unknown value 'imagenet' (one of synthetic, cifar10, mnist)", e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> SpecParser.parse(Map.of("modes", "greedy")));
-    assertTrue(e.getMessage().startsWith("--modes unknown mode 'greedy'"), e.getMessage());
+        () -> RunOptions.parse(Map.of("dataset", "imagenet")));
+    assertEquals("Invalid value for option '--dataset': unknown value 'imagenet' (one of synthetic,"
+        + " cifar10, mnist) (see 'run --help')", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> RunOptions.parse(Map.of("modes", "greedy")));
+    assertTrue(e.getMessage().startsWith("Invalid value for option '--modes': unknown mode 'greedy'"),
+        e.getMessage());
   }
 
   @Test
   void impossibleCombinationsAreRejected() {
     assertMessage("--services external needs --bootstrap-servers: the services must reach the same cluster",
         Map.of("services", "external"));
-    assertMessage("--services unknown value 'elsewhere' (one of in-process, external)",
+    assertMessage("Invalid value for option '--services': unknown value 'elsewhere' (one of in-process,"
+        + " external) (see 'run --help')",
         Map.of("services", "elsewhere"));
     assertMessage("--bootstrap-servers cannot be combined with --transport direct",
         Map.of("bootstrap-servers", "localhost:9092", "transport", "direct"));
@@ -141,47 +142,16 @@ class SpecParserTest {
 
   @Test
   void fixedModeUsesLambda1EqualToOneMinusLambda2() {
-    ExperimentSpec spec = SpecParser.parse(Map.of("lambda2", "0.25", "temperature", "2"));
+    ExperimentSpec spec = RunOptions.parse(Map.of("lambda2", "0.25", "temperature", "2"));
     RunConfig fixed = spec.configFor(Mode.FIXED, 1, 10);
     assertEquals(0.75, fixed.initial().toValues().lambda1(), 1e-9);
     assertEquals(0.25, fixed.initial().toValues().lambda2(), 1e-9);
     assertEquals(2.0, fixed.initial().toValues().temperature(), 1e-9);
   }
 
-  @Test
-  void flagsOverrideTheConfigurationFile(@TempDir Path dir) throws Exception {
-    Path yaml = dir.resolve("exp.yaml");
-    Files.writeString(yaml, "dataset: synthetic\nmini-epoch: 20\nmodes: [forecast, fixed]\nseeds: 2\n");
-    Map<String, String> settings = new java.util.LinkedHashMap<>(ConfigFile.read(yaml));
-    settings.put("seeds", "3");
-    ExperimentSpec spec = SpecParser.parse(settings);
-    assertEquals(20, spec.base().miniEpoch());
-    assertEquals(List.of(Mode.FORECAST, Mode.FIXED), spec.modes());
-    assertEquals(3, spec.seeds().size());
-
-    Path properties = dir.resolve("exp.properties");
-    Files.writeString(properties, "mini-epoch=7\niterations=300\n");
-    ExperimentSpec fromProperties = SpecParser.parse(ConfigFile.read(properties));
-    assertEquals(7, fromProperties.base().miniEpoch());
-    assertEquals(300, fromProperties.base().steps());
-  }
-
-  @Test
-  void aMissingOrMalformedConfigurationFileIsOneClearLine(@TempDir Path dir) throws Exception {
-    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
-        () -> ConfigFile.read(dir.resolve("nope.yaml")));
-    assertTrue(missing.getMessage().startsWith("config file not found: "), missing.getMessage());
-    Path broken = dir.resolve("broken.yaml");
-    Files.writeString(broken, "mini-epoch: [1, \n");
-    IllegalArgumentException malformed = assertThrows(IllegalArgumentException.class,
-        () -> ConfigFile.read(broken));
-    assertTrue(malformed.getMessage().startsWith("cannot read config file "), malformed.getMessage());
-    assertEquals(1, malformed.getMessage().lines().count());
-  }
-
   private static void assertMessage(String expected, Map<String, String> settings) {
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> SpecParser.parse(settings));
+        assertThrows(IllegalArgumentException.class, () -> RunOptions.parse(settings));
     assertEquals(expected, e.getMessage());
   }
 }

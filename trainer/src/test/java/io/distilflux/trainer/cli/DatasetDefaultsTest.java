@@ -1,0 +1,93 @@
+package io.distilflux.trainer.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.distilflux.pipeline.event.RunConfig;
+import io.distilflux.pipeline.event.RunConfig.DatasetKind;
+import io.distilflux.trainer.teacher.TeacherTraining;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** The flags whose default depends on {@code --dataset}, resolved and documented per dataset. */
+class DatasetDefaultsTest {
+
+  private static final List<DatasetKind> IMAGES = List.of(DatasetKind.CIFAR10, DatasetKind.MNIST);
+  private static final List<DatasetKind> ALL = List.of(DatasetKind.values());
+
+  /** Each dataset-dependent flag, the datasets it applies to, and its default there. */
+  private record Dependent(String flag, List<DatasetKind> datasets,
+      Function<DatasetDefaults, Object> value) {}
+
+  private static final List<Dependent> DEPENDENT = List.of(
+      new Dependent("--epochs", IMAGES, DatasetDefaults::epochs),
+      new Dependent("--batch-size", ALL, DatasetDefaults::batchSize),
+      new Dependent("--optimizer", ALL, d -> KebabEnumConverter.name(d.optimizer())),
+      new Dependent("--lr", ALL, DatasetDefaults::lr),
+      new Dependent("--mini-epoch", ALL, DatasetDefaults::miniEpoch),
+      new Dependent("--evaluate-every", ALL, DatasetDefaults::evaluateEvery),
+      new Dependent("--teacher-epochs", IMAGES, DatasetDefaults::teacherEpochs),
+      new Dependent("--teacher", ALL, DatasetDefaults::teacher),
+      new Dependent("--student", ALL, DatasetDefaults::student),
+      new Dependent("--data-dir", IMAGES, DatasetDefaults::dataDir));
+
+  @Test
+  void eachDatasetResolvesItsOwnDefaults() {
+    for (DatasetKind dataset : DatasetKind.values()) {
+      DatasetDefaults d = DatasetDefaults.of(dataset);
+      RunConfig base = RunOptions.parse(Map.of("dataset", name(dataset))).base();
+      assertEquals(d.optimizer(), base.innerOptimizer(), dataset + " optimizer");
+      assertEquals(d.lr(), base.innerLearningRate(), dataset + " lr");
+      assertEquals(d.miniEpoch(), base.miniEpoch(), dataset + " mini-epoch");
+      assertEquals(d.evaluateEvery(), base.evaluateEvery(), dataset + " evaluate-every");
+      assertEquals(d.batchSize(), base.batchSize(), dataset + " batch-size");
+      assertEquals(d.teacher(), base.teacher(), dataset + " teacher");
+      assertEquals(d.student(), base.student(), dataset + " student");
+      assertEquals(d.dataDir(), base.dataDir(), dataset + " data-dir");
+      if (dataset != DatasetKind.SYNTHETIC) {
+        assertEquals(d.epochs(), base.epochs(), dataset + " epochs");
+      }
+    }
+    assertEquals(100, DatasetDefaults.of(DatasetKind.CIFAR10).epochs(), "the paper's");
+    assertEquals(10, DatasetDefaults.of(DatasetKind.MNIST).epochs());
+  }
+
+  @Test
+  void flagsOverrideTheDatasetsDefaults() {
+    RunConfig base = RunOptions.parse(Map.of("dataset", "cifar10", "epochs", "3", "lr", "0.01",
+        "optimizer", "sgd", "mini-epoch", "4", "evaluate-every", "7")).base();
+    assertEquals(3, base.epochs());
+    assertEquals(0.01, base.innerLearningRate());
+    assertEquals(RunConfig.OptimizerKind.SGD, base.innerOptimizer());
+    assertEquals(4, base.miniEpoch());
+    assertEquals(7, base.evaluateEvery());
+  }
+
+  @Test
+  void theHelpOfEachDependentFlagStatesEachDatasetsDefault() {
+    CommandSpec run = Distilflux.commandLine(new Distilflux()).getSubcommands().get("run")
+        .getCommandSpec();
+    for (Dependent dependent : DEPENDENT) {
+      String help = String.join(" ", run.findOption(dependent.flag()).description());
+      for (DatasetKind dataset : dependent.datasets()) {
+        String stated = name(dataset) + " " + dependent.value().apply(DatasetDefaults.of(dataset));
+        assertTrue(help.contains(stated), dependent.flag() + ": '" + help + "' does not say '"
+            + stated + "'");
+      }
+    }
+  }
+
+  @Test
+  void theTeacherStepsDefaultIsTheSyntheticTeachersTraining() {
+    assertEquals(TeacherTraining.synthetic().epochs(),
+        RunOptions.parse(Map.of()).teacherSteps());
+  }
+
+  private static String name(DatasetKind dataset) {
+    return dataset.name().toLowerCase(Locale.ROOT);
+  }
+}
