@@ -34,7 +34,7 @@ import picocli.CommandLine.ParameterException;
  * Java properties (any other name), keyed by the long flag names without dashes
  * ({@code mini-epoch: 10}).
  */
-public final class ConfigFileDefaults implements IDefaultValueProvider {
+final class ConfigFileDefaults implements IDefaultValueProvider {
 
   static final String CONFIG = "--config";
   static final String PROTOCOL = "--protocol";
