@@ -64,7 +64,8 @@ public final class Distilflux implements Runnable {
 
   /**
    * The command line of a command (this one, or a subcommand on its own) with the converters of
-   * the flags' types.
+   * the flags' types: enums by their dash-separated names ({@code in-process}). Parse through
+   * this, not a bare {@code new CommandLine(...)}, whose converters want {@code IN_PROCESS}.
    */
   static CommandLine commandLine(Object command) {
     CommandLine commandLine = new CommandLine(command);

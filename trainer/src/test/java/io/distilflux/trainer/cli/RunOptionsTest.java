@@ -65,6 +65,18 @@ class RunOptionsTest {
   }
 
   @Test
+  void everyProtocolSettingIsAFlagOfRun() {
+    java.util.Set<String> flags = new java.util.HashSet<>();
+    Distilflux.commandLine(new Distilflux()).getSubcommands().get("run").getCommandSpec()
+        .options().forEach(option -> flags.add(option.longestName()));
+    for (Protocol protocol : Protocol.values()) {
+      for (String key : protocol.settings().keySet()) {
+        assertTrue(flags.contains("--" + key), protocol + " sets --" + key + ", which run lacks");
+      }
+    }
+  }
+
+  @Test
   void withoutDataSeedEachSeedDrawsItsDataAndTheDivergenceIsForward() {
     ExperimentSpec spec = RunOptions.parse(Map.of());
     assertEquals(null, spec.base().dataSeed());
