@@ -83,7 +83,7 @@ public record RunConfig(
         maxStaleness, validationIsTest, dataSeed, divergence);
   }
 
-  /** The distillation term D of the training loss (method.md §1). */
+  /** The distillation term D of the training loss (docs/method.md §1). */
   public enum Divergence {
     /** CE(softmax(f/T), softmax(z/T)): the paper's equation (forward KL up to a constant). */
     FORWARD,

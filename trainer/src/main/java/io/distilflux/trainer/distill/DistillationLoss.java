@@ -15,7 +15,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * and the default; reverse: KL(softmax(z/T) ‖ softmax(f/T)), the reference code's) and κ(T) = T²
  * when Hinton's factor is switched on, 1 otherwise (the default, as in the paper). Besides the
  * values it returns the output gradient ∂L/∂z and its derivatives with respect to λ1, λ2 and T,
- * the output-space vectors δ_CE, δ_KD, ∂T δ_KD of method.md §2 (eq. 11), all divided by the
+ * the output-space vectors δ_CE, δ_KD, ∂T δ_KD of docs/method.md §2 (eq. 11), all divided by the
  * batch size B so that they belong to the batch mean.
  */
 public final class DistillationLoss {
