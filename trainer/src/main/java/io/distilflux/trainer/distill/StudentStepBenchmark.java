@@ -42,6 +42,7 @@ public final class StudentStepBenchmark {
     int repeats = 50;
     OptimizerKind kind = OptimizerKind.ADAM;
     int threads = NativeOpsStep.defaultThreads();
+    String path = "auto";
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       if (i + 1 >= args.length) {
@@ -55,6 +56,7 @@ public final class StudentStepBenchmark {
         case "--repeats" -> repeats = positive(flag, value);
         case "--optimizer" -> kind = optimizer(value);
         case "--threads" -> threads = positive(flag, value);
+        case "--path" -> path = path(value);
         default -> throw new IllegalArgumentException("unknown flag " + flag);
       }
     }
@@ -68,7 +70,9 @@ public final class StudentStepBenchmark {
     Nd4j.getRandom().setSeed(1);
     MultiLayerNetwork network = StudentArchitectures.withDefaults()
         .create(student, featureShape, classes, 1, DataType.FLOAT);
-    DistillationTrainer trainer = new DistillationTrainer(network, kind, 1e-3, false, threads);
+    DistillationTrainer trainer = path.equals("dl4j")
+        ? new DistillationTrainer(network, kind, 1e-3, false, Dl4jStudentComputation::new)
+        : new DistillationTrainer(network, kind, 1e-3, false, threads);
     Batch batch = new Batch(random(batchSize, featureShape),
         oneHot(batchSize, classes), Nd4j.randn(DataType.FLOAT, batchSize, classes));
     Split validation = new Split(random(batchSize, featureShape), oneHot(batchSize, classes));
@@ -166,6 +170,13 @@ public final class StudentStepBenchmark {
     throw new IllegalArgumentException(
         "--optimizer must be one of " + Arrays.toString(OptimizerKind.values()) + ", got '"
             + value + "'");
+  }
+
+  private static String path(String value) {
+    if (value.equals("auto") || value.equals("dl4j")) {
+      return value;
+    }
+    throw new IllegalArgumentException("--path must be auto or dl4j, got '" + value + "'");
   }
 
   private static int positive(String flag, String value) {
