@@ -132,11 +132,13 @@ final class DenseEngine {
    * A step from the prepared forward that first computes its hypergradient on {@code
    * validationBatch}.
    *
-   * @return dL_val/dλ1, dL_val/dλ2, dL_val/dT and L_val(w'), then the step's train terms
+   * @return the step's train terms, dL_val/dλ1, dL_val/dλ2, dL_val/dT, L_val(w') and ‖v‖²
    */
   HyperStep stepWithHyperGradient(Split validationBatch, MetaValues values) {
     DistillationLoss.Rows terms = trainGradient(values, derivative);
     double validationLoss = validationAtVirtualPoint(validationBatch, validationGradient);
+    double validationNormSquared = dot(validationGradient, validationGradient,
+        validationGradient.length);
     InnerOptimizer.sensitivity(kind, learningRate, mask, derivative, validationGradient, u,
         single);
     int rows = training.rows;
@@ -154,7 +156,7 @@ final class DenseEngine {
     apply();
     return new HyperStep(new StepOutcome(terms.total(), terms.crossEntropy(),
         terms.distillation(), Optional.empty()), dLambda1, dLambda2, dTemperature,
-        validationLoss);
+        validationLoss, validationNormSquared);
   }
 
   /** L_val(U(w)) after the step the prepared forward would take; w and the state unchanged. */
@@ -315,7 +317,7 @@ final class DenseEngine {
 
   /** One hypergradient step's numbers, before the chain rule to b. */
   record HyperStep(StepOutcome outcome, double dLambda1, double dLambda2, double dTemperature,
-      double validationLoss) {}
+      double validationLoss, double validationGradientNormSquared) {}
 
   /** Buffers of one batch: its inputs, labels, teacher logits, activations and loss terms. */
   private final class Pass {

@@ -8,28 +8,47 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The training loss of method.md §1 (paper eq. 4), averaged over the batch:
  *
  * <pre>
- *   L_train = λ1 · CE(y, softmax(z)) + λ2 · κ(T) · CE(softmax(f/T), softmax(z/T))
+ *   L_train = λ1 · CE(y, softmax(z)) + λ2 · κ(T) · D(z, f; T)
  * </pre>
  *
- * with κ(T) = T² when Hinton's factor is switched on, 1 otherwise (the default, as in the paper).
- * Besides the values it returns the output gradient ∂L/∂z and its derivatives with respect to λ1,
- * λ2 and T, the output-space vectors δ_CE, δ_KD, ∂T δ_KD of method.md §2 (eq. 11), all divided
- * by the batch size B so that they belong to the batch mean.
+ * with D the {@link Divergence} (forward: CE(softmax(f/T), softmax(z/T)), the paper's equation
+ * and the default; reverse: KL(softmax(z/T) ‖ softmax(f/T)), the reference code's) and κ(T) = T²
+ * when Hinton's factor is switched on, 1 otherwise (the default, as in the paper). Besides the
+ * values it returns the output gradient ∂L/∂z and its derivatives with respect to λ1, λ2 and T,
+ * the output-space vectors δ_CE, δ_KD, ∂T δ_KD of method.md §2 (eq. 11), all divided by the
+ * batch size B so that they belong to the batch mean.
  */
 public final class DistillationLoss {
 
   private final boolean temperatureSquared;
+  private final Divergence divergence;
 
   /**
+   * The paper's forward divergence.
+   *
    * @param temperatureSquared multiply the distillation term by T² (Hinton); off in the paper
    */
   public DistillationLoss(boolean temperatureSquared) {
+    this(temperatureSquared, Divergence.forward());
+  }
+
+  /**
+   * @param temperatureSquared multiply the distillation term by T² (Hinton); off in the paper
+   * @param divergence the distillation term D
+   */
+  public DistillationLoss(boolean temperatureSquared, Divergence divergence) {
     this.temperatureSquared = temperatureSquared;
+    this.divergence = java.util.Objects.requireNonNull(divergence, "divergence");
   }
 
   /** Whether the distillation term carries Hinton's T² factor. */
   public boolean temperatureSquared() {
     return temperatureSquared;
+  }
+
+  /** The distillation term D. */
+  public Divergence divergence() {
+    return divergence;
   }
 
   /**
@@ -101,35 +120,22 @@ public final class DistillationLoss {
     double[] temperatureDirection = out.temperatureDirection;
     double[] p = out.p;
     double[] logP = out.logP;
-    double[] s = out.s;
-    double[] logS = out.logS;
-    double[] q = out.q;
-    double[] logQ = out.logQ;
+    TemperedRow tempered = out.tempered;
     double ceSum = 0;
     double kdSum = 0;
     for (int r = 0; r < rows; r++) {
       int row = r * k;
       Softmax.softmax(z, row, k, 1.0, p, logP);
-      Softmax.softmax(z, row, k, t, s, logS);
-      Softmax.softmax(f, row, k, t, q, logQ);
-      double sz = 0;
-      double qf = 0;
-      for (int i = 0; i < k; i++) {
-        sz += s[i] * z[row + i];
-        qf += q[i] * f[row + i];
-      }
+      tempered.fill(z, f, row, k, t);
+      // the kernel writes δ_KD into lambda2Direction and ∂T δ_KD into temperatureDirection;
+      // both are scaled in place below
+      kdSum += divergence.row(tempered, lambda2Direction, temperatureDirection, row);
       for (int i = 0; i < k; i++) {
         int at = row + i;
         ceSum -= y[at] * logP[i];
-        kdSum -= q[i] * logS[i];
         double ce = (p[i] - y[at]) / batch;
-        // δ_KD = (s − q) / T
-        double kdDelta = (s[i] - q[i]) / (t * batch);
-        // ∂T s = −(1/T²) s ⊙ (z − ⟨s, z⟩), likewise for q with f (method.md §2)
-        double dsdT = -s[i] * (z[at] - sz) / (t * t);
-        double dqdT = -q[i] * (f[at] - qf) / (t * t);
-        // ∂T δ_KD = −(s − q)/T² + (∂T s − ∂T q)/T
-        double kdDeltaDerivative = (-(s[i] - q[i]) / (t * t) + (dsdT - dqdT) / t) / batch;
+        double kdDelta = lambda2Direction[at] / batch;
+        double kdDeltaDerivative = temperatureDirection[at] / batch;
         crossEntropyDirection[at] = ce;
         lambda2Direction[at] = kdDelta * kappa;
         // ∂T [λ2 κ δ_KD] = λ2 (κ ∂T δ_KD + κ' δ_KD)
@@ -156,7 +162,7 @@ public final class DistillationLoss {
    *
    * @param total L_train = λ1·CE + λ2·κ·KD
    * @param crossEntropy CE(y, softmax(z)), unweighted batch mean
-   * @param distillation CE(softmax(f/T), softmax(z/T)), unweighted batch mean (no κ)
+   * @param distillation the divergence D, unweighted batch mean (no κ)
    * @param outputGradient ∂L_train/∂z [B, K]
    * @param lambda1Direction ∂(∂L_train/∂z)/∂λ1 = δ_CE / B
    * @param lambda2Direction ∂(∂L_train/∂z)/∂λ2 = κ δ_KD / B
@@ -185,10 +191,7 @@ public final class DistillationLoss {
     private final double[] temperatureDirection;
     private final double[] p;
     private final double[] logP;
-    private final double[] s;
-    private final double[] logS;
-    private final double[] q;
-    private final double[] logQ;
+    private final TemperedRow tempered;
     private double total;
     private double crossEntropy;
     private double distillation;
@@ -203,10 +206,7 @@ public final class DistillationLoss {
       temperatureDirection = new double[capacity * classes];
       p = new double[classes];
       logP = new double[classes];
-      s = new double[classes];
-      logS = new double[classes];
-      q = new double[classes];
-      logQ = new double[classes];
+      tempered = new TemperedRow(classes);
     }
 
     /** L_train = λ1·CE + λ2·κ·KD. */
@@ -219,7 +219,7 @@ public final class DistillationLoss {
       return crossEntropy;
     }
 
-    /** CE(softmax(f/T), softmax(z/T)), unweighted batch mean (no κ). */
+    /** The divergence D, unweighted batch mean (no κ). */
     public double distillation() {
       return distillation;
     }

@@ -83,7 +83,17 @@ public final class DistillationTrainer {
   public DistillationTrainer(
       MultiLayerNetwork student, OptimizerKind kind, double learningRate,
       boolean temperatureSquared, int computeThreads) {
-    this(student, kind, learningRate, temperatureSquared,
+    this(student, kind, learningRate, new DistillationLoss(temperatureSquared), computeThreads);
+  }
+
+  /**
+   * As the other public constructors, with the training loss (its divergence and T² factor)
+   * given whole.
+   */
+  public DistillationTrainer(
+      MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
+      int computeThreads) {
+    this(student, kind, learningRate, loss,
         network -> StudentComputation.forNetwork(network, computeThreads), true);
   }
 
@@ -95,12 +105,22 @@ public final class DistillationTrainer {
       MultiLayerNetwork student, OptimizerKind kind, double learningRate,
       boolean temperatureSquared,
       java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice) {
-    this(student, kind, learningRate, temperatureSquared, computationChoice, false);
+    this(student, kind, learningRate, new DistillationLoss(temperatureSquared), computationChoice,
+        false);
+  }
+
+  /**
+   * As the public constructor, with the training loss given whole and the way the student is
+   * computed chosen by the caller (never the dense engine).
+   */
+  DistillationTrainer(
+      MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
+      java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice) {
+    this(student, kind, learningRate, loss, computationChoice, false);
   }
 
   private DistillationTrainer(
-      MultiLayerNetwork student, OptimizerKind kind, double learningRate,
-      boolean temperatureSquared,
+      MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
       java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice,
       boolean denseEngine) {
     this.student = student;
@@ -108,7 +128,7 @@ public final class DistillationTrainer {
       throw new IllegalArgumentException("student network must be initialised (call init())");
     }
     this.computation = computationChoice.apply(student);
-    this.loss = new DistillationLoss(temperatureSquared);
+    this.loss = java.util.Objects.requireNonNull(loss, "loss");
     this.mask = TrainableMask.of(student);
     this.optimizer = new InnerOptimizer(kind, learningRate, mask);
     this.engine = denseEngine
@@ -131,6 +151,11 @@ public final class DistillationTrainer {
    */
   public String computationPath() {
     return engine != null ? "dense-engine" : computation.name();
+  }
+
+  /** The training loss: its divergence and whether it carries T². */
+  public DistillationLoss loss() {
+    return loss;
   }
 
   /** Which parameters are trained. */
@@ -209,7 +234,7 @@ public final class DistillationTrainer {
       StepOutcome outcome = step.outcome();
       return new StepOutcome(outcome.trainLoss(), outcome.ceLoss(), outcome.kdLoss(),
           Optional.of(hyperGradient(b, step.dLambda1(), step.dLambda2(), step.dTemperature(),
-              step.validationLoss())));
+              step.validationLoss(), step.validationGradientNormSquared())));
     }
     Batch batch = prepared.batch();
     MetaValues values = b.toValues();
@@ -227,6 +252,7 @@ public final class DistillationTrainer {
         Softmax.crossEntropy(validationBatch.labels(), validationLogits);
     double validationLoss = validation.loss();
     INDArray validationGradient = backward(Pass.VALIDATION, validation.gradient());
+    double validationNorm = validationGradient.norm2Number().doubleValue();
     params.assign(start);
 
     INDArray u = optimizer.sensitivity(proposed, validationGradient);
@@ -234,7 +260,7 @@ public final class DistillationTrainer {
     double[] juValues = Softmax.values(ju);
     HyperGradientResult result = hyperGradient(b, -dot(juValues, terms.lambda1Direction()),
         -dot(juValues, terms.lambda2Direction()), -dot(juValues, terms.temperatureDirection()),
-        validationLoss);
+        validationLoss, validationNorm * validationNorm);
     optimizer.apply(params, proposed);
     return new StepOutcome(terms.total(), terms.crossEntropy(), terms.distillation(),
         Optional.of(result));
@@ -242,7 +268,8 @@ public final class DistillationTrainer {
 
   /** dL_val/db from dL_val/dλ by the chain rule, flagged (and logged) when not finite. */
   private static HyperGradientResult hyperGradient(Unconstrained b, double dLambda1,
-      double dLambda2, double dTemperature, double validationLoss) {
+      double dLambda2, double dTemperature, double validationLoss,
+      double validationNormSquared) {
     Unconstrained jacobian = b.jacobianDiagonal();
     Unconstrained hyperGradient = new Unconstrained(
         dLambda1 * jacobian.b1(), dLambda2 * jacobian.b2(), dTemperature * jacobian.b3());
@@ -251,7 +278,8 @@ public final class DistillationTrainer {
       LOG.warn("non-finite hypergradient {} (validation loss {}) at b = {}",
           hyperGradient, validationLoss, b);
     }
-    return new HyperGradientResult(hyperGradient, validationLoss, finite);
+    return new HyperGradientResult(hyperGradient, validationLoss, finite,
+        validationNormSquared);
   }
 
   /**

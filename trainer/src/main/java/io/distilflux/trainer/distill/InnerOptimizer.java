@@ -46,6 +46,9 @@ public final class InnerOptimizer {
       throw new IllegalArgumentException(
           "inner learning rate must be positive and finite, got " + learningRate);
     }
+    if (!kind.isInner()) {
+      throw new IllegalArgumentException(kind + " is a meta-optimizer rule, not the student's");
+    }
     this.kind = kind;
     this.learningRate = learningRate;
     this.mask = mask.values();

@@ -262,12 +262,13 @@ public final class StudentStepBenchmark {
 
   private static OptimizerKind optimizer(String value) {
     for (OptimizerKind candidate : OptimizerKind.values()) {
-      if (candidate.name().equalsIgnoreCase(value)) {
+      if (candidate.isInner() && candidate.name().equalsIgnoreCase(value)) {
         return candidate;
       }
     }
     throw new IllegalArgumentException(
-        "--optimizer must be one of " + Arrays.toString(OptimizerKind.values()) + ", got '"
+        "--optimizer must be one of " + Arrays.toString(Arrays.stream(OptimizerKind.values())
+            .filter(OptimizerKind::isInner).toArray()) + ", got '"
             + value + "'");
   }
 

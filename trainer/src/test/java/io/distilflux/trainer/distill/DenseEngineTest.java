@@ -73,6 +73,33 @@ class DenseEngineTest {
   }
 
   @ParameterizedTest
+  @CsvSource({"forward", "reverse"})
+  void engineUsesTheLossDivergenceKernel(String divergence) {
+    MultiLayerNetwork network = mlp(Activation.RELU, DataType.DOUBLE, 41);
+    DistillationLoss loss = new DistillationLoss(true, Divergence.named(divergence));
+    DistillationTrainer engine =
+        new DistillationTrainer(network.clone(), OptimizerKind.ADAM, 0.05, loss, 1);
+    DistillationTrainer dl4j = new DistillationTrainer(network.clone(), OptimizerKind.ADAM, 0.05,
+        loss, Dl4jStudentComputation::new);
+    assertEquals("dense-engine", engine.computationPath());
+    Nd4j.getRandom().setSeed(14);
+    Batch batch = HyperGradientCheckTest.randomBatch(new long[] {FEATURES}, CLASSES, 7);
+    Split validation = HyperGradientCheckTest.randomSplit(new long[] {FEATURES}, CLASSES, 5);
+    StepOutcome expected = dl4j.stepWithHyperGradient(batch, validation, B);
+    StepOutcome actual = engine.stepWithHyperGradient(batch, validation, B);
+    assertEquals(expected.kdLoss(), actual.kdLoss(), 1e-12);
+    HyperGradientResult e = expected.hyperGradient().orElseThrow();
+    HyperGradientResult a = actual.hyperGradient().orElseThrow();
+    for (int i = 0; i < 3; i++) {
+      assertEquals(e.gradient().get(i), a.gradient().get(i),
+          1e-9 * Math.max(1, Math.abs(e.gradient().get(i))), "b" + (i + 1));
+    }
+    assertEquals(e.validationGradientNormSquared(), a.validationGradientNormSquared(),
+        1e-12 * e.validationGradientNormSquared());
+    assertClose(dl4j.student().params(), engine.student().params(), 1e-12);
+  }
+
+  @ParameterizedTest
   @CsvSource({"RELU", "IDENTITY"})
   void parameterGradientEqualsDl4jBackprop(Activation hidden) {
     MultiLayerNetwork network = mlp(hidden, DataType.DOUBLE, 5);

@@ -38,7 +38,7 @@ class StudentComputationTest {
   }
 
   @ParameterizedTest
-  @EnumSource(OptimizerKind.class)
+  @EnumSource(value = OptimizerKind.class, names = {"SGD", "ADAM"})
   void nativeAndDl4jPathsTakeTheSameStepsAndHyperGradients(OptimizerKind kind) {
     DistillationTrainer dl4j = new DistillationTrainer(
         cifarVeryTiny(), kind, 0.01, false, Dl4jStudentComputation::new);
@@ -88,7 +88,7 @@ class StudentComputationTest {
   }
 
   @ParameterizedTest
-  @EnumSource(OptimizerKind.class)
+  @EnumSource(value = OptimizerKind.class, names = {"SGD", "ADAM"})
   void floatHyperGradientThroughTheNativeTangentMatchesADoublePrecisionFiniteDifference(
       OptimizerKind kind) {
     double learningRate = kind == OptimizerKind.SGD ? 0.1 : 0.01;
@@ -97,7 +97,7 @@ class StudentComputationTest {
   }
 
   @ParameterizedTest
-  @EnumSource(OptimizerKind.class)
+  @EnumSource(value = OptimizerKind.class, names = {"SGD", "ADAM"})
   void floatHyperGradientThroughTheDenseTangentMatchesADoublePrecisionFiniteDifference(
       OptimizerKind kind) {
     double learningRate = kind == OptimizerKind.SGD ? 0.1 : 0.01;
