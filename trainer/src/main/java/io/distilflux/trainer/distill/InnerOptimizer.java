@@ -31,6 +31,9 @@ public final class InnerOptimizer {
   private final double learningRate;
   private final INDArray mask;
   private final double[] maskValues;
+  /** Reused per step: g, Δ (or the derivative read back), m, v, m', v', ∂Δ/∂g. */
+  private final double[][] buffers;
+  private final float[] floats;
   private final INDArray runningStatistics;
   private INDArray firstMoment;
   private INDArray secondMoment;
@@ -53,6 +56,8 @@ public final class InnerOptimizer {
     this.learningRate = learningRate;
     this.mask = mask.values();
     this.maskValues = HostArrays.read(this.mask);
+    this.buffers = new double[7][maskValues.length];
+    this.floats = new float[maskValues.length];
     this.runningStatistics = this.mask.rsub(1.0);
     this.firstMoment = Nd4j.zeros(this.mask.dataType(), this.mask.shape());
     this.secondMoment = Nd4j.zeros(this.mask.dataType(), this.mask.shape());
@@ -75,21 +80,20 @@ public final class InnerOptimizer {
           "gradient has shape " + Arrays.toString(gradient.shape()) + ", parameters "
               + Arrays.toString(mask.shape()));
     }
-    int n = maskValues.length;
     long t = steps + 1;
     boolean single = mask.dataType() != DataType.DOUBLE;
-    double[] g = HostArrays.read(gradient);
-    double[] delta = new double[n];
+    double[][] b = buffers;
+    HostArrays.read(gradient, b[0], floats);
     if (kind == OptimizerKind.SGD) {
-      propose(kind, learningRate, t, g, maskValues, null, null, delta, null, null, null, single);
-      return new ProposedStep(gradient, array(delta), firstMoment, secondMoment, t, null);
+      propose(kind, learningRate, t, b[0], maskValues, null, null, b[1], null, null, null,
+          single);
+      return new ProposedStep(gradient, array(b[1]), firstMoment, secondMoment, t, null);
     }
-    double[] m = new double[n];
-    double[] v = new double[n];
-    double[] derivative = new double[n];
-    propose(kind, learningRate, t, g, maskValues, HostArrays.read(firstMoment),
-        HostArrays.read(secondMoment), delta, m, v, derivative, single);
-    return new ProposedStep(gradient, array(delta), array(m), array(v), t, array(derivative));
+    HostArrays.read(firstMoment, b[2], floats);
+    HostArrays.read(secondMoment, b[3], floats);
+    propose(kind, learningRate, t, b[0], maskValues, b[2], b[3], b[1], b[4], b[5], b[6],
+        single);
+    return new ProposedStep(gradient, array(b[1]), array(b[4]), array(b[5]), t, array(b[6]));
   }
 
   /**
@@ -161,9 +165,14 @@ public final class InnerOptimizer {
     return single ? (float) x : x;
   }
 
+  private double[] read(INDArray array, double[] into) {
+    HostArrays.read(array, into, floats);
+    return into;
+  }
+
   private INDArray array(double[] values) {
     INDArray out = Nd4j.create(mask.dataType(), mask.shape());
-    HostArrays.write(values, out, new float[values.length]);
+    HostArrays.write(values, out, floats);
     return out;
   }
 
@@ -190,10 +199,10 @@ public final class InnerOptimizer {
    * statistics.
    */
   public INDArray sensitivity(ProposedStep step, INDArray validationGradient) {
-    double[] u = new double[maskValues.length];
+    double[] u = buffers[2];
     sensitivity(kind, learningRate, maskValues,
-        step.derivative() == null ? null : HostArrays.read(step.derivative()),
-        HostArrays.read(validationGradient), u, mask.dataType() != DataType.DOUBLE);
+        step.derivative() == null ? null : read(step.derivative(), buffers[1]),
+        read(validationGradient, buffers[0]), u, mask.dataType() != DataType.DOUBLE);
     return array(u);
   }
 
