@@ -34,12 +34,13 @@ import org.slf4j.LoggerFactory;
  * tangent matters beyond speed: Adam's u is huge on parameters with a near-zero gradient, and a
  * difference along it can flip ReLUs. Not thread-safe.
  *
- * <p>A student made of plain dense layers (logistic regression, the MNIST MLPs) is stepped as a
- * whole by the dense engine on Java arrays, with the same arithmetic in double precision; the
- * network's parameters are read at each step and written back after it. Otherwise the
- * training-mode passes run through hand-written libnd4j ops ({@code speed.NativeOpsStep}) when
- * the student has the cifar-very-tiny structure and through DL4J's layers otherwise; see {@link
- * #computationPath()}; evaluation (inference mode) likewise.
+ * <p>A small student made of plain dense layers (logistic regression; see {@code
+ * DenseEngine.MAX_WEIGHTS}, larger ones such as mnist-mlp-small are faster through DL4J's BLAS)
+ * is stepped as a whole by the dense engine on Java arrays, with the same arithmetic in double
+ * precision; the network's parameters are read at each step and written back after it. Otherwise
+ * the training-mode passes run through hand-written libnd4j ops ({@code speed.NativeOpsStep})
+ * when the student has the cifar-very-tiny structure and through DL4J's layers otherwise; see
+ * {@link #computationPath()}; evaluation (inference mode) likewise.
  */
 public final class DistillationTrainer {
 
