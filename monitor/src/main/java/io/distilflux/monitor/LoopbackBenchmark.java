@@ -5,6 +5,7 @@ import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.bench.Stats;
 import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.HyperGradient;
+import io.distilflux.pipeline.event.RunEvent;
 import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.Phase;
 import io.distilflux.pipeline.event.TrainingStep;
@@ -13,6 +14,7 @@ import io.distilflux.pipeline.kafka.EmbeddedKafka;
 import io.distilflux.pipeline.kafka.KafkaBusSettings;
 import io.distilflux.pipeline.kafka.KafkaEventBus;
 import io.distilflux.pipeline.kafka.KafkaTopicsAdmin;
+import io.distilflux.pipeline.meta.MetaOptimizerBenchmark;
 import io.distilflux.pipeline.meta.MetaOptimizerService;
 import io.distilflux.pipeline.meta.MetaOptimizerSettings;
 import io.distilflux.pipeline.meta.MetaOptimizerStats;
@@ -152,6 +154,11 @@ public final class LoopbackBenchmark {
         inputs.add(new HyperGradient(Event.CURRENT_SCHEMA_VERSION, "run-" + (i % runs),
             i / runs, at, g, 1, 0.01));
       }
+      List<RunEvent> starts = new ArrayList<>();
+      for (int r = 0; r < runs; r++) {
+        starts.add(MetaOptimizerBenchmark.benchmarkRun("run-" + r, count / runs + 1));
+      }
+      load(topics, topics.runs(), starts);
       double loadRate = load(topics, topics.hyperGradients(), inputs);
       try (KafkaEventBus bus = connect(topics);
           EndOffsets written = new EndOffsets(topics.metaParams().topic());
