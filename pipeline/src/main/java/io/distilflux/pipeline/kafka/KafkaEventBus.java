@@ -70,9 +70,11 @@ import reactor.core.publisher.Mono;
  * the subscriber asks for more. Offsets are committed from the poll thread, at most every
  * {@link KafkaBusSettings#commitInterval()} and when the subscription ends, per partition only
  * up to the first record not yet acknowledged. Records of other runs (with a run filter) and
- * malformed records count as processed at once. A malformed
- * record is written to the dead-letter topic as a {@link DeadLetter}, counted, and its reason
- * logged the first time it is seen; consumption goes on.
+ * malformed records count as processed at once. A malformed record, one whose key is not its
+ * run id, and one a consumer {@link Received#reject rejects} is written to the dead-letter topic
+ * as a {@link DeadLetter} once, whichever of the bus's consumers meets it first (and not again
+ * when one was written before, see {@link DeadLetterLedger}), counted, and its reason logged the
+ * first time it is seen; consumption goes on.
  */
 public final class KafkaEventBus implements EventBus {
 
@@ -533,6 +535,13 @@ public final class KafkaEventBus implements EventBus {
       } catch (RuntimeException e) {
         String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         deadLetter(record, reason, () -> state.processed(offset));
+        return;
+      }
+      // The key places a run's records on one partition, in order: a record whose key names
+      // another run sits outside its run's sequence.
+      if (record.key() != null && !record.key().equals(event.runId())) {
+        deadLetter(record, "record key '" + DeadLetter.cut(record.key())
+            + "' does not match the run id '" + event.runId() + "'", () -> state.processed(offset));
         return;
       }
       if (runFilter != null && !runFilter.equals(event.runId())) {
