@@ -154,11 +154,7 @@ public final class LoopbackBenchmark {
         inputs.add(new HyperGradient(Event.CURRENT_SCHEMA_VERSION, "run-" + (i % runs),
             i / runs, at, g, 1, 0.01));
       }
-      List<RunEvent> starts = new ArrayList<>();
-      for (int r = 0; r < runs; r++) {
-        starts.add(MetaOptimizerBenchmark.benchmarkRun("run-" + r, count / runs + 1));
-      }
-      load(topics, topics.runs(), starts);
+      load(topics, topics.runs(), startsOf(count / runs + 1));
       double loadRate = load(topics, topics.hyperGradients(), inputs);
       try (KafkaEventBus bus = connect(topics);
           EndOffsets written = new EndOffsets(topics.metaParams().topic());
@@ -181,6 +177,15 @@ public final class LoopbackBenchmark {
     }
   }
 
+  /** The RunStarted of every benchmark run: only started runs are served. */
+  private List<RunEvent> startsOf(long steps) {
+    List<RunEvent> starts = new ArrayList<>(runs);
+    for (int r = 0; r < runs; r++) {
+      starts.add(MetaOptimizerBenchmark.benchmarkRun("run-" + r, steps));
+    }
+    return starts;
+  }
+
   /** Loads {@code count} step events, then times the monitor counting them. */
   private Rate monitorRound(int count, String label) {
     Topics topics = freshTopics();
@@ -194,6 +199,7 @@ public final class LoopbackBenchmark {
             0.002, 1_700_000_000_000L + step));
       }
       double loadRate = load(topics, topics.steps(), inputs);
+      load(topics, topics.runs(), startsOf(count / runs + 1));
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       try (KafkaEventBus bus = connect(topics);
           MonitorService service = new MonitorService(bus, topics, "bench-monitor", registry,

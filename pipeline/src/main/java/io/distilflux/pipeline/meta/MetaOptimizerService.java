@@ -49,7 +49,7 @@ import reactor.core.publisher.Mono;
  *       run's configuration: every step, or the first E of each forecast period). Anything else
  *       is rejected to the dead-letter topic with the reason, once: a version already published
  *       (a duplicate, counted as such), a step ahead of or between the run's hypergradient steps,
- *       a run with no {@link RunStarted} (looked for on the runs topic, and once more a second
+ *       a run with no {@link RunStarted} (looked for on the runs topic, and once more 250 ms
  *       later, before it is rejected; no state is kept for it). MetaParams on the topic that are
  *       ahead of the sequence are dead-lettered by the state feed and do not move it either.
  *   <li>A hypergradient with a non-finite component (in {@code gradient} or {@code at}) does
@@ -80,10 +80,10 @@ public final class MetaOptimizerService implements AutoCloseable {
 
   /**
    * How long a hypergradient of a run whose RunStarted is not on the runs topic yet waits for it
-   * before it is rejected: a trainer sends its RunStarted before its first hypergradient, but the
-   * two topics are written independently.
+   * before it is rejected: a trainer's RunStarted is sent before its first hypergradient, but to
+   * another partition (on a cluster, another broker), so it may be appended a little later.
    */
-  private static final java.time.Duration START_GRACE = java.time.Duration.ofSeconds(1);
+  private static final java.time.Duration START_GRACE = java.time.Duration.ofMillis(250);
   /** Runs remembered as never started, and runs whose MetaParams wait for their start. */
   private static final int MAX_UNSTARTED_RUNS = 1024;
   /** MetaParams kept per run that waits for its start. */
