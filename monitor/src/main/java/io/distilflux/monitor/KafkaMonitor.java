@@ -3,6 +3,7 @@ package io.distilflux.monitor;
 import io.distilflux.monitor.lag.ConsumerLag;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.kafka.KafkaBusSettings;
+import io.distilflux.pipeline.kafka.KafkaConnection;
 import io.distilflux.pipeline.kafka.KafkaEventBus;
 import io.distilflux.pipeline.meta.MetaOptimizerService;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -51,9 +52,16 @@ public final class KafkaMonitor implements AutoCloseable {
    */
   public static KafkaMonitor start(String bootstrapServers, Topics topics, String group,
       MonitorOptions options, List<String> lagGroups, Duration lagPeriod) {
+    return start(KafkaConnection.plain(bootstrapServers), topics, group, options, lagGroups,
+        lagPeriod);
+  }
+
+  /** As the other {@code start}, with the client properties of {@code connection}. */
+  public static KafkaMonitor start(KafkaConnection connection, Topics topics, String group,
+      MonitorOptions options, List<String> lagGroups, Duration lagPeriod) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     AtomicReference<MonitorService> counting = new AtomicReference<>();
-    KafkaEventBus bus = KafkaEventBus.connect(bootstrapServers, topics,
+    KafkaEventBus bus = KafkaEventBus.connect(connection, topics,
         KafkaBusSettings.defaults(), letter -> {
           MonitorService current = counting.get();
           if (current != null) {
@@ -66,7 +74,7 @@ public final class KafkaMonitor implements AutoCloseable {
       service = new MonitorService(bus, topics, group, registry, options);
       counting.set(service);
       service.start();
-      lag = new ConsumerLag(bootstrapServers, topics.prefix(), lagGroups, registry).start(lagPeriod);
+      lag = new ConsumerLag(connection, topics.prefix(), lagGroups, registry).start(lagPeriod);
       return new KafkaMonitor(bus, service, lag);
     } catch (RuntimeException e) {
       new KafkaMonitor(bus, service, lag).close();

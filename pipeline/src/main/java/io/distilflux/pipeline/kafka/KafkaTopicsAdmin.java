@@ -10,7 +10,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.TopicPartition;
@@ -74,8 +73,12 @@ public record KafkaTopicsAdmin(int partitions, short replicationFactor) {
    * @return the names of the topics this call created
    */
   public Set<String> ensureTopics(String bootstrapServers, Topics topics) {
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+    return ensureTopics(KafkaConnection.plain(bootstrapServers), topics);
+  }
+
+  /** As {@link #ensureTopics(String, Topics)} with the client properties of a connection. */
+  public Set<String> ensureTopics(KafkaConnection connection, Topics topics) {
+    try (Admin admin = Admin.create(connection.adminConfig())) {
       return ensureTopics(admin, topics);
     }
   }
