@@ -5,12 +5,21 @@ import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 
 /**
  * How to reach a Kafka cluster: its bootstrap servers and the standard client properties every
@@ -31,6 +40,9 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> prope
       "bootstrap.servers", "enable.idempotence", "acks", "enable.auto.commit",
       "key.serializer", "value.serializer", "key.deserializer", "value.deserializer",
       "group.id", "auto.offset.reset", "transactional.id");
+
+  /** How long {@link #check} waits for a cluster by default. */
+  public static final Duration CHECK_TIMEOUT = Duration.ofSeconds(10);
 
   /** Validates and copies. */
   public KafkaConnection {
@@ -91,5 +103,53 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> prope
   /** The configuration of an admin client. */
   public Map<String, Object> adminConfig() {
     return clientConfig(Map.of());
+  }
+
+  /**
+   * Asks the cluster for its nodes, so that a client without the right credentials, or a cluster
+   * that cannot be reached, is told in one line within {@code timeout} instead of retrying in
+   * the background.
+   *
+   * @throws IllegalArgumentException with a one-line reason: the address or the credentials
+   *     given do not work
+   */
+  public void check(Duration timeout) {
+    Map<String, Object> config = clientConfig(Map.of(
+        AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis(),
+        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis(),
+        AdminClientConfig.CLIENT_ID_CONFIG, "distilflux-check"));
+    try (Admin admin = Admin.create(config)) {
+      admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw refused(e.getCause(), timeout);
+    } catch (TimeoutException e) {
+      throw refused(e, timeout);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalArgumentException("interrupted while reaching Kafka at " + bootstrapServers);
+    } catch (KafkaException e) {
+      throw new IllegalArgumentException("cannot connect to Kafka at " + bootstrapServers + ": "
+          + firstLine(e));
+    }
+  }
+
+  private IllegalArgumentException refused(Throwable cause, Duration timeout) {
+    if (cause instanceof AuthenticationException) {
+      return new IllegalArgumentException("Kafka at " + bootstrapServers
+          + " refused the credentials: " + firstLine(cause));
+    }
+    if (cause instanceof AuthorizationException) {
+      return new IllegalArgumentException("Kafka at " + bootstrapServers
+          + " refused the request: " + firstLine(cause));
+    }
+    return new IllegalArgumentException("Kafka at " + bootstrapServers + " did not answer within "
+        + timeout.toSeconds() + " s (unreachable, or its listener needs credentials: "
+        + (properties.isEmpty() ? "give them with --kafka-config" : "check --kafka-config")
+        + ")");
+  }
+
+  private static String firstLine(Throwable e) {
+    String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    return message.lines().findFirst().orElse(message);
   }
 }

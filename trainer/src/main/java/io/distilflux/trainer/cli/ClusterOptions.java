@@ -63,10 +63,11 @@ final class ClusterOptions {
       if (bootstrapServers.isBlank()) {
         throw new IllegalArgumentException("--bootstrap-servers must not be blank");
       }
-      return new Cluster(kafkaConfig == null
+      KafkaConnection connection = kafkaConfig == null
           ? KafkaConnection.plain(bootstrapServers)
-          : KafkaConnection.withConfigFile(bootstrapServers, kafkaConfig),
-          topics, Optional.empty());
+          : KafkaConnection.withConfigFile(bootstrapServers, kafkaConfig);
+      connection.check(KafkaConnection.CHECK_TIMEOUT);
+      return new Cluster(connection, topics, Optional.empty());
     }
     if (kafkaConfig != null) {
       throw new IllegalArgumentException(

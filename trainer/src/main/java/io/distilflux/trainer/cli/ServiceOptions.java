@@ -34,11 +34,16 @@ final class ServiceOptions {
       description = "Replication factor of topics it creates (default ${DEFAULT-VALUE}).")
   short replicationFactor;
 
-  /** The cluster with the client properties of {@code --kafka-config}, if given. */
+  /**
+   * The cluster with the client properties of {@code --kafka-config}, if given, once it has
+   * answered (a refusal or no answer within 10 s is one line).
+   */
   KafkaConnection connection() {
-    return kafkaConfig == null
+    KafkaConnection connection = kafkaConfig == null
         ? KafkaConnection.plain(bootstrapServers)
         : KafkaConnection.withConfigFile(bootstrapServers, kafkaConfig);
+    connection.check(KafkaConnection.CHECK_TIMEOUT);
+    return connection;
   }
 
   /** How missing topics are created. */
