@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
     description = {
       "Consumes hypergradients and publishes the updated meta-parameters (method.md §3) until",
       "stopped. Instances in one consumer group split the runs between them. Per-run settings",
-      "come from each run's RunStarted; the flags are the defaults for runs without one."
+      "come from each run's RunStarted (the flags replace invalid ones); runs without one get",
+      "no updates."
     })
 final class MetaOptimizerCommand implements Callable<Integer> {
 
