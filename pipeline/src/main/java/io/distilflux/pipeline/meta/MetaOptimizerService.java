@@ -310,18 +310,26 @@ public final class MetaOptimizerService implements AutoCloseable {
   private void waitForStart(Observed observed) {
     List<Observed> evicted = List.of();
     synchronized (waitingForStart) {
-      List<Observed> waiting =
-          waitingForStart.computeIfAbsent(observed.params().runId(), id -> new ArrayList<>());
-      if (waiting.size() < MAX_WAITING_PARAMS) {
-        waiting.add(observed);
+      if (runs.containsKey(observed.params().runId())) {
+        evicted = null; // started meanwhile (its start takes this lock): observe it now
       } else {
-        evicted = List.of(observed);
+        List<Observed> waiting =
+            waitingForStart.computeIfAbsent(observed.params().runId(), id -> new ArrayList<>());
+        if (waiting.size() < MAX_WAITING_PARAMS) {
+          waiting.add(observed);
+        } else {
+          evicted = List.of(observed);
+        }
+        if (waitingForStart.size() > MAX_UNSTARTED_RUNS) {
+          Iterator<List<Observed>> oldest = waitingForStart.values().iterator();
+          evicted = oldest.next();
+          oldest.remove();
+        }
       }
-      if (waitingForStart.size() > MAX_UNSTARTED_RUNS) {
-        Iterator<List<Observed>> oldest = waitingForStart.values().iterator();
-        evicted = oldest.next();
-        oldest.remove();
-      }
+    }
+    if (evicted == null) {
+      observeMetaParams(observed);
+      return;
     }
     for (Observed dropped : evicted) {
       if (dropped.received() != null) {
@@ -335,9 +343,14 @@ public final class MetaOptimizerService implements AutoCloseable {
     if (!(event instanceof RunStarted) && !runs.containsKey(event.runId())) {
       return; // the end of a run never started: nothing to keep
     }
-    RunState state = event instanceof RunStarted started
-        ? runs.computeIfAbsent(event.runId(), id -> new RunState(started.config()))
-        : runs.get(event.runId());
+    RunState state;
+    if (event instanceof RunStarted started) {
+      synchronized (waitingForStart) { // so no MetaParams is left waiting behind the start
+        state = runs.computeIfAbsent(event.runId(), id -> new RunState(started.config()));
+      }
+    } else {
+      state = runs.get(event.runId());
+    }
     synchronized (state) {
       if (event instanceof RunStarted started) {
         state.initial = started.config().initial();
