@@ -158,4 +158,21 @@ public record RunConfig(
           : Phase.FORECAST;
     };
   }
+
+  /**
+   * The first step after {@code step} whose phase is {@link Phase#HYPERGRADIENT}, so the step of
+   * the next hypergradient a run publishes after that of {@code step} ({@code -1} for its first);
+   * {@link Long#MAX_VALUE} for modes without hypergradients.
+   */
+  public long nextHyperGradientStep(long step) {
+    long next = Math.max(0, step + 1);
+    return switch (mode) {
+      case NO_DISTILLATION, FIXED, RANDOM -> Long.MAX_VALUE;
+      case HYPERGRADIENT -> next;
+      case FORECAST -> {
+        long period = (long) miniEpoch * forecastEvery;
+        yield next % period < miniEpoch ? next : (next / period + 1) * period;
+      }
+    };
+  }
 }

@@ -112,6 +112,15 @@ final class RunOptions {
       description = "External Kafka cluster (default: none, an embedded broker is started).")
   String bootstrapServers;
 
+  @Option(names = "--kafka-config", paramLabel = "FILE",
+      description = "Kafka client properties of the --bootstrap-servers cluster for every "
+          + "producer, consumer and admin client (security.protocol, sasl.*, ssl.*).")
+  String kafkaConfig;
+
+  @Option(names = "--meter-retention", paramLabel = "SECONDS",
+      description = "How long a finished run's meters stay on /metrics (default 600).")
+  String meterRetention;
+
   @Option(names = "--kafka-dir", paramLabel = "DIR",
       description = "Log folder of the embedded broker, kept so recorded runs survive (default: temporary).")
   String kafkaDir;
@@ -202,6 +211,8 @@ final class RunOptions {
     put(flags, "transport", transport);
     put(flags, "bootstrap-servers", bootstrapServers);
     put(flags, "kafka-dir", kafkaDir);
+    put(flags, "kafka-config", kafkaConfig);
+    put(flags, "meter-retention", meterRetention);
     put(flags, "topic-prefix", topicPrefix);
     put(flags, "output", output);
     put(flags, "metrics-port", metricsPort);

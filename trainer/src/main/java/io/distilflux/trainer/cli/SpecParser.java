@@ -6,6 +6,7 @@ import io.distilflux.pipeline.event.RunConfig.DatasetKind;
 import io.distilflux.pipeline.event.RunConfig.Mode;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
+import io.distilflux.pipeline.kafka.KafkaConnection;
 import io.distilflux.trainer.teacher.TeacherTraining;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,7 +37,7 @@ public final class SpecParser {
       "kafka-dir", "topic-prefix", "output", "metrics-port", "services", "meta-timeout", "parallel", "compute-threads",
       "teacher-epochs", "teacher-steps", "train-size", "validation-size", "test-size",
       "checkpoint-every", "keep-checkpoints", "resume", "on-meta-timeout", "data-seed",
-      "divergence", "protocol");
+      "divergence", "protocol", "kafka-config", "meter-retention");
 
   /**
    * The protocols {@code --protocol} names: settings that stand in for flags not given.
@@ -168,6 +169,17 @@ public final class SpecParser {
           "--kafka-dir is for the embedded broker; it cannot be combined with --bootstrap-servers");
     }
     bootstrap.ifPresent(SpecParser::checkBootstrap);
+    Optional<Path> kafkaConfig = Optional.ofNullable(values.remove("kafka-config")).map(Path::of);
+    if (kafkaConfig.isPresent()) {
+      if (bootstrap.isEmpty()) {
+        throw new IllegalArgumentException(
+            "--kafka-config goes with --bootstrap-servers; the embedded broker needs none");
+      }
+      // Read now: a missing file or a reserved property is reported before anything starts.
+      KafkaConnection.withConfigFile(bootstrap.get(), kafkaConfig.get());
+    }
+    Duration meterRetention = Duration.ofMillis(
+        (long) (bounded("meter-retention", 600, 0, 1e9) * 1000));
     String topicPrefix = text("topic-prefix", "distilflux.");
     Path output = Path.of(text("output", "runs"));
     int metricsPort = integer("metrics-port", 9464, 0, 65535);
@@ -210,7 +222,7 @@ public final class SpecParser {
         dataSeed, divergence);
     return new ExperimentSpec(base, modes, List.copyOf(seeds), fixed, transport, bootstrap,
         kafkaDir, topicPrefix, output, metricsPort, services, metaTimeout, parallel, computeThreads, teacherEpochs,
-        teacherSteps, splits, longRun);
+        teacherSteps, splits, longRun, kafkaConfig, meterRetention);
   }
 
   private List<Mode> modes() {

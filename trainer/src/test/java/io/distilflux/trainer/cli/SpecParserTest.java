@@ -179,6 +179,28 @@ class SpecParserTest {
     assertEquals(1, malformed.getMessage().lines().count());
   }
 
+  @Test
+  void aKafkaConfigIsReadBeforeAnythingStartsAndGoesWithAnExternalCluster(@TempDir Path dir)
+      throws Exception {
+    assertMessage("--kafka-config goes with --bootstrap-servers; the embedded broker needs none",
+        Map.of("kafka-config", "client.properties"));
+    Path missing = dir.resolve("missing.properties");
+    assertMessage("Kafka config file not found: " + missing,
+        Map.of("bootstrap-servers", "localhost:9092", "kafka-config", missing.toString()));
+    Path reserved = dir.resolve("reserved.properties");
+    Files.writeString(reserved, "security.protocol=SASL_SSL\nacks=1\n");
+    assertMessage("client property acks is set by distilflux itself and cannot be given in a "
+        + "Kafka config file",
+        Map.of("bootstrap-servers", "localhost:9092", "kafka-config", reserved.toString()));
+    Path good = dir.resolve("client.properties");
+    Files.writeString(good, "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-256\n");
+    ExperimentSpec spec = SpecParser.parse(Map.of("bootstrap-servers", "localhost:9092",
+        "kafka-config", good.toString(), "meter-retention", "30"));
+    assertEquals(java.util.Optional.of(good), spec.kafkaConfig());
+    assertEquals(java.time.Duration.ofSeconds(30), spec.meterRetention());
+    assertEquals(java.time.Duration.ofMinutes(10), SpecParser.parse(Map.of()).meterRetention());
+  }
+
   private static void assertMessage(String expected, Map<String, String> settings) {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> SpecParser.parse(settings));
