@@ -5,6 +5,7 @@ import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.bench.Stats;
 import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.HyperGradient;
+import io.distilflux.pipeline.event.RunEvent;
 import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.Phase;
 import io.distilflux.pipeline.event.TrainingStep;
@@ -13,6 +14,7 @@ import io.distilflux.pipeline.kafka.EmbeddedKafka;
 import io.distilflux.pipeline.kafka.KafkaBusSettings;
 import io.distilflux.pipeline.kafka.KafkaEventBus;
 import io.distilflux.pipeline.kafka.KafkaTopicsAdmin;
+import io.distilflux.pipeline.meta.MetaOptimizerBenchmark;
 import io.distilflux.pipeline.meta.MetaOptimizerService;
 import io.distilflux.pipeline.meta.MetaOptimizerSettings;
 import io.distilflux.pipeline.meta.MetaOptimizerStats;
@@ -152,6 +154,7 @@ public final class LoopbackBenchmark {
         inputs.add(new HyperGradient(Event.CURRENT_SCHEMA_VERSION, "run-" + (i % runs),
             i / runs, at, g, 1, 0.01));
       }
+      load(topics, topics.runs(), startsOf(count / runs + 1));
       double loadRate = load(topics, topics.hyperGradients(), inputs);
       try (KafkaEventBus bus = connect(topics);
           EndOffsets written = new EndOffsets(topics.metaParams().topic());
@@ -174,6 +177,15 @@ public final class LoopbackBenchmark {
     }
   }
 
+  /** The RunStarted of every benchmark run: only started runs are served. */
+  private List<RunEvent> startsOf(long steps) {
+    List<RunEvent> starts = new ArrayList<>(runs);
+    for (int r = 0; r < runs; r++) {
+      starts.add(MetaOptimizerBenchmark.benchmarkRun("run-" + r, steps));
+    }
+    return starts;
+  }
+
   /** Loads {@code count} step events, then times the monitor counting them. */
   private Rate monitorRound(int count, String label) {
     Topics topics = freshTopics();
@@ -187,6 +199,7 @@ public final class LoopbackBenchmark {
             0.002, 1_700_000_000_000L + step));
       }
       double loadRate = load(topics, topics.steps(), inputs);
+      load(topics, topics.runs(), startsOf(count / runs + 1));
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       try (KafkaEventBus bus = connect(topics);
           MonitorService service = new MonitorService(bus, topics, "bench-monitor", registry,

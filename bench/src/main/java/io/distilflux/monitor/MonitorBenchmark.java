@@ -8,7 +8,9 @@ import io.distilflux.pipeline.direct.InMemoryEventBus;
 import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.Phase;
+import io.distilflux.pipeline.event.RunEvent;
 import io.distilflux.pipeline.event.TrainingStep;
+import io.distilflux.pipeline.meta.MetaOptimizerBenchmark;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -27,6 +29,9 @@ import reactor.core.publisher.Flux;
  * <p>Usage: {@code MonitorBenchmark [events] [rounds]}, defaults 200000 and 7.
  */
 public final class MonitorBenchmark {
+
+  /** Runs the steps are spread over. */
+  private static final int RUNS = 4;
 
   private MonitorBenchmark() {}
 
@@ -52,8 +57,8 @@ public final class MonitorBenchmark {
     List<TrainingStep> steps = new ArrayList<>(count);
     Phase[] phases = Phase.values();
     for (int i = 0; i < count; i++) {
-      long step = i / 4;
-      steps.add(new TrainingStep(Event.CURRENT_SCHEMA_VERSION, "run-" + (i % 4), step, 0,
+      long step = i / RUNS;
+      steps.add(new TrainingStep(Event.CURRENT_SCHEMA_VERSION, "run-" + (i % RUNS), step, 0,
           phases[(int) (step % phases.length)], 0.5 + i * 1e-7, 0.3, 0.2,
           new MetaValues(0.6, 0.4, 2.0), 0.002, 1_700_000_000_000L + step * 2));
     }
@@ -63,6 +68,9 @@ public final class MonitorBenchmark {
   private static double direct(List<TrainingStep> steps) {
     MonitorMetrics metrics =
         new MonitorMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    for (int r = 0; r < RUNS; r++) {
+      metrics.runStarted(MetaOptimizerBenchmark.benchmarkRun("run-" + r, steps.size()));
+    }
     long start = System.nanoTime();
     for (TrainingStep step : steps) {
       metrics.step(step);
@@ -82,6 +90,11 @@ public final class MonitorBenchmark {
         MonitorService service =
             new MonitorService(bus, topics, "benchmark", registry,
                 MonitorOptions.defaults().withHttp("127.0.0.1", 0))) {
+      List<RunEvent> starts = new ArrayList<>();
+      for (int r = 0; r < RUNS; r++) {
+        starts.add(MetaOptimizerBenchmark.benchmarkRun("run-" + r, steps.size()));
+      }
+      bus.publish(topics.runs(), Flux.fromIterable(starts)).blockLast();
       service.start();
       long start = System.nanoTime();
       bus.publish(topics.steps(), Flux.fromIterable(steps)).blockLast();

@@ -1,8 +1,11 @@
 package io.distilflux.monitor;
 
 import io.distilflux.monitor.lag.ConsumerLag;
+import io.distilflux.monitor.metrics.MonitorMetrics;
 import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.kafka.DeadLetterFollower;
 import io.distilflux.pipeline.kafka.KafkaBusSettings;
+import io.distilflux.pipeline.kafka.KafkaConnection;
 import io.distilflux.pipeline.kafka.KafkaEventBus;
 import io.distilflux.pipeline.meta.MetaOptimizerService;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -10,11 +13,11 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The standalone monitor on a Kafka cluster, wired as {@code distilflux monitor} runs it: its
- * own bus whose dead letters the monitor counts, the {@link MonitorService} with its HTTP
+ * own bus, the dead-letter topic followed so that every service's letters are counted once per
+ * record, the {@link MonitorService} with its HTTP
  * endpoint, and the {@link ConsumerLag} of the given groups on the same registry.
  */
 public final class KafkaMonitor implements AutoCloseable {
@@ -22,11 +25,14 @@ public final class KafkaMonitor implements AutoCloseable {
   private final KafkaEventBus bus;
   private final MonitorService service;
   private final ConsumerLag lag;
+  private final DeadLetterFollower letters;
 
-  private KafkaMonitor(KafkaEventBus bus, MonitorService service, ConsumerLag lag) {
+  private KafkaMonitor(KafkaEventBus bus, MonitorService service, ConsumerLag lag,
+      DeadLetterFollower letters) {
     this.bus = bus;
     this.service = service;
     this.lag = lag;
+    this.letters = letters;
   }
 
   /**
@@ -51,25 +57,30 @@ public final class KafkaMonitor implements AutoCloseable {
    */
   public static KafkaMonitor start(String bootstrapServers, Topics topics, String group,
       MonitorOptions options, List<String> lagGroups, Duration lagPeriod) {
+    return start(KafkaConnection.plain(bootstrapServers), topics, group, options, lagGroups,
+        lagPeriod);
+  }
+
+  /** As the other {@code start}, with the client properties of {@code connection}. */
+  public static KafkaMonitor start(KafkaConnection connection, Topics topics, String group,
+      MonitorOptions options, List<String> lagGroups, Duration lagPeriod) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    AtomicReference<MonitorService> counting = new AtomicReference<>();
-    KafkaEventBus bus = KafkaEventBus.connect(bootstrapServers, topics,
-        KafkaBusSettings.defaults(), letter -> {
-          MonitorService current = counting.get();
-          if (current != null) {
-            current.metrics().deadLettered(letter.key());
-          }
-        });
+    // Dead letters are counted from their topic, whichever service wrote them, once per record.
+    KafkaEventBus bus = KafkaEventBus.connect(connection, topics, KafkaBusSettings.defaults(),
+        letter -> {});
     MonitorService service = null;
     ConsumerLag lag = null;
+    DeadLetterFollower letters = null;
     try {
       service = new MonitorService(bus, topics, group, registry, options);
-      counting.set(service);
       service.start();
-      lag = new ConsumerLag(bootstrapServers, topics.prefix(), lagGroups, registry).start(lagPeriod);
-      return new KafkaMonitor(bus, service, lag);
+      MonitorMetrics metrics = service.metrics();
+      letters = DeadLetterFollower.start(connection, topics.deadLetter(),
+          letter -> metrics.deadLettered(letter.key()));
+      lag = new ConsumerLag(connection, topics.prefix(), lagGroups, registry).start(lagPeriod);
+      return new KafkaMonitor(bus, service, lag, letters);
     } catch (RuntimeException e) {
-      new KafkaMonitor(bus, service, lag).close();
+      new KafkaMonitor(bus, service, lag, letters).close();
       throw e;
     }
   }
@@ -84,6 +95,9 @@ public final class KafkaMonitor implements AutoCloseable {
   public void close() {
     if (lag != null) {
       lag.close();
+    }
+    if (letters != null) {
+      letters.close();
     }
     if (service != null) {
       service.close();

@@ -16,6 +16,8 @@ import io.distilflux.pipeline.event.RunStarted;
 import io.distilflux.pipeline.event.TrainingStep;
 import io.distilflux.pipeline.event.TrajectoryForecast;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +32,7 @@ import reactor.core.Disposables;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * The monitor: turns every event into Micrometer meters served on {@code /metrics}, and
@@ -43,13 +46,21 @@ import reactor.core.publisher.Sinks;
  * (each step counted once). The runs and forecasts topics
  * are read in full on every start by a group private to this instance: the configurations of running
  * runs and the periods already forecast are rebuilt from them, so no forecast is published
- * twice. Hypergradients are read only once the forecasts topic has been read up to the end
- * offsets it had at start; the record of a hypergradient is acknowledged once
+ * twice. Hypergradients are read only once the runs and forecasts topics have been read up to
+ * the end offsets they had at start; the record of a hypergradient is acknowledged once
  * its period's forecast has been delivered.
+ *
+ * <p>Only runs with a {@code RunStarted} get meters (see {@link MonitorMetrics}); a finished
+ * run's meters are removed {@link MonitorOptions#meterRetention()} after its end (checked every
+ * {@link #EXPIRY_PERIOD}). A forecast read that does not fit its run's sequence is
+ * dead-lettered (see {@link ForecastTracker#forecastSeen}).
  */
 public final class MonitorService implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(MonitorService.class);
+
+  /** How often finished runs' meters and points waiting for a start are looked at. */
+  public static final Duration EXPIRY_PERIOD = Duration.ofSeconds(10);
 
   /** The monitor's default consumer group. */
   public static final String DEFAULT_GROUP = "distilflux-monitor";
@@ -60,6 +71,7 @@ public final class MonitorService implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final MonitorOptions options;
   private final MonitorMetrics metrics;
+  private final Clock clock;
   private final ForecastTracker tracker = new ForecastTracker();
   private final Disposable.Composite subscriptions = Disposables.composite();
   private final Sinks.One<Void> restored = Sinks.one();
@@ -84,6 +96,26 @@ public final class MonitorService implements AutoCloseable {
       String groupId,
       PrometheusMeterRegistry registry,
       MonitorOptions options) {
+    this(bus, topics, groupId, registry, options, Clock.systemUTC());
+  }
+
+  /**
+   * A monitor whose run ends and waiting points are timed by {@code clock}.
+   *
+   * @param bus the transport
+   * @param topics topic names of the deployment
+   * @param groupId consumer group of the monitor
+   * @param registry where meters are registered and scraped from
+   * @param options HTTP address, restore settings and meter retention
+   * @param clock the time of run ends and of points waiting for their run's start
+   */
+  public MonitorService(
+      EventBus bus,
+      Topics topics,
+      String groupId,
+      PrometheusMeterRegistry registry,
+      MonitorOptions options,
+      Clock clock) {
     this.bus = Objects.requireNonNull(bus, "bus");
     this.topics = Objects.requireNonNull(topics, "topics");
     this.groupId = Objects.requireNonNull(groupId, "groupId");
@@ -92,7 +124,8 @@ public final class MonitorService implements AutoCloseable {
     }
     this.registry = Objects.requireNonNull(registry, "registry");
     this.options = Objects.requireNonNull(options, "options");
-    this.metrics = new MonitorMetrics(registry);
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.metrics = new MonitorMetrics(registry, clock, options.meterRetention());
   }
 
   /**
@@ -116,9 +149,13 @@ public final class MonitorService implements AutoCloseable {
             .concatMap(this::onForecast)
             .subscribe(v -> {}, this::fail));
     // The restore ends when the forecasts topic has been read up to its end offsets at start:
-    // every period forecast before the restart is settled before a hypergradient is read.
+    // every period forecast before the restart is settled before a hypergradient is read. The
+    // runs come first: a forecast settles its period only in its run's sequence.
     subscriptions.add(
-        bus.replay(topics.forecasts())
+        bus.replay(topics.runs())
+            .ofType(RunStarted.class)
+            .concatMap(started -> settle(tracker.runStarted(started)))
+            .thenMany(bus.replay(topics.forecasts()))
             .concatMap(forecast -> settle(tracker.forecastSeen(forecast)))
             .then()
             .subscribe(
@@ -147,6 +184,9 @@ public final class MonitorService implements AutoCloseable {
         bus.consume(topics.evaluations(),
                 history("evaluations").batchedUpTo(ConsumerOptions.BACKGROUND_BATCH_WAIT))
             .subscribe(this::onEvaluation, this::fail));
+    subscriptions.add(Flux.interval(EXPIRY_PERIOD, Schedulers.parallel())
+        .concatMap(tick -> expire())
+        .subscribe(v -> {}, this::fail));
     LOG.info("monitor started: group {}, http {}:{}", groupId, options.httpHost(), port());
   }
 
@@ -234,9 +274,16 @@ public final class MonitorService implements AutoCloseable {
     handled.incrementAndGet();
   }
 
+  /** Removes expired meters and lets go of points whose run never started. */
+  Mono<Void> expire() {
+    metrics.expireFinished();
+    return settle(tracker.expireWaiting(clock.millis()));
+  }
+
   private Mono<Void> onRun(Received<RunEvent> received) {
     ForecastTracker.Outcome outcome;
     if (received.event() instanceof RunStarted started) {
+      metrics.runStarted(started);
       outcome = tracker.runStarted(started);
     } else {
       RunFinished finished = (RunFinished) received.event();
@@ -250,8 +297,14 @@ public final class MonitorService implements AutoCloseable {
   }
 
   private Mono<Void> onForecast(Received<TrajectoryForecast> received) {
+    ForecastTracker.Outcome outcome = tracker.forecastSeen(received.event());
+    if (outcome.rejection() != null) {
+      received.reject(outcome.rejection());
+      handled.incrementAndGet();
+      return Mono.empty();
+    }
     metrics.forecast(received.event());
-    return settle(tracker.forecastSeen(received.event()))
+    return settle(outcome)
         .doOnSuccess(v -> {
           received.acknowledge();
           handled.incrementAndGet();
@@ -260,7 +313,8 @@ public final class MonitorService implements AutoCloseable {
 
   private Mono<Void> onHyperGradient(Received<HyperGradient> received) {
     metrics.hyperGradient(received.event());
-    return settle(tracker.hyperGradient(received.event(), received.acknowledgement()))
+    return settle(tracker.hyperGradient(received.event(), received.acknowledgement(),
+            clock.millis()))
         .doOnSuccess(v -> handled.incrementAndGet());
   }
 

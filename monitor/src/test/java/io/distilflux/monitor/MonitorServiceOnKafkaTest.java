@@ -53,7 +53,7 @@ class MonitorServiceOnKafkaTest {
                   letter -> current.get().metrics().deadLettered(letter.key()));
           Admin admin = Admin.create(
               Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-        MonitorOptions options = new MonitorOptions("127.0.0.1", 0);
+        MonitorOptions options = MonitorOptions.defaults().withHttp("127.0.0.1", 0);
 
         PrometheusMeterRegistry first = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (MonitorService service = new MonitorService(bus, topics, "monitor", first, options)) {

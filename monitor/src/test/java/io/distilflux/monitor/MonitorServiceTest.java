@@ -43,7 +43,7 @@ class MonitorServiceTest {
   }
 
   private MonitorService service(String group, PrometheusMeterRegistry registry) {
-    MonitorOptions options = new MonitorOptions("127.0.0.1", 0);
+    MonitorOptions options = MonitorOptions.defaults().withHttp("127.0.0.1", 0);
     return new MonitorService(bus, topics, group, registry, options);
   }
 

@@ -8,6 +8,10 @@ import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.direct.InMemoryEventBus;
 import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.HyperGradient;
+import io.distilflux.pipeline.event.Provenance;
+import io.distilflux.pipeline.event.RunConfig;
+import io.distilflux.pipeline.event.RunEvent;
+import io.distilflux.pipeline.event.RunStarted;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
 import java.time.Duration;
@@ -120,6 +124,20 @@ public final class MetaOptimizerBenchmark {
     return count / seconds;
   }
 
+  /**
+   * The RunStarted of a synthetic hypergradient run of {@code steps} steps for a benchmark: the
+   * meta-optimizer answers only runs that started.
+   */
+  public static RunStarted benchmarkRun(String runId, long steps) {
+    MetaOptimizerSettings rule = MetaOptimizerSettings.defaults();
+    RunConfig config = new RunConfig(RunConfig.DatasetKind.SYNTHETIC, "",
+        RunConfig.Mode.HYPERGRADIENT, 1, 1, steps, 0, "benchmark", "benchmark",
+        RunConfig.OptimizerKind.SGD, 0.1, rule.optimizer(), rule.learningRate(), rule.clip(), 1,
+        1, new Unconstrained(0.1, 0.2, -1), false, 0, 0, false);
+    return new RunStarted(Event.CURRENT_SCHEMA_VERSION, runId, config, 0L,
+        new Provenance("benchmark", System.getProperty("java.version"), "generated", "none"));
+  }
+
   private static double throughBus(int runs, int steps) {
     Topics topics = Topics.defaults();
     try (EventBus bus = new InMemoryEventBus();
@@ -129,6 +147,11 @@ public final class MetaOptimizerBenchmark {
                 topics,
                 "bench",
                 MetaOptimizerSettings.defaults())) {
+      List<RunEvent> starts = new ArrayList<>(runs);
+      for (int r = 0; r < runs; r++) {
+        starts.add(benchmarkRun("run-" + r, steps));
+      }
+      bus.publish(topics.runs(), Flux.fromIterable(starts)).blockLast();
       service.start();
       List<HyperGradient> inputs = new ArrayList<>(runs * steps);
       Unconstrained at = new Unconstrained(0.1, 0.2, -1);

@@ -4,9 +4,11 @@ import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.RunStarted;
 import io.distilflux.pipeline.event.TrajectoryForecast;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -20,8 +22,12 @@ import java.util.TreeMap;
  *
  * <p>The acknowledgement of a hypergradient record is held until its period is settled, so a
  * restarted monitor is redelivered the points of unfinished periods. Hypergradients that
- * arrive before their run's {@code RunStarted} wait for it. Thread-safe; every call is short
- * and never blocks.
+ * arrive before their run's {@code RunStarted} wait for it, at most {@link #START_GRACE}
+ * ({@link #expireWaiting}); then they are acknowledged and forgotten, and no state is kept for
+ * their run. A forecast read from the topic settles its period only in the run's own sequence
+ * (the run's next unsettled period); one of a run that never started, of a run that does not
+ * forecast, of a step that starts no period or of a period ahead of the sequence is rejected.
+ * Thread-safe; every call is short and never blocks.
  */
 public final class ForecastTracker {
 
@@ -39,11 +45,23 @@ public final class ForecastTracker {
    * @param ready forecasts to publish, each followed by its acknowledgements
    * @param acknowledgeNow acknowledgements that need wait for nothing
    */
-  public record Outcome(List<Ready> ready, List<Runnable> acknowledgeNow) {
+  public record Outcome(List<Ready> ready, List<Runnable> acknowledgeNow, String rejection) {
     static final Outcome NONE = new Outcome(List.of(), List.of());
+
+    /** An outcome that rejects nothing. */
+    public Outcome(List<Ready> ready, List<Runnable> acknowledgeNow) {
+      this(ready, acknowledgeNow, null);
+    }
+
+    static Outcome rejected(String reason) {
+      return new Outcome(List.of(), List.of(), reason);
+    }
   }
 
-  private record Held(HyperGradient event, Runnable acknowledgement) {}
+  /** How long hypergradients wait for their run's RunStarted. */
+  public static final Duration START_GRACE = Duration.ofSeconds(30);
+
+  private record Held(HyperGradient event, Runnable acknowledgement, long sinceMillis) {}
 
   private static final class Window {
     final TreeMap<Long, HyperGradient> byStep = new TreeMap<>();
@@ -56,6 +74,16 @@ public final class ForecastTracker {
     final List<Held> waitingForStart = new ArrayList<>();
     final Map<Long, Window> windows = new HashMap<>();
     final Set<Long> settled = new HashSet<>();
+    /** Start of the first period not settled yet: the only one a forecast read may settle. */
+    long nextPeriod;
+
+    void settle(long periodStart) {
+      settled.add(periodStart);
+      long period = (long) config.miniEpoch() * config.forecastEvery();
+      while (settled.contains(nextPeriod)) {
+        nextPeriod += period;
+      }
+    }
   }
 
   private final Map<String, RunState> runs = new HashMap<>();
@@ -83,7 +111,10 @@ public final class ForecastTracker {
 
   /** Forgets a finished run's open windows; later hypergradients of it are acknowledged. */
   public synchronized Outcome runFinished(String runId) {
-    RunState run = runs.computeIfAbsent(runId, id -> new RunState());
+    RunState run = runs.get(runId);
+    if (run == null) {
+      return Outcome.NONE;
+    }
     run.finished = true;
     List<Runnable> now = new ArrayList<>();
     run.windows.values().forEach(w -> now.addAll(w.acknowledgements));
@@ -95,8 +126,14 @@ public final class ForecastTracker {
 
   /** Records a hypergradient point; its acknowledgement comes back in an outcome. */
   public synchronized Outcome hyperGradient(HyperGradient event, Runnable acknowledgement) {
+    return hyperGradient(event, acknowledgement, System.currentTimeMillis());
+  }
+
+  /** As {@link #hyperGradient(HyperGradient, Runnable)}, arriving at {@code nowMillis}. */
+  public synchronized Outcome hyperGradient(
+      HyperGradient event, Runnable acknowledgement, long nowMillis) {
     RunState run = runs.computeIfAbsent(event.runId(), id -> new RunState());
-    Held held = new Held(event, acknowledgement);
+    Held held = new Held(event, acknowledgement, nowMillis);
     if (run.finished) {
       return new Outcome(List.of(), List.of(acknowledgement));
     }
@@ -115,12 +152,59 @@ public final class ForecastTracker {
    * this monitor); points of it still held are released for acknowledgement.
    */
   public synchronized Outcome forecastSeen(TrajectoryForecast forecast) {
-    RunState run = runs.computeIfAbsent(forecast.runId(), id -> new RunState());
-    run.settled.add(forecast.periodStart());
-    Window window = run.windows.remove(forecast.periodStart());
+    RunState run = runs.get(forecast.runId());
+    long start = forecast.periodStart();
+    String where = "forecast of run " + forecast.runId() + " period " + start;
+    if (run == null || run.config == null) {
+      return Outcome.rejected(where + ": the run has no RunStarted");
+    }
+    if (run.config.mode() != RunConfig.Mode.FORECAST) {
+      return Outcome.rejected(where + ": the run does not forecast");
+    }
+    long period = (long) run.config.miniEpoch() * run.config.forecastEvery();
+    if (run.settled.contains(start)) {
+      return Outcome.NONE; // this monitor's own forecast read back, or a copy: nothing changes
+    }
+    if (start != run.nextPeriod) {
+      return Outcome.rejected(where + " is out of sequence: the run's next period starts at "
+          + run.nextPeriod + " (periods of " + period + " steps)");
+    }
+    run.settle(start);
+    Window window = run.windows.remove(start);
     return window == null
         ? Outcome.NONE
         : new Outcome(List.of(), List.copyOf(window.acknowledgements));
+  }
+
+  /**
+   * Lets go of hypergradients that waited for their run's RunStarted since before
+   * {@code nowMillis − START_GRACE}: their acknowledgements come back, their run is forgotten.
+   */
+  public synchronized Outcome expireWaiting(long nowMillis) {
+    List<Runnable> now = new ArrayList<>();
+    Iterator<Map.Entry<String, RunState>> all = runs.entrySet().iterator();
+    while (all.hasNext()) {
+      RunState run = all.next().getValue();
+      if (run.config != null) {
+        continue;
+      }
+      run.waitingForStart.removeIf(held -> {
+        boolean old = nowMillis - held.sinceMillis() >= START_GRACE.toMillis();
+        if (old) {
+          now.add(held.acknowledgement());
+        }
+        return old;
+      });
+      if (run.waitingForStart.isEmpty()) {
+        all.remove();
+      }
+    }
+    return now.isEmpty() ? Outcome.NONE : new Outcome(List.of(), now);
+  }
+
+  /** Runs the tracker keeps state for (started ones, and ones whose points wait). */
+  public synchronized int runs() {
+    return runs.size();
   }
 
   /** Whether the period starting at {@code periodStart} of the run has been settled. */
@@ -150,7 +234,7 @@ public final class ForecastTracker {
       return;
     }
     run.windows.remove(periodStart);
-    run.settled.add(periodStart);
+    run.settle(periodStart);
     List<TrajectoryPredictor.Point> points = new ArrayList<>();
     for (HyperGradient point : window.byStep.values()) {
       // A step whose b is not finite carries no information about the trajectory.

@@ -1,5 +1,6 @@
 package io.distilflux.monitor.lag;
 
+import io.distilflux.pipeline.kafka.KafkaConnection;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -71,12 +72,19 @@ public final class ConsumerLag implements AutoCloseable {
    */
   public ConsumerLag(
       String bootstrapServers, String topicPrefix, List<String> groups, MeterRegistry registry) {
-    Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+    this(KafkaConnection.plain(bootstrapServers), topicPrefix, groups, registry);
+  }
+
+  /** As the other constructor, with the client properties of {@code connection}. */
+  public ConsumerLag(
+      KafkaConnection connection, String topicPrefix, List<String> groups,
+      MeterRegistry registry) {
+    Objects.requireNonNull(connection, "connection");
     this.topicPrefix = Objects.requireNonNull(topicPrefix, "topicPrefix");
     this.groups = List.copyOf(groups);
     this.registry = Objects.requireNonNull(registry, "registry");
-    this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        AdminClientConfig.CLIENT_ID_CONFIG, "distilflux-consumer-lag"));
+    this.admin = Admin.create(connection.clientConfig(
+        Map.of(AdminClientConfig.CLIENT_ID_CONFIG, "distilflux-consumer-lag")));
   }
 
   /** Measures now and then every {@code period}, until closed. */

@@ -5,40 +5,123 @@ import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.Phase;
 import io.distilflux.pipeline.event.RunFinished;
+import io.distilflux.pipeline.event.RunStarted;
 import io.distilflux.pipeline.event.TrainingStep;
 import io.distilflux.pipeline.event.TrajectoryForecast;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.ToDoubleFunction;
 
 /**
  * Turns events into Micrometer meters, every one tagged with its {@code run}. Gauges read
  * per-run holders kept in a map here, so the registry's weak references stay reachable.
  * Thread-safe; each call does a map look-up and a few atomic writes.
+ *
+ * <p>Only runs that started have meters: a run's meters are registered on its
+ * {@link RunStarted}. Events of a run whose start has not been seen wait for it (at most
+ * {@link #MAX_WAITING} events in all, each at most {@link #START_GRACE}); then they are dropped
+ * and counted in {@code distilflux.events.unstarted}, without a meter of their own. A finished
+ * run's meters are removed from the registry once the retention has passed since its end
+ * ({@link #expireFinished()}, which the service calls periodically; the clock is injected), and
+ * its later events are dropped.
  */
 public final class MonitorMetrics {
 
   /** Tag carrying the run id. */
   public static final String RUN_TAG = "run";
-  /** Run tag value of dead letters whose run could not be read. */
+  /** Run tag value of dead letters whose run could not be read or never started. */
   public static final String UNKNOWN_RUN = "unknown";
+  /** How long a finished run's meters stay by default: more than a few scrape intervals. */
+  public static final Duration DEFAULT_RETENTION = Duration.ofMinutes(10);
+  /** How long events wait for their run's start before they are dropped. */
+  public static final Duration START_GRACE = Duration.ofSeconds(30);
+  /** Events waiting for their run's start, all runs together. */
+  static final int MAX_WAITING = 100_000;
+  /** Ended runs remembered after their meters expired, so their late events are dropped. */
+  private static final int MAX_EXPIRED = 100_000;
 
   private final MeterRegistry registry;
+  private final Clock clock;
+  private final Duration retention;
   private final Map<String, RunMeters> runs = new ConcurrentHashMap<>();
+  // Guarded by this: runs not started yet, oldest first, and runs whose meters expired.
+  private final LinkedHashMap<String, Waiting> waiting = new LinkedHashMap<>();
+  private int waitingEvents;
+  private final Set<String> expired = Collections.newSetFromMap(new LinkedHashMap<>() {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+      return size() > MAX_EXPIRED;
+    }
+  });
+  private final Counter unstarted;
+  private final Counter unknownDeadLettered;
 
-  /** Metrics registered in the given registry. */
+  /** Metrics registered in the given registry, with the default retention. */
   public MonitorMetrics(MeterRegistry registry) {
+    this(registry, Clock.systemUTC(), DEFAULT_RETENTION);
+  }
+
+  /**
+   * Metrics registered in the given registry.
+   *
+   * @param clock the time of run ends and of waiting events
+   * @param retention how long a finished run's meters stay after its end
+   */
+  public MonitorMetrics(MeterRegistry registry, Clock clock, Duration retention) {
     this.registry = Objects.requireNonNull(registry, "registry");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.retention = Objects.requireNonNull(retention, "retention");
+    if (retention.isNegative()) {
+      throw new IllegalArgumentException("retention must not be negative, got " + retention);
+    }
+    this.unstarted = Counter.builder("distilflux.events.unstarted")
+        .description("events of runs with no RunStarted (or whose meters expired), dropped")
+        .register(registry);
+    this.unknownDeadLettered = Counter.builder("distilflux.events.deadlettered")
+        .tag(RUN_TAG, UNKNOWN_RUN).description("records sent to the dead-letter topic")
+        .register(registry);
+  }
+
+  /**
+   * Registers a run's meters (again, for a run resumed after they expired) and records the
+   * events that waited for it.
+   */
+  public void runStarted(RunStarted started) {
+    String runId = started.runId();
+    RunMeters meters;
+    Waiting held;
+    synchronized (this) {
+      expired.remove(runId);
+      meters = runs.computeIfAbsent(runId, this::register);
+      meters.finishedAtMillis = Long.MAX_VALUE;
+      held = waiting.remove(runId);
+      if (held != null) {
+        waitingEvents -= held.actions.size();
+      }
+    }
+    if (held != null) {
+      held.actions.forEach(action -> action.accept(meters));
+    }
   }
 
   /**
@@ -46,84 +129,176 @@ public final class MonitorMetrics {
    * already recorded (a replayed or resumed stream) is ignored: meters count each step once.
    */
   public void step(TrainingStep step) {
-    RunMeters run = run(step.runId());
-    if (!run.stepsSeen.add(step.step())) {
-      return;
-    }
-    MetaValues meta = step.meta();
-    run.lambda1.set(meta.lambda1());
-    run.lambda2.set(meta.lambda2());
-    run.temperature.set(meta.temperature());
-    run.trainLoss.set(step.trainLoss());
-    run.ceLoss.set(step.ceLoss());
-    run.kdLoss.set(step.kdLoss());
-    if (Double.isFinite(step.durationSeconds()) && step.durationSeconds() >= 0) {
-      run.stepDuration.record((long) (step.durationSeconds() * 1e9), TimeUnit.NANOSECONDS);
-      run.addDuration(step.phase(), step.durationSeconds());
-    }
-    run.phaseSteps.get(step.phase()).increment();
-    run.observeTimestamp(step.step(), step.timestampMillis());
-    run.latest(step.step(), step.phase());
+    record(step.runId(), run -> {
+      if (!run.stepsSeen.add(step.step())) {
+        return;
+      }
+      MetaValues meta = step.meta();
+      run.lambda1.set(meta.lambda1());
+      run.lambda2.set(meta.lambda2());
+      run.temperature.set(meta.temperature());
+      run.trainLoss.set(step.trainLoss());
+      run.ceLoss.set(step.ceLoss());
+      run.kdLoss.set(step.kdLoss());
+      if (Double.isFinite(step.durationSeconds()) && step.durationSeconds() >= 0) {
+        run.stepDuration.record((long) (step.durationSeconds() * 1e9), TimeUnit.NANOSECONDS);
+        run.addDuration(step.phase(), step.durationSeconds());
+      }
+      run.phaseSteps.get(step.phase()).increment();
+      run.observeTimestamp(step.step(), step.timestampMillis());
+      run.latest(step.step(), step.phase());
+    });
   }
 
   /** Records a hypergradient: validation loss and norm, or a skip when it is not finite. */
   public void hyperGradient(HyperGradient hyperGradient) {
-    RunMeters run = run(hyperGradient.runId());
-    run.validationLoss.set(hyperGradient.validationLoss());
-    if (!hyperGradient.gradient().isFinite()) {
-      run.skipped.increment();
-      return;
-    }
-    double[] g = hyperGradient.gradient().toArray();
-    run.hyperGradientNorm.set(Math.sqrt(g[0] * g[0] + g[1] * g[1] + g[2] * g[2]));
-    run.received.increment();
+    record(hyperGradient.runId(), run -> {
+      run.validationLoss.set(hyperGradient.validationLoss());
+      if (!hyperGradient.gradient().isFinite()) {
+        run.skipped.increment();
+        return;
+      }
+      double[] g = hyperGradient.gradient().toArray();
+      run.hyperGradientNorm.set(Math.sqrt(g[0] * g[0] + g[1] * g[1] + g[2] * g[2]));
+      run.received.increment();
+    });
   }
 
   /** Records an evaluation: validation and test accuracy and loss. */
   public void evaluation(Evaluation evaluation) {
-    RunMeters run = run(evaluation.runId());
-    run.validationAccuracy.set(evaluation.validationAccuracy());
-    run.evalValidationLoss.set(evaluation.validationLoss());
-    run.testAccuracy.set(evaluation.testAccuracy());
-    run.testLoss.set(evaluation.testLoss());
+    record(evaluation.runId(), run -> {
+      run.validationAccuracy.set(evaluation.validationAccuracy());
+      run.evalValidationLoss.set(evaluation.validationLoss());
+      run.testAccuracy.set(evaluation.testAccuracy());
+      run.testLoss.set(evaluation.testLoss());
+    });
   }
 
   /** Records a forecast: slope and residual per coordinate, and a count. */
   public void forecast(TrajectoryForecast forecast) {
-    RunMeters run = run(forecast.runId());
-    if (!run.forecastsSeen.add(forecast.periodStart())) {
+    record(forecast.runId(), run -> {
+      if (!run.forecastsSeen.add(forecast.periodStart())) {
+        return;
+      }
+      for (int i = 0; i < 3; i++) {
+        run.slope[i].set(forecast.slope().get(i));
+        run.residual[i].set(forecast.residual().get(i));
+      }
+      run.forecasts.increment();
+    });
+  }
+
+  /**
+   * Records a run's end: the measured share of wall time spent on hypergradients; its meters
+   * expire once the retention has passed from now.
+   */
+  public void runFinished(RunFinished finished) {
+    long now = clock.millis();
+    record(finished.runId(), run -> {
+      if (finished.wallSeconds() > 0 && Double.isFinite(finished.hypergradientSeconds())) {
+        run.measuredShare.set(finished.hypergradientSeconds() / finished.wallSeconds());
+      }
+      if (finished.finalEvaluation() != null) {
+        evaluation(finished.finalEvaluation());
+      }
+      run.finishedAtMillis = now;
+    });
+  }
+
+  /**
+   * Counts a record sent to the dead-letter topic under its run when that run has meters, else
+   * under {@value #UNKNOWN_RUN} ({@code runId} null when unreadable): a garbage key gets no
+   * meters.
+   */
+  public void deadLettered(String runId) {
+    RunMeters run = runId == null ? null : runs.get(runId);
+    (run != null ? run.deadLettered : unknownDeadLettered).increment();
+  }
+
+  /**
+   * Removes the meters of runs that finished more than the retention ago, and drops the events
+   * that waited longer than {@link #START_GRACE} for their run's start. Returns the runs removed.
+   */
+  public int expireFinished() {
+    long now = clock.millis();
+    int removed = 0;
+    for (Map.Entry<String, RunMeters> entry : runs.entrySet()) {
+      RunMeters run = entry.getValue();
+      long finished = run.finishedAtMillis;
+      if (finished != Long.MAX_VALUE && now - finished >= retention.toMillis()) {
+        synchronized (this) {
+          if (runs.remove(entry.getKey(), run)) {
+            expired.add(entry.getKey());
+            run.meters.forEach(registry::remove);
+            removed++;
+          }
+        }
+      }
+    }
+    synchronized (this) {
+      Iterator<Waiting> oldest = waiting.values().iterator();
+      while (oldest.hasNext()) {
+        Waiting held = oldest.next();
+        if (now - held.sinceMillis < START_GRACE.toMillis()) {
+          break;
+        }
+        oldest.remove();
+        waitingEvents -= held.actions.size();
+        unstarted.increment(held.actions.size());
+      }
+    }
+    return removed;
+  }
+
+  /** Runs that have meters now. */
+  public int runsWithMeters() {
+    return runs.size();
+  }
+
+  /** Applies an event to its run's meters, or holds it until the run starts. */
+  private void record(String runId, Consumer<RunMeters> action) {
+    RunMeters meters = runs.get(runId);
+    if (meters == null) {
+      synchronized (this) {
+        meters = runs.get(runId);
+        if (meters == null) {
+          hold(runId, action);
+          return;
+        }
+      }
+    }
+    action.accept(meters);
+  }
+
+  /** Guarded by this. */
+  private void hold(String runId, Consumer<RunMeters> action) {
+    if (expired.contains(runId)) {
+      unstarted.increment();
       return;
     }
-    for (int i = 0; i < 3; i++) {
-      run.slope[i].set(forecast.slope().get(i));
-      run.residual[i].set(forecast.residual().get(i));
+    waiting.computeIfAbsent(runId, id -> new Waiting(clock.millis())).actions.add(action);
+    waitingEvents++;
+    if (waitingEvents > MAX_WAITING) {
+      Iterator<Waiting> oldest = waiting.values().iterator();
+      Waiting dropped = oldest.next();
+      oldest.remove();
+      waitingEvents -= dropped.actions.size();
+      unstarted.increment(dropped.actions.size());
     }
-    run.forecasts.increment();
-  }
-
-  /** Records a run's end: the measured share of wall time spent on hypergradients. */
-  public void runFinished(RunFinished finished) {
-    RunMeters run = run(finished.runId());
-    if (finished.wallSeconds() > 0 && Double.isFinite(finished.hypergradientSeconds())) {
-      run.measuredShare.set(finished.hypergradientSeconds() / finished.wallSeconds());
-    }
-    if (finished.finalEvaluation() != null) {
-      evaluation(finished.finalEvaluation());
-    }
-  }
-
-  /** Counts a record sent to the dead-letter topic; {@code runId} null when unreadable. */
-  public void deadLettered(String runId) {
-    run(runId == null || runId.isBlank() ? UNKNOWN_RUN : runId).deadLettered.increment();
-  }
-
-  private RunMeters run(String runId) {
-    RunMeters meters = runs.get(runId);
-    return meters != null ? meters : runs.computeIfAbsent(runId, this::register);
   }
 
   private RunMeters register(String runId) {
     return new RunMeters(registry, Tags.of(RUN_TAG, runId));
+  }
+
+  /** Events of a run not started yet, and when the first of them came. */
+  private static final class Waiting {
+    final long sinceMillis;
+    final List<Consumer<RunMeters>> actions = new ArrayList<>();
+
+    Waiting(long sinceMillis) {
+      this.sinceMillis = sinceMillis;
+    }
   }
 
   /** A double a gauge reads; the registry only holds it weakly. */
@@ -164,6 +339,10 @@ public final class MonitorMetrics {
     final Counter forecasts;
     final Counter deadLettered;
     final Map<Phase, Counter> phaseSteps = new EnumMap<>(Phase.class);
+    /** Every meter registered for the run, removed together when they expire. */
+    final List<Meter> meters = new ArrayList<>();
+    /** When the run ended (the monitor's clock); {@link Long#MAX_VALUE} while it runs. */
+    volatile long finishedAtMillis = Long.MAX_VALUE;
     // Keys already recorded, so a replayed event is not counted twice.
     final StepSet stepsSeen = new StepSet();
     final StepSet forecastsSeen = new StepSet();
@@ -206,16 +385,18 @@ public final class MonitorMetrics {
           "index of the latest training step");
       gauge(registry, "distilflux.forecast.active", tags, forecastActive,
           "1 while the latest step followed a forecast line (a forecast window), else 0");
-      Gauge.builder("distilflux.steps.rate", this, RunMeters::stepsPerSecond)
+      meters.add(Gauge.builder("distilflux.steps.rate", this, RunMeters::stepsPerSecond)
           .tags(tags).description("steps per second from step timestamps")
-          .register(registry);
-      Gauge.builder("distilflux.cost.hypergradient.share", this, RunMeters::hyperGradientShare)
+          .register(registry));
+      meters.add(Gauge.builder("distilflux.cost.hypergradient.share", this,
+              RunMeters::hyperGradientShare)
           .tags(tags)
           .description("share of wall time on hypergradients: measured at the run's end, "
               + "else the share of step time spent in hypergradient-phase steps")
-          .register(registry);
+          .register(registry));
       stepDuration = Timer.builder("distilflux.step.duration").tags(tags)
           .description("wall time of a training step").register(registry);
+      meters.add(stepDuration);
       skipped = counter(registry, "distilflux.hypergradient.skipped", tags,
           "hypergradients skipped because not finite");
       received = counter(registry, "distilflux.hypergradient.received", tags,
@@ -272,15 +453,18 @@ public final class MonitorMetrics {
       }
     }
 
-    private static void gauge(
+    private void gauge(
         MeterRegistry registry, String name, Tags tags, Value holder, String description) {
       ToDoubleFunction<Value> read = Value::get;
-      Gauge.builder(name, holder, read).tags(tags).description(description).register(registry);
+      meters.add(
+          Gauge.builder(name, holder, read).tags(tags).description(description).register(registry));
     }
 
-    private static Counter counter(
+    private Counter counter(
         MeterRegistry registry, String name, Tags tags, String description) {
-      return Counter.builder(name).tags(tags).description(description).register(registry);
+      Counter counter = Counter.builder(name).tags(tags).description(description).register(registry);
+      meters.add(counter);
+      return counter;
     }
   }
 

@@ -115,7 +115,7 @@ public final class RunReplay implements AutoCloseable {
     this.clock = clock;
     // A fresh in-memory bus: the monitor's rebuild from the topics finds them empty.
     this.monitor = new MonitorService(bus, topics, MONITOR_GROUP, registry,
-        new MonitorOptions(httpHost, httpPort));
+        MonitorOptions.defaults().withHttp(httpHost, httpPort));
   }
 
   /**

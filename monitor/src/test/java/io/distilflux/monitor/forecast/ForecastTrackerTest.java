@@ -119,4 +119,34 @@ class ForecastTrackerTest {
     assertEquals(4, acknowledged.get());
     assertTrue(ready.isEmpty());
   }
+
+  @Test
+  void aForecastReadOutOfItsRunsSequenceIsRejectedAndSettlesNothing() {
+    collect(tracker.runStarted(started("r", Mode.FORECAST, 4, 2)));
+    Unconstrained zero = new Unconstrained(0, 0, 0);
+    ForecastTracker.Outcome ahead = tracker.forecastSeen(
+        new TrajectoryForecast(1, "r", 80, 84, 87, zero, zero, zero, 4));
+    assertTrue(ahead.rejection().contains("out of sequence"), ahead.rejection());
+    ForecastTracker.Outcome ghost = tracker.forecastSeen(
+        new TrajectoryForecast(1, "ghost", 0, 4, 7, zero, zero, zero, 4));
+    assertTrue(ghost.rejection().contains("no RunStarted"), ghost.rejection());
+    for (long step = 0; step < 4; step++) {
+      point(step);
+    }
+    assertEquals(1, ready.size(), "the run's own first period is still forecast");
+    assertEquals(null, tracker.forecastSeen(ready.get(0).forecast()).rejection(),
+        "reading back its own forecast is no rejection");
+    assertEquals(1, tracker.runs(), "no state for the ghost run");
+  }
+
+  @Test
+  void pointsOfARunThatNeverStartsAreLetGoAfterTheGrace() {
+    collect(tracker.hyperGradient(hyperGradient("ghost", 0, new Unconstrained(0, 0, 0)),
+        acknowledged::incrementAndGet, 1_000));
+    collect(tracker.expireWaiting(1_000 + ForecastTracker.START_GRACE.toMillis() - 1));
+    assertEquals(0, acknowledged.get());
+    collect(tracker.expireWaiting(1_000 + ForecastTracker.START_GRACE.toMillis()));
+    assertEquals(1, acknowledged.get());
+    assertEquals(0, tracker.runs());
+  }
 }

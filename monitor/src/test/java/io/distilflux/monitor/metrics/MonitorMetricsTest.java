@@ -3,22 +3,39 @@ package io.distilflux.monitor.metrics;
 import static io.distilflux.monitor.TestEvents.evaluation;
 import static io.distilflux.monitor.TestEvents.finished;
 import static io.distilflux.monitor.TestEvents.hyperGradient;
+import static io.distilflux.monitor.TestEvents.started;
 import static io.distilflux.monitor.TestEvents.step;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distilflux.pipeline.event.Phase;
+import io.distilflux.pipeline.event.RunConfig.Mode;
 import io.distilflux.pipeline.event.TrajectoryForecast;
 import io.distilflux.pipeline.event.Unconstrained;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class MonitorMetricsTest {
 
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final MonitorMetrics metrics = new MonitorMetrics(registry);
+  private final MovableClock clock = new MovableClock();
+  private final MonitorMetrics metrics =
+      new MonitorMetrics(registry, clock, Duration.ofMinutes(10));
+
+  @BeforeEach
+  void runsStarted() {
+    metrics.runStarted(started("a", Mode.FORECAST, 4, 2));
+    metrics.runStarted(started("b", Mode.FORECAST, 4, 2));
+  }
 
   private double gauge(String name, String run) {
     return registry.get(name).tag("run", run).gauge().value();
@@ -85,6 +102,7 @@ class MonitorMetricsTest {
         new Unconstrained(0, 0, 0), new Unconstrained(0.01, 0.02, 0.03), 4));
     metrics.runFinished(finished("b", 10, 4));
     metrics.deadLettered(null);
+    metrics.deadLettered("a");
 
     assertEquals(0.81, gauge("distilflux.evaluation.validation.accuracy", "a"));
     assertEquals(0.79, gauge("distilflux.evaluation.test.accuracy", "a"));
@@ -96,11 +114,87 @@ class MonitorMetricsTest {
     assertEquals(0.4, gauge("distilflux.cost.hypergradient.share", "b"), 1e-12);
     assertEquals(1, registry.get("distilflux.events.deadlettered").tag("run", "unknown")
         .counter().count());
+    assertEquals(1, registry.get("distilflux.events.deadlettered").tag("run", "a")
+        .counter().count());
 
     String scrape = registry.scrape();
     assertTrue(scrape.contains("distilflux_meta_lambda1{run=\"b\"}"), scrape);
     assertTrue(scrape.contains("distilflux_forecast_slope{coordinate=\"b1\",run=\"b\"} 0.1"),
         scrape);
     assertTrue(scrape.contains("distilflux_step_duration_seconds_count{run=\"a\"}"), scrape);
+  }
+
+  @Test
+  void eventsOfARunThatNeverStartedMakeNoMetersAndAreDroppedAfterTheGrace() {
+    for (int i = 1; i <= 9; i++) {
+      metrics.step(step("ghost-run-" + i, 0, Phase.HYPERGRADIENT, 10_000));
+      metrics.hyperGradient(hyperGradient("ghost-run-" + i, 0, new Unconstrained(0, 0, 0)));
+      metrics.deadLettered("ghost-run-" + i);
+    }
+    clock.advance(MonitorMetrics.START_GRACE);
+    metrics.expireFinished();
+
+    assertFalse(registry.scrape().contains("ghost-run"), registry.scrape());
+    assertEquals(18, registry.get("distilflux.events.unstarted").counter().count());
+    assertEquals(9, registry.get("distilflux.events.deadlettered").tag("run", "unknown")
+        .counter().count());
+    assertEquals(2, metrics.runsWithMeters());
+  }
+
+  @Test
+  void eventsThatCameBeforeTheirRunsStartAreRecordedOnceItStarts() {
+    metrics.step(step("late", 3, Phase.HYPERGRADIENT, 10_000));
+    assertTrue(registry.find("distilflux.train.step").tag("run", "late").gauges().isEmpty());
+    clock.advance(MonitorMetrics.START_GRACE.minusSeconds(1));
+    metrics.expireFinished();
+    metrics.runStarted(started("late", Mode.HYPERGRADIENT, 4, 2));
+
+    assertEquals(3, gauge("distilflux.train.step", "late"));
+    assertEquals(0, registry.get("distilflux.events.unstarted").counter().count());
+  }
+
+  @Test
+  void aFinishedRunsMetersAreRemovedOnceTheRetentionHasPassed() {
+    metrics.step(step("a", 0, Phase.HYPERGRADIENT, 10_000));
+    metrics.runFinished(finished("a", 10, 4));
+    clock.advance(Duration.ofMinutes(10).minusSeconds(1));
+    assertEquals(0, metrics.expireFinished());
+    assertEquals(0.7, gauge("distilflux.meta.lambda1", "a"));
+
+    clock.advance(Duration.ofSeconds(1));
+    assertEquals(1, metrics.expireFinished());
+    String scrape = registry.scrape();
+    assertFalse(scrape.contains("run=\"a\""), scrape);
+    assertTrue(scrape.contains("run=\"b\""), "a running run keeps its meters");
+    // A late event of the expired run brings nothing back; a resumed run's start does.
+    metrics.step(step("a", 11, Phase.HYPERGRADIENT, 12_000));
+    assertFalse(registry.scrape().contains("run=\"a\""));
+    metrics.runStarted(started("a", Mode.FORECAST, 4, 2));
+    metrics.step(step("a", 12, Phase.HYPERGRADIENT, 12_000));
+    assertEquals(12, gauge("distilflux.train.step", "a"));
+  }
+
+  /** A clock the test moves by hand. */
+  private static final class MovableClock extends Clock {
+    private Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+    void advance(Duration by) {
+      now = now.plus(by);
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
   }
 }

@@ -115,7 +115,10 @@ public final class InMemoryEventBus implements EventBus {
         });
   }
 
-  /** Number of records that could not be decoded and were skipped (none for well-formed use). */
+  /**
+   * Number of distinct records that could not be decoded or were rejected by their consumer, and
+   * were skipped (none for well-formed use).
+   */
   public long deadLetterCount() {
     return deadLetters.get();
   }
@@ -156,6 +159,8 @@ public final class InMemoryEventBus implements EventBus {
   private static final class TopicLog {
     private final List<byte[]> records = new ArrayList<>();
     private final CopyOnWriteArraySet<Runnable> listeners = new CopyOnWriteArraySet<>();
+    /** Offsets counted as dead letters: each record once, whichever group rejects it. */
+    private final java.util.Set<Long> rejected = ConcurrentHashMap.newKeySet();
 
     long append(byte[] record) {
       long offset;
@@ -270,15 +275,23 @@ public final class InMemoryEventBus implements EventBus {
       try {
         event = EventCodec.decode(bytes, channel.type());
       } catch (MalformedEventException e) {
-        deadLetters.incrementAndGet();
-        group.acknowledge(offset);
+        reject(offset);
         return;
       }
       if (options.runId().isPresent() && !options.runId().get().equals(event.runId())) {
         group.acknowledge(offset);
         return;
       }
-      sink.next(new Received<>(event, 0, offset, () -> group.acknowledge(offset)));
+      sink.next(new Received<>(event, 0, offset, () -> group.acknowledge(offset),
+          reason -> reject(offset)));
+    }
+
+    /** Counts a rejected record once, then marks it processed. */
+    private void reject(long offset) {
+      if (log.rejected.add(offset)) {
+        deadLetters.incrementAndGet();
+      }
+      group.acknowledge(offset);
     }
   }
 }

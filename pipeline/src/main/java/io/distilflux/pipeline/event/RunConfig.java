@@ -83,7 +83,7 @@ public record RunConfig(
         maxStaleness, validationIsTest, dataSeed, divergence);
   }
 
-  /** The distillation term D of the training loss (method.md §1). */
+  /** The distillation term D of the training loss (docs/method.md §1). */
   public enum Divergence {
     /** CE(softmax(f/T), softmax(z/T)): the paper's equation (forward KL up to a constant). */
     FORWARD,
@@ -156,6 +156,23 @@ public record RunConfig(
       case FORECAST -> (step % ((long) miniEpoch * forecastEvery)) < miniEpoch
           ? Phase.HYPERGRADIENT
           : Phase.FORECAST;
+    };
+  }
+
+  /**
+   * The first step after {@code step} whose phase is {@link Phase#HYPERGRADIENT}, so the step of
+   * the next hypergradient a run publishes after that of {@code step} ({@code -1} for its first);
+   * {@link Long#MAX_VALUE} for modes without hypergradients.
+   */
+  public long nextHyperGradientStep(long step) {
+    long next = Math.max(0, step + 1);
+    return switch (mode) {
+      case NO_DISTILLATION, FIXED, RANDOM -> Long.MAX_VALUE;
+      case HYPERGRADIENT -> next;
+      case FORECAST -> {
+        long period = (long) miniEpoch * forecastEvery;
+        yield next % period < miniEpoch ? next : (next / period + 1) * period;
+      }
     };
   }
 }

@@ -10,7 +10,10 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -34,12 +37,18 @@ import org.apache.kafka.server.common.MetadataVersion;
  * folder the caller names, kept on close so a recorded run survives a restart; an already
  * formatted folder is reused as it is.
  *
+ * <p>{@link #startSecured} starts one whose client listener asks for SASL/SCRAM-SHA-256
+ * credentials (users created at format time) and, optionally, authorizes every request with
+ * Kafka's ACLs (KRaft's {@code StandardAuthorizer}): a test bed for a secured deployment.
+ *
  * <p>The server logs through SLF4J; which binding is on the class path decides where it goes
  * (the tests silence it below WARN with {@code simplelogger.properties}).
  */
 public final class EmbeddedKafka implements AutoCloseable {
 
   private static final String CONTROLLER_LISTENER = "CONTROLLER";
+  /** The SASL mechanism of a secured broker. */
+  public static final String SCRAM = "SCRAM-SHA-256";
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
 
   private final KafkaRaftServer server;
@@ -47,6 +56,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   private final boolean deleteOnClose;
   private final String bootstrapServers;
   private final int controllerPort;
+  private final Map<String, String> adminClient;
   private final Duration startupTime;
   private boolean closed;
 
@@ -56,8 +66,10 @@ public final class EmbeddedKafka implements AutoCloseable {
       boolean deleteOnClose,
       String bootstrapServers,
       int controllerPort,
-      Duration startupTime) {
+      Duration startupTime,
+      Map<String, String> adminClient) {
     this.controllerPort = controllerPort;
+    this.adminClient = adminClient;
     this.server = server;
     this.logDir = logDir;
     this.deleteOnClose = deleteOnClose;
@@ -94,8 +106,63 @@ public final class EmbeddedKafka implements AutoCloseable {
     return start(logDir, deleteOnClose, freePort(), freePort());
   }
 
+  /**
+   * The users and rules of a secured broker.
+   *
+   * @param admin the broker's own user (inter-broker and super user), e.g. for creating ACLs
+   * @param users every SCRAM user and its password, {@code admin} included
+   * @param acls whether requests are authorized by ACLs (none but the super user's pass until
+   *     ACLs are created)
+   */
+  public record Security(String admin, Map<String, String> users, boolean acls) {
+
+    /** Validates and copies. */
+    public Security {
+      users = Map.copyOf(users);
+      if (!users.containsKey(admin)) {
+        throw new IllegalArgumentException("the admin user " + admin + " needs a password");
+      }
+    }
+  }
+
+  /**
+   * Starts a broker in a temporary folder whose only client listener is SASL_PLAINTEXT with
+   * SCRAM-SHA-256 for the given users (the controller listener stays plaintext on loopback).
+   */
+  public static EmbeddedKafka startSecured(Security security) {
+    try {
+      return start(Files.createTempDirectory("distilflux-kafka-"), true, freePort(), freePort(),
+          security);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a temporary Kafka log directory", e);
+    }
+  }
+
+  /**
+   * The client properties of a SASL/SCRAM-SHA-256 user over plaintext (what a
+   * {@code --kafka-config} file holds for a secured broker; use SASL_SSL on a real network).
+   */
+  public static Map<String, String> scramClient(String user, String password) {
+    return Map.of(
+        "security.protocol", "SASL_PLAINTEXT",
+        "sasl.mechanism", SCRAM,
+        "sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required"
+            + " username=\"" + user + "\" password=\"" + password + "\";");
+  }
+
+  /** The client properties of the broker's admin user (none for an unsecured broker). */
+  public Map<String, String> adminClient() {
+    return adminClient;
+  }
+
   private static EmbeddedKafka start(
       Path logDir, boolean deleteOnClose, int brokerPort, int controllerPort) {
+    return start(logDir, deleteOnClose, brokerPort, controllerPort, null);
+  }
+
+  private static EmbeddedKafka start(
+      Path logDir, boolean deleteOnClose, int brokerPort, int controllerPort,
+      Security security) {
     long begin = System.nanoTime();
     Path dir = logDir.toAbsolutePath();
     try {
@@ -107,13 +174,18 @@ public final class EmbeddedKafka implements AutoCloseable {
       throw new IllegalArgumentException("Kafka log directory is not a writable folder: " + dir);
     }
     Properties props = brokerProperties(dir, brokerPort, controllerPort);
+    Map<String, String> adminClient = Map.of();
+    if (security != null) {
+      secure(props, brokerPort, security);
+      adminClient = scramClient(security.admin(), security.users().get(security.admin()));
+    }
     KafkaConfig config = KafkaConfig.fromProps(props, false);
-    format(dir);
+    format(dir, security);
     KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
     String bootstrap = "127.0.0.1:" + brokerPort;
     try {
       server.startup();
-      awaitReady(bootstrap);
+      awaitReady(bootstrap, adminClient);
     } catch (RuntimeException e) {
       server.shutdown();
       server.awaitShutdown();
@@ -123,7 +195,8 @@ public final class EmbeddedKafka implements AutoCloseable {
       throw new IllegalStateException("embedded Kafka did not start: " + e.getMessage(), e);
     }
     Duration took = Duration.ofNanos(System.nanoTime() - begin);
-    return new EmbeddedKafka(server, dir, deleteOnClose, bootstrap, controllerPort, took);
+    return new EmbeddedKafka(server, dir, deleteOnClose, bootstrap, controllerPort, took,
+        adminClient);
   }
 
   /** {@code host:port} of the broker's plaintext listener, for {@code bootstrap.servers}. */
@@ -220,13 +293,41 @@ public final class EmbeddedKafka implements AutoCloseable {
     return p;
   }
 
-  private static void format(Path dir) {
+  /** Makes the client listener SASL_PLAINTEXT with SCRAM, and ACLs on when asked. */
+  private static void secure(Properties p, int brokerPort, Security security) {
+    p.put("listeners", "SASL_PLAINTEXT://127.0.0.1:" + brokerPort + "," + CONTROLLER_LISTENER
+        + "://127.0.0.1:" + p.getProperty("controller.quorum.voters").replaceAll(".*:", ""));
+    p.put("advertised.listeners", "SASL_PLAINTEXT://127.0.0.1:" + brokerPort);
+    p.put("inter.broker.listener.name", "SASL_PLAINTEXT");
+    p.put("listener.security.protocol.map",
+        "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT");
+    p.put("sasl.enabled.mechanisms", SCRAM);
+    p.put("sasl.mechanism.inter.broker.protocol", SCRAM);
+    p.put("listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config",
+        scramClient(security.admin(), security.users().get(security.admin()))
+            .get("sasl.jaas.config"));
+    if (security.acls()) {
+      p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+      // The broker reaches its own controller over the plaintext loopback listener, as
+      // ANONYMOUS: that principal must pass too.
+      p.put("super.users", "User:" + security.admin() + ";User:ANONYMOUS");
+      p.put("allow.everyone.if.no.acl.found", "false");
+    }
+  }
+
+  private static void format(Path dir, Security security) {
     if (Files.exists(dir.resolve("meta.properties"))) {
       return; // formatted by an earlier run: it keeps its cluster id and records
     }
     PrintStream silent = new PrintStream(OutputStream.nullOutputStream());
+    List<String> scram = new ArrayList<>();
+    if (security != null) {
+      security.users().forEach((user, password) -> scram.add(
+          SCRAM + "=[name=" + user + ",password=" + password + "]"));
+    }
     try {
       new Formatter()
+          .setScramArguments(scram)
           .setPrintStream(silent)
           .setNodeId(1)
           .setClusterId(Uuid.randomUuid().toString())
@@ -241,13 +342,12 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  private static void awaitReady(String bootstrap) {
-    try (Admin admin =
-        Admin.create(
-            Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) READY_TIMEOUT.toMillis()))) {
+  private static void awaitReady(String bootstrap, Map<String, String> client) {
+    Map<String, Object> config = new HashMap<>(client);
+    config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
+    config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) READY_TIMEOUT.toMillis());
+    try (Admin admin = Admin.create(config)) {
       admin.describeCluster().nodes().get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       throw new IllegalStateException("broker at " + bootstrap + " did not answer", e);

@@ -70,9 +70,11 @@ import reactor.core.publisher.Mono;
  * the subscriber asks for more. Offsets are committed from the poll thread, at most every
  * {@link KafkaBusSettings#commitInterval()} and when the subscription ends, per partition only
  * up to the first record not yet acknowledged. Records of other runs (with a run filter) and
- * malformed records count as processed at once. A malformed
- * record is written to the dead-letter topic as a {@link DeadLetter}, counted, and its reason
- * logged the first time it is seen; consumption goes on.
+ * malformed records count as processed at once. A malformed record, one whose key is not its
+ * run id, and one a consumer {@link Received#reject rejects} is written to the dead-letter topic
+ * as a {@link DeadLetter} once, whichever of the bus's consumers meets it first (and not again
+ * when one was written before, see {@link DeadLetterLedger}), counted, and its reason logged the
+ * first time it is seen; consumption goes on.
  */
 public final class KafkaEventBus implements EventBus {
 
@@ -86,7 +88,7 @@ public final class KafkaEventBus implements EventBus {
   /** Bytes a batched reader's fetch waits for, unless its batch wait passes first. */
   private static final int BATCH_FETCH_BYTES = 1 << 20;
 
-  private final String bootstrapServers;
+  private final KafkaConnection connection;
   private final Topics topics;
   private final KafkaBusSettings settings;
   private final KafkaProducer<String, byte[]> producer;
@@ -94,24 +96,26 @@ public final class KafkaEventBus implements EventBus {
   private final KafkaProducer<String, byte[]> backgroundProducer;
   private final Consumer<DeadLetter> deadLetterListener;
   private final LongAdder deadLetters = new LongAdder();
+  private final DeadLetterLedger ledger;
   private final Set<String> loggedReasons = ConcurrentHashMap.newKeySet();
   private final Set<PollLoop<?>> loops = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private KafkaEventBus(
-      String bootstrapServers,
+      KafkaConnection connection,
       Topics topics,
       KafkaBusSettings settings,
       Consumer<DeadLetter> deadLetterListener) {
-    this.bootstrapServers = bootstrapServers;
+    this.connection = connection;
     this.topics = topics;
     this.settings = settings;
     this.deadLetterListener = deadLetterListener;
-    this.producer = producer(bootstrapServers, settings, settings.linger());
+    this.ledger = new DeadLetterLedger(connection, topics.deadLetter(), settings.pollTimeout());
+    this.producer = producer(connection, settings, settings.linger());
     try {
       this.backgroundProducer = settings.backgroundLinger().equals(settings.linger())
           ? producer
-          : producer(bootstrapServers, settings, settings.backgroundLinger());
+          : producer(connection, settings, settings.backgroundLinger());
     } catch (RuntimeException e) {
       producer.close(Duration.ZERO);
       throw e;
@@ -119,9 +123,8 @@ public final class KafkaEventBus implements EventBus {
   }
 
   private static KafkaProducer<String, byte[]> producer(
-      String bootstrapServers, KafkaBusSettings settings, Duration linger) {
+      KafkaConnection connection, KafkaBusSettings settings, Duration linger) {
     Map<String, Object> config = new HashMap<>();
-    config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     config.put(ProducerConfig.ACKS_CONFIG, "all");
     // Idempotence allows at most 5 requests in flight per connection, and keeps order with them.
@@ -132,7 +135,8 @@ public final class KafkaEventBus implements EventBus {
     // the bytes it saves.
     config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
     config.put(ProducerConfig.CLIENT_ID_CONFIG, "distilflux-producer-" + UUID.randomUUID());
-    return new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
+    return new KafkaProducer<>(
+        connection.clientConfig(config), new StringSerializer(), new ByteArraySerializer());
   }
 
   /** Connects with default settings and no dead-letter listener. */
@@ -157,14 +161,32 @@ public final class KafkaEventBus implements EventBus {
     if (bootstrapServers == null || bootstrapServers.isBlank()) {
       throw new IllegalArgumentException("bootstrap servers must not be blank");
     }
+    return connect(KafkaConnection.plain(bootstrapServers), topics, settings, deadLetterListener);
+  }
+
+  /**
+   * Connects to a cluster with the client properties of {@code connection} (security settings)
+   * on every client. Topics are expected to exist (see {@link KafkaTopicsAdmin}).
+   *
+   * @param connection the cluster and the client properties
+   * @param topics the deployment's topics; its dead-letter topic receives bad records
+   * @param settings producer and consumer tuning
+   * @param deadLetterListener told of every dead letter this bus writes (once per record), on a
+   *     client thread; keep it short
+   */
+  public static KafkaEventBus connect(
+      KafkaConnection connection,
+      Topics topics,
+      KafkaBusSettings settings,
+      Consumer<DeadLetter> deadLetterListener) {
     return new KafkaEventBus(
-        bootstrapServers,
+        Objects.requireNonNull(connection, "connection"),
         Objects.requireNonNull(topics, "topics"),
         Objects.requireNonNull(settings, "settings"),
         Objects.requireNonNull(deadLetterListener, "deadLetterListener"));
   }
 
-  /** Number of records this bus's consumers sent to the dead-letter topic. */
+  /** Number of distinct records this bus's consumers wrote to the dead-letter topic. */
   public long deadLetterCount() {
     return deadLetters.sum();
   }
@@ -246,7 +268,7 @@ public final class KafkaEventBus implements EventBus {
     if (closed.get()) {
       return Flux.error(new IllegalStateException("the Kafka event bus is closed"));
     }
-    return KafkaReplay.read(bootstrapServers, channel, settings.pollTimeout());
+    return KafkaReplay.read(connection, channel, settings.pollTimeout());
   }
 
   /**
@@ -268,29 +290,46 @@ public final class KafkaEventBus implements EventBus {
     producer.close(CLOSE_TIMEOUT);
   }
 
+  /**
+   * Writes a record's dead letter, once per record whoever rejects it, then runs {@code done};
+   * a record that already has one is only marked done.
+   */
   private void deadLetter(ConsumerRecord<String, byte[]> record, String reason, Runnable done) {
+    if (!ledger.claim(record.topic(), record.partition(), record.offset())) {
+      done.run();
+      return;
+    }
     DeadLetter letter =
         DeadLetter.of(
             record.topic(), record.partition(), record.offset(), record.key(), reason,
             record.value());
-    deadLetters.increment();
-    if (loggedReasons.size() < MAX_LOGGED_REASONS && loggedReasons.add(reason)) {
+    if (loggedReasons.size() < MAX_LOGGED_REASONS && loggedReasons.add(letter.reason())) {
       LOG.warn(
           "record {}-{}@{} sent to {}: {}", record.topic(), record.partition(), record.offset(),
-          topics.deadLetter(), reason);
+          topics.deadLetter(), letter.reason());
     }
-    backgroundProducer.send(
-        new ProducerRecord<>(topics.deadLetter(), record.key(), letter.toJson()),
-        (metadata, error) -> {
-          if (error != null) {
-            LOG.error(
-                "cannot write dead letter for {}-{}@{}: {}", record.topic(), record.partition(),
-                record.offset(), error.getMessage());
-          }
-          // Processed either way: a record that cannot be read must not block its partition.
-          done.run();
-          deadLetterListener.accept(letter);
-        });
+    try {
+      backgroundProducer.send(
+          new ProducerRecord<>(topics.deadLetter(), letter.key(), letter.toJson()),
+          (metadata, error) -> deadLetterWritten(letter, error, done));
+    } catch (RuntimeException e) {
+      deadLetterWritten(letter, e, done);
+    }
+  }
+
+  private void deadLetterWritten(DeadLetter letter, Exception error, Runnable done) {
+    if (error != null) {
+      // Forgotten again, so whoever reads the record next tries once more.
+      ledger.release(letter.topic(), letter.partition(), letter.offset());
+      LOG.error(
+          "cannot write dead letter for {}-{}@{}: {}", letter.topic(), letter.partition(),
+          letter.offset(), error.getMessage());
+    } else {
+      deadLetters.increment();
+      deadLetterListener.accept(letter);
+    }
+    // Processed either way: a record that cannot be read must not block its partition.
+    done.run();
   }
 
   /** One subscription: a consumer, its poll thread and the bookkeeping of acknowledgements. */
@@ -318,7 +357,6 @@ public final class KafkaEventBus implements EventBus {
       this.sink = sink;
       this.runFilter = options.runId().orElse(null);
       Map<String, Object> config = new HashMap<>();
-      config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
       if (options.commits()) {
         config.put(ConsumerConfig.GROUP_ID_CONFIG, options.groupId());
       } else {
@@ -336,8 +374,8 @@ public final class KafkaEventBus implements EventBus {
       config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.min(options.bufferSize(), 500));
       config.put(ConsumerConfig.CLIENT_ID_CONFIG,
           "distilflux-" + options.groupId() + "-" + UUID.randomUUID());
-      this.consumer =
-          new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
+      this.consumer = new KafkaConsumer<>(
+          connection.clientConfig(config), new StringDeserializer(), new ByteArrayDeserializer());
       this.thread =
           new Thread(this::run, "distilflux-poll-" + channel.topic() + "-" + options.groupId());
       thread.setDaemon(true);
@@ -499,12 +537,20 @@ public final class KafkaEventBus implements EventBus {
         deadLetter(record, reason, () -> state.processed(offset));
         return;
       }
+      // The key places a run's records on one partition, in order: a record whose key names
+      // another run sits outside its run's sequence.
+      if (record.key() != null && !record.key().equals(event.runId())) {
+        deadLetter(record, "record key '" + DeadLetter.cut(record.key())
+            + "' does not match the run id '" + event.runId() + "'", () -> state.processed(offset));
+        return;
+      }
       if (runFilter != null && !runFilter.equals(event.runId())) {
         state.processed(offset);
         return;
       }
-      pending.add(
-          new Received<>(event, record.partition(), offset, () -> state.processed(offset)));
+      Runnable processed = () -> state.processed(offset);
+      pending.add(new Received<>(event, record.partition(), offset, processed,
+          reason -> deadLetter(record, reason, processed)));
     }
 
     private void emitPending() {

@@ -29,20 +29,19 @@ final class KafkaReplay {
 
   /** The channel's events up to its end offsets at subscription, partition by partition. */
   static <E extends Event> Flux<E> read(
-      String bootstrapServers, Channel<E> channel, Duration pollTimeout) {
-    return Flux.<E>create(sink -> run(bootstrapServers, channel, pollTimeout, sink),
+      KafkaConnection connection, Channel<E> channel, Duration pollTimeout) {
+    return Flux.<E>create(sink -> run(connection, channel, pollTimeout, sink),
             FluxSink.OverflowStrategy.BUFFER)
         .subscribeOn(Schedulers.boundedElastic());
   }
 
   private static <E extends Event> void run(
-      String bootstrapServers, Channel<E> channel, Duration pollTimeout, FluxSink<E> sink) {
+      KafkaConnection connection, Channel<E> channel, Duration pollTimeout, FluxSink<E> sink) {
     Map<String, Object> config = new HashMap<>();
-    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     config.put(ConsumerConfig.CLIENT_ID_CONFIG, "distilflux-replay-" + UUID.randomUUID());
-    try (KafkaConsumer<String, byte[]> consumer =
-        new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
+    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
+        connection.clientConfig(config), new StringDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> partitions =
           consumer.partitionsFor(channel.topic()).stream()
               .map(info -> new TopicPartition(info.topic(), info.partition()))

@@ -10,7 +10,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.TopicPartition;
@@ -74,15 +73,27 @@ public record KafkaTopicsAdmin(int partitions, short replicationFactor) {
    * @return the names of the topics this call created
    */
   public Set<String> ensureTopics(String bootstrapServers, Topics topics) {
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+    return ensureTopics(KafkaConnection.plain(bootstrapServers), topics);
+  }
+
+  /** As {@link #ensureTopics(String, Topics)} with the client properties of a connection. */
+  public Set<String> ensureTopics(KafkaConnection connection, Topics topics) {
+    try (Admin admin = Admin.create(connection.adminConfig())) {
       return ensureTopics(admin, topics);
     }
   }
 
   /** As {@link #ensureTopics(String, Topics)} with a caller's admin client. */
   public Set<String> ensureTopics(Admin admin, Topics topics) {
-    CreateTopicsResult result = admin.createTopics(definitions(topics));
+    // Only the missing ones: a principal allowed to use the topics need not be allowed to
+    // create them (on a secured cluster an operator creates them).
+    Set<String> existing = existingTopics(admin);
+    List<NewTopic> missing = definitions(topics).stream()
+        .filter(topic -> !existing.contains(topic.name())).toList();
+    if (missing.isEmpty()) {
+      return Set.of();
+    }
+    CreateTopicsResult result = admin.createTopics(missing);
     Set<String> created = new java.util.TreeSet<>();
     for (var entry : result.values().entrySet()) {
       try {
@@ -103,6 +114,17 @@ public record KafkaTopicsAdmin(int partitions, short replicationFactor) {
     }
     awaitLeaders(admin, topics);
     return created;
+  }
+
+  private static Set<String> existingTopics(Admin admin) {
+    try {
+      return admin.listTopics().names().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      return Set.of(); // creating says what is wrong, topic by topic
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted listing topics", e);
+    }
   }
 
   /**

@@ -15,7 +15,12 @@ import io.distilflux.pipeline.event.RunFinished;
 import io.distilflux.pipeline.event.RunStarted;
 import io.distilflux.pipeline.event.Unconstrained;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,6 +34,7 @@ import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /**
  * The meta-optimizer of docs/method.md §3 as a service: consumes {@link HyperGradient}s of many
@@ -37,9 +43,15 @@ import reactor.core.publisher.Flux;
  *
  * <ul>
  *   <li>Per-run rule (optimizer, η, c) from the run's {@link RunStarted}; the service
- *       defaults for runs whose RunStarted was not seen.
- *   <li>At most one update per version: a hypergradient whose version t + 1 is not above the
- *       highest version already published for its run is skipped and counted as a duplicate.
+ *       defaults where it does not set them.
+ *   <li>Only a run's own sequence moves its state: a hypergradient is answered only when its
+ *       step is the run's next hypergradient step after the last version published (from the
+ *       run's configuration: every step, or the first E of each forecast period). Anything else
+ *       is rejected to the dead-letter topic with the reason, once: a version already published
+ *       (a duplicate, counted as such), a step ahead of or between the run's hypergradient steps,
+ *       a run with no {@link RunStarted} (looked for on the runs topic, and once more 250 ms
+ *       later, before it is rejected; no state is kept for it). MetaParams on the topic that are
+ *       ahead of the sequence are dead-lettered by the state feed and do not move it either.
  *   <li>A hypergradient with a non-finite component (in {@code gradient} or {@code at}) does
  *       not update b but its version is still published with b unchanged, so the trainer,
  *       which waits for that version, goes on; it is counted and logged on one line. When
@@ -66,6 +78,17 @@ public final class MetaOptimizerService implements AutoCloseable {
    */
   private static final java.time.Duration STATE_BATCH_WAIT = java.time.Duration.ofMillis(200);
 
+  /**
+   * How long a hypergradient of a run whose RunStarted is not on the runs topic yet waits for it
+   * before it is rejected: a trainer's RunStarted is sent before its first hypergradient, but to
+   * another partition (on a cluster, another broker), so it may be appended a little later.
+   */
+  private static final java.time.Duration START_GRACE = java.time.Duration.ofMillis(250);
+  /** Runs remembered as never started, and runs whose MetaParams wait for their start. */
+  private static final int MAX_UNSTARTED_RUNS = 1024;
+  /** MetaParams kept per run that waits for its start. */
+  private static final int MAX_WAITING_PARAMS = 4096;
+
   private static final Logger LOG = LoggerFactory.getLogger(MetaOptimizerService.class);
 
   /** The meta-optimizer's default consumer group. */
@@ -79,6 +102,12 @@ public final class MetaOptimizerService implements AutoCloseable {
   private final AtomicLong updates = new AtomicLong();
   private final AtomicLong skippedNonFinite = new AtomicLong();
   private final AtomicLong duplicates = new AtomicLong();
+  private final AtomicLong rejected = new AtomicLong();
+  /** Runs looked for and not found on the runs topic: their records are rejected at once. */
+  private final Set<String> unstarted = ConcurrentHashMap.newKeySet();
+  /** MetaParams of runs whose RunStarted the state feed has not read yet, oldest run first. */
+  private final Map<String, List<Observed>> waitingForStart =
+      new LinkedHashMap<>(16, 0.75f, false);
   private final AtomicInteger processedRuns = new AtomicInteger();
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean running = new AtomicBoolean();
@@ -120,9 +149,10 @@ public final class MetaOptimizerService implements AutoCloseable {
     if (!started.compareAndSet(false, true)) {
       throw new IllegalStateException("meta-optimizer service already started");
     }
-    Flux.merge(
-            bus.replay(topics.metaParams()).doOnNext(this::observeMetaParams),
-            bus.replay(topics.runs()).doOnNext(this::observeRunEvent))
+    // The runs first: only a run's RunStarted tells which versions fit its sequence.
+    bus.replay(topics.runs()).doOnNext(this::observeRunEvent).then().block();
+    bus.replay(topics.metaParams())
+        .doOnNext(params -> observeMetaParams(new Observed(params, null)))
         .then()
         .block();
     boolean anyAdam =
@@ -140,9 +170,12 @@ public final class MetaOptimizerService implements AutoCloseable {
     String stateReader = groupId + ".state";
     subscriptions.add(follow(topics.metaParams(),
         ConsumerOptions.wholeHistory(stateReader).batchedUpTo(STATE_BATCH_WAIT),
-        this::observeMetaParams));
-    subscriptions.add(
-        follow(topics.runs(), ConsumerOptions.wholeHistory(stateReader), this::observeRunEvent));
+        received -> observeMetaParams(new Observed(received.event(), received))));
+    subscriptions.add(follow(topics.runs(), ConsumerOptions.wholeHistory(stateReader),
+        received -> {
+          observeRunEvent(received.event());
+          received.acknowledge();
+        }));
 
     // One long-lived publish stream: transports emit deliveries in order, so each delivery
     // settles the oldest in-flight decision, and acknowledgements follow consumption order.
@@ -150,7 +183,7 @@ public final class MetaOptimizerService implements AutoCloseable {
         bus.consume(topics.hyperGradients(), ConsumerOptions.earliest(groupId))
             // unacknowledged, so uncommitted: the instance that takes the partition decides it
             .filter(received -> !closing)
-            .map(this::decide)
+            .concatMap(this::decideOnceStartKnown)
             .filter(this::holdUntilDelivered)
             .map(Decision::output);
     subscriptions.add(
@@ -167,8 +200,8 @@ public final class MetaOptimizerService implements AutoCloseable {
 
   /** The counters now. */
   public MetaOptimizerStats stats() {
-    return new MetaOptimizerStats(
-        updates.get(), skippedNonFinite.get(), duplicates.get(), processedRuns.get());
+    return new MetaOptimizerStats(updates.get(), skippedNonFinite.get(), duplicates.get(),
+        rejected.get(), processedRuns.get());
   }
 
   /**
@@ -214,24 +247,19 @@ public final class MetaOptimizerService implements AutoCloseable {
   }
 
   private <E extends Event> Disposable follow(
-      Channel<E> channel, ConsumerOptions options, Consumer<E> observer) {
+      Channel<E> channel, ConsumerOptions options, Consumer<Received<E>> observer) {
     return bus.consume(channel, options)
         .subscribe(
-            received -> {
-              observer.accept(received.event());
-              received.acknowledge();
-            },
+            observer,
             error -> {
               failed("state feed " + channel.topic() + " stopped: " + error);
               LOG.error("state feed {} stopped: {}", channel.topic(), error.toString());
             });
   }
 
+  /** The state of a run whose RunStarted was seen, or null. */
   private RunState state(String runId) {
-    // get first: computeIfAbsent locks the bin even when the run is known, and the state feed
-    // and the hypergradient consumer look up the same runs from two threads all the time.
-    RunState state = runs.get(runId);
-    return state != null ? state : runs.computeIfAbsent(runId, id -> new RunState());
+    return runs.get(runId);
   }
 
   private boolean usesAdam(RunState state) {
@@ -240,22 +268,89 @@ public final class MetaOptimizerService implements AutoCloseable {
     }
   }
 
-  private void observeMetaParams(MetaParams params) {
+  /**
+   * Follows a run's published versions. Only the optimizer's versions count, and only in the
+   * run's sequence: the next one is taken, an earlier one (this instance's own, read back) is
+   * passed over, one ahead is dead-lettered (when read live). A run not started yet keeps its
+   * MetaParams until its RunStarted comes.
+   */
+  private void observeMetaParams(Observed observed) {
+    MetaParams params = observed.params();
     RunState state = state(params.runId());
+    if (state == null) {
+      waitForStart(observed);
+      return;
+    }
+    String rejection = null;
     synchronized (state) {
-      // Only the optimizer's own versions count for dedupe; the trainer writes the others.
       if (params.source() == MetaParamSource.OPTIMIZER && params.version() > state.lastVersion) {
-        state.lastVersion = params.version();
+        if (params.version() == state.expectedVersion()) {
+          state.lastVersion = params.version();
+          if (params.b() != null && params.b().isFinite()) {
+            state.lastBVersion = params.version();
+            state.lastB = params.b();
+          }
+        } else {
+          rejection = "metaparams version " + params.version() + " of run " + params.runId()
+              + " is out of sequence: the run's next version is " + state.expectedVersion();
+        }
       }
-      if (params.version() >= state.lastBVersion && params.b() != null) {
-        state.lastBVersion = params.version();
-        state.lastB = params.b();
+    }
+    if (observed.received() == null) {
+      return;
+    }
+    if (rejection != null) {
+      observed.received().reject(rejection);
+    } else {
+      observed.received().acknowledge();
+    }
+  }
+
+  /** Keeps MetaParams of a run not known to have started; the oldest run's go first. */
+  private void waitForStart(Observed observed) {
+    List<Observed> evicted = List.of();
+    synchronized (waitingForStart) {
+      if (runs.containsKey(observed.params().runId())) {
+        evicted = null; // started meanwhile (its start takes this lock): observe it now
+      } else {
+        List<Observed> waiting =
+            waitingForStart.computeIfAbsent(observed.params().runId(), id -> new ArrayList<>());
+        if (waiting.size() < MAX_WAITING_PARAMS) {
+          waiting.add(observed);
+        } else {
+          evicted = List.of(observed);
+        }
+        if (waitingForStart.size() > MAX_UNSTARTED_RUNS) {
+          Iterator<List<Observed>> oldest = waitingForStart.values().iterator();
+          evicted = oldest.next();
+          oldest.remove();
+        }
+      }
+    }
+    if (evicted == null) {
+      observeMetaParams(observed);
+      return;
+    }
+    for (Observed dropped : evicted) {
+      if (dropped.received() != null) {
+        dropped.received().reject("metaparams of run " + dropped.params().runId()
+            + ", which has no RunStarted");
       }
     }
   }
 
   private void observeRunEvent(RunEvent event) {
-    RunState state = state(event.runId());
+    if (!(event instanceof RunStarted) && !runs.containsKey(event.runId())) {
+      return; // the end of a run never started: nothing to keep
+    }
+    RunState state;
+    if (event instanceof RunStarted started) {
+      synchronized (waitingForStart) { // so no MetaParams is left waiting behind the start
+        state = runs.computeIfAbsent(event.runId(), id -> new RunState(started.config()));
+      }
+    } else {
+      state = runs.get(event.runId());
+    }
     synchronized (state) {
       if (event instanceof RunStarted started) {
         state.initial = started.config().initial();
@@ -280,10 +375,23 @@ public final class MetaOptimizerService implements AutoCloseable {
         state.rule = null;
       }
     }
+    if (event instanceof RunStarted) {
+      unstarted.remove(event.runId());
+      List<Observed> waiting;
+      synchronized (waitingForStart) {
+        waiting = waitingForStart.remove(event.runId());
+      }
+      if (waiting != null) {
+        waiting.forEach(this::observeMetaParams);
+      }
+    }
   }
 
   private void replayHyperGradient(HyperGradient gradient) {
     RunState state = state(gradient.runId());
+    if (state == null) {
+      return;
+    }
     long version = gradient.step() + 1;
     synchronized (state) {
       // Same recursion as decide(): only versions that were published, each once, in order.
@@ -296,10 +404,41 @@ public final class MetaOptimizerService implements AutoCloseable {
     }
   }
 
+  /**
+   * Decides at once for a run whose start is known (or known never to have come); otherwise
+   * looks for its RunStarted on the runs topic first, and once more after {@link #START_GRACE}.
+   */
+  private Mono<Decision> decideOnceStartKnown(Received<HyperGradient> received) {
+    String runId = received.event().runId();
+    if (runs.containsKey(runId) || unstarted.contains(runId)) {
+      return Mono.just(decide(received));
+    }
+    Mono<Boolean> look = bus.replay(topics.runs())
+        .filter(event -> event.runId().equals(runId))
+        .doOnNext(this::observeRunEvent)
+        .then(Mono.fromCallable(() -> runs.containsKey(runId)));
+    return look
+        .flatMap(found -> found ? Mono.just(true) : Mono.delay(START_GRACE).then(look))
+        .map(found -> {
+          if (!found) {
+            if (unstarted.size() >= MAX_UNSTARTED_RUNS) {
+              unstarted.clear();
+            }
+            unstarted.add(runId);
+          }
+          return decide(received);
+        });
+  }
+
   private Decision decide(Received<HyperGradient> received) {
     HyperGradient gradient = received.event();
     long version = gradient.step() + 1;
     RunState state = state(gradient.runId());
+    if (state == null) {
+      rejected.incrementAndGet();
+      return Decision.rejected(received,
+          "hypergradient of run " + gradient.runId() + ", which has no RunStarted");
+    }
     Unconstrained next;
     synchronized (state) {
       if (!state.processed) {
@@ -308,7 +447,16 @@ public final class MetaOptimizerService implements AutoCloseable {
       }
       if (version <= state.lastVersion) {
         duplicates.incrementAndGet();
-        return new Decision(received, null);
+        return Decision.rejected(received, "hypergradient of run " + gradient.runId()
+            + " step " + gradient.step() + " is a duplicate: version " + version
+            + " is already published (last " + state.lastVersion + ")");
+      }
+      long expected = state.expectedVersion();
+      if (version != expected) {
+        rejected.incrementAndGet();
+        return Decision.rejected(received, "hypergradient of run " + gradient.runId()
+            + " step " + gradient.step() + " is out of sequence: the run's next hypergradient"
+            + " step is " + (expected == Long.MAX_VALUE ? "none" : expected - 1));
       }
       if (finite(gradient.at()) && finite(gradient.gradient())
           && state.rule(defaults).accepts(gradient.validationGradientNormSquared())) {
@@ -337,7 +485,7 @@ public final class MetaOptimizerService implements AutoCloseable {
             next == null ? null : next.toValues(),
             next,
             MetaParamSource.OPTIMIZER);
-    return new Decision(received, params);
+    return new Decision(received, params, null);
   }
 
   /**
@@ -347,7 +495,7 @@ public final class MetaOptimizerService implements AutoCloseable {
   private boolean holdUntilDelivered(Decision decision) {
     synchronized (awaitingDelivery) {
       if (decision.output() == null && awaitingDelivery.isEmpty()) {
-        decision.received().acknowledge();
+        decision.settle();
         return false;
       }
       awaitingDelivery.addLast(decision);
@@ -364,10 +512,10 @@ public final class MetaOptimizerService implements AutoCloseable {
         if (head == null) {
           throw new IllegalStateException("a delivery arrived with no MetaParams in flight");
         }
-        head.received().acknowledge();
+        head.settle();
       } while (head.output() == null);
       while (!awaitingDelivery.isEmpty() && awaitingDelivery.peekFirst().output() == null) {
-        awaitingDelivery.pollFirst().received().acknowledge();
+        awaitingDelivery.pollFirst().settle();
       }
     }
   }
@@ -376,6 +524,25 @@ public final class MetaOptimizerService implements AutoCloseable {
     return b != null && b.isFinite();
   }
 
-  /** A consumed hypergradient and the MetaParams it produced, if any. */
-  private record Decision(Received<HyperGradient> received, MetaParams output) {}
+  /**
+   * A consumed hypergradient and the MetaParams it produced, if any, or why it was rejected.
+   */
+  private record Decision(Received<HyperGradient> received, MetaParams output, String rejection) {
+
+    static Decision rejected(Received<HyperGradient> received, String reason) {
+      return new Decision(received, null, reason);
+    }
+
+    /** Acknowledges the record, or dead-letters it (which acknowledges it once written). */
+    void settle() {
+      if (rejection == null) {
+        received.acknowledge();
+      } else {
+        received.reject(rejection);
+      }
+    }
+  }
+
+  /** A MetaParams read from the topic, with its record when read live (null in a replay). */
+  private record Observed(MetaParams params, Received<MetaParams> received) {}
 }

@@ -7,7 +7,10 @@ package io.distilflux.pipeline.meta;
  * @param skippedNonFinite hypergradients with a NaN or infinite component (in the gradient or
  *     in {@code at}); their version was published with b unchanged
  * @param duplicates hypergradients whose version had already been published; nothing was sent
+ *     and the record was dead-lettered
+ * @param rejected hypergradients that did not fit their run (a step other than the one the run
+ *     is at, or a run that never started); nothing was sent and the record was dead-lettered
  * @param runs runs this instance has processed hypergradients of
  */
 public record MetaOptimizerStats(
-    long updates, long skippedNonFinite, long duplicates, int runs) {}
+    long updates, long skippedNonFinite, long duplicates, long rejected, int runs) {}

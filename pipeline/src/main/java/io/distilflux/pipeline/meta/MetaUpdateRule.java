@@ -4,7 +4,7 @@ import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
 
 /**
- * The update b' = at − η·clip(g) of method.md §3, with Adam as an option, and the normalised
+ * The update b' = at − η·clip(g) of docs/method.md §3, with Adam as an option, and the normalised
  * rule b' = at − η·clip(g / ‖v‖²), v the validation gradient of the hypergradient's step: the
  * reference implementation's update in effect (its finite-difference Hessian product carries a
  * factor ε² = 1e-4/‖v‖², its meta learning rate is 1e5, so its step is 10·g/‖v‖²). One instance

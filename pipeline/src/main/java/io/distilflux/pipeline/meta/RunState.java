@@ -1,5 +1,6 @@
 package io.distilflux.pipeline.meta;
 
+import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
 
@@ -9,6 +10,8 @@ import io.distilflux.pipeline.event.Unconstrained;
  */
 final class RunState {
 
+  /** The run's configuration from its RunStarted: its hypergradient steps follow from it. */
+  final RunConfig config;
   /** Highest version the optimizer has published for the run (from the topic or by us). */
   long lastVersion = Long.MIN_VALUE;
   /** The b of the highest version seen on the metaparams topic, from any source. */
@@ -24,6 +27,20 @@ final class RunState {
   long replayedVersion = Long.MIN_VALUE;
   /** Whether this instance has processed a hypergradient of the run. */
   boolean processed;
+
+  RunState(RunConfig config) {
+    this.config = config;
+  }
+
+  /**
+   * The only version the run can publish next: that of its next hypergradient step after the
+   * last version published (each hypergradient of step t is answered by version t + 1).
+   */
+  long expectedVersion() {
+    long lastStep = lastVersion == Long.MIN_VALUE ? -1 : lastVersion - 1;
+    long step = config.nextHyperGradientStep(lastStep);
+    return step == Long.MAX_VALUE ? Long.MAX_VALUE : step + 1;
+  }
 
   MetaUpdateRule rule(MetaOptimizerSettings defaults) {
     if (rule == null) {

@@ -4,6 +4,7 @@ import io.distilflux.pipeline.Channel;
 import io.distilflux.pipeline.EventCodec;
 import io.distilflux.pipeline.MalformedEventException;
 import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.kafka.KafkaConnection;
 import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.RunFinished;
 import io.distilflux.pipeline.event.RunStarted;
@@ -52,22 +53,21 @@ public final class KafkaRunReader implements AutoCloseable {
   /** A read that receives nothing this long while records remain has lost the broker. */
   private static final Duration STALL = Duration.ofSeconds(30);
 
-  private final String bootstrapServers;
+  private final KafkaConnection connection;
   private final Topics topics;
   private final KafkaConsumer<String, byte[]> consumer;
   private final LongAdder skipped = new LongAdder();
   private final Set<String> loggedReasons = ConcurrentHashMap.newKeySet();
 
-  private KafkaRunReader(String bootstrapServers, Topics topics) {
-    this.bootstrapServers = bootstrapServers;
+  private KafkaRunReader(KafkaConnection connection, Topics topics) {
+    this.connection = connection;
     this.topics = topics;
     Map<String, Object> config = new HashMap<>();
-    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
     config.put(ConsumerConfig.CLIENT_ID_CONFIG, "distilflux-run-reader-" + UUID.randomUUID());
-    this.consumer =
-        new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
+    this.consumer = new KafkaConsumer<>(
+        connection.clientConfig(config), new StringDeserializer(), new ByteArrayDeserializer());
   }
 
   /** A reader of the deployment's topics on a cluster. */
@@ -75,7 +75,13 @@ public final class KafkaRunReader implements AutoCloseable {
     if (bootstrapServers == null || bootstrapServers.isBlank()) {
       throw new IllegalArgumentException("bootstrap servers must not be blank");
     }
-    return new KafkaRunReader(bootstrapServers, java.util.Objects.requireNonNull(topics));
+    return connect(KafkaConnection.plain(bootstrapServers), topics);
+  }
+
+  /** A reader of the deployment's topics on a cluster, with the connection's client properties. */
+  public static KafkaRunReader connect(KafkaConnection connection, Topics topics) {
+    return new KafkaRunReader(java.util.Objects.requireNonNull(connection),
+        java.util.Objects.requireNonNull(topics));
   }
 
   /** Records skipped so far because they could not be decoded. */
@@ -119,7 +125,7 @@ public final class KafkaRunReader implements AutoCloseable {
     List<Event> events = RecordedOrder.merge(perTopic);
     if (events.isEmpty()) {
       throw new IllegalArgumentException("unknown run " + runId + ": no events of it on "
-          + bootstrapServers + " under topic prefix '" + topics.prefix() + "'");
+          + connection.bootstrapServers() + " under topic prefix '" + topics.prefix() + "'");
     }
     return new RecordedRun(runId, events);
   }
@@ -170,7 +176,7 @@ public final class KafkaRunReader implements AutoCloseable {
       if (!records.isEmpty()) {
         lastProgress = System.nanoTime();
       } else if (System.nanoTime() - lastProgress > STALL.toNanos()) {
-        throw new IllegalStateException("reading " + ends.keySet() + " from " + bootstrapServers
+        throw new IllegalStateException("reading " + ends.keySet() + " from " + connection.bootstrapServers()
             + " made no progress for " + STALL.toSeconds() + " s");
       }
       for (ConsumerRecord<String, byte[]> record : records) {

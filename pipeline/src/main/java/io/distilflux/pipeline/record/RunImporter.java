@@ -3,6 +3,7 @@ package io.distilflux.pipeline.record;
 import io.distilflux.pipeline.EventRouter;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.kafka.KafkaBusSettings;
+import io.distilflux.pipeline.kafka.KafkaConnection;
 import io.distilflux.pipeline.kafka.KafkaEventBus;
 import io.distilflux.pipeline.kafka.KafkaTopicsAdmin;
 import java.time.Duration;
@@ -25,7 +26,7 @@ public final class RunImporter {
 
   private static final Duration PUBLISH_TIMEOUT = Duration.ofMinutes(10);
 
-  private final String bootstrapServers;
+  private final KafkaConnection connection;
   private final Topics topics;
   private final KafkaTopicsAdmin admin;
 
@@ -35,7 +36,12 @@ public final class RunImporter {
    * @param admin partitions and replication of topics it creates
    */
   public RunImporter(String bootstrapServers, Topics topics, KafkaTopicsAdmin admin) {
-    this.bootstrapServers = bootstrapServers;
+    this(KafkaConnection.plain(bootstrapServers), topics, admin);
+  }
+
+  /** As the other constructor, with the client properties of {@code connection}. */
+  public RunImporter(KafkaConnection connection, Topics topics, KafkaTopicsAdmin admin) {
+    this.connection = connection;
     this.topics = topics;
     this.admin = admin;
   }
@@ -53,19 +59,19 @@ public final class RunImporter {
         throw new IllegalArgumentException("run " + run.runId() + " is given twice");
       }
     }
-    admin.ensureTopics(bootstrapServers, topics);
-    try (KafkaRunReader reader = KafkaRunReader.connect(bootstrapServers, topics)) {
+    admin.ensureTopics(connection, topics);
+    try (KafkaRunReader reader = KafkaRunReader.connect(connection, topics)) {
       Set<String> recorded = reader.runs().stream().map(RecordedRunSummary::runId)
           .collect(Collectors.toSet());
       for (RecordedRun run : runs) {
         if (recorded.contains(run.runId())) {
           throw new IllegalArgumentException("run " + run.runId() + " is already recorded on "
-              + bootstrapServers + " under topic prefix '" + topics.prefix() + "'");
+              + connection.bootstrapServers() + " under topic prefix '" + topics.prefix() + "'");
         }
       }
     }
     long published = 0;
-    try (KafkaEventBus bus = KafkaEventBus.connect(bootstrapServers, topics,
+    try (KafkaEventBus bus = KafkaEventBus.connect(connection, topics,
         KafkaBusSettings.defaults(), letter -> {})) {
       EventRouter router = new EventRouter(bus, topics);
       for (RecordedRun run : runs) {

@@ -48,6 +48,7 @@ class MetaOptimizerServiceOnKafkaTest {
   @Test
   void restartMidStreamContinuesTheRunWithoutPublishingAVersionTwice() {
     try (KafkaEventBus bus = KafkaEventBus.connect(KAFKA.bootstrapServers(), topics)) {
+      started(bus, "r");
       MetaOptimizerService first = new MetaOptimizerService(bus, topics, "meta", SGD);
       first.start();
       send(bus, steps("r", 0, 5));
@@ -75,6 +76,9 @@ class MetaOptimizerServiceOnKafkaTest {
         KafkaEventBus busB = KafkaEventBus.connect(KAFKA.bootstrapServers(), topics);
         MetaOptimizerService a = new MetaOptimizerService(busA, topics, "meta", SGD);
         MetaOptimizerService b = new MetaOptimizerService(busB, topics, "meta", SGD)) {
+      for (int r = 0; r < runs; r++) {
+        started(busA, "run-" + r);
+      }
       a.start();
       b.start();
       List<HyperGradient> inputs = new ArrayList<>();
@@ -101,6 +105,12 @@ class MetaOptimizerServiceOnKafkaTest {
       // redelivered hypergradients are then skipped as duplicates, never published twice.
       assertTrue(a.stats().runs() + b.stats().runs() >= runs);
     }
+  }
+
+  private void started(KafkaEventBus bus, String run) {
+    bus.publish(topics.runs(), Flux.just(
+            MetaOptimizerServiceTest.runStarted(run, OptimizerKind.SGD, 0.1, 1.0)))
+        .blockLast(WAIT);
   }
 
   private static List<HyperGradient> steps(String run, long from, long toExclusive) {

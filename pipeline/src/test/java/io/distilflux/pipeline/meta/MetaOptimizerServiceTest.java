@@ -85,6 +85,7 @@ class MetaOptimizerServiceTest {
       @Override
       public void close() {}
     };
+    sendRun(runStarted("r", OptimizerKind.SGD, 0.1, 1.0));
     MetaOptimizerService service = new MetaOptimizerService(failing, TOPICS, "g", SGD);
     services.add(service);
     service.start();
@@ -97,6 +98,7 @@ class MetaOptimizerServiceTest {
 
   @Test
   void publishesTheSgdUpdateFromAtForVersionStepPlusOne() {
+    sendRun(runStarted("r", OptimizerKind.SGD, 0.1, 1.0));
     start("g", SGD);
     Unconstrained at = new Unconstrained(0.5, -0.5, 0.25);
     send(hyper("r", 0, at, new Unconstrained(0.2, 3.0, -0.4)));
@@ -112,7 +114,8 @@ class MetaOptimizerServiceTest {
   }
 
   @Test
-  void duplicatesAndOutOfOrderHyperGradientsGiveOneUpdatePerVersion() {
+  void duplicatesAreDeadLetteredAndGiveOneUpdatePerVersion() {
+    sendRun(runStarted("r", OptimizerKind.SGD, 0.1, 1.0));
     MetaOptimizerService service = start("g", SGD);
     Unconstrained at = new Unconstrained(0, 0, 0);
     Unconstrained g = new Unconstrained(0.1, 0.1, 0.1);
@@ -122,13 +125,15 @@ class MetaOptimizerServiceTest {
     List<MetaParams> out = awaitMetaParams(3);
     assertEquals(List.of(1L, 2L, 3L), out.stream().map(MetaParams::version).toList());
     await(() -> service.stats().duplicates() == 2);
-    assertEquals(new MetaOptimizerStats(3, 0, 2, 1), service.stats());
-    // Skipped hypergradients are acknowledged too, in order, so the group commits all five.
+    assertEquals(new MetaOptimizerStats(3, 0, 2, 0, 1), service.stats());
+    // Skipped hypergradients are dead-lettered and acknowledged, so the group commits all five.
     await(() -> bus.committed(TOPICS.hyperGradients().topic(), "g") == 5);
+    assertEquals(2, bus.deadLetterCount());
   }
 
   @Test
   void nonFiniteHyperGradientKeepsBButStillPublishesItsVersion() {
+    sendRun(runStarted("r", OptimizerKind.SGD, 0.1, 1.0));
     MetaOptimizerService service = start("g", SGD);
     Unconstrained at = new Unconstrained(0.3, 0.2, 0.1);
     send(hyper("r", 0, at, new Unconstrained(Double.NaN, 0, 0)));
@@ -142,7 +147,7 @@ class MetaOptimizerServiceTest {
     assertEquals(out.get(1).b(), out.get(2).b());
     assertEquals(3, out.get(2).version());
     await(() -> service.stats().skippedNonFinite() == 2);
-    assertEquals(new MetaOptimizerStats(1, 2, 0, 1), service.stats());
+    assertEquals(new MetaOptimizerStats(1, 2, 0, 0, 1), service.stats());
   }
 
   @Test
@@ -150,6 +155,9 @@ class MetaOptimizerServiceTest {
     MetaOptimizerService service = start("g", SGD);
     int runs = 20;
     int steps = 10;
+    for (int r = 0; r < runs; r++) {
+      sendRun(runStarted("run-" + r, OptimizerKind.SGD, 0.1, 1.0));
+    }
     List<HyperGradient> all = new ArrayList<>();
     for (int t = 0; t < steps; t++) {
       for (int r = 0; r < runs; r++) {
@@ -171,25 +179,84 @@ class MetaOptimizerServiceTest {
       expected.add(v);
     }
     versions.values().forEach(v -> assertEquals(expected, v));
-    assertEquals(new MetaOptimizerStats(runs * steps, 0, 0, runs), service.stats());
+    assertEquals(new MetaOptimizerStats(runs * steps, 0, 0, 0, runs), service.stats());
   }
 
   @Test
-  void perRunRuleComesFromRunStartedAndDefaultsApplyOtherwise() {
+  void perRunRuleComesFromRunStartedAndRunsNeverStartedGetNothing() {
     sendRun(runStarted("adam-run", OptimizerKind.ADAM, 0.05, 0.5));
     sendRun(runStarted("sgd-run", OptimizerKind.SGD, 0.2, 10.0));
-    start("g", SGD);
+    MetaOptimizerService service = start("g", SGD);
     Unconstrained at = new Unconstrained(0, 0, 0);
     Unconstrained g = new Unconstrained(2.0, -0.1, 0);
-    send(hyper("adam-run", 0, at, g), hyper("sgd-run", 0, at, g), hyper("unknown", 0, at, g));
+    send(hyper("unknown", 0, at, g), hyper("adam-run", 0, at, g), hyper("sgd-run", 0, at, g));
 
     Map<String, MetaParams> byRun = new HashMap<>();
-    awaitMetaParams(3).forEach(p -> byRun.put(p.runId(), p));
+    awaitMetaParams(2).forEach(p -> byRun.put(p.runId(), p));
     // Adam's first step is η·sign(g) per non-zero component.
     assertEquals(-0.05 * 0.5 / (0.5 + 1e-8), byRun.get("adam-run").b().b1(), TOL);
     assertEquals(0.05 * 0.1 / (0.1 + 1e-8), byRun.get("adam-run").b().b2(), TOL);
     assertEquals(-0.2 * 2.0, byRun.get("sgd-run").b().b1(), TOL);
-    assertEquals(-0.1 * 1.0, byRun.get("unknown").b().b1(), TOL);
+    assertEquals(new MetaOptimizerStats(2, 0, 0, 1, 2), service.stats());
+    assertEquals(1, bus.deadLetterCount());
+    assertEquals(List.of("adam-run", "sgd-run"), bus.replay(TOPICS.metaParams())
+        .map(MetaParams::runId).sort().collectList().block());
+  }
+
+  @Test
+  void aFarAheadStepIsDeadLetteredAndTheRunsOwnSequenceGoesOn() {
+    sendRun(runStarted("r", OptimizerKind.SGD, 0.1, 1.0));
+    MetaOptimizerService service = start("g", SGD);
+    Unconstrained at = new Unconstrained(0, 0, 0);
+    Unconstrained g = new Unconstrained(0.1, 0, 0);
+    send(hyper("r", 0, at, g), hyper("r", 4700, at, g), hyper("r", 1, at, g),
+        hyper("r", 2, at, g));
+
+    List<MetaParams> out = awaitMetaParams(3);
+    assertEquals(List.of(1L, 2L, 3L), out.stream().map(MetaParams::version).toList());
+    await(() -> service.stats().rejected() == 1);
+    assertEquals(new MetaOptimizerStats(3, 0, 0, 1, 1), service.stats());
+    assertEquals(1, bus.deadLetterCount());
+  }
+
+  @Test
+  void aForecastRunIsAnsweredOnlyInTheFirstMiniEpochOfEachPeriod() {
+    // E = 2, n = 3: hypergradient steps 0, 1, 6, 7, 12, …
+    sendRun(new RunStarted(Event.CURRENT_SCHEMA_VERSION, "f",
+        forecastConfig(2, 3), 0L, new Provenance("test", "17", "h", "cpu")));
+    MetaOptimizerService service = start("g", SGD);
+    Unconstrained at = new Unconstrained(0, 0, 0);
+    Unconstrained g = new Unconstrained(0.1, 0, 0);
+    send(hyper("f", 0, at, g), hyper("f", 1, at, g), hyper("f", 3, at, g),
+        hyper("f", 6, at, g), hyper("f", 8, at, g), hyper("f", 7, at, g));
+
+    List<MetaParams> out = awaitMetaParams(4);
+    assertEquals(List.of(1L, 2L, 7L, 8L), out.stream().map(MetaParams::version).toList());
+    await(() -> service.stats().rejected() == 2);
+  }
+
+  @Test
+  void metaParamsAheadOfTheSequenceOnTheTopicPoisonNeitherTheLiveStateNorARestart() {
+    sendRun(runStarted("r", OptimizerKind.SGD, 0.1, 1.0));
+    Unconstrained at = new Unconstrained(0, 0, 0);
+    Unconstrained g = new Unconstrained(0.1, 0, 0);
+    MetaOptimizerService first = start("g", SGD);
+    send(hyper("r", 0, at, g));
+    awaitMetaParams(1);
+    // Someone else writes a version far ahead, as the optimizer would.
+    bus.publish(TOPICS.metaParams(), Flux.just(new MetaParams(Event.CURRENT_SCHEMA_VERSION, "r",
+        4701, at.toValues(), at, MetaParamSource.OPTIMIZER))).blockLast(Duration.ofSeconds(5));
+    await(() -> bus.deadLetterCount() == 1);
+    send(hyper("r", 1, at, g));
+    awaitMetaParams(3);
+    first.close();
+
+    MetaOptimizerService second = start("g", SGD);
+    send(hyper("r", 2, at, g));
+    List<Long> versions = awaitMetaParams(4).stream().map(MetaParams::version).toList();
+    assertEquals(List.of(1L, 4701L, 2L, 3L), versions);
+    assertEquals(new MetaOptimizerStats(1, 0, 0, 0, 1), second.stats());
+    assertEquals(1, bus.deadLetterCount(), "the forged version is dead-lettered once");
   }
 
   @Test
@@ -210,6 +277,7 @@ class MetaOptimizerServiceTest {
 
   @Test
   void restartRebuildsTheLastVersionSoNoVersionIsPublishedTwice() {
+    sendRun(runStarted("r", OptimizerKind.SGD, 0.1, 1.0));
     MetaOptimizerService first = start("g", SGD);
     Unconstrained at = new Unconstrained(0, 0, 0);
     Unconstrained g = new Unconstrained(0.1, 0, 0);
@@ -224,11 +292,12 @@ class MetaOptimizerServiceTest {
     List<MetaParams> out = awaitMetaParams(4);
     assertEquals(List.of(1L, 2L, 3L, 4L), out.stream().map(MetaParams::version).toList());
     await(() -> second.stats().duplicates() == 4);
-    assertEquals(new MetaOptimizerStats(1, 0, 4, 1), second.stats());
+    assertEquals(new MetaOptimizerStats(1, 0, 4, 0, 1), second.stats());
   }
 
   @Test
   void restartResumesAfterTheCommittedHyperGradientsOfItsGroup() {
+    sendRun(runStarted("r", OptimizerKind.SGD, 0.1, 1.0));
     start("g", SGD).close();
     Unconstrained at = new Unconstrained(0, 0, 0);
     Unconstrained g = new Unconstrained(0.1, 0, 0);
@@ -241,7 +310,7 @@ class MetaOptimizerServiceTest {
     send(hyper("r", 2, at, g));
     awaitMetaParams(3);
     await(() -> second.stats().updates() == 1);
-    assertEquals(new MetaOptimizerStats(1, 0, 0, 1), second.stats());
+    assertEquals(new MetaOptimizerStats(1, 0, 0, 0, 1), second.stats());
   }
 
   @Test
@@ -320,6 +389,13 @@ class MetaOptimizerServiceTest {
 
   private static HyperGradient hyper(String run, long step, Unconstrained at, Unconstrained g) {
     return new HyperGradient(Event.CURRENT_SCHEMA_VERSION, run, step, at, g, 1.0, 0.01);
+  }
+
+  private static RunConfig forecastConfig(int miniEpoch, int forecastEvery) {
+    return new RunConfig(
+        RunConfig.DatasetKind.SYNTHETIC, "", RunConfig.Mode.FORECAST, 1L, 1, 100, 0,
+        "teacher", "student", OptimizerKind.SGD, 0.01, OptimizerKind.SGD, 0.1, 1.0, miniEpoch,
+        forecastEvery, new Unconstrained(0, 0, -1), false, 10, 0, false);
   }
 
   static RunStarted runStarted(String run, OptimizerKind kind, double eta, double clip) {

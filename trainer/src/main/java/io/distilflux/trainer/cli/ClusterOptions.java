@@ -2,6 +2,7 @@ package io.distilflux.trainer.cli;
 
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.kafka.EmbeddedKafka;
+import io.distilflux.pipeline.kafka.KafkaConnection;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,13 +24,23 @@ final class ClusterOptions {
           + "is started on it for this command (default: none; give this or --bootstrap-servers).")
   Path kafkaDir;
 
+  @Option(names = "--kafka-config", paramLabel = "FILE",
+      description = "Kafka client properties of the --bootstrap-servers cluster "
+          + "(security.protocol, sasl.*, ssl.*).")
+  Path kafkaConfig;
+
   @Option(names = "--topic-prefix", paramLabel = "P", defaultValue = "distilflux.",
       description = "Prefix of every topic (default ${DEFAULT-VALUE}).")
   String topicPrefix;
 
   /** The cluster, connected; an embedded broker is stopped on close. */
-  record Cluster(String bootstrapServers, Topics topics, Optional<EmbeddedKafka> embedded)
+  record Cluster(KafkaConnection connection, Topics topics, Optional<EmbeddedKafka> embedded)
       implements AutoCloseable {
+
+    String bootstrapServers() {
+      return connection.bootstrapServers();
+    }
+
     @Override
     public void close() {
       embedded.ifPresent(EmbeddedKafka::close);
@@ -52,7 +63,15 @@ final class ClusterOptions {
       if (bootstrapServers.isBlank()) {
         throw new IllegalArgumentException("--bootstrap-servers must not be blank");
       }
-      return new Cluster(bootstrapServers, topics, Optional.empty());
+      KafkaConnection connection = kafkaConfig == null
+          ? KafkaConnection.plain(bootstrapServers)
+          : KafkaConnection.withConfigFile(bootstrapServers, kafkaConfig);
+      connection.check(KafkaConnection.CHECK_TIMEOUT);
+      return new Cluster(connection, topics, Optional.empty());
+    }
+    if (kafkaConfig != null) {
+      throw new IllegalArgumentException(
+          "--kafka-config goes with --bootstrap-servers; the embedded broker needs none");
     }
     if (!mayCreate && !Files.isDirectory(kafkaDir)) {
       throw new IllegalArgumentException("--kafka-dir folder not found: " + kafkaDir);
@@ -64,6 +83,7 @@ final class ClusterOptions {
     EmbeddedKafka kafka = EmbeddedKafka.start(kafkaDir);
     log.printf("embedded Kafka on %s at %s (started in %.1f s)%n", kafkaDir,
         kafka.bootstrapServers(), (System.nanoTime() - begin) / 1e9);
-    return new Cluster(kafka.bootstrapServers(), topics, Optional.of(kafka));
+    return new Cluster(KafkaConnection.plain(kafka.bootstrapServers()), topics,
+        Optional.of(kafka));
   }
 }

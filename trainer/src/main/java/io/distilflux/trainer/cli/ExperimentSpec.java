@@ -35,6 +35,9 @@ import java.util.Optional;
  * @param teacherSteps full-batch steps of the synthetic teacher
  * @param splits the sizes of the data splits
  * @param longRun checkpoints, resume and the meta-timeout policy
+ * @param kafkaConfig Kafka client properties (security) of the {@code bootstrapServers}
+ *     cluster, or empty
+ * @param meterRetention how long a finished run's meters stay on {@code /metrics}
  */
 public record ExperimentSpec(
     RunConfig base,
@@ -54,7 +57,9 @@ public record ExperimentSpec(
     int teacherEpochs,
     int teacherSteps,
     SplitSizes splits,
-    LongRun longRun) {
+    LongRun longRun,
+    Optional<Path> kafkaConfig,
+    Duration meterRetention) {
 
   /**
    * Settings of long runs.

@@ -31,7 +31,7 @@ final class ExportCommand implements Callable<Integer> {
     Path file = output != null ? output : Path.of(runId + ".jsonl");
     RunArchive.requireWritable(file);
     try (ClusterOptions.Cluster kafka = cluster.open(false, System.err);
-        KafkaRunReader reader = KafkaRunReader.connect(kafka.bootstrapServers(), kafka.topics())) {
+        KafkaRunReader reader = KafkaRunReader.connect(kafka.connection(), kafka.topics())) {
       RecordedRun run = reader.read(runId);
       RunArchive.write(file, run);
       System.out.println("exported run " + runId + ": " + run.events().size() + " events to "

@@ -42,7 +42,7 @@ final class ImportCommand implements Callable<Integer> {
     }
     KafkaTopicsAdmin admin = new KafkaTopicsAdmin(partitions, replicationFactor);
     try (ClusterOptions.Cluster kafka = cluster.open(true, System.err)) {
-      long events = new RunImporter(kafka.bootstrapServers(), kafka.topics(), admin)
+      long events = new RunImporter(kafka.connection(), kafka.topics(), admin)
           .importRuns(runs);
       for (int i = 0; i < runs.size(); i++) {
         System.out.println("imported run " + runs.get(i).runId() + " ("

@@ -4,6 +4,8 @@ import io.distilflux.monitor.MonitorOptions;
 import io.distilflux.monitor.http.MetricsServer;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
+import io.distilflux.pipeline.kafka.KafkaBusSettings;
+import io.distilflux.pipeline.kafka.KafkaConnection;
 import io.distilflux.pipeline.kafka.KafkaEventBus;
 import io.distilflux.pipeline.meta.MetaOptimizerService;
 import io.distilflux.pipeline.meta.MetaOptimizerSettings;
@@ -16,7 +18,7 @@ import picocli.CommandLine.Option;
 @Command(name = "meta-optimizer", mixinStandardHelpOptions = true,
     description = {
       "Consumes hypergradients and publishes the updated meta-parameters (docs/method.md §3) until stopped.",
-      "Instances in one consumer group split the runs between them. Per-run settings come from each run's RunStarted; the flags are the defaults for runs without one."
+      "Instances in one consumer group split the runs between them. Per-run settings come from each run's RunStarted (the flags replace invalid ones); runs without one get no updates."
     })
 final class MetaOptimizerCommand implements Callable<Integer> {
 
@@ -58,11 +60,13 @@ final class MetaOptimizerCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--health-port must be in [0, 65535], got " + healthPort);
     }
     Topics topics = new Topics(service.topicPrefix);
+    KafkaConnection connection = service.connection();
     if (service.createTopics) {
-      service.admin().ensureTopics(service.bootstrapServers, topics);
+      service.admin().ensureTopics(connection, topics);
     }
     UntilStopped stop = new UntilStopped("meta-optimizer");
-    try (KafkaEventBus bus = KafkaEventBus.connect(service.bootstrapServers, topics);
+    try (KafkaEventBus bus = KafkaEventBus.connect(connection, topics,
+            KafkaBusSettings.defaults(), letter -> {});
         MetaOptimizerService optimizer = new MetaOptimizerService(bus, topics, group,
             MetaOptimizerSettings.defaults().withRule(rule, learningRate, clip))) {
       optimizer.start();

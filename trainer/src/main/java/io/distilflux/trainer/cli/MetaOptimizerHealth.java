@@ -25,6 +25,7 @@ final class MetaOptimizerHealth {
     details.put("updates", stats.updates());
     details.put("skippedNonFinite", stats.skippedNonFinite());
     details.put("duplicates", stats.duplicates());
+    details.put("rejected", stats.rejected());
     details.put("runs", stats.runs());
     optimizer.failure().ifPresent(reason -> details.put("error", reason));
     return new Health(optimizer.healthy(), details);
@@ -42,6 +43,10 @@ final class MetaOptimizerHealth {
     FunctionCounter.builder("distilflux.metaoptimizer.duplicates", optimizer,
             o -> o.stats().duplicates())
         .description("hypergradients of versions already published").register(registry);
+    FunctionCounter.builder("distilflux.metaoptimizer.rejected", optimizer,
+            o -> o.stats().rejected())
+        .description("hypergradients out of their run's sequence or of runs never started; "
+            + "dead-lettered").register(registry);
     Gauge.builder("distilflux.metaoptimizer.runs", optimizer, o -> o.stats().runs())
         .description("runs this instance has processed hypergradients of").register(registry);
     return registry;

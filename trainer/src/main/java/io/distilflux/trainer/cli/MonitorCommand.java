@@ -4,6 +4,7 @@ import io.distilflux.monitor.KafkaMonitor;
 import io.distilflux.monitor.MonitorOptions;
 import io.distilflux.monitor.MonitorService;
 import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.kafka.KafkaConnection;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -42,6 +43,11 @@ final class MonitorCommand implements Callable<Integer> {
       description = "How often the consumer lag is measured (default ${DEFAULT-VALUE}).")
   double lagPeriod;
 
+  @Option(names = "--meter-retention", paramLabel = "SECONDS", defaultValue = "600",
+      description = "How long a finished run's meters stay on /metrics after its end "
+          + "(default ${DEFAULT-VALUE}).")
+  double meterRetention;
+
   @Override
   public Integer call() throws InterruptedException {
     if (port < 0 || port > 65535) {
@@ -50,14 +56,20 @@ final class MonitorCommand implements Callable<Integer> {
     if (!(lagPeriod > 0) || Double.isInfinite(lagPeriod)) {
       throw new IllegalArgumentException("--lag-period must be > 0 seconds, got " + lagPeriod);
     }
+    if (!(meterRetention >= 0) || Double.isInfinite(meterRetention)) {
+      throw new IllegalArgumentException(
+          "--meter-retention must be >= 0 seconds, got " + meterRetention);
+    }
     Topics topics = new Topics(service.topicPrefix);
+    KafkaConnection connection = service.connection();
     if (service.createTopics) {
-      service.admin().ensureTopics(service.bootstrapServers, topics);
+      service.admin().ensureTopics(connection, topics);
     }
     List<String> groups = lagGroups == null ? KafkaMonitor.defaultLagGroups(group) : lagGroups;
     UntilStopped stop = new UntilStopped("monitor");
-    try (KafkaMonitor monitor = KafkaMonitor.start(service.bootstrapServers, topics, group,
-        MonitorOptions.defaults().withHttp(host, port), groups,
+    try (KafkaMonitor monitor = KafkaMonitor.start(connection, topics, group,
+        MonitorOptions.defaults().withHttp(host, port)
+            .withMeterRetention(Duration.ofMillis((long) (meterRetention * 1000))), groups,
         Duration.ofMillis((long) (lagPeriod * 1000)))) {
       System.err.println("monitor running against " + service.bootstrapServers + "; metrics on http://"
           + host + ":" + monitor.service().port() + "/metrics; stop with Ctrl-C");

@@ -141,7 +141,7 @@ final class ReplayCommand implements Callable<Integer> {
       return RunArchive.read(source.file);
     }
     try (ClusterOptions.Cluster kafka = cluster.open(false, System.err);
-        KafkaRunReader reader = KafkaRunReader.connect(kafka.bootstrapServers(), kafka.topics())) {
+        KafkaRunReader reader = KafkaRunReader.connect(kafka.connection(), kafka.topics())) {
       return reader.read(source.runId);
     }
   }

@@ -70,7 +70,7 @@ final class ReportCommand implements Callable<Integer> {
   private List<Path> exportFromKafka(Path folder) {
     List<Path> written = new ArrayList<>();
     try (ClusterOptions.Cluster kafka = cluster.open(false, System.err);
-        KafkaRunReader reader = KafkaRunReader.connect(kafka.bootstrapServers(), kafka.topics())) {
+        KafkaRunReader reader = KafkaRunReader.connect(kafka.connection(), kafka.topics())) {
       for (String runId : runIds) {
         Path file = folder.resolve(runId + ".jsonl");
         RunArchive.requireWritable(file);

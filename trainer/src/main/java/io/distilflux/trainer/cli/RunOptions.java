@@ -7,6 +7,7 @@ import io.distilflux.pipeline.event.RunConfig.Divergence;
 import io.distilflux.pipeline.event.RunConfig.Mode;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
+import io.distilflux.pipeline.kafka.KafkaConnection;
 import io.distilflux.trainer.run.Checkpointing;
 import io.distilflux.trainer.run.OnMetaTimeout;
 import java.nio.file.Files;
@@ -168,6 +169,16 @@ public final class RunOptions {
   @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
       description = "External Kafka cluster (default: none, an embedded broker is started).")
   String bootstrapServers;
+
+  @Option(names = "--kafka-config", paramLabel = "FILE",
+      description = "Kafka client properties of the --bootstrap-servers cluster for every "
+          + "producer, consumer and admin client (security.protocol, sasl.*, ssl.*) (default: none).")
+  Path kafkaConfig;
+
+  @Bounds(min = 0, max = 1e9)
+  @Option(names = "--meter-retention", paramLabel = "SECONDS", defaultValue = "600",
+      description = "How long a finished run's meters stay on /metrics (default ${DEFAULT-VALUE}).")
+  double meterRetention;
 
   @Option(names = "--kafka-dir", paramLabel = "DIR",
       description = "Log folder of the embedded broker, kept so recorded runs survive (default: temporary).")
@@ -343,6 +354,14 @@ public final class RunOptions {
           "--kafka-dir is for the embedded broker; it cannot be combined with --bootstrap-servers");
     }
     bootstrap.ifPresent(RunOptions::checkBootstrap);
+    if (kafkaConfig != null) {
+      if (bootstrap.isEmpty()) {
+        throw new IllegalArgumentException(
+            "--kafka-config goes with --bootstrap-servers; the embedded broker needs none");
+      }
+      // Read now: a missing file or a reserved property is reported before anything starts.
+      KafkaConnection.withConfigFile(bootstrap.get(), kafkaConfig);
+    }
     if (services == ExperimentSpec.Services.EXTERNAL && bootstrap.isEmpty()) {
       throw new IllegalArgumentException(
           "--services external needs --bootstrap-servers: the services must reach the same cluster");
@@ -367,7 +386,8 @@ public final class RunOptions {
         or(computeThreads, 0), or(teacherEpochs, d.teacherEpochs()), teacherSteps,
         new ExperimentSpec.SplitSizes(trainSize, validationSize, testSize),
         new ExperimentSpec.LongRun(checkpointEvery, keepCheckpoints, Optional.ofNullable(resume),
-            onMetaTimeout));
+            onMetaTimeout),
+        Optional.ofNullable(kafkaConfig), Duration.ofMillis((long) (meterRetention * 1000)));
   }
 
   private static <T> T or(T value, T fallback) {

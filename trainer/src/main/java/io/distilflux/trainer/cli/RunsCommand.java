@@ -20,7 +20,7 @@ final class RunsCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     try (ClusterOptions.Cluster kafka = cluster.open(false, System.err);
-        KafkaRunReader reader = KafkaRunReader.connect(kafka.bootstrapServers(), kafka.topics())) {
+        KafkaRunReader reader = KafkaRunReader.connect(kafka.connection(), kafka.topics())) {
       print(reader.runs(), System.out);
     }
     return 0;

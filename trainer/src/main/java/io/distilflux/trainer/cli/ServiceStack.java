@@ -10,6 +10,7 @@ import io.distilflux.pipeline.direct.InMemoryEventBus;
 import io.distilflux.pipeline.kafka.DeadLetter;
 import io.distilflux.pipeline.kafka.EmbeddedKafka;
 import io.distilflux.pipeline.kafka.KafkaBusSettings;
+import io.distilflux.pipeline.kafka.KafkaConnection;
 import io.distilflux.pipeline.kafka.KafkaEventBus;
 import io.distilflux.pipeline.kafka.KafkaTopicsAdmin;
 import io.distilflux.pipeline.meta.MetaOptimizerService;
@@ -42,6 +43,7 @@ final class ServiceStack implements AutoCloseable {
     try {
       stack.topics = new Topics(spec.topicPrefix());
       String servers = null;
+      KafkaConnection connection = null;
       if (spec.transport() == ExperimentSpec.Transport.DIRECT) {
         stack.bus = stack.own(new InMemoryEventBus());
         log.println("transport: direct (in-memory)");
@@ -56,9 +58,15 @@ final class ServiceStack implements AutoCloseable {
           log.printf("embedded Kafka at %s (started in %.1f s)%n", servers,
               (System.nanoTime() - begin) / 1e9);
         }
-        KafkaTopicsAdmin.singleBroker().ensureTopics(servers, stack.topics);
+        connection = spec.kafkaConfig().isPresent()
+            ? KafkaConnection.withConfigFile(servers, spec.kafkaConfig().get())
+            : KafkaConnection.plain(servers);
+        if (spec.bootstrapServers().isPresent()) {
+          connection.check(KafkaConnection.CHECK_TIMEOUT);
+        }
+        KafkaTopicsAdmin.singleBroker().ensureTopics(connection, stack.topics);
         // Dead letters are counted by the monitor, which is created after the bus.
-        stack.bus = stack.own(KafkaEventBus.connect(servers, stack.topics,
+        stack.bus = stack.own(KafkaEventBus.connect(connection, stack.topics,
             KafkaBusSettings.defaults(), stack::countDeadLetter));
       }
       if (spec.services() == ExperimentSpec.Services.EXTERNAL) {
@@ -71,10 +79,11 @@ final class ServiceStack implements AutoCloseable {
       stack.registry = registry;
       stack.monitor = stack.own(new MonitorService(stack.bus, stack.topics,
           MonitorService.DEFAULT_GROUP, registry,
-          MonitorOptions.defaults().withHttp(MonitorOptions.DEFAULT_HOST, spec.metricsPort())));
+          MonitorOptions.defaults().withHttp(MonitorOptions.DEFAULT_HOST, spec.metricsPort())
+              .withMeterRetention(spec.meterRetention())));
       stack.monitor.start();
-      if (servers != null) {
-        stack.own(new ConsumerLag(servers, stack.topics.prefix(),
+      if (connection != null) {
+        stack.own(new ConsumerLag(connection, stack.topics.prefix(),
             KafkaMonitor.defaultLagGroups(MonitorService.DEFAULT_GROUP), registry)
             .start(ConsumerLag.DEFAULT_PERIOD));
       }

@@ -5,7 +5,7 @@ import java.util.Locale;
 /**
  * The distillation term D(z, f; T) of one sample, between the student's softened distribution
  * s = softmax(z/T) and the teacher's q = softmax(f/T), with the output-space derivatives the
- * one-step hypergradient needs (method.md §2): δ = ∂D/∂z and ∂T δ. {@link DistillationLoss}
+ * one-step hypergradient needs (docs/method.md §2): δ = ∂D/∂z and ∂T δ. {@link DistillationLoss}
  * calls one kernel per row, so every compute path shares it. Implementations are stateless.
  */
 public interface Divergence {

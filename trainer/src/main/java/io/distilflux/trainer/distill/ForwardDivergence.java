@@ -1,7 +1,7 @@
 package io.distilflux.trainer.distill;
 
 /**
- * CE(q, s) = −Σ q log s: δ = (s − q)/T and ∂T δ = −(s − q)/T² + (∂T s − ∂T q)/T (method.md §2).
+ * CE(q, s) = −Σ q log s: δ = (s − q)/T and ∂T δ = −(s − q)/T² + (∂T s − ∂T q)/T (docs/method.md §2).
  */
 final class ForwardDivergence implements Divergence {
 

@@ -3,7 +3,7 @@ package io.distilflux.trainer.distill;
 /**
  * Scratch space for one row of {@link Divergence#row}: the softened distributions s =
  * softmax(z/T), q = softmax(f/T), their logarithms, and the T-derivatives of the logarithms,
- * ∂T log s_i = −(z_i − ⟨s, z⟩)/T² and ∂T log q_i = −(f_i − ⟨q, f⟩)/T² (method.md §2). Reused
+ * ∂T log s_i = −(z_i − ⟨s, z⟩)/T² and ∂T log q_i = −(f_i − ⟨q, f⟩)/T² (docs/method.md §2). Reused
  * from row to row; not thread-safe.
  */
 public final class TemperedRow {

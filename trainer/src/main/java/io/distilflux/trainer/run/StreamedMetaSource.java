@@ -14,6 +14,9 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
 
@@ -25,8 +28,16 @@ import reactor.core.Disposables;
  *
  * <p>With {@code maxStaleness = k} a step t may use the newest update of version ≥ t − k
  * instead of waiting for version t.
+ *
+ * <p>Only the run's own sequence is taken, in the order of its partition: the meta-optimizer's
+ * version of the run's next hypergradient step (versions 1, 2, … of a hypergradient run; the
+ * first E of each period of a forecast run) and the forecast of the run's next period. Anything
+ * else on the topics (another source, a version ahead of or behind the sequence, a second copy)
+ * is passed over and logged, so a run never trains on an update it did not ask for.
  */
 public final class StreamedMetaSource implements MetaSource {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StreamedMetaSource.class);
 
   private final String runId;
   private final RunConfig config;
@@ -35,6 +46,10 @@ public final class StreamedMetaSource implements MetaSource {
   private final Map<Long, TrajectoryForecast> forecasts = new ConcurrentHashMap<>();
   private final Object arrived = new Object();
   private final Disposable.Composite subscriptions = Disposables.composite();
+  /** The only version taken next, and the start of the only forecast period taken next. */
+  private long nextVersion;
+  private long nextForecast;
+  private final AtomicBoolean warned = new AtomicBoolean();
 
   /**
    * Subscribes to the run's meta-parameter updates and forecasts.
@@ -49,19 +64,50 @@ public final class StreamedMetaSource implements MetaSource {
     // The run's whole history, from the earliest offset, so no update can slip by between
     // publishing a hypergradient and subscribing; nothing to commit, no group to join.
     ConsumerOptions options = ConsumerOptions.wholeHistory("trainer-" + runId).forRun(runId);
+    long first = config.nextHyperGradientStep(-1);
+    this.nextVersion = first == Long.MAX_VALUE ? Long.MAX_VALUE : first + 1;
     subscriptions.add(
-        bus.consume(topics.metaParams(), options).subscribe(r -> store(r, updates, r.event().version())));
+        bus.consume(topics.metaParams(), options).subscribe(this::storeUpdate));
     subscriptions.add(
-        bus.consume(topics.forecasts(), options)
-            .subscribe(r -> store(r, forecasts, r.event().periodStart())));
+        bus.consume(topics.forecasts(), options).subscribe(this::storeForecast));
   }
 
-  private <E extends io.distilflux.pipeline.event.Event> void store(
-      Received<E> received, Map<Long, E> into, long key) {
-    into.putIfAbsent(key, received.event());
-    received.acknowledge();
+  private void storeUpdate(Received<MetaParams> received) {
+    MetaParams params = received.event();
     synchronized (arrived) {
-      arrived.notifyAll();
+      if (params.source() == MetaParamSource.OPTIMIZER && params.version() == nextVersion) {
+        updates.put(params.version(), params);
+        long step = config.nextHyperGradientStep(params.version() - 1);
+        nextVersion = step == Long.MAX_VALUE ? Long.MAX_VALUE : step + 1;
+        arrived.notifyAll();
+      } else {
+        passOver("metaparams version " + params.version() + " from " + params.source()
+            + " (the run's next version is " + nextVersion + ")");
+      }
+    }
+    received.acknowledge();
+  }
+
+  private void storeForecast(Received<TrajectoryForecast> received) {
+    TrajectoryForecast forecast = received.event();
+    synchronized (arrived) {
+      if (config.mode() == RunConfig.Mode.FORECAST && forecast.periodStart() == nextForecast) {
+        forecasts.put(forecast.periodStart(), forecast);
+        nextForecast += (long) config.miniEpoch() * config.forecastEvery();
+        arrived.notifyAll();
+      } else {
+        passOver("forecast of period " + forecast.periodStart()
+            + " (the run's next forecast period starts at " + nextForecast + ")");
+      }
+    }
+    received.acknowledge();
+  }
+
+  /** Logs the first record of the run passed over; the rest are only skipped. */
+  private void passOver(String what) {
+    if (warned.compareAndSet(false, true)) {
+      LOG.warn("run {}: {} is out of the run's sequence, not used (further ones not logged)",
+          runId, what);
     }
   }
 

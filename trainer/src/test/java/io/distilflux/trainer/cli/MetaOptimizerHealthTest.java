@@ -27,11 +27,11 @@ class MetaOptimizerHealthTest {
       Health running = MetaOptimizerHealth.of(optimizer, "g");
       assertTrue(running.up());
       assertEquals("{\"status\":\"UP\",\"group\":\"g\",\"updates\":0,\"skippedNonFinite\":0,"
-          + "\"duplicates\":0,\"runs\":0}", running.toJson());
+          + "\"duplicates\":0,\"rejected\":0,\"runs\":0}", running.toJson());
       String scrape = MetaOptimizerHealth.registry(optimizer).scrape();
       for (String name : new String[] {"distilflux_metaoptimizer_updates_total",
           "distilflux_metaoptimizer_skipped_total", "distilflux_metaoptimizer_duplicates_total",
-          "distilflux_metaoptimizer_runs"}) {
+          "distilflux_metaoptimizer_rejected_total", "distilflux_metaoptimizer_runs"}) {
         assertTrue(scrape.contains(name + " "), name + " in\n" + scrape);
       }
       optimizer.close();

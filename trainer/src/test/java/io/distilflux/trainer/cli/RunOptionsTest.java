@@ -9,6 +9,7 @@ import io.distilflux.pipeline.event.RunConfig.Mode;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The flags of {@code run} and {@code experiment}, typed, with the file and the protocol under them. */
 class RunOptionsTest {
@@ -159,6 +160,28 @@ class RunOptionsTest {
     assertEquals(0.75, fixed.initial().toValues().lambda1(), 1e-9);
     assertEquals(0.25, fixed.initial().toValues().lambda2(), 1e-9);
     assertEquals(2.0, fixed.initial().toValues().temperature(), 1e-9);
+  }
+
+  @Test
+  void aKafkaConfigIsReadBeforeAnythingStartsAndGoesWithAnExternalCluster(@TempDir java.nio.file.Path dir)
+      throws Exception {
+    assertMessage("--kafka-config goes with --bootstrap-servers; the embedded broker needs none",
+        Map.of("kafka-config", "client.properties"));
+    java.nio.file.Path missing = dir.resolve("missing.properties");
+    assertMessage("Kafka config file not found: " + missing,
+        Map.of("bootstrap-servers", "localhost:9092", "kafka-config", missing.toString()));
+    java.nio.file.Path reserved = dir.resolve("reserved.properties");
+    java.nio.file.Files.writeString(reserved, "security.protocol=SASL_SSL\nacks=1\n");
+    assertMessage("client property acks is set by distilflux itself and cannot be given in a "
+        + "Kafka config file",
+        Map.of("bootstrap-servers", "localhost:9092", "kafka-config", reserved.toString()));
+    java.nio.file.Path good = dir.resolve("client.properties");
+    java.nio.file.Files.writeString(good, "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-256\n");
+    ExperimentSpec spec = RunOptions.parse(Map.of("bootstrap-servers", "localhost:9092",
+        "kafka-config", good.toString(), "meter-retention", "30"));
+    assertEquals(java.util.Optional.of(good), spec.kafkaConfig());
+    assertEquals(java.time.Duration.ofSeconds(30), spec.meterRetention());
+    assertEquals(java.time.Duration.ofMinutes(10), RunOptions.parse(Map.of()).meterRetention());
   }
 
   private static void assertMessage(String expected, Map<String, String> settings) {

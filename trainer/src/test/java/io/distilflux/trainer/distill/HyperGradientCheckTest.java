@@ -71,6 +71,63 @@ class HyperGradientCheckTest {
         new long[] {2, 8, 8}, 3, 6, 2);
   }
 
+  @ParameterizedTest
+  @CsvSource({"SGD, forward", "ADAM, forward", "SGD, reverse", "ADAM, reverse"})
+  void denseEngineHyperGradientMatchesAFiniteDifferenceThroughDl4jLayers(OptimizerKind kind,
+      String divergence) {
+    double learningRate = kind == OptimizerKind.SGD ? 0.3 : 0.03;
+    DistillationLoss loss = new DistillationLoss(false, Divergence.named(divergence));
+    DistillationTrainer engine = new DistillationTrainer(
+        DenseEngineTest.mlp(Activation.RELU, DataType.DOUBLE, 11), kind, learningRate, loss, 1);
+    assertEquals("dense-engine", engine.computationPath());
+    Nd4j.getRandom().setSeed(3);
+    long[] features = {4};
+    for (int i = 0; i < 3; i++) {
+      engine.step(randomBatch(features, 3, 12), B);
+    }
+    Batch batch = randomBatch(features, 3, 12);
+    Split validation = randomSplit(features, 3, 12);
+    // the brute force goes through DL4J's layers and InnerOptimizer, not through the engine
+    DistillationTrainer reference = new DistillationTrainer(engine.student().clone(), kind,
+        learningRate, loss, Dl4jStudentComputation::new);
+    reference.restoreOptimizerState(engine.optimizerState());
+    double[] numeric = numericHyperGradient(reference, batch, validation);
+    HyperGradientResult result =
+        engine.stepWithHyperGradient(batch, validation, B).hyperGradient().orElseThrow();
+    assertWithinTolerance(kind, result, numeric);
+  }
+
+  private static final Unconstrained B = new Unconstrained(0.3, -0.4, -0.7);
+
+  private static double[] numericHyperGradient(DistillationTrainer trainer, Batch batch,
+      Split validation) {
+    double[] numeric = new double[3];
+    for (int i = 0; i < 3; i++) {
+      double[] plus = B.toArray();
+      double[] minus = B.toArray();
+      plus[i] += H;
+      minus[i] -= H;
+      numeric[i] = (trainer.lookaheadValidationLoss(batch, validation, Unconstrained.of(plus))
+          - trainer.lookaheadValidationLoss(batch, validation, Unconstrained.of(minus)))
+          / (2 * H);
+    }
+    return numeric;
+  }
+
+  private static void assertWithinTolerance(OptimizerKind kind, HyperGradientResult result,
+      double[] numeric) {
+    assertTrue(result.finite());
+    for (int i = 0; i < 3; i++) {
+      double analytic = result.gradient().get(i);
+      double scale = Math.max(Math.abs(analytic), Math.abs(numeric[i]));
+      assertTrue(scale > 1e-6, "component b" + (i + 1) + " too small to check: " + scale);
+      double relativeError = Math.abs(analytic - numeric[i]) / scale;
+      assertTrue(relativeError < TOLERANCE,
+          kind + " b" + (i + 1) + ": analytic " + analytic + " numeric " + numeric[i]
+              + " relative error " + relativeError);
+    }
+  }
+
   private static void checkAgainstFiniteDifference(
       MultiLayerNetwork student, OptimizerKind kind, double learningRate, Divergence divergence,
       long[] featureShape, int classes, int batchSize, long dataSeed) {

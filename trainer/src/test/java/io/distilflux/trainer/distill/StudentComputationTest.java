@@ -24,13 +24,17 @@ class StudentComputationTest {
   private static final int BATCH = 6;
 
   @Test
-  void cifarVeryTinyGetsTheNativePathAndLogregTheDl4jPath() {
+  void cifarVeryTinyGetsTheNativePathLogregTheDenseEngineAndTheLargeMlpTheDl4jPath() {
     assertEquals("native-ops", new DistillationTrainer(cifarVeryTiny(), OptimizerKind.SGD, 0.1,
         false).computationPath());
     MultiLayerNetwork logreg =
         STUDENTS.create(StudentArchitectures.LOGREG, new long[] {3}, 2, 1, DataType.FLOAT);
-    assertEquals("dl4j-layers",
+    assertEquals("dense-engine",
         new DistillationTrainer(logreg, OptimizerKind.SGD, 0.1, false).computationPath());
+    MultiLayerNetwork mlp = STUDENTS.create(
+        StudentArchitectures.MNIST_MLP_SMALL, new long[] {784}, 10, 1, DataType.FLOAT);
+    assertEquals("dl4j-layers",
+        new DistillationTrainer(mlp, OptimizerKind.SGD, 0.1, false).computationPath());
   }
 
   @ParameterizedTest

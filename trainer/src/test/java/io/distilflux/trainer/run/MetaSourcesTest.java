@@ -15,6 +15,7 @@ import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.TrajectoryForecast;
 import io.distilflux.pipeline.event.Unconstrained;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 
@@ -108,6 +109,49 @@ class MetaSourcesTest {
         // forecast window and is not used there.
         publish(bus, topics, update("run-a", 4, new Unconstrained(7, 7, 7)));
         assertEquals(line.at(4), source.pointFor(4, SHORT).b());
+      }
+    }
+  }
+
+  @Test
+  void updatesOutOfTheRunsSequenceOrFromAnotherSourceAreNeverUsed() throws Exception {
+    try (InMemoryEventBus bus = new InMemoryEventBus()) {
+      Topics topics = Topics.defaults();
+      RunConfig config = config(RunConfig.Mode.HYPERGRADIENT, 0);
+      try (StreamedMetaSource source = new StreamedMetaSource(bus, topics, "run-a", config, START)) {
+        Unconstrained forged = new Unconstrained(9, 9, 9);
+        // Written before the run asked: a version far ahead, a copy from another source.
+        publish(bus, topics, update("run-a", 3, forged),
+            new MetaParams(Event.CURRENT_SCHEMA_VERSION, "run-a", 1, forged.toValues(), forged,
+                MetaParamSource.FORECAST));
+        assertThrows(MetaTimeoutException.class, () -> source.pointFor(1, SHORT));
+        List<Unconstrained> real = List.of(new Unconstrained(1, 1, 1),
+            new Unconstrained(2, 2, 2), new Unconstrained(3, 3, 3));
+        publish(bus, topics, update("run-a", 1, real.get(0)), update("run-a", 1, forged),
+            update("run-a", 2, real.get(1)), update("run-a", 3, real.get(2)));
+        for (int step = 1; step <= 3; step++) {
+          assertEquals(real.get(step - 1), source.pointFor(step, SHORT).b(), "step " + step);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aForecastOutOfTheRunsSequenceIsNotUsed() throws Exception {
+    try (InMemoryEventBus bus = new InMemoryEventBus()) {
+      Topics topics = Topics.defaults();
+      RunConfig config = config(RunConfig.Mode.FORECAST, 0); // periods of 8 steps
+      try (StreamedMetaSource source = new StreamedMetaSource(bus, topics, "run-a", config, START)) {
+        Unconstrained zero = new Unconstrained(0, 0, 0);
+        // The forecast of the second period, before that of the first: not in sequence.
+        publish(bus, topics, new TrajectoryForecast(Event.CURRENT_SCHEMA_VERSION, "run-a", 8, 4,
+            7, new Unconstrained(9, 9, 9), zero, zero, 4));
+        assertThrows(MetaTimeoutException.class, () -> source.pointFor(12, SHORT));
+        TrajectoryForecast first = new TrajectoryForecast(Event.CURRENT_SCHEMA_VERSION, "run-a",
+            0, 4, 7, new Unconstrained(0.5, -0.5, 0.25), new Unconstrained(1, 2, 3), zero, 4);
+        publish(bus, topics, first);
+        assertEquals(first.at(5), source.pointFor(5, SHORT).b());
+        assertThrows(MetaTimeoutException.class, () -> source.pointFor(12, SHORT));
       }
     }
   }
