@@ -43,7 +43,7 @@ public final class CliReference {
 
   /** The reference as Markdown. */
   public static String markdown() {
-    CommandLine root = Distilflux.commandLine(new Distilflux());
+    CommandLine root = new CommandLine(new Distilflux());
     StringBuilder out = new StringBuilder();
     out.append("# Command-line reference\n\n")
         .append("Generated from the command line's own definitions; do not edit by hand. ")

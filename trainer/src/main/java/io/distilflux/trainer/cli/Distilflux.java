@@ -1,7 +1,5 @@
 package io.distilflux.trainer.cli;
 
-import io.distilflux.pipeline.event.RunConfig;
-import io.distilflux.trainer.run.OnMetaTimeout;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -41,7 +39,7 @@ public final class Distilflux implements Runnable {
 
   /** Runs the command line and returns its exit code (for tests: no {@code System.exit}). */
   public static int execute(String... args) {
-    CommandLine commandLine = commandLine(new Distilflux());
+    CommandLine commandLine = new CommandLine(new Distilflux());
     commandLine.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           PrintWriter err = cmd.getErr();
@@ -60,20 +58,6 @@ public final class Distilflux implements Runnable {
           return 2;
         });
     return commandLine.execute(args);
-  }
-
-  /**
-   * The command line of a command (this one, or a subcommand on its own) with the converters of
-   * the flags' types: enums by their dash-separated names ({@code in-process}). Parse through
-   * this, not a bare {@code new CommandLine(...)}, whose converters want {@code IN_PROCESS}.
-   */
-  static CommandLine commandLine(Object command) {
-    CommandLine commandLine = new CommandLine(command);
-    KebabEnumConverter.register(commandLine, RunConfig.DatasetKind.class,
-        RunConfig.OptimizerKind.class, RunConfig.Divergence.class, RunConfig.Mode.class,
-        ExperimentSpec.Transport.class, ExperimentSpec.Services.class, OnMetaTimeout.class,
-        Protocol.class);
-    return commandLine;
   }
 
   /**

@@ -31,7 +31,8 @@ import picocli.CommandLine.Parameters;
     sortOptions = false)
 final class ExperimentCommand implements Callable<Integer> {
 
-  @Parameters(index = "0", paramLabel = "DATASET", description = "synthetic, cifar10 or mnist.")
+  @Parameters(index = "0", paramLabel = "DATASET", converter = KebabEnumConverter.Datasets.class,
+      description = "synthetic, cifar10 or mnist.")
   RunConfig.DatasetKind dataset;
 
   @Option(names = "--schedules", paramLabel = "E:n,…",

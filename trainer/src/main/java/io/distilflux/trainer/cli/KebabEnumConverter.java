@@ -1,5 +1,7 @@
 package io.distilflux.trainer.cli;
 
+import io.distilflux.pipeline.event.RunConfig;
+import io.distilflux.trainer.run.OnMetaTimeout;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
@@ -9,29 +11,66 @@ import picocli.CommandLine.ITypeConverter;
 /**
  * Converts a flag value to an enum constant by its lower-case, dash-separated name
  * ({@code no-distillation} → {@code NO_DISTILLATION}), case-insensitively; a wrong value names
- * the allowed ones.
+ * the allowed ones. Options name one of the subclasses as their {@code converter}, so any
+ * {@code CommandLine} parses them alike.
  *
  * @param <E> the enum
  */
-final class KebabEnumConverter<E extends Enum<E>> implements ITypeConverter<E> {
+abstract class KebabEnumConverter<E extends Enum<E>> implements ITypeConverter<E> {
 
   private final Class<E> type;
 
-  private KebabEnumConverter(Class<E> type) {
+  KebabEnumConverter(Class<E> type) {
     this.type = type;
   }
 
-  /** Registers a converter for each given enum on the command line and its subcommands. */
-  @SafeVarargs
-  static void register(CommandLine commandLine, Class<? extends Enum<?>>... types) {
-    for (Class<? extends Enum<?>> type : types) {
-      registerOne(commandLine, type);
+  /** {@code synthetic}, {@code cifar10}, {@code mnist}. */
+  static final class Datasets extends KebabEnumConverter<RunConfig.DatasetKind> {
+    Datasets() {
+      super(RunConfig.DatasetKind.class);
     }
   }
 
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  private static void registerOne(CommandLine commandLine, Class type) {
-    commandLine.registerConverter(type, new KebabEnumConverter<>(type));
+  /** {@code sgd}, {@code adam}, {@code normalized}. */
+  static final class Optimizers extends KebabEnumConverter<RunConfig.OptimizerKind> {
+    Optimizers() {
+      super(RunConfig.OptimizerKind.class);
+    }
+  }
+
+  /** {@code forward}, {@code reverse}. */
+  static final class Divergences extends KebabEnumConverter<RunConfig.Divergence> {
+    Divergences() {
+      super(RunConfig.Divergence.class);
+    }
+  }
+
+  /** {@code kafka}, {@code direct}. */
+  static final class Transports extends KebabEnumConverter<ExperimentSpec.Transport> {
+    Transports() {
+      super(ExperimentSpec.Transport.class);
+    }
+  }
+
+  /** {@code in-process}, {@code external}. */
+  static final class ServiceSites extends KebabEnumConverter<ExperimentSpec.Services> {
+    ServiceSites() {
+      super(ExperimentSpec.Services.class);
+    }
+  }
+
+  /** {@code fail}, {@code hold}. */
+  static final class MetaTimeoutActions extends KebabEnumConverter<OnMetaTimeout> {
+    MetaTimeoutActions() {
+      super(OnMetaTimeout.class);
+    }
+  }
+
+  /** {@code paper}. */
+  static final class Protocols extends KebabEnumConverter<Protocol> {
+    Protocols() {
+      super(Protocol.class);
+    }
   }
 
   /** The flag value of a constant: {@code NO_DISTILLATION} → {@code no-distillation}. */

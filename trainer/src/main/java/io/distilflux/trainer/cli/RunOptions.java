@@ -41,7 +41,8 @@ public final class RunOptions {
       description = "Experiment file, YAML (.yaml, .yml) or .properties, whose keys are the long flag names (mini-epoch: 10); flags override it (default: none).")
   Path config;
 
-  @Option(names = "--dataset", paramLabel = "NAME", defaultValue = "synthetic",
+  @Option(names = "--dataset", converter = KebabEnumConverter.Datasets.class,
+      paramLabel = "NAME", defaultValue = "synthetic",
       description = "synthetic, cifar10 or mnist (default ${DEFAULT-VALUE}).")
   DatasetKind dataset;
 
@@ -86,7 +87,8 @@ public final class RunOptions {
       description = "Student architecture: logreg, cifar-very-tiny, mnist-mlp-small (default: synthetic logreg, cifar10 cifar-very-tiny, mnist mnist-mlp-small).")
   String student;
 
-  @Option(names = "--optimizer", paramLabel = "KIND",
+  @Option(names = "--optimizer", converter = KebabEnumConverter.Optimizers.class,
+      paramLabel = "KIND",
       description = "The student's optimizer, sgd or adam (default: synthetic sgd, cifar10 adam, mnist adam).")
   OptimizerKind optimizer;
 
@@ -95,7 +97,8 @@ public final class RunOptions {
       description = "The student's learning rate, > 0 (default: synthetic 0.1, cifar10 0.001, mnist 0.001).")
   Double lr;
 
-  @Option(names = "--meta-optimizer", paramLabel = "KIND", defaultValue = "sgd",
+  @Option(names = "--meta-optimizer", converter = KebabEnumConverter.Optimizers.class,
+      paramLabel = "KIND", defaultValue = "sgd",
       description = "Meta-optimizer rule (docs/method.md §3): sgd, adam, or normalized, the reference code's step that --protocol paper uses (default ${DEFAULT-VALUE}).")
   OptimizerKind metaOptimizer;
 
@@ -154,15 +157,18 @@ public final class RunOptions {
       description = "Synthetic: draw the data set with numpy's legacy generator seeded D (0 to 4294967295), in the reference notebook's order, one data set for every seed (seeds are then restarts: initial weights and starting λ). Default: each seed draws its own data set.")
   Long dataSeed;
 
-  @Option(names = "--divergence", paramLabel = "KIND", defaultValue = "forward",
+  @Option(names = "--divergence", converter = KebabEnumConverter.Divergences.class,
+      paramLabel = "KIND", defaultValue = "forward",
       description = "Distillation term: forward (the paper's CE(teacher, student)) or reverse (KL(student ‖ teacher), the reference code's) (default ${DEFAULT-VALUE}).")
   Divergence divergence;
 
-  @Option(names = ConfigFileDefaults.PROTOCOL, paramLabel = "NAME",
+  @Option(names = ConfigFileDefaults.PROTOCOL, converter = KebabEnumConverter.Protocols.class,
+      paramLabel = "NAME",
       description = "paper: the reference notebook's synthetic protocol (data seed 42, restarts 0..9, Adam 1e-3, validation = test, E=10, n=2, reverse, normalized η=10); flags and the --config file override its values (default: none).")
   Protocol protocol;
 
-  @Option(names = "--transport", paramLabel = "KIND", defaultValue = "kafka",
+  @Option(names = "--transport", converter = KebabEnumConverter.Transports.class,
+      paramLabel = "KIND", defaultValue = "kafka",
       description = "kafka or direct (in-memory, no broker) (default ${DEFAULT-VALUE}).")
   ExperimentSpec.Transport transport;
 
@@ -197,7 +203,8 @@ public final class RunOptions {
       description = "Port of the /metrics and /health endpoint; 0: any free port (default ${DEFAULT-VALUE}).")
   int metricsPort;
 
-  @Option(names = "--services", paramLabel = "WHERE", defaultValue = "in-process",
+  @Option(names = "--services", converter = KebabEnumConverter.ServiceSites.class,
+      paramLabel = "WHERE", defaultValue = "in-process",
       description = "in-process: meta-optimizer and monitor in this process; external: they run as their own services on the --bootstrap-servers cluster (default ${DEFAULT-VALUE}).")
   ExperimentSpec.Services services;
 
@@ -257,7 +264,8 @@ public final class RunOptions {
       description = "Continue the run of this checkpoint folder (OUTPUT/checkpoints/<run id>) under the same run id; the run's settings come from the checkpoint (default: none, a new run).")
   Path resume;
 
-  @Option(names = "--on-meta-timeout", paramLabel = "ACTION", defaultValue = "fail",
+  @Option(names = "--on-meta-timeout", converter = KebabEnumConverter.MetaTimeoutActions.class,
+      paramLabel = "ACTION", defaultValue = "fail",
       description = "fail: a late update or forecast ends the run; hold: train on with the last λ (default ${DEFAULT-VALUE}).")
   OnMetaTimeout onMetaTimeout;
 
@@ -298,7 +306,7 @@ public final class RunOptions {
    */
   public static ExperimentSpec parse(Map<String, String> flags) {
     RunCommand run = new RunCommand();
-    CommandLine commandLine = Distilflux.commandLine(run);
+    CommandLine commandLine = new CommandLine(run);
     String[] args = flags.entrySet().stream()
         .map(flag -> "--" + flag.getKey() + "=" + flag.getValue())
         .toArray(String[]::new);

@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
 final class TeacherCommand implements Callable<Integer> {
 
   @Option(names = "--dataset", paramLabel = "NAME", defaultValue = "synthetic",
+      converter = KebabEnumConverter.Datasets.class,
       description = "synthetic, cifar10 or mnist (default ${DEFAULT-VALUE}).")
   RunConfig.DatasetKind dataset;
 

@@ -36,7 +36,7 @@ class CliReferenceTest {
   @Test
   void everyOptionsHelpStatesItsDefault() {
     List<String> silent = new ArrayList<>();
-    for (CommandLine command : commands(Distilflux.commandLine(new Distilflux()))) {
+    for (CommandLine command : commands(new CommandLine(new Distilflux()))) {
       for (OptionSpec option : command.getCommandSpec().options()) {
         if (option.usageHelp() || option.versionHelp() || option.required() || option.hidden()) {
           continue;
@@ -55,7 +55,7 @@ class CliReferenceTest {
     CliOutcome help = CliOutcome.execute("--help");
     assertEquals(0, help.exitCode());
     String shown = help.out().replaceAll("\\s+", " ");
-    for (CommandLine command : Distilflux.commandLine(new Distilflux()).getSubcommands().values()) {
+    for (CommandLine command : new CommandLine(new Distilflux()).getSubcommands().values()) {
       CommandSpec spec = command.getCommandSpec();
       // picocli lists a command by the first line of its header, else of its description
       String[] header = spec.usageMessage().header();

@@ -39,7 +39,7 @@ class ComposeFileTest {
 
   /** The command parsed by the real CLI; a flag it does not know fails here. */
   private static ParseResult subcommand(JsonNode service) {
-    ParseResult result = Distilflux.commandLine(new Distilflux()).parseArgs(command(service).toArray(String[]::new));
+    ParseResult result = new CommandLine(new Distilflux()).parseArgs(command(service).toArray(String[]::new));
     assertTrue(result.hasSubcommand(), "a subcommand in " + command(service));
     return result.subcommand();
   }
@@ -72,7 +72,7 @@ class ComposeFileTest {
       assertEquals("distilflux:local", service(name).get("image").asText());
       assertEquals("docker/Dockerfile", service(name).at("/build/dockerfile").asText());
     }
-    assertEquals(Topics.DEFAULT_PREFIX, Distilflux.commandLine(new MonitorCommand()).getCommandSpec()
+    assertEquals(Topics.DEFAULT_PREFIX, new CommandLine(new MonitorCommand()).getCommandSpec()
         .findOption("--topic-prefix").defaultValue());
     assertEquals("external", option(subcommand(service("trainer")), "--services"));
   }

@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** The flags whose default depends on {@code --dataset}, resolved and documented per dataset. */
@@ -69,7 +70,7 @@ class DatasetDefaultsTest {
 
   @Test
   void theHelpOfEachDependentFlagStatesEachDatasetsDefault() {
-    CommandSpec run = Distilflux.commandLine(new Distilflux()).getSubcommands().get("run")
+    CommandSpec run = new CommandLine(new Distilflux()).getSubcommands().get("run")
         .getCommandSpec();
     for (Dependent dependent : DEPENDENT) {
       String help = String.join(" ", run.findOption(dependent.flag()).description());

@@ -27,7 +27,7 @@ class DistilfluxCommandTest {
   void helpOfRunListsEveryFlag() {
     CliOutcome help = CliOutcome.execute("run", "--help");
     assertEquals(0, help.exitCode());
-    CommandLine run = Distilflux.commandLine(new Distilflux()).getSubcommands().get("run");
+    CommandLine run = new CommandLine(new Distilflux()).getSubcommands().get("run");
     List<String> flags = run.getCommandSpec().options().stream().map(o -> o.longestName()).toList();
     assertTrue(flags.size() > 40, "the run command's options: " + flags);
     for (String flag : flags) {

@@ -228,7 +228,7 @@ class ExperimentReportTest {
   void experimentTakesEveryFlagOfRun() {
     CliOutcome help = CliOutcome.execute("experiment", "--help");
     assertEquals(0, help.exitCode());
-    Map<String, CommandLine> commands = Distilflux.commandLine(new Distilflux()).getSubcommands();
+    Map<String, CommandLine> commands = new CommandLine(new Distilflux()).getSubcommands();
     List<String> flags = new ArrayList<>(commands.get("run").getCommandSpec().options().stream()
         .map(o -> o.longestName()).toList());
     flags.add("--schedules");

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** The flags of {@code run} and {@code experiment}, typed, with the file and the protocol under them. */
 class RunOptionsTest {
@@ -68,7 +69,7 @@ class RunOptionsTest {
   @Test
   void everyProtocolSettingIsAFlagOfRun() {
     java.util.Set<String> flags = new java.util.HashSet<>();
-    Distilflux.commandLine(new Distilflux()).getSubcommands().get("run").getCommandSpec()
+    new CommandLine(new Distilflux()).getSubcommands().get("run").getCommandSpec()
         .options().forEach(option -> flags.add(option.longestName()));
     for (Protocol protocol : Protocol.values()) {
       for (String key : protocol.settings().keySet()) {
