@@ -102,7 +102,7 @@ final class RunOptions {
   String divergence;
 
   @Option(names = "--protocol", paramLabel = "NAME",
-      description = "paper: the reference notebook's synthetic protocol (data seed 42, restarts 0..9, Adam 1e-3, validation = test, E=10, n=2, reverse, normalized η=10); flags override its values.")
+      description = "paper: the reference notebook's synthetic protocol (data seed 42, restarts 0..9, Adam 1e-3, validation = test, E=10, n=2, reverse, normalized η=10); flags override its values (default: none, each flag's own default).")
   String protocol;
 
   @Option(names = "--transport", paramLabel = "KIND", description = "kafka (default) or direct (in-memory, no broker).")
@@ -114,7 +114,7 @@ final class RunOptions {
 
   @Option(names = "--kafka-config", paramLabel = "FILE",
       description = "Kafka client properties of the --bootstrap-servers cluster for every "
-          + "producer, consumer and admin client (security.protocol, sasl.*, ssl.*).")
+          + "producer, consumer and admin client (security.protocol, sasl.*, ssl.*; default: none, plaintext).")
   String kafkaConfig;
 
   @Option(names = "--meter-retention", paramLabel = "SECONDS",
