@@ -161,6 +161,10 @@ final class RunOptions {
       description = "fail (default): a late update or forecast ends the run; hold: train on with the last λ.")
   String onMetaTimeout;
 
+  @Option(names = "--final-scrape-wait", paramLabel = "SECONDS",
+      description = "Keep /metrics up this long after the last run ends, or until it is scraped once more (default 15; 0: close at once).")
+  String finalScrapeWait;
+
   /** The settings given on the command line, keyed like the configuration file. */
   Map<String, String> flags() {
     Map<String, String> flags = new LinkedHashMap<>();
@@ -206,6 +210,7 @@ final class RunOptions {
     put(flags, "keep-checkpoints", keepCheckpoints);
     put(flags, "resume", resume);
     put(flags, "on-meta-timeout", onMetaTimeout);
+    put(flags, "final-scrape-wait", finalScrapeWait);
     return flags;
   }
 

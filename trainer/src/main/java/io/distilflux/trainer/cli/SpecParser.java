@@ -6,6 +6,8 @@ import io.distilflux.pipeline.event.RunConfig.DatasetKind;
 import io.distilflux.pipeline.event.RunConfig.Mode;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
+import io.distilflux.trainer.model.StudentArchitectures;
+import io.distilflux.trainer.teacher.TeacherArchitectures;
 import io.distilflux.trainer.teacher.TeacherTraining;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,7 +37,7 @@ public final class SpecParser {
       "evaluate-every", "max-staleness", "validation-is-test", "transport", "bootstrap-servers",
       "kafka-dir", "topic-prefix", "output", "metrics-port", "services", "meta-timeout", "parallel", "compute-threads",
       "teacher-epochs", "teacher-steps", "train-size", "validation-size", "test-size",
-      "checkpoint-every", "keep-checkpoints", "resume", "on-meta-timeout");
+      "checkpoint-every", "keep-checkpoints", "resume", "on-meta-timeout", "final-scrape-wait");
 
   private final Map<String, String> values;
 
@@ -123,14 +125,18 @@ public final class SpecParser {
         integer("checkpoint-every", Checkpointing.DEFAULT_EVERY, 0, Integer.MAX_VALUE),
         integer("keep-checkpoints", Checkpointing.DEFAULT_KEEP, 1, 1_000_000),
         Optional.ofNullable(values.remove("resume")).map(Path::of),
-        OnMetaTimeout.parse(text("on-meta-timeout", "fail")));
+        OnMetaTimeout.parse(text("on-meta-timeout", "fail")),
+        Duration.ofMillis(Math.round(bounded("final-scrape-wait",
+            ExperimentSpec.LongRun.DEFAULT_FINAL_SCRAPE_WAIT.toSeconds(), 0, 3600) * 1000)));
     longRun.resume().ifPresent(folder -> {
       if (!java.nio.file.Files.isDirectory(folder)) {
         throw new IllegalArgumentException("--resume folder not found: " + folder);
       }
     });
-    String teacher = text("teacher", d.teacher);
-    String student = text("student", d.student);
+    String teacher = architecture("teacher", d.teacher,
+        TeacherArchitectures.withDefaults().names());
+    String student = architecture("student", d.student,
+        StudentArchitectures.withDefaults().names());
     if (!values.isEmpty()) {
       throw new IllegalArgumentException("unused setting '" + values.keySet().iterator().next() + "'");
     }
@@ -186,6 +192,16 @@ public final class SpecParser {
   private String text(String key, String fallback) {
     String value = values.remove(key);
     return value == null ? fallback : value.trim();
+  }
+
+  /** A registered architecture's name, checked here so a typo fails before anything starts. */
+  private String architecture(String key, String fallback, Set<String> known) {
+    String name = text(key, fallback);
+    if (!known.contains(name)) {
+      throw bad(key, "unknown architecture '" + name + "' (one of " + String.join(", ", known)
+          + ")");
+    }
+    return name;
   }
 
   private boolean bool(String key, boolean fallback) {
