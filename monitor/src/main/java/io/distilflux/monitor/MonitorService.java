@@ -187,7 +187,7 @@ public final class MonitorService implements AutoCloseable {
     return server.nextScrape();
   }
 
-  /** Scrapes of {@code /metrics} answered so far (0 before {@link #start}). */
+  /** Scrapes of {@code /metrics} received so far (0 before {@link #start}). */
   public synchronized long scrapesServed() {
     return server == null ? 0 : server.scrapesServed();
   }

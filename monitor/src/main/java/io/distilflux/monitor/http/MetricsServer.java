@@ -63,8 +63,8 @@ public final class MetricsServer implements AutoCloseable {
     server.createContext("/metrics", exchange -> {
       // Swapped before the registry is read: the scrape answers what was there at its start.
       CompletableFuture<Void> served = nextScrape.getAndSet(new CompletableFuture<>());
-      answer(exchange, PROMETHEUS_TEXT, registry::scrape);
       scrapes.incrementAndGet();
+      answer(exchange, PROMETHEUS_TEXT, registry::scrape);
       served.complete(null);
     });
     server.createContext(
@@ -81,7 +81,7 @@ public final class MetricsServer implements AutoCloseable {
     return new MetricsServer(server, executor, nextScrape, scrapes);
   }
 
-  /** Requests to {@code /metrics} answered so far. */
+  /** Requests to {@code /metrics} received so far. */
   public long scrapesServed() {
     return scrapes.get();
   }
