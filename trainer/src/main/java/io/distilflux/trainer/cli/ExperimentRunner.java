@@ -8,6 +8,7 @@ import io.distilflux.pipeline.event.Provenance;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.RunFinished;
 import io.distilflux.pipeline.event.TrainingStep;
+import io.distilflux.trainer.memory.NativeMemoryReclaimer;
 import io.distilflux.trainer.record.RunRecorder;
 import io.distilflux.trainer.run.DataOptions;
 import io.distilflux.trainer.run.RunAssembler;
@@ -96,7 +97,8 @@ final class ExperimentRunner {
   Results run() {
     new Preflight().check(spec);
     stopReport.install();
-    try {
+    try (NativeMemoryReclaimer reclaimer =
+        NativeMemoryReclaimer.start(spec.longRun().reclaimEvery())) {
       return runWithServices();
     } finally {
       stopReport.uninstall();

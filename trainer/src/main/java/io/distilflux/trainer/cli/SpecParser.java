@@ -6,6 +6,7 @@ import io.distilflux.pipeline.event.RunConfig.DatasetKind;
 import io.distilflux.pipeline.event.RunConfig.Mode;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
+import io.distilflux.trainer.memory.NativeMemoryReclaimer;
 import io.distilflux.trainer.model.StudentArchitectures;
 import io.distilflux.trainer.teacher.TeacherArchitectures;
 import io.distilflux.trainer.teacher.TeacherTraining;
@@ -37,7 +38,8 @@ public final class SpecParser {
       "evaluate-every", "max-staleness", "validation-is-test", "transport", "bootstrap-servers",
       "kafka-dir", "topic-prefix", "output", "metrics-port", "services", "meta-timeout", "parallel", "compute-threads",
       "teacher-epochs", "teacher-steps", "train-size", "validation-size", "test-size",
-      "checkpoint-every", "keep-checkpoints", "resume", "on-meta-timeout", "final-scrape-wait");
+      "checkpoint-every", "keep-checkpoints", "resume", "on-meta-timeout", "final-scrape-wait",
+      "reclaim-every");
 
   private final Map<String, String> values;
 
@@ -127,7 +129,9 @@ public final class SpecParser {
         Optional.ofNullable(values.remove("resume")).map(Path::of),
         OnMetaTimeout.parse(text("on-meta-timeout", "fail")),
         Duration.ofMillis(Math.round(bounded("final-scrape-wait",
-            ExperimentSpec.LongRun.DEFAULT_FINAL_SCRAPE_WAIT.toSeconds(), 0, 3600) * 1000)));
+            ExperimentSpec.LongRun.DEFAULT_FINAL_SCRAPE_WAIT.toSeconds(), 0, 3600) * 1000)),
+        Duration.ofMillis(Math.round(bounded("reclaim-every",
+            NativeMemoryReclaimer.DEFAULT_PERIOD.toSeconds(), 0, 86_400) * 1000)));
     longRun.resume().ifPresent(folder -> {
       if (!java.nio.file.Files.isDirectory(folder)) {
         throw new IllegalArgumentException("--resume folder not found: " + folder);

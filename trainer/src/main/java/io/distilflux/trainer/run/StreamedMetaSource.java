@@ -12,7 +12,6 @@ import io.distilflux.pipeline.event.Unconstrained;
 import java.time.Duration;
 import java.util.Map;
 import java.util.NavigableMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
@@ -32,7 +31,13 @@ public final class StreamedMetaSource implements MetaSource {
   private final RunConfig config;
   private final Unconstrained start;
   private final NavigableMap<Long, MetaParams> updates = new ConcurrentSkipListMap<>();
-  private final Map<Long, TrajectoryForecast> forecasts = new ConcurrentHashMap<>();
+  private final NavigableMap<Long, TrajectoryForecast> forecasts = new ConcurrentSkipListMap<>();
+  /**
+   * Versions and periods below these no later step reads: they are dropped once a step is
+   * served, and ignored when they arrive again, so a run of any length keeps a few entries.
+   */
+  private volatile long updatesFloor = Long.MIN_VALUE;
+  private volatile long forecastsFloor = Long.MIN_VALUE;
   private final Object arrived = new Object();
   private final Disposable.Composite subscriptions = Disposables.composite();
 
@@ -49,16 +54,17 @@ public final class StreamedMetaSource implements MetaSource {
     // The run's whole history, from the earliest offset, so no update can slip by between
     // publishing a hypergradient and subscribing; nothing to commit, no group to join.
     ConsumerOptions options = ConsumerOptions.wholeHistory("trainer-" + runId).forRun(runId);
-    subscriptions.add(
-        bus.consume(topics.metaParams(), options).subscribe(r -> store(r, updates, r.event().version())));
-    subscriptions.add(
-        bus.consume(topics.forecasts(), options)
-            .subscribe(r -> store(r, forecasts, r.event().periodStart())));
+    subscriptions.add(bus.consume(topics.metaParams(), options)
+        .subscribe(r -> store(r, updates, r.event().version(), updatesFloor)));
+    subscriptions.add(bus.consume(topics.forecasts(), options)
+        .subscribe(r -> store(r, forecasts, r.event().periodStart(), forecastsFloor)));
   }
 
   private <E extends io.distilflux.pipeline.event.Event> void store(
-      Received<E> received, Map<Long, E> into, long key) {
-    into.putIfAbsent(key, received.event());
+      Received<E> received, Map<Long, E> into, long key, long floor) {
+    if (key >= floor) {
+      into.putIfAbsent(key, received.event());
+    }
     received.acknowledge();
     synchronized (arrived) {
       arrived.notifyAll();
@@ -72,6 +78,7 @@ public final class StreamedMetaSource implements MetaSource {
       while (true) {
         MetaPoint point = tryPoint(step);
         if (point != null) {
+          forget(step);
           return point;
         }
         long left = deadline - System.nanoTime();
@@ -104,6 +111,18 @@ public final class StreamedMetaSource implements MetaSource {
       return MetaPoint.of(newest.getValue().b(), MetaParamSource.OPTIMIZER);
     }
     return step - config.maxStaleness() <= periodStart ? anchor : null;
+  }
+
+  /** Drops what no step after {@code step} reads; steps only move forward. */
+  private void forget(long step) {
+    updatesFloor = Math.max(updatesFloor, step - config.maxStaleness());
+    updates.headMap(updatesFloor, false).clear();
+    if (config.mode() == RunConfig.Mode.FORECAST) {
+      long period = (long) config.miniEpoch() * config.forecastEvery();
+      // a period reads its own forecast and, as its anchor, the previous period's
+      forecastsFloor = Math.max(forecastsFloor, step - step % period - period);
+      forecasts.headMap(forecastsFloor, false).clear();
+    }
   }
 
   /** The b a period starts from: the run's start, or the previous forecast line continued. */
