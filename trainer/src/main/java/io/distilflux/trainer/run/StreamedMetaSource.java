@@ -113,6 +113,11 @@ public final class StreamedMetaSource implements MetaSource {
     return step - config.maxStaleness() <= periodStart ? anchor : null;
   }
 
+  /** Updates and forecasts held, for tests of its memory. */
+  int retained() {
+    return updates.size() + forecasts.size();
+  }
+
   /** Drops what no step after {@code step} reads; steps only move forward. */
   private void forget(long step) {
     updatesFloor = Math.max(updatesFloor, step - config.maxStaleness());
