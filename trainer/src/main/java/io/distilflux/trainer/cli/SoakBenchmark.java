@@ -170,9 +170,9 @@ public final class SoakBenchmark {
           rss.getAsLong() / 1e6));
       if (e.getValue() == ProcessHandle.current().pid()) {
         line.append(String.format(Locale.ROOT,
-            " (heap after gc %.0f MB, committed %.0f MB, direct %.0f MB, javacpp %.0f MB)",
+            " (heap after gc %.0f MB, committed %.0f MB, direct %.0f MB, javacpp %.0f MB, %s)",
             heapAfterGc() / 1e6, heapCommitted() / 1e6, directBytes() / 1e6,
-            javacppBytes() / 1e6));
+            javacppBytes() / 1e6, collections()));
       }
     }
     out.println(line);
@@ -202,6 +202,20 @@ public final class SoakBenchmark {
       }
     }
     return used;
+  }
+
+  /** Each collector's collections and seconds so far, e.g. "G1 Young 120/3.4 s". */
+  private static String collections() {
+    StringBuilder out = new StringBuilder();
+    for (java.lang.management.GarbageCollectorMXBean gc
+        : ManagementFactory.getGarbageCollectorMXBeans()) {
+      if (out.length() > 0) {
+        out.append(", ");
+      }
+      out.append(String.format(Locale.ROOT, "%s %d/%.1f s", gc.getName().replace("G1 ", ""),
+          gc.getCollectionCount(), gc.getCollectionTime() / 1e3));
+    }
+    return out.toString();
   }
 
   private static long heapCommitted() {

@@ -3,6 +3,7 @@ package io.distilflux.trainer.memory;
 import com.sun.management.HotSpotDiagnosticMXBean;
 import com.sun.management.VMOption;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -19,9 +20,11 @@ import org.slf4j.LoggerFactory;
  * and phantom references, the collector answers by growing the heap towards its maximum (a
  * quarter of the machine's memory), and the native memory of arrays that reached the old
  * generation waits for a collection that seldom comes: the resident set grows for minutes on
- * end. This runs ND4J's periodic collection ({@code MemoryManager.invokeGc}) on a schedule of
- * its own, and lets the heap shrink after it (a lower {@code MaxHeapFreeRatio}, unless the
- * command line set one), so both the heap and the native memory return to what is live.
+ * end. This runs ND4J's collection ({@code MemoryManager.invokeGc}) every period, and sooner
+ * whenever the committed heap has grown past {@value #GROWTH_FACTOR} times what the last
+ * collection left live (at least {@value #MIN_BUDGET_MB} MB), and lets the heap shrink after it
+ * (a lower {@code MaxHeapFreeRatio}, unless the command line set one), so both the heap and the
+ * native memory return to what is live.
  */
 public final class NativeMemoryReclaimer implements AutoCloseable {
 
@@ -34,10 +37,20 @@ public final class NativeMemoryReclaimer implements AutoCloseable {
   static final int MAX_HEAP_FREE_PERCENT = 30;
   static final int MIN_HEAP_FREE_PERCENT = 10;
 
-  private final ScheduledExecutorService scheduler;
+  /** The committed heap may grow to this many times the live heap before a collection. */
+  static final int GROWTH_FACTOR = 3;
+  /** The committed heap may always grow to this many megabytes. */
+  static final int MIN_BUDGET_MB = 256;
+  private static final long CHECK_MILLIS = 1000;
 
-  private NativeMemoryReclaimer(ScheduledExecutorService scheduler) {
+  private final ScheduledExecutorService scheduler;
+  private final long periodNanos;
+  private long lastCollection = System.nanoTime();
+  private long budget = (long) MIN_BUDGET_MB << 20;
+
+  private NativeMemoryReclaimer(ScheduledExecutorService scheduler, Duration period) {
     this.scheduler = scheduler;
+    this.periodNanos = period.toNanos();
   }
 
   /**
@@ -49,7 +62,7 @@ public final class NativeMemoryReclaimer implements AutoCloseable {
       throw new IllegalArgumentException("reclaim period must be >= 0, got " + period);
     }
     if (period.isZero()) {
-      return new NativeMemoryReclaimer(null);
+      return new NativeMemoryReclaimer(null, period);
     }
     lowerHeapFreeRatios();
     ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -57,15 +70,23 @@ public final class NativeMemoryReclaimer implements AutoCloseable {
       thread.setDaemon(true);
       return thread;
     });
-    long millis = Math.max(1, period.toMillis());
-    scheduler.scheduleWithFixedDelay(NativeMemoryReclaimer::reclaim, millis, millis,
-        TimeUnit.MILLISECONDS);
-    return new NativeMemoryReclaimer(scheduler);
+    NativeMemoryReclaimer reclaimer = new NativeMemoryReclaimer(scheduler, period);
+    long check = Math.min(CHECK_MILLIS, Math.max(1, period.toMillis()));
+    scheduler.scheduleWithFixedDelay(reclaimer::check, check, check, TimeUnit.MILLISECONDS);
+    return reclaimer;
   }
 
-  private static void reclaim() {
+  /** Collects when the period is over or the heap has outgrown its budget. */
+  private void check() {
     try {
+      MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+      if (System.nanoTime() - lastCollection < periodNanos && heap.getCommitted() <= budget) {
+        return;
+      }
       Nd4j.getMemoryManager().invokeGc();
+      lastCollection = System.nanoTime();
+      long live = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+      budget = Math.max((long) MIN_BUDGET_MB << 20, GROWTH_FACTOR * live);
     } catch (RuntimeException e) {
       LOG.warn("memory reclaim failed: {}", e.toString());
     }
