@@ -34,8 +34,8 @@ import java.util.concurrent.TimeUnit;
  * ({@code VmRSS} of {@code /proc/self/status}), the heap in use after the last collection, the
  * heap committed, direct buffers and the bytes JavaCPP tracks for ND4J, and the resident set of
  * each child. At the end (the run finished, or {@code --max-minutes} passed) it prints each
- * process's growth after warm-up: the last sample against the first sample after
- * {@code --warmup} minutes, in percent (target: under 5 %).
+ * process's growth after warm-up: the mean resident set of the last minute against that of the
+ * first minute after {@code --warmup} minutes, in percent (target: under 5 %).
  *
  * <p>Usage: {@code SoakBenchmark [--interval S] [--warmup MIN] [--max-minutes MIN]
  * [--services children|in-process] [run flags…]}; the run flags default to
@@ -137,20 +137,27 @@ public final class SoakBenchmark {
     System.exit(0);
   }
 
-  /** "name: rss A MB at B min (first after warm-up) → C MB at D min (last): +x.x %". */
+  /**
+   * "name: rss A MB (mean of the first minute after warm-up) -> B MB (mean of the last minute),
+   * peak C MB: +x.x %". Means over a minute, so that the saw of collections does not decide.
+   */
   static String growth(String name, List<Sample> series, double warmupMinutes) {
     List<Sample> after = series.stream().filter(s -> s.minutes() >= warmupMinutes).toList();
     if (after.size() < 2) {
       return String.format(Locale.ROOT, "growth %s: too few samples after %.1f min of warm-up"
           + " (%d)", name, warmupMinutes, after.size());
     }
-    Sample first = after.get(0);
-    Sample last = after.get(after.size() - 1);
-    double percent = 100.0 * (last.rssBytes() - first.rssBytes()) / first.rssBytes();
+    double start = after.get(0).minutes();
+    double end = after.get(after.size() - 1).minutes();
+    double window = Math.min(1.0, (end - start) / 2);
+    double first = after.stream().filter(s -> s.minutes() <= start + window)
+        .mapToLong(Sample::rssBytes).average().orElseThrow();
+    double last = after.stream().filter(s -> s.minutes() >= end - window)
+        .mapToLong(Sample::rssBytes).average().orElseThrow();
     long peak = after.stream().mapToLong(Sample::rssBytes).max().orElse(0);
-    return String.format(Locale.ROOT, "growth %s: rss %.0f MB at %.1f min -> %.0f MB at %.1f min"
-        + " (peak %.0f MB): %+.1f %% (target < 5 %%)", name, first.rssBytes() / 1e6,
-        first.minutes(), last.rssBytes() / 1e6, last.minutes(), peak / 1e6, percent);
+    return String.format(Locale.ROOT, "growth %s: rss %.0f MB (%.1f-%.1f min) -> %.0f MB"
+        + " (%.1f-%.1f min), peak %.0f MB: %+.1f %% (target < 5 %%)", name, first / 1e6, start,
+        start + window, last / 1e6, end - window, end, peak / 1e6, 100 * (last - first) / first);
   }
 
   private static void sample(PrintStream out, long start, Map<String, Long> pids,

@@ -85,8 +85,11 @@ public final class NativeMemoryReclaimer implements AutoCloseable {
       }
       Nd4j.getMemoryManager().invokeGc();
       lastCollection = System.nanoTime();
-      long live = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-      budget = Math.max((long) MIN_BUDGET_MB << 20, GROWTH_FACTOR * live);
+      MemoryUsage after = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+      // At least twice what stayed committed, so a heap that cannot shrink (a large -Xms) is
+      // not collected again at once.
+      budget = Math.max((long) MIN_BUDGET_MB << 20,
+          Math.max(GROWTH_FACTOR * after.getUsed(), 2 * after.getCommitted()));
     } catch (RuntimeException e) {
       LOG.warn("memory reclaim failed: {}", e.toString());
     }
