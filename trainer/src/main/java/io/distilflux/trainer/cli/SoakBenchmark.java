@@ -90,6 +90,10 @@ public final class SoakBenchmark {
         String prefix = flags.getOrDefault("topic-prefix", "distilflux.");
         children.add(child("meta-optimizer", servers, prefix, "--health-port", "0"));
         children.add(child("monitor", servers, prefix, "--metrics-port", "0"));
+        // Stopped with Ctrl-C, the benchmark takes its children with it.
+        List<Process> started = List.copyOf(children);
+        Runtime.getRuntime().addShutdownHook(new Thread(
+            () -> started.forEach(p -> p.toHandle().destroy()), "soak-children"));
         pids.put("meta-optimizer", children.get(0).pid());
         pids.put("monitor", children.get(1).pid());
         flags.put("services", "external");
