@@ -216,6 +216,22 @@ public final class MonitorService implements AutoCloseable {
     return server.port();
   }
 
+  /**
+   * Completes once a scrape of {@code /metrics} that starts after this call has been answered
+   * (see {@link MetricsServer#nextScrape()}).
+   */
+  public synchronized java.util.concurrent.CompletableFuture<Void> nextScrape() {
+    if (server == null) {
+      throw new IllegalStateException("monitor not started");
+    }
+    return server.nextScrape();
+  }
+
+  /** Scrapes of {@code /metrics} received so far (0 before {@link #start}). */
+  public synchronized long scrapesServed() {
+    return server == null ? 0 : server.scrapesServed();
+  }
+
   /** The meters, for callers that see events the topics do not carry, e.g. dead letters. */
   public MonitorMetrics metrics() {
     return metrics;

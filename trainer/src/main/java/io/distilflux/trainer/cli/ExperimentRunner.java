@@ -8,6 +8,7 @@ import io.distilflux.pipeline.event.Provenance;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.RunFinished;
 import io.distilflux.pipeline.event.TrainingStep;
+import io.distilflux.trainer.memory.NativeMemoryReclaimer;
 import io.distilflux.trainer.record.RunRecorder;
 import io.distilflux.trainer.run.DataOptions;
 import io.distilflux.trainer.run.RunAssembler;
@@ -70,6 +71,8 @@ final class ExperimentRunner {
   private final long startMillis = System.currentTimeMillis();
   private final List<Schedule> extraSchedules;
   private final Optional<Path> eventsDir;
+  private final ShutdownReport stopReport;
+  private final ResultsFiles resultsFiles;
 
   ExperimentRunner(ExperimentSpec spec, PrintStream out, PrintStream log) {
     this(spec, out, log, List.of(), Optional.empty());
@@ -86,10 +89,23 @@ final class ExperimentRunner {
     this.log = log;
     this.extraSchedules = List.copyOf(extraSchedules);
     this.eventsDir = eventsDir;
+    this.stopReport = new ShutdownReport(spec, log);
+    this.resultsFiles = new ResultsFiles(spec.outputDir(),
+        ResultsFiles.newInvocation(java.time.Clock.systemUTC()));
   }
 
   Results run() {
-    requireDataFolder();
+    new Preflight().check(spec);
+    stopReport.install();
+    try (NativeMemoryReclaimer reclaimer =
+        NativeMemoryReclaimer.start(spec.longRun().reclaimEvery())) {
+      return runWithServices();
+    } finally {
+      stopReport.uninstall();
+    }
+  }
+
+  private Results runWithServices() {
     try (ServiceStack stack = ServiceStack.start(spec, log)) {
       RunAssembler preparing = new RunAssembler(
           new DataOptions(spec.splits().train(), spec.splits().validation(), spec.splits().test(),
@@ -126,19 +142,20 @@ final class ExperimentRunner {
                 spec.parallelRuns(), 1)
             .doOnNext(result -> {
               finished.add(result);
-              new ResultsTable(spec.base().dataset(), finished).write(spec.outputDir());
+              resultsFiles.write(new ResultsTable(spec.base().dataset(), finished));
             })
             .collectList()
             .block();
         ResultsTable table = new ResultsTable(spec.base().dataset(), results);
         table.print(out);
-        table.write(spec.outputDir());
-        out.println("results written to " + spec.outputDir().resolve("results.csv") + " and results.json");
+        resultsFiles.write(table);
+        printWritten();
         recorder.ifPresent(r -> {
           List<Path> files = r.finish(RECORDING_TIMEOUT);
           out.println(files.size() + " run(s) recorded in " + eventsDir.get()
               + (r.lateEvents() > 0 ? " (" + r.lateEvents() + " late event(s) not recorded)" : ""));
         });
+        stack.awaitFinalScrape(spec.longRun().finalScrapeWait(), log);
         return new Results(results);
       } finally {
         recorder.ifPresent(RunRecorder::close);
@@ -180,17 +197,9 @@ final class ExperimentRunner {
         c.validationIsTest(), c.dataSeed(), c.divergence());
   }
 
-  /**
-   * Fails before the broker and services start (and print) when the dataset's folder is
-   * missing, so the error is the only line the user sees.
-   */
-  private void requireDataFolder() {
-    RunConfig base = spec.base();
-    if (base.dataset() != RunConfig.DatasetKind.SYNTHETIC
-        && !Files.isDirectory(Path.of(base.dataDir()))) {
-      throw new IllegalArgumentException("--data-dir folder not found: " + base.dataDir()
-          + " (" + base.dataset().name().toLowerCase(Locale.ROOT) + ")");
-    }
+  private void printWritten() {
+    out.println("results written to " + spec.outputDir().resolve("results.csv") + " (invocation "
+        + resultsFiles.invocation() + ", after the rows of earlier invocations) and results.json");
   }
 
   /** Continues the run of a checkpoint folder and prints its row of the results table. */
@@ -205,6 +214,9 @@ final class ExperimentRunner {
           new ProgressBoard(log), runId, config, () -> run, trainers).block();
       ResultsTable table = new ResultsTable(config.dataset(), List.of(result));
       table.print(out);
+      resultsFiles.write(table);
+      printWritten();
+      stack.awaitFinalScrape(spec.longRun().finalScrapeWait(), log);
       return new Results(List.of(result));
     } finally {
       trainers.dispose();
@@ -217,9 +229,11 @@ final class ExperimentRunner {
     AtomicReference<Double> accuracy = new AtomicReference<>(Double.NaN);
     return Mono.defer(() -> {
       StudentRun run = assemble.get();
+      stopReport.started(runId, label, config.mode(), config.steps(), run.firstStep());
       Flux<Event> events = run.events(trainers)
           .doOnNext(event -> {
             if (event instanceof TrainingStep s) {
+              stopReport.progressed(runId, s.step() + 1);
               board.progress(label, s.step() + 1, config.steps(), accuracy.get());
             } else if (event instanceof Evaluation e) {
               accuracy.set(e.testAccuracy());
@@ -232,9 +246,12 @@ final class ExperimentRunner {
             }
           }))
           .then(Mono.fromCallable(finished::get))
-          .doOnNext(f -> board.finished(label, f.steps(), config.steps(),
-              f.finalEvaluation() == null ? Double.NaN : f.finalEvaluation().testAccuracy(),
-              f.failure()))
+          .doOnNext(f -> {
+            double testAccuracy =
+                f.finalEvaluation() == null ? Double.NaN : f.finalEvaluation().testAccuracy();
+            stopReport.finished(runId, f.steps(), testAccuracy, f.failure());
+            board.finished(label, f.steps(), config.steps(), testAccuracy, f.failure());
+          })
           .map(f -> new ResultsTable.RunResult(runId, config, f));
     })
         // Assembling loads data and builds networks: on a trainer thread, never on the thread

@@ -68,10 +68,18 @@ public record ExperimentSpec(
    * @param keepCheckpoints how many checkpoints of a run are kept
    * @param resume a run's checkpoint folder to continue, or empty
    * @param onMetaTimeout fail, or hold the last λ, when an update or forecast is late
+   * @param finalScrapeWait how long the in-process {@code /metrics} stays up after the last run
+   *     ends, unless a scrape comes first (zero: closed at once)
+   * @param reclaimEvery period of the native-memory reclaim while runs train (zero: none; see
+   *     {@link io.distilflux.trainer.memory.NativeMemoryReclaimer})
    */
   public record LongRun(
       int checkpointEvery, int keepCheckpoints, Optional<Path> resume,
-      OnMetaTimeout onMetaTimeout) {}
+      OnMetaTimeout onMetaTimeout, Duration finalScrapeWait, Duration reclaimEvery) {
+
+    /** Prometheus's default scrape interval. */
+    public static final Duration DEFAULT_FINAL_SCRAPE_WAIT = Duration.ofSeconds(15);
+  }
 
   /**
    * Threads of one run's student step when {@code runsAtOnce} runs train at once: the {@code

@@ -182,6 +182,14 @@ final class RunOptions {
       description = "fail (default): a late update or forecast ends the run; hold: train on with the last λ.")
   String onMetaTimeout;
 
+  @Option(names = "--final-scrape-wait", paramLabel = "SECONDS",
+      description = "Keep /metrics up this long after the last run ends, or until it is scraped once more (default 15; 0: close at once).")
+  String finalScrapeWait;
+
+  @Option(names = "--reclaim-every", paramLabel = "SECONDS",
+      description = "Collect garbage every SECONDS while runs train, so the native memory of dead ND4J arrays is freed and the heap shrinks (default 30; 0: never).")
+  String reclaimEvery;
+
   /** The settings given on the command line, keyed like the configuration file. */
   Map<String, String> flags() {
     Map<String, String> flags = new LinkedHashMap<>();
@@ -232,6 +240,8 @@ final class RunOptions {
     put(flags, "data-seed", dataSeed);
     put(flags, "divergence", divergence);
     put(flags, "protocol", protocol);
+    put(flags, "final-scrape-wait", finalScrapeWait);
+    put(flags, "reclaim-every", reclaimEvery);
     return flags;
   }
 

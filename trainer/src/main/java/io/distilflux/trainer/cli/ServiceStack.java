@@ -137,6 +137,18 @@ final class ServiceStack implements AutoCloseable {
     return Optional.ofNullable(monitor).map(m -> "http://localhost:" + m.port() + "/metrics");
   }
 
+  /**
+   * Keeps the in-process {@code /metrics} up until it has been scraped once more or {@code wait}
+   * has passed, when it has been scraped at all (nothing to wait for with external services).
+   */
+  void awaitFinalScrape(java.time.Duration wait, PrintStream log) {
+    MonitorService current = monitor;
+    if (current != null) {
+      java.util.concurrent.CompletableFuture<Void> next = current.nextScrape();
+      FinalScrape.await(next, current.scrapesServed(), wait, metricsUrl().orElseThrow(), log);
+    }
+  }
+
   @Override
   public void close() {
     while (!toClose.isEmpty()) {

@@ -7,6 +7,9 @@ import io.distilflux.pipeline.event.RunConfig.Mode;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
 import io.distilflux.pipeline.kafka.KafkaConnection;
+import io.distilflux.trainer.memory.NativeMemoryReclaimer;
+import io.distilflux.trainer.model.StudentArchitectures;
+import io.distilflux.trainer.teacher.TeacherArchitectures;
 import io.distilflux.trainer.teacher.TeacherTraining;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,7 +40,8 @@ public final class SpecParser {
       "kafka-dir", "topic-prefix", "output", "metrics-port", "services", "meta-timeout", "parallel", "compute-threads",
       "teacher-epochs", "teacher-steps", "train-size", "validation-size", "test-size",
       "checkpoint-every", "keep-checkpoints", "resume", "on-meta-timeout", "data-seed",
-      "divergence", "protocol", "kafka-config", "meter-retention");
+      "divergence", "protocol", "kafka-config", "meter-retention", "final-scrape-wait",
+      "reclaim-every");
 
   /**
    * The protocols {@code --protocol} names: settings that stand in for flags not given.
@@ -203,14 +207,20 @@ public final class SpecParser {
         integer("checkpoint-every", Checkpointing.DEFAULT_EVERY, 0, Integer.MAX_VALUE),
         integer("keep-checkpoints", Checkpointing.DEFAULT_KEEP, 1, 1_000_000),
         Optional.ofNullable(values.remove("resume")).map(Path::of),
-        OnMetaTimeout.parse(text("on-meta-timeout", "fail")));
+        OnMetaTimeout.parse(text("on-meta-timeout", "fail")),
+        Duration.ofMillis(Math.round(bounded("final-scrape-wait",
+            ExperimentSpec.LongRun.DEFAULT_FINAL_SCRAPE_WAIT.toSeconds(), 0, 3600) * 1000)),
+        Duration.ofMillis(Math.round(bounded("reclaim-every",
+            NativeMemoryReclaimer.DEFAULT_PERIOD.toSeconds(), 0, 86_400) * 1000)));
     longRun.resume().ifPresent(folder -> {
       if (!java.nio.file.Files.isDirectory(folder)) {
         throw new IllegalArgumentException("--resume folder not found: " + folder);
       }
     });
-    String teacher = text("teacher", d.teacher);
-    String student = text("student", d.student);
+    String teacher = architecture("teacher", d.teacher,
+        TeacherArchitectures.withDefaults().names());
+    String student = architecture("student", d.student,
+        StudentArchitectures.withDefaults().names());
     if (!values.isEmpty()) {
       throw new IllegalArgumentException("unused setting '" + values.keySet().iterator().next() + "'");
     }
@@ -267,6 +277,16 @@ public final class SpecParser {
   private String text(String key, String fallback) {
     String value = values.remove(key);
     return value == null ? fallback : value.trim();
+  }
+
+  /** A registered architecture's name, checked here so a typo fails before anything starts. */
+  private String architecture(String key, String fallback, Set<String> known) {
+    String name = text(key, fallback);
+    if (!known.contains(name)) {
+      throw bad(key, "unknown architecture '" + name + "' (one of " + String.join(", ", known)
+          + ")");
+    }
+    return name;
   }
 
   private boolean bool(String key, boolean fallback) {

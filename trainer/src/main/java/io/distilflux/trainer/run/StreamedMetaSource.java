@@ -12,7 +12,6 @@ import io.distilflux.pipeline.event.Unconstrained;
 import java.time.Duration;
 import java.util.Map;
 import java.util.NavigableMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -43,7 +42,13 @@ public final class StreamedMetaSource implements MetaSource {
   private final RunConfig config;
   private final Unconstrained start;
   private final NavigableMap<Long, MetaParams> updates = new ConcurrentSkipListMap<>();
-  private final Map<Long, TrajectoryForecast> forecasts = new ConcurrentHashMap<>();
+  private final NavigableMap<Long, TrajectoryForecast> forecasts = new ConcurrentSkipListMap<>();
+  /**
+   * Versions and periods below these no later step reads: they are dropped once a step is
+   * served, and ignored when they arrive again, so a run of any length keeps a few entries.
+   */
+  private volatile long updatesFloor = Long.MIN_VALUE;
+  private volatile long forecastsFloor = Long.MIN_VALUE;
   private final Object arrived = new Object();
   private final Disposable.Composite subscriptions = Disposables.composite();
   /** The only version taken next, and the start of the only forecast period taken next. */
@@ -118,6 +123,7 @@ public final class StreamedMetaSource implements MetaSource {
       while (true) {
         MetaPoint point = tryPoint(step);
         if (point != null) {
+          forget(step);
           return point;
         }
         long left = deadline - System.nanoTime();
@@ -150,6 +156,23 @@ public final class StreamedMetaSource implements MetaSource {
       return MetaPoint.of(newest.getValue().b(), MetaParamSource.OPTIMIZER);
     }
     return step - config.maxStaleness() <= periodStart ? anchor : null;
+  }
+
+  /** Updates and forecasts held, for tests of its memory. */
+  int retained() {
+    return updates.size() + forecasts.size();
+  }
+
+  /** Drops what no step after {@code step} reads; steps only move forward. */
+  private void forget(long step) {
+    updatesFloor = Math.max(updatesFloor, step - config.maxStaleness());
+    updates.headMap(updatesFloor, false).clear();
+    if (config.mode() == RunConfig.Mode.FORECAST) {
+      long period = (long) config.miniEpoch() * config.forecastEvery();
+      // a period reads its own forecast and, as its anchor, the previous period's
+      forecastsFloor = Math.max(forecastsFloor, step - step % period - period);
+      forecasts.headMap(forecastsFloor, false).clear();
+    }
   }
 
   /** The b a period starts from: the run's start, or the previous forecast line continued. */
