@@ -152,6 +152,11 @@ class MetaSourcesTest {
         publish(bus, topics, first);
         assertEquals(first.at(5), source.pointFor(5, SHORT).b());
         assertThrows(MetaTimeoutException.class, () -> source.pointFor(12, SHORT));
+      }
+    }
+  }
+
+  @Test
   void aLongRunKeepsOnlyTheUpdatesAndForecastsItsNextStepsRead() throws Exception {
     try (InMemoryEventBus bus = new InMemoryEventBus()) {
       Topics topics = Topics.defaults();
