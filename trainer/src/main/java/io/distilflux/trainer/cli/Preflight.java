@@ -1,13 +1,12 @@
 package io.distilflux.trainer.cli;
 
 import io.distilflux.pipeline.event.RunConfig;
-import io.distilflux.pipeline.kafka.KafkaReachability;
+import io.distilflux.pipeline.kafka.KafkaConnection;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * What an experiment checks before it starts anything (broker, services, ND4J), after its
@@ -21,7 +20,7 @@ final class Preflight {
 
   /** Checks with the default broker timeout. */
   Preflight() {
-    this(KafkaReachability.DEFAULT_TIMEOUT);
+    this(KafkaConnection.CHECK_TIMEOUT);
   }
 
   /** Checks that wait at most {@code brokerTimeout} for an external cluster. */
@@ -34,8 +33,10 @@ final class Preflight {
     requireDataFolder(spec.base());
     requireWritable(spec.outputDir());
     if (spec.transport() == ExperimentSpec.Transport.KAFKA) {
-      spec.bootstrapServers().ifPresent(servers ->
-          KafkaReachability.require(servers, Map.of(), brokerTimeout));
+      // with the credentials of --kafka-config: a secured listener must not look unreachable
+      spec.bootstrapServers().ifPresent(servers -> (spec.kafkaConfig().isPresent()
+          ? KafkaConnection.withConfigFile(servers, spec.kafkaConfig().get())
+          : KafkaConnection.plain(servers)).check(brokerTimeout));
     }
   }
 

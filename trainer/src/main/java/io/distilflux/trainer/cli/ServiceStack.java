@@ -61,9 +61,6 @@ final class ServiceStack implements AutoCloseable {
         connection = spec.kafkaConfig().isPresent()
             ? KafkaConnection.withConfigFile(servers, spec.kafkaConfig().get())
             : KafkaConnection.plain(servers);
-        if (spec.bootstrapServers().isPresent()) {
-          connection.check(KafkaConnection.CHECK_TIMEOUT);
-        }
         KafkaTopicsAdmin.singleBroker().ensureTopics(connection, stack.topics);
         // Dead letters are counted by the monitor, which is created after the bus.
         stack.bus = stack.own(KafkaEventBus.connect(connection, stack.topics,
