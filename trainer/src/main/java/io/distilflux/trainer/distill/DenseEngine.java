@@ -24,7 +24,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * InnerOptimizer}'s arithmetic), and for a hypergradient step the validation pass at w', the
  * sensitivity u and the exact tangent J·u. A step of a small student is a few hundred
  * floating-point operations; through DL4J's layers it cost about a millisecond of per-op
- * overhead, here it costs microseconds.
+ * overhead, here it costs microseconds. A larger student (above {@link #MAX_WEIGHTS}) runs the
+ * same step with its matrix products handed to BLAS ({@link Nd4jGemmKernel}, path {@code
+ * dense-gemm}): 3L − 1 gemms a plain step for L layers, the elementwise rest in Java loops.
  *
  * <p>The network's parameter vector stays the source of truth: each step reads it (one native
  * copy) and writes the updated parameters back, so evaluation, checkpoints and a caller's

@@ -10,6 +10,7 @@ import io.distilflux.trainer.data.Batch;
 import io.distilflux.trainer.data.Split;
 import io.distilflux.trainer.model.DenseStack;
 import io.distilflux.trainer.model.HostArrays;
+import io.distilflux.trainer.model.Nd4jGemmKernel;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -104,8 +105,8 @@ class DenseEngineTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"RELU", "IDENTITY"})
-  void parameterGradientEqualsDl4jBackprop(Activation hidden) {
+  @CsvSource({"RELU, false", "IDENTITY, false", "RELU, true", "IDENTITY, true"})
+  void parameterGradientEqualsDl4jBackprop(Activation hidden, boolean gemm) {
     MultiLayerNetwork network = mlp(hidden, DataType.DOUBLE, 5);
     DenseStack stack = DenseStack.ofStudent(network).orElseThrow();
     Nd4j.getRandom().setSeed(9);
@@ -117,7 +118,8 @@ class DenseEngineTest {
     INDArray logits = dl4j.trainingLogits(StudentComputation.Pass.TRAINING, features);
     INDArray expected = dl4j.backward(StudentComputation.Pass.TRAINING, outputGradient);
 
-    DenseStack.Activations activations = stack.activations(rows);
+    DenseStack.Activations activations = gemm
+        ? stack.activations(rows, new Nd4jGemmKernel()) : stack.activations(rows);
     double[] w = HostArrays.read(network.params());
     System.arraycopy(HostArrays.read(features), 0, activations.input(), 0, rows * FEATURES);
     stack.forward(w, activations, rows);
