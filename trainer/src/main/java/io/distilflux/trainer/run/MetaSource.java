@@ -16,6 +16,13 @@ public interface MetaSource extends AutoCloseable {
    */
   MetaPoint pointFor(long step, Duration timeout) throws InterruptedException;
 
+  /**
+   * The meta-parameters for a step if they are already known, without waiting; null when
+   * {@link #pointFor} would have to wait for them. Lets a run give its compute permit back only
+   * when it really waits.
+   */
+  MetaPoint ready(long step);
+
   @Override
   default void close() {}
 }

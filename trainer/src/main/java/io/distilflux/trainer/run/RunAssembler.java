@@ -117,6 +117,20 @@ public final class RunAssembler {
     return (long) config.epochs() * batchesPerEpoch(n, config.batchSize());
   }
 
+  /**
+   * An estimate of one student step's compute: the multiply-adds of a forward pass counting each
+   * parameter once per example of the batch. Exact for dense layers; a convolution reuses its
+   * weights over the image, so its true count is higher and the estimate errs toward less work.
+   */
+  public long multiplyAddsPerStep(RunConfig config) {
+    Split train = prepare(config).data().studentTrain();
+    long[] shape = train.features().shape();
+    var student = students.create(config.student(), Arrays.copyOfRange(shape, 1, shape.length),
+        prepare(config).data().classes(), config.seed(), DataType.FLOAT);
+    long batch = config.batchSize() <= 0 ? train.size() : Math.min(config.batchSize(), train.size());
+    return student.numParams() * batch;
+  }
+
   /** A run, ready to be subscribed to. */
   public StudentRun assemble(String runId, RunConfig config) {
     return build(runId, config, null, PublishedEvents.none());

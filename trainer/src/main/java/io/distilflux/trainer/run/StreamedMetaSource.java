@@ -83,6 +83,11 @@ public final class StreamedMetaSource implements MetaSource {
     }
   }
 
+  @Override
+  public MetaPoint ready(long step) {
+    return tryPoint(step);
+  }
+
   private MetaPoint tryPoint(long step) {
     long period = config.mode() == RunConfig.Mode.FORECAST
         ? (long) config.miniEpoch() * config.forecastEvery()
@@ -101,6 +106,8 @@ public final class StreamedMetaSource implements MetaSource {
     long oldest = Math.max(periodStart + 1, step - config.maxStaleness());
     Map.Entry<Long, MetaParams> newest = updates.floorEntry(step);
     if (newest != null && newest.getKey() >= oldest) {
+      // Steps only move forward: versions older than this step's oldest are never read again.
+      updates.headMap(oldest).clear();
       return MetaPoint.of(newest.getValue().b(), MetaParamSource.OPTIMIZER);
     }
     return step - config.maxStaleness() <= periodStart ? anchor : null;
