@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
@@ -64,7 +65,7 @@ public final class InMemoryEventBus implements EventBus {
                         "event " + event.getClass().getSimpleName() + " does not belong on topic "
                             + channel.topic());
                   }
-                  long offset = log.append(EventCodec.encode(event));
+                  long offset = log.append(event.runId(), EventCodec.encode(event));
                   return new Delivery<E>(event, 0, offset);
                 }));
   }
@@ -107,7 +108,7 @@ public final class InMemoryEventBus implements EventBus {
               .mapNotNull(
                   offset -> {
                     try {
-                      return EventCodec.decode(log.get(offset), channel.type());
+                      return EventCodec.decode(log.get(offset).value(), channel.type());
                     } catch (MalformedEventException e) {
                       return null;
                     }
@@ -152,22 +153,25 @@ public final class InMemoryEventBus implements EventBus {
     return logs.computeIfAbsent(topic, t -> new TopicLog());
   }
 
+  /** An encoded record and its key, the run id, as Kafka keeps it. */
+  private record Entry(String key, byte[] value) {}
+
   /** An append-only list of encoded records with listeners woken on every append. */
   private static final class TopicLog {
-    private final List<byte[]> records = new ArrayList<>();
+    private final List<Entry> records = new ArrayList<>();
     private final CopyOnWriteArraySet<Runnable> listeners = new CopyOnWriteArraySet<>();
 
-    long append(byte[] record) {
+    long append(String key, byte[] value) {
       long offset;
       synchronized (records) {
         offset = records.size();
-        records.add(record);
+        records.add(new Entry(key, value));
       }
       listeners.forEach(Runnable::run);
       return offset;
     }
 
-    byte[] get(long offset) {
+    Entry get(long offset) {
       synchronized (records) {
         return records.get((int) offset);
       }
@@ -265,16 +269,22 @@ public final class InMemoryEventBus implements EventBus {
       } while (missed != 0);
     }
 
-    private void emit(long offset, byte[] bytes) {
+    private void emit(long offset, Entry entry) {
+      Set<String> runs = options.runIds();
+      // Another run's record (the key is the run id) is not even decoded, as on Kafka.
+      if (!runs.isEmpty() && entry.key() != null && !runs.contains(entry.key())) {
+        group.acknowledge(offset);
+        return;
+      }
       E event;
       try {
-        event = EventCodec.decode(bytes, channel.type());
+        event = EventCodec.decode(entry.value(), channel.type());
       } catch (MalformedEventException e) {
         deadLetters.incrementAndGet();
         group.acknowledge(offset);
         return;
       }
-      if (options.runId().isPresent() && !options.runId().get().equals(event.runId())) {
+      if (!options.runIds().isEmpty() && !options.runIds().contains(event.runId())) {
         group.acknowledge(offset);
         return;
       }

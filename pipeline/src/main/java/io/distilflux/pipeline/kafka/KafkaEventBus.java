@@ -58,11 +58,11 @@ import reactor.core.publisher.Mono;
  * {@link KafkaBusSettings#maxInFlight()} sends in flight and emits deliveries in order.
  *
  * <p>Consuming: every subscription owns a {@link KafkaConsumer} driven by its own poll thread.
- * A subscription with a run filter reads only the partition its run's key maps to, assigned
+ * A subscription with a run filter reads only the partitions its runs' keys map to, assigned
  * directly rather than through the group's rebalance (a run's events are all there, and a
  * fresh group's join would delay the first record by up to seconds); its offsets are still
  * committed under its group. A reader that does not commit ({@link ConsumerOptions#commits()}
- * false) has no group at all: it assigns its run's partition or every partition of the topic
+ * false) has no group at all: it assigns its runs' partitions or every partition of the topic
  * itself, from the earliest or latest offset, so it sends no join, heartbeat or commit. A
  * batched reader ({@link ConsumerOptions#batchWait()}) lets the broker hold its fetch until
  * 1 MiB or the batch wait has gathered. Records wait in a buffer bounded by
@@ -83,6 +83,15 @@ public final class KafkaEventBus implements EventBus {
   private static final Duration IDLE_FETCH_WAIT = Duration.ofSeconds(5);
   /** How often a reader of all partitions without a group looks for added partitions. */
   private static final Duration PARTITION_CHECK = Duration.ofSeconds(30);
+  /**
+   * Produce requests the producer of awaited channels keeps in flight. One: a record goes out at
+   * once when none is in flight, and the records sent while one is (other runs' hypergradients,
+   * the meta-optimizer's other updates) go out together in the next, which the broker handles
+   * in about the time of one. With several in flight, many latency-bound runs each cost the
+   * broker and the clients a request per record, and on few cores their round trips got slower
+   * for it (twice the requests per round trip with 10 runs in flight, see RoundTripBenchmark).
+   */
+  private static final int AWAITED_IN_FLIGHT = 1;
   /** Bytes a batched reader's fetch waits for, unless its batch wait passes first. */
   private static final int BATCH_FETCH_BYTES = 1 << 20;
 
@@ -107,11 +116,11 @@ public final class KafkaEventBus implements EventBus {
     this.topics = topics;
     this.settings = settings;
     this.deadLetterListener = deadLetterListener;
-    this.producer = producer(bootstrapServers, settings, settings.linger());
+    this.producer = producer(bootstrapServers, settings, settings.linger(), AWAITED_IN_FLIGHT);
     try {
       this.backgroundProducer = settings.backgroundLinger().equals(settings.linger())
           ? producer
-          : producer(bootstrapServers, settings, settings.backgroundLinger());
+          : producer(bootstrapServers, settings, settings.backgroundLinger(), 5);
     } catch (RuntimeException e) {
       producer.close(Duration.ZERO);
       throw e;
@@ -119,13 +128,13 @@ public final class KafkaEventBus implements EventBus {
   }
 
   private static KafkaProducer<String, byte[]> producer(
-      String bootstrapServers, KafkaBusSettings settings, Duration linger) {
+      String bootstrapServers, KafkaBusSettings settings, Duration linger, int inFlight) {
     Map<String, Object> config = new HashMap<>();
     config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     config.put(ProducerConfig.ACKS_CONFIG, "all");
     // Idempotence allows at most 5 requests in flight per connection, and keeps order with them.
-    config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+    config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, inFlight);
     config.put(ProducerConfig.LINGER_MS_CONFIG, (int) linger.toMillis());
     config.put(ProducerConfig.BATCH_SIZE_CONFIG, settings.batchBytes());
     // Events are a few hundred bytes of JSON; on loopback compressing them costs more CPU than
@@ -300,7 +309,8 @@ public final class KafkaEventBus implements EventBus {
     private final FluxSink<Received<E>> sink;
     private final KafkaConsumer<String, byte[]> consumer;
     private final Thread thread;
-    private final String runFilter;
+    /** The runs whose events are emitted, or null for every run. */
+    private final Set<String> runFilter;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicBoolean completeOnStop = new AtomicBoolean();
     /** Set while records wait for demand: only then does a request have to wake the poll. */
@@ -316,7 +326,7 @@ public final class KafkaEventBus implements EventBus {
       this.channel = channel;
       this.options = options;
       this.sink = sink;
-      this.runFilter = options.runId().orElse(null);
+      this.runFilter = options.runIds().isEmpty() ? null : options.runIds();
       Map<String, Object> config = new HashMap<>();
       config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
       if (options.commits()) {
@@ -414,19 +424,24 @@ public final class KafkaEventBus implements EventBus {
     }
 
     /**
-     * Assigns the one partition the run's key maps to (the producer's default partitioner), so
-     * no group join delays the first record. False when the topic's partitions are not known.
+     * Assigns the partitions the runs' keys map to (the producer's default partitioner), so no
+     * group join delays the first record. False when the topic's partitions are not known.
      */
     private boolean assignRunPartition() {
       List<PartitionInfo> partitions = consumer.partitionsFor(channel.topic());
       if (partitions == null || partitions.isEmpty()) {
         return false;
       }
-      int index = BuiltInPartitioner.partitionForKey(
-          runFilter.getBytes(StandardCharsets.UTF_8), partitions.size());
-      TopicPartition partition = new TopicPartition(channel.topic(), index);
-      consumer.assign(List.of(partition));
-      progress.put(partition, new PartitionProgress());
+      Set<TopicPartition> assigned = new HashSet<>();
+      for (String run : runFilter) {
+        int index = BuiltInPartitioner.partitionForKey(
+            run.getBytes(StandardCharsets.UTF_8), partitions.size());
+        assigned.add(new TopicPartition(channel.topic(), index));
+      }
+      consumer.assign(assigned);
+      for (TopicPartition partition : assigned) {
+        progress.put(partition, new PartitionProgress());
+      }
       return true;
     }
 
@@ -487,7 +502,7 @@ public final class KafkaEventBus implements EventBus {
       long offset = record.offset();
       state.fetched(offset);
       // Another run's record (the key is the run id) is not even decoded.
-      if (runFilter != null && record.key() != null && !runFilter.equals(record.key())) {
+      if (runFilter != null && record.key() != null && !runFilter.contains(record.key())) {
         state.processed(offset);
         return;
       }
@@ -499,7 +514,7 @@ public final class KafkaEventBus implements EventBus {
         deadLetter(record, reason, () -> state.processed(offset));
         return;
       }
-      if (runFilter != null && !runFilter.equals(event.runId())) {
+      if (runFilter != null && !runFilter.contains(event.runId())) {
         state.processed(offset);
         return;
       }

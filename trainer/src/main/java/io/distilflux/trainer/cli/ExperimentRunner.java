@@ -27,6 +27,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import io.distilflux.trainer.run.LongRunOptions;
+import io.distilflux.trainer.run.MetaFeed;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -123,12 +124,21 @@ final class ExperimentRunner {
       int parallel = spec.parallelRuns(configs.size(),
           preparing.multiplyAddsPerStep(configs.get(0)));
       int threads = spec.computeThreads(Math.min(parallel, configs.size()));
-      RunAssembler assembler = preparing.withComputeThreads(threads);
       ComputePermits permits = ComputePermits.of(ExperimentSpec.computePermits(threads));
       Map<RunConfig, String> runIds = new LinkedHashMap<>();
       for (RunConfig config : configs) {
         runIds.put(config, runId(config));
       }
+      List<String> streamed = configs.stream()
+          .filter(c -> c.mode() == RunConfig.Mode.HYPERGRADIENT
+              || c.mode() == RunConfig.Mode.FORECAST)
+          .map(runIds::get).toList();
+      // One reader of the updates and forecasts for all the runs, not two per run.
+      Optional<MetaFeed> feed = streamed.isEmpty() ? Optional.empty()
+          : Optional.of(new MetaFeed(stack.bus(), stack.topics(),
+              "trainer-" + Long.toString(startMillis % 1_000_000_000L, 36), streamed));
+      RunAssembler assembler = feed.map(preparing::withMetaFeed).orElse(preparing)
+          .withComputeThreads(threads);
       long totalSteps = configs.stream().mapToLong(RunConfig::steps).sum();
       board.plan(configs.size(), totalSteps);
       board.phase("starting the runs");
@@ -168,6 +178,7 @@ final class ExperimentRunner {
       } finally {
         recorder.ifPresent(RunRecorder::close);
         trainers.dispose();
+        feed.ifPresent(MetaFeed::close);
       }
     } finally {
       ticking.dispose();

@@ -51,6 +51,8 @@ public final class RunAssembler {
   private final int computeThreads;
   private final StudentArchitectures students = StudentArchitectures.withDefaults();
   private final Map<Long, PreparedData> prepared;
+  /** Where optimised runs read their updates and forecasts, or null for readers of their own. */
+  private final MetaFeed metaFeed;
 
   /**
    * @param bus where optimised runs read their meta-parameters from
@@ -65,12 +67,12 @@ public final class RunAssembler {
   public RunAssembler(DataOptions options, EventBus bus, Topics topics, Duration metaTimeout,
       Provenance provenance, LongRunOptions longRun) {
     this(options, bus, topics, metaTimeout, provenance, longRun, NativeOpsStep.defaultThreads(),
-        new ConcurrentHashMap<>());
+        new ConcurrentHashMap<>(), null);
   }
 
   private RunAssembler(DataOptions options, EventBus bus, Topics topics, Duration metaTimeout,
       Provenance provenance, LongRunOptions longRun, int computeThreads,
-      Map<Long, PreparedData> prepared) {
+      Map<Long, PreparedData> prepared, MetaFeed metaFeed) {
     if (computeThreads < 1) {
       throw new IllegalArgumentException("compute threads must be >= 1, got " + computeThreads);
     }
@@ -82,6 +84,7 @@ public final class RunAssembler {
     this.provenance = provenance;
     this.computeThreads = computeThreads;
     this.prepared = prepared;
+    this.metaFeed = metaFeed;
   }
 
   /**
@@ -90,7 +93,16 @@ public final class RunAssembler {
    */
   public RunAssembler withComputeThreads(int threads) {
     return new RunAssembler(options, bus, topics, metaTimeout, provenance, longRun, threads,
-        prepared);
+        prepared, metaFeed);
+  }
+
+  /**
+   * The same assembler whose optimised runs read their updates and forecasts from {@code feed}
+   * (which must know their run ids) instead of readers of their own.
+   */
+  public RunAssembler withMetaFeed(MetaFeed feed) {
+    return new RunAssembler(options, bus, topics, metaTimeout, provenance, longRun,
+        computeThreads, prepared, feed);
   }
 
   /** The name of the ND4J backend in use, for provenance. */
@@ -223,8 +235,9 @@ public final class RunAssembler {
     return switch (config.mode()) {
       case NO_DISTILLATION -> FixedMetaSource.noDistillation();
       case FIXED, RANDOM -> FixedMetaSource.fixed(config.initial());
-      case HYPERGRADIENT, FORECAST ->
-          new StreamedMetaSource(bus, topics, runId, config, config.initial());
+      case HYPERGRADIENT, FORECAST -> metaFeed != null
+          ? new StreamedMetaSource(metaFeed, runId, config, config.initial())
+          : new StreamedMetaSource(bus, topics, runId, config, config.initial());
     };
   }
 

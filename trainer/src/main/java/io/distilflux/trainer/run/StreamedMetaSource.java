@@ -4,6 +4,7 @@ import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.MetaParamSource;
 import io.distilflux.pipeline.event.MetaParams;
 import io.distilflux.pipeline.event.RunConfig;
@@ -35,31 +36,55 @@ public final class StreamedMetaSource implements MetaSource {
   private final Map<Long, TrajectoryForecast> forecasts = new ConcurrentHashMap<>();
   private final Object arrived = new Object();
   private final Disposable.Composite subscriptions = Disposables.composite();
+  /** The shared feed this source reads from, or null when it has readers of its own. */
+  private final MetaFeed feed;
 
   /**
-   * Subscribes to the run's meta-parameter updates and forecasts.
+   * Subscribes to the run's meta-parameter updates and forecasts with readers of its own.
    *
    * @param start the b of step 0
    */
   public StreamedMetaSource(
       EventBus bus, Topics topics, String runId, RunConfig config, Unconstrained start) {
-    this.runId = runId;
-    this.config = config;
-    this.start = start;
+    this(runId, config, start, null);
     // The run's whole history, from the earliest offset, so no update can slip by between
     // publishing a hypergradient and subscribing; nothing to commit, no group to join.
     ConsumerOptions options = ConsumerOptions.wholeHistory("trainer-" + runId).forRun(runId);
-    subscriptions.add(
-        bus.consume(topics.metaParams(), options).subscribe(r -> store(r, updates, r.event().version())));
-    subscriptions.add(
-        bus.consume(topics.forecasts(), options)
-            .subscribe(r -> store(r, forecasts, r.event().periodStart())));
+    subscriptions.add(bus.consume(topics.metaParams(), options).subscribe(this::accept));
+    subscriptions.add(bus.consume(topics.forecasts(), options).subscribe(this::accept));
   }
 
-  private <E extends io.distilflux.pipeline.event.Event> void store(
-      Received<E> received, Map<Long, E> into, long key) {
-    into.putIfAbsent(key, received.event());
+  /**
+   * Reads the run's meta-parameter updates and forecasts from a feed shared with other runs.
+   *
+   * @param start the b of step 0
+   */
+  public StreamedMetaSource(MetaFeed feed, String runId, RunConfig config, Unconstrained start) {
+    this(runId, config, start, feed);
+    feed.attach(runId, this);
+  }
+
+  private StreamedMetaSource(String runId, RunConfig config, Unconstrained start, MetaFeed feed) {
+    this.runId = runId;
+    this.config = config;
+    this.start = start;
+    this.feed = feed;
+  }
+
+  private void accept(Received<? extends Event> received) {
+    accept(received.event());
     received.acknowledge();
+  }
+
+  /** Keeps an update or a forecast of this run (the first of each version or period). */
+  void accept(Event event) {
+    if (event instanceof MetaParams update) {
+      updates.putIfAbsent(update.version(), update);
+    } else if (event instanceof TrajectoryForecast forecast) {
+      forecasts.putIfAbsent(forecast.periodStart(), forecast);
+    } else {
+      return;
+    }
     synchronized (arrived) {
       arrived.notifyAll();
     }
@@ -136,5 +161,8 @@ public final class StreamedMetaSource implements MetaSource {
   @Override
   public void close() {
     subscriptions.dispose();
+    if (feed != null) {
+      feed.detach(runId);
+    }
   }
 }
