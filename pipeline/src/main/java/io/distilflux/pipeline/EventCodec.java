@@ -10,13 +10,16 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.distilflux.pipeline.event.Event;
+import io.distilflux.pipeline.event.SchemaUpgrade;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
  * JSON encoding of {@link Event}s. Decoding is strict: a record that is not JSON, names another
  * event type than the topic carries, has a newer schema version than this build reads, or lacks
- * a field is rejected with a {@link MalformedEventException} whose message says why.
+ * a field is rejected with a {@link MalformedEventException} whose message says why. A record
+ * of an older schema version lacking only fields added since is read with the defaults of
+ * {@link SchemaUpgrade}.
  */
 public final class EventCodec {
 
@@ -64,7 +67,7 @@ public final class EventCodec {
     try {
       event = READER.readValue(bytes);
     } catch (IOException e) {
-      throw new MalformedEventException(diagnose(bytes, e));
+      event = upgraded(bytes).orElseThrow(() -> new MalformedEventException(diagnose(bytes, e)));
     }
     if (event == null) {
       throw new MalformedEventException("not a JSON object");
@@ -80,6 +83,24 @@ public final class EventCodec {
       throw new MalformedEventException("missing runId");
     }
     return type.cast(event);
+  }
+
+  /**
+   * A record of an older schema version that lacks only what later versions added, read with
+   * {@link SchemaUpgrade}'s defaults; empty for anything else.
+   */
+  private static java.util.Optional<Event> upgraded(byte[] bytes) {
+    try {
+      JsonNode tree = MAPPER.readTree(bytes);
+      if (tree == null || !tree.path("schemaVersion").isInt()
+          || tree.get("schemaVersion").intValue() >= Event.CURRENT_SCHEMA_VERSION) {
+        return java.util.Optional.empty();
+      }
+      SchemaUpgrade.event(tree);
+      return java.util.Optional.ofNullable(READER.readValue(tree));
+    } catch (IOException e) {
+      return java.util.Optional.empty();
+    }
   }
 
   private static String unsupportedVersion(int version) {

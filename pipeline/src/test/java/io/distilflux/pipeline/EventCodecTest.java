@@ -1,6 +1,7 @@
 package io.distilflux.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -54,6 +55,39 @@ class EventCodecTest {
   }
 
   @Test
+  void recordsOfSchemaVersionOneReadWithoutDataSeedAndWithTheForwardDivergence() {
+    RunConfig current = new RunConfig(RunConfig.DatasetKind.SYNTHETIC, "", RunConfig.Mode.FORECAST,
+        7, 1, 100, 0, "logreg", "logreg", RunConfig.OptimizerKind.ADAM, 1e-3,
+        RunConfig.OptimizerKind.NORMALIZED, 10, 1e4, 10, 2, B, false, 50, 0, true, 42L,
+        RunConfig.Divergence.REVERSE);
+    RunStarted started = new RunStarted(V, "r", current, 5L, new Provenance("d", "17", "h", "c"));
+    String json = EventCodec.encodeToString(started);
+    assertEquals(started, EventCodec.decode(json.getBytes(StandardCharsets.UTF_8), Event.class));
+
+    String versionOne = json.replace("\"schemaVersion\":" + V, "\"schemaVersion\":1")
+        .replace(",\"dataSeed\":42", "").replace(",\"divergence\":\"REVERSE\"", "")
+        .replace("\"NORMALIZED\"", "\"SGD\"");
+    RunStarted old = EventCodec.decode(versionOne.getBytes(StandardCharsets.UTF_8),
+        RunStarted.class);
+    assertEquals(1, old.schemaVersion());
+    assertNull(old.config().dataSeed());
+    assertEquals(RunConfig.Divergence.FORWARD, old.config().divergence());
+    assertEquals(current.seed(), old.config().seed());
+
+    HyperGradient gradient = new HyperGradient(V, "r", 3, B, B, 0.3, 0.1, 2.5);
+    String gradientJson = EventCodec.encodeToString(gradient);
+    assertEquals(gradient, EventCodec.decode(gradientJson.getBytes(StandardCharsets.UTF_8),
+        HyperGradient.class));
+    String oldGradient = gradientJson.replace("\"schemaVersion\":" + V, "\"schemaVersion\":1")
+        .replace(",\"validationGradientNormSquared\":2.5", "");
+    assertTrue(Double.isNaN(EventCodec.decode(oldGradient.getBytes(StandardCharsets.UTF_8),
+        HyperGradient.class).validationGradientNormSquared()));
+    // the current version must carry the new fields
+    assertReason("validationGradientNormSquared",
+        gradientJson.replace(",\"validationGradientNormSquared\":2.5", ""));
+  }
+
+  @Test
   void runEventsDecodeThroughTheirSharedTopicType() {
     for (Event event : everyEventType()) {
       if (event instanceof RunEvent) {
@@ -67,8 +101,10 @@ class EventCodecTest {
     String step = EventCodec.encodeToString(everyEventType().get(0));
     assertReason("not JSON", "{not json");
     assertReason("not a JSON object", "[1,2]");
-    assertReason("missing or non-integer schemaVersion", step.replace("\"schemaVersion\":1,", ""));
-    assertReason("unsupported schemaVersion 2", step.replace("\"schemaVersion\":1", "\"schemaVersion\":2"));
+    String version = "\"schemaVersion\":" + V;
+    assertReason("missing or non-integer schemaVersion", step.replace(version + ",", ""));
+    assertReason("unsupported schemaVersion " + (V + 1),
+        step.replace(version, "\"schemaVersion\":" + (V + 1)));
     assertReason("Missing", step.replace(",\"trainLoss\":1.5", ""));
     assertReason("expected TrainingStep but got MetaParams",
         EventCodec.encodeToString(everyEventType().get(2)));

@@ -21,8 +21,13 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 public sealed interface Event
     permits TrainingStep, HyperGradient, MetaParams, TrajectoryForecast, Evaluation, RunEvent {
 
-  /** The schema version this build writes and the newest it reads. */
-  int CURRENT_SCHEMA_VERSION = 1;
+  /**
+   * The schema version this build writes and the newest it reads. Version 2 added
+   * {@code RunConfig.dataSeed} and {@code divergence} and {@code
+   * HyperGradient.validationGradientNormSquared}; records of version 1 are read with the
+   * defaults of {@link SchemaUpgrade}.
+   */
+  int CURRENT_SCHEMA_VERSION = 2;
 
   /** The run this event belongs to; the Kafka record key. */
   String runId();

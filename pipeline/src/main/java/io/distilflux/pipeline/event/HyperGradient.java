@@ -11,6 +11,8 @@ package io.distilflux.pipeline.event;
  *     skip and count such values)
  * @param validationLoss L_val(w') on the validation batch
  * @param innerLearningRate the student's learning rate γ of the virtual step
+ * @param validationGradientNormSquared ‖v‖², v = ∇w L_val(w') (the normalised meta rule divides
+ *     by it); NaN when unknown, as in records of schema version 1
  */
 public record HyperGradient(
     int schemaVersion,
@@ -19,5 +21,13 @@ public record HyperGradient(
     Unconstrained at,
     Unconstrained gradient,
     double validationLoss,
-    double innerLearningRate)
-    implements Event {}
+    double innerLearningRate,
+    double validationGradientNormSquared)
+    implements Event {
+
+  /** A hypergradient without ‖v‖² (NaN), as schema version 1 wrote it. */
+  public HyperGradient(int schemaVersion, String runId, long step, Unconstrained at,
+      Unconstrained gradient, double validationLoss, double innerLearningRate) {
+    this(schemaVersion, runId, step, at, gradient, validationLoss, innerLearningRate, Double.NaN);
+  }
+}

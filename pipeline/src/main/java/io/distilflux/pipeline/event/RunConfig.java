@@ -25,6 +25,10 @@ package io.distilflux.pipeline.event;
  * @param evaluateEvery evaluate every this many steps (and at the end)
  * @param maxStaleness how many steps training may run ahead of the meta-optimizer
  * @param validationIsTest use the test set as the validation set, as the paper did
+ * @param dataSeed the seed of the data set, drawn by numpy's legacy generator in the reference
+ *     notebook's order and shared by every seed of the experiment; null: the synthetic data are
+ *     drawn from {@code seed} (one data set per seed). Absent before schema version 2.
+ * @param divergence the distillation term; forward before schema version 2
  */
 public record RunConfig(
     DatasetKind dataset,
@@ -47,7 +51,50 @@ public record RunConfig(
     boolean temperatureSquared,
     int evaluateEvery,
     int maxStaleness,
-    boolean validationIsTest) {
+    boolean validationIsTest,
+    Long dataSeed,
+    Divergence divergence) {
+
+  /** Checks the divergence is named. */
+  public RunConfig {
+    java.util.Objects.requireNonNull(divergence, "divergence");
+  }
+
+  /**
+   * A configuration of schema version 1: no data seed (data drawn from the run's seed) and the
+   * forward divergence.
+   */
+  public RunConfig(DatasetKind dataset, String dataDir, Mode mode, long seed, int epochs,
+      long steps, int batchSize, String teacher, String student, OptimizerKind innerOptimizer,
+      double innerLearningRate, OptimizerKind metaOptimizer, double metaLearningRate,
+      double metaClip, int miniEpoch, int forecastEvery, Unconstrained initial,
+      boolean temperatureSquared, int evaluateEvery, int maxStaleness, boolean validationIsTest) {
+    this(dataset, dataDir, mode, seed, epochs, steps, batchSize, teacher, student, innerOptimizer,
+        innerLearningRate, metaOptimizer, metaLearningRate, metaClip, miniEpoch, forecastEvery,
+        initial, temperatureSquared, evaluateEvery, maxStaleness, validationIsTest, null,
+        Divergence.FORWARD);
+  }
+
+  /** The same configuration for another mode, seed, step count and starting point. */
+  public RunConfig forRun(Mode runMode, long runSeed, long runSteps, Unconstrained start) {
+    return new RunConfig(dataset, dataDir, runMode, runSeed, epochs, runSteps, batchSize,
+        teacher, student, innerOptimizer, innerLearningRate, metaOptimizer, metaLearningRate,
+        metaClip, miniEpoch, forecastEvery, start, temperatureSquared, evaluateEvery,
+        maxStaleness, validationIsTest, dataSeed, divergence);
+  }
+
+  /** The distillation term D of the training loss (method.md §1). */
+  public enum Divergence {
+    /** CE(softmax(f/T), softmax(z/T)): the paper's equation (forward KL up to a constant). */
+    FORWARD,
+    /** KL(softmax(z/T) ‖ softmax(f/T)): what the reference code computes. */
+    REVERSE;
+
+    /** The command-line spelling. */
+    public String cliName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
 
   /** The modes compared in method.md §5 (fig. 10 of the paper). */
   public enum Mode {
@@ -88,7 +135,17 @@ public record RunConfig(
     /** Plain gradient descent. */
     SGD,
     /** Adam (β1 = 0.9, β2 = 0.999, ε = 1e-8). */
-    ADAM
+    ADAM,
+    /**
+     * Meta-optimizer only: gradient descent at the rate η / ‖v‖², v the validation gradient of
+     * the hypergradient's step; the reference implementation's update in effect.
+     */
+    NORMALIZED;
+
+    /** Whether the student's optimizer may use this rule. */
+    public boolean isInner() {
+      return this != NORMALIZED;
+    }
   }
 
   /** The phase a step belongs to under this configuration (method.md §4). */

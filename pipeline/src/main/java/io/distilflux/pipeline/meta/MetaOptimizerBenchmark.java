@@ -94,7 +94,7 @@ public final class MetaOptimizerBenchmark {
     Unconstrained b = new Unconstrained(0, 0, -1);
     long start = System.nanoTime();
     for (long i = 0; i < updates; i++) {
-      b = rule.step(b, gradients[(int) (i & 1023)]);
+      b = rule.step(b, gradients[(int) (i & 1023)], 1.0);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     if (!b.isFinite()) {

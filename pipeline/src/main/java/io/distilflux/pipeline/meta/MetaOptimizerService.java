@@ -310,16 +310,19 @@ public final class MetaOptimizerService implements AutoCloseable {
         duplicates.incrementAndGet();
         return new Decision(received, null);
       }
-      if (finite(gradient.at()) && finite(gradient.gradient())) {
-        next = state.rule(defaults).step(gradient.at(), gradient.gradient());
+      if (finite(gradient.at()) && finite(gradient.gradient())
+          && state.rule(defaults).accepts(gradient.validationGradientNormSquared())) {
+        next = state.rule(defaults).step(gradient.at(), gradient.gradient(),
+            gradient.validationGradientNormSquared());
         updates.incrementAndGet();
       } else {
         Unconstrained kept = finite(gradient.at()) ? gradient.at() : state.fallbackPoint();
         next = kept != null ? kept : gradient.at();
         skippedNonFinite.incrementAndGet();
         LOG.warn(
-            "run {} step {}: non-finite hypergradient (gradient={}, at={}), b kept at {}",
-            gradient.runId(), gradient.step(), gradient.gradient(), gradient.at(), next);
+            "run {} step {}: non-finite hypergradient (gradient={}, at={}, ‖v‖²={}), b kept at {}",
+            gradient.runId(), gradient.step(), gradient.gradient(), gradient.at(),
+            gradient.validationGradientNormSquared(), next);
       }
       // Reserve the version before publishing so a concurrent duplicate is already skipped.
       state.lastVersion = version;

@@ -4,9 +4,12 @@ import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
 
 /**
- * The update b' = at − η·clip(g) of method.md §3, with Adam as an option. One instance holds
- * the state of one run: nothing for SGD; the moments m, v and the step count for Adam. Not
- * thread-safe; callers serialise the updates of a run.
+ * The update b' = at − η·clip(g) of method.md §3, with Adam as an option, and the normalised
+ * rule b' = at − η·clip(g / ‖v‖²), v the validation gradient of the hypergradient's step: the
+ * reference implementation's update in effect (its finite-difference Hessian product carries a
+ * factor ε² = 1e-4/‖v‖², its meta learning rate is 1e5, so its step is 10·g/‖v‖²). One instance
+ * holds the state of one run: nothing for SGD and the normalised rule; the moments m, v and the
+ * step count for Adam. Not thread-safe; callers serialise the updates of a run.
  */
 public final class MetaUpdateRule {
 
@@ -59,12 +62,37 @@ public final class MetaUpdateRule {
    *     hypergradients are skipped before they reach the rule, so the state stays clean)
    */
   public Unconstrained step(Unconstrained at, Unconstrained gradient) {
+    return step(at, gradient, Double.NaN);
+  }
+
+  /**
+   * As {@link #step(Unconstrained, Unconstrained)}, with ‖v‖² of the hypergradient's step,
+   * which the normalised rule divides the gradient by (the others ignore it).
+   *
+   * @throws IllegalArgumentException as the other, and for the normalised rule when ‖v‖² is not
+   *     {@linkplain #accepts accepted}
+   */
+  public Unconstrained step(
+      Unconstrained at, Unconstrained gradient, double validationGradientNormSquared) {
     if (!at.isFinite() || !gradient.isFinite()) {
       throw new IllegalArgumentException(
           "non-finite update input: at=" + at + " gradient=" + gradient);
     }
-    double[] g = clip(gradient, clip).toArray();
+    if (!accepts(validationGradientNormSquared)) {
+      throw new IllegalArgumentException("the normalised rule needs a finite ‖v‖² > 0, got "
+          + validationGradientNormSquared);
+    }
     double[] b = at.toArray();
+    if (kind == OptimizerKind.NORMALIZED) {
+      double n = validationGradientNormSquared;
+      double[] g = clip(new Unconstrained(gradient.b1() / n, gradient.b2() / n,
+          gradient.b3() / n), clip).toArray();
+      for (int i = 0; i < 3; i++) {
+        b[i] -= learningRate * g[i];
+      }
+      return Unconstrained.of(b);
+    }
+    double[] g = clip(gradient, clip).toArray();
     if (kind == OptimizerKind.SGD) {
       for (int i = 0; i < 3; i++) {
         b[i] -= learningRate * g[i];
@@ -82,6 +110,15 @@ public final class MetaUpdateRule {
       b[i] -= learningRate * mHat / (Math.sqrt(vHat) + EPSILON);
     }
     return Unconstrained.of(b);
+  }
+
+  /**
+   * Whether this rule can update with a hypergradient of this ‖v‖²: always, except the
+   * normalised rule, which needs it finite and &gt; 0 (records of schema version 1 lack it).
+   */
+  public boolean accepts(double validationGradientNormSquared) {
+    return kind != OptimizerKind.NORMALIZED
+        || (validationGradientNormSquared > 0 && Double.isFinite(validationGradientNormSquared));
   }
 
   /** The update rule. */

@@ -114,7 +114,8 @@ abstract class KafkaEventBusContract {
     String good = EventCodec.encodeToString(SampleEvents.step("r", 0));
     Map<String, String> bad = new java.util.LinkedHashMap<>();
     bad.put("bad-json", "{not json");
-    bad.put("future-version", good.replace("\"schemaVersion\":1", "\"schemaVersion\":99"));
+    bad.put("future-version", good.replace("\"schemaVersion\":" + Event.CURRENT_SCHEMA_VERSION,
+        "\"schemaVersion\":99"));
     bad.put("missing-field", good.replace("\"trainLoss\":1.25,", ""));
     bad.put("wrong-type", good.replace("\"step\":0", "\"step\":\"zero\""));
     try (KafkaProducer<String, byte[]> raw =

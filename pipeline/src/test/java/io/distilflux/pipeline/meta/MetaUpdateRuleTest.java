@@ -22,6 +22,28 @@ class MetaUpdateRuleTest {
   }
 
   @Test
+  void normalizedRuleStepsAgainstTheGradientDividedByTheValidationGradientNormSquared() {
+    MetaUpdateRule rule = new MetaUpdateRule(OptimizerKind.NORMALIZED, 10, 1e4);
+    Unconstrained next = rule.step(new Unconstrained(0.5, -0.25, 1.0),
+        new Unconstrained(0.2, -0.4, 4e5), 0.04);
+    assertEquals(0.5 - 10 * 0.2 / 0.04, next.b1(), TOL);
+    assertEquals(-0.25 + 10 * 0.4 / 0.04, next.b2(), TOL);
+    // 4e5 / 0.04 = 1e7 is clipped to 1e4 after the division
+    assertEquals(1.0 - 10 * 1e4, next.b3(), TOL);
+  }
+
+  @Test
+  void normalizedRuleRefusesAMissingValidationGradientNorm() {
+    MetaUpdateRule rule = new MetaUpdateRule(OptimizerKind.NORMALIZED, 10, 1e4);
+    for (double norm : new double[] {Double.NaN, 0, Double.POSITIVE_INFINITY}) {
+      assertEquals(false, rule.accepts(norm));
+      assertThrows(IllegalArgumentException.class,
+          () -> rule.step(new Unconstrained(0, 0, 0), new Unconstrained(1, 1, 1), norm));
+    }
+    assertEquals(true, new MetaUpdateRule(OptimizerKind.SGD, 1, 1).accepts(Double.NaN));
+  }
+
+  @Test
   void sgdClipsEachComponentBeforeStepping() {
     MetaUpdateRule rule = new MetaUpdateRule(OptimizerKind.SGD, 0.5, 0.3);
     Unconstrained next = rule.step(new Unconstrained(0, 0, 0), new Unconstrained(5, -7, 0.1));

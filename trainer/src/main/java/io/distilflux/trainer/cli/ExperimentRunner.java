@@ -233,7 +233,7 @@ final class ExperimentRunner {
         c.batchSize(), c.teacher(), c.student(), c.innerOptimizer(), c.innerLearningRate(),
         c.metaOptimizer(), c.metaLearningRate(), c.metaClip(), s.miniEpoch(), s.forecastEvery(),
         c.initial(), c.temperatureSquared(), c.evaluateEvery(), c.maxStaleness(),
-        c.validationIsTest());
+        c.validationIsTest(), c.dataSeed(), c.divergence());
   }
 
   /**

@@ -3,6 +3,7 @@ package io.distilflux.trainer.cli;
 import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.Unconstrained;
+import io.distilflux.trainer.data.SyntheticData;
 import io.distilflux.trainer.run.Checkpointing;
 import io.distilflux.trainer.run.FixedMetaSource;
 import io.distilflux.trainer.run.OnMetaTimeout;
@@ -159,16 +160,39 @@ public record ExperimentSpec(
    * @param steps the run's number of steps (known once the data is loaded)
    */
   public RunConfig configFor(RunConfig.Mode mode, long seed, long steps) {
-    RunConfig b = base;
     Unconstrained initial = switch (mode) {
       case NO_DISTILLATION -> Unconstrained.fromValues(new MetaValues(1, 0, 1));
       case FIXED -> Unconstrained.fromValues(fixedMeta);
-      case RANDOM, HYPERGRADIENT, FORECAST -> FixedMetaSource.randomStart(seed);
+      case RANDOM, HYPERGRADIENT, FORECAST -> base.dataSeed() == null
+          ? FixedMetaSource.randomStart(seed)
+          : Unconstrained.of(SyntheticData.notebookStart(syntheticSizes(), base.dataSeed(), seed));
     };
-    return new RunConfig(b.dataset(), b.dataDir(), mode, seed, b.epochs(), steps,
-        b.batchSize(), b.teacher(), b.student(), b.innerOptimizer(), b.innerLearningRate(),
-        b.metaOptimizer(), b.metaLearningRate(), b.metaClip(), b.miniEpoch(), b.forecastEvery(),
-        initial, b.temperatureSquared(), b.evaluateEvery(), b.maxStaleness(),
-        b.validationIsTest());
+    return base.forRun(mode, seed, steps, initial);
+  }
+
+  /** The sizes of the synthetic data of this experiment. */
+  public SyntheticData.Config syntheticSizes() {
+    return SyntheticData.Config.paper()
+        .withSizes(splits.train(), splits.validation(), splits.test())
+        .withValidationIsTest(base.validationIsTest());
+  }
+
+  /** One line of the settings that decide the runs' numbers, resolved. */
+  public String describe() {
+    RunConfig b = base;
+    return String.format(java.util.Locale.ROOT,
+        "dataset %s%s, seeds %s, modes %s, %s, student %s γ=%s, validation %s, E=%d n=%d,"
+            + " divergence %s, meta %s η=%s clip %s",
+        b.dataset().name().toLowerCase(java.util.Locale.ROOT),
+        b.dataSeed() == null ? "" : " (data seed " + b.dataSeed() + ")",
+        seeds.size() == 1 ? seeds.get(0).toString()
+            : seeds.get(0) + ".." + seeds.get(seeds.size() - 1),
+        String.join(",", modes.stream().map(RunConfig.Mode::cliName).toList()),
+        b.dataset() == RunConfig.DatasetKind.SYNTHETIC
+            ? b.steps() + " iterations" : b.epochs() + " epochs",
+        b.innerOptimizer().name().toLowerCase(java.util.Locale.ROOT), b.innerLearningRate(),
+        b.validationIsTest() ? "= test" : "held out", b.miniEpoch(), b.forecastEvery(),
+        b.divergence().cliName(), b.metaOptimizer().name().toLowerCase(java.util.Locale.ROOT),
+        b.metaLearningRate(), b.metaClip());
   }
 }

@@ -21,6 +21,10 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ExperimentSpec spec = options.spec();
+    String protocol = options.settings().get("protocol");
+    if (protocol != null) {
+      System.err.println("protocol " + protocol.trim() + ": " + spec.describe());
+    }
     return new ExperimentRunner(spec, System.out, System.err).run().allSucceeded() ? 0 : 1;
   }
 }

@@ -93,6 +93,18 @@ final class RunOptions {
       description = "Use the test set as validation set, as the paper did (synthetic).")
   String validationIsTest;
 
+  @Option(names = "--data-seed", paramLabel = "D",
+      description = "Synthetic: draw the data set with numpy's legacy generator seeded D, in the reference notebook's order, one data set for every seed (seeds are then restarts: initial weights and starting λ). Default: each seed draws its own data set.")
+  String dataSeed;
+
+  @Option(names = "--divergence", paramLabel = "KIND",
+      description = "Distillation term: forward (default, the paper's CE(teacher, student)) or reverse (KL(student ‖ teacher), the reference code's).")
+  String divergence;
+
+  @Option(names = "--protocol", paramLabel = "NAME",
+      description = "paper: the reference notebook's synthetic protocol (data seed 42, restarts 0..9, Adam 1e-3, validation = test, E=10, n=2, reverse, normalized η=10); flags override its values.")
+  String protocol;
+
   @Option(names = "--transport", paramLabel = "KIND", description = "kafka (default) or direct (in-memory, no broker).")
   String transport;
 
@@ -206,6 +218,9 @@ final class RunOptions {
     put(flags, "keep-checkpoints", keepCheckpoints);
     put(flags, "resume", resume);
     put(flags, "on-meta-timeout", onMetaTimeout);
+    put(flags, "data-seed", dataSeed);
+    put(flags, "divergence", divergence);
+    put(flags, "protocol", protocol);
     return flags;
   }
 

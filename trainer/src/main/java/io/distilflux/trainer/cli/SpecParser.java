@@ -35,7 +35,55 @@ public final class SpecParser {
       "evaluate-every", "max-staleness", "validation-is-test", "transport", "bootstrap-servers",
       "kafka-dir", "topic-prefix", "output", "metrics-port", "services", "meta-timeout", "parallel", "compute-threads",
       "teacher-epochs", "teacher-steps", "train-size", "validation-size", "test-size",
-      "checkpoint-every", "keep-checkpoints", "resume", "on-meta-timeout");
+      "checkpoint-every", "keep-checkpoints", "resume", "on-meta-timeout", "data-seed",
+      "divergence", "protocol");
+
+  /**
+   * The protocols {@code --protocol} names: settings that stand in for flags not given.
+   * {@code paper} is the reference notebook's synthetic experiment: its data set (numpy seed
+   * 42), its ten restarts, Adam 1e-3 for the student, validation on the test set, E = 10, n = 2,
+   * the reverse divergence its code computes, and its meta step, which works out to
+   * η / ‖v‖² = 10 / ‖v‖² times the hypergradient clipped at 1e4 (its clip of 1 on a
+   * hypergradient scaled by 1e-4 / ‖v‖²).
+   */
+  static final Map<String, Map<String, String>> PROTOCOLS = Map.of("paper", orderedMap(
+      "dataset", "synthetic", "data-seed", "42", "first-seed", "0", "seeds", "10",
+      "iterations", "20000", "optimizer", "adam", "lr", "0.001", "validation-is-test", "true",
+      "mini-epoch", "10", "forecast-every", "2", "divergence", "reverse",
+      "meta-optimizer", "normalized", "meta-lr", "10", "meta-clip", "10000"));
+
+  private static Map<String, String> orderedMap(String... keyValues) {
+    Map<String, String> map = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < keyValues.length; i += 2) {
+      map.put(keyValues[i], keyValues[i + 1]);
+    }
+    return java.util.Collections.unmodifiableMap(map);
+  }
+
+  /**
+   * The settings with those of their {@code protocol} filled in where not given, and without
+   * the {@code protocol} key; the settings unchanged when they name none.
+   *
+   * @throws IllegalArgumentException for an unknown protocol
+   */
+  public static Map<String, String> withProtocol(Map<String, String> settings) {
+    String name = settings.get("protocol");
+    if (name == null) {
+      return settings;
+    }
+    Map<String, String> protocol = PROTOCOLS.get(name.trim().toLowerCase(Locale.ROOT));
+    if (protocol == null) {
+      throw bad("protocol", "unknown value '" + name + "' (one of "
+          + String.join(", ", PROTOCOLS.keySet()) + ")");
+    }
+    Map<String, String> resolved = new java.util.LinkedHashMap<>(protocol);
+    resolved.putAll(settings);
+    resolved.remove("protocol");
+    return resolved;
+  }
+
+  /** The largest seed (restart number) a run on a {@code --data-seed} data set may have. */
+  static final long MAX_RESTART = 1_000_000;
 
   private final Map<String, String> values;
 
@@ -54,7 +102,7 @@ public final class SpecParser {
         throw new IllegalArgumentException("unknown setting '" + key + "'");
       }
     }
-    return new SpecParser(new HashMap<>(settings)).build();
+    return new SpecParser(new HashMap<>(withProtocol(settings))).build();
   }
 
   private ExperimentSpec build() {
@@ -75,6 +123,10 @@ public final class SpecParser {
     }
     int batchSize = integer("batch-size", d.batchSize, 0, 1_000_000);
     OptimizerKind optimizer = enumValue("optimizer", OptimizerKind.class, d.optimizer);
+    if (!optimizer.isInner()) {
+      throw bad("optimizer", "'" + optimizer.name().toLowerCase(Locale.ROOT)
+          + "' is a meta-optimizer rule (the student's optimizer is sgd or adam)");
+    }
     double lr = positive("lr", d.lr);
     OptimizerKind metaOptimizer = enumValue("meta-optimizer", OptimizerKind.class, "sgd");
     double metaLr = positive("meta-lr", d.metaLr);
@@ -87,6 +139,22 @@ public final class SpecParser {
     int evaluateEvery = integer("evaluate-every", d.evaluateEvery, 0, Integer.MAX_VALUE);
     int maxStaleness = integer("max-staleness", 0, 0, 1_000_000);
     boolean validationIsTest = bool("validation-is-test", false);
+    RunConfig.Divergence divergence =
+        enumValue("divergence", RunConfig.Divergence.class, "forward");
+    Long dataSeed = values.containsKey("data-seed") ? longValue("data-seed", 0) : null;
+    if (dataSeed != null) {
+      if (dataset != DatasetKind.SYNTHETIC) {
+        throw bad("data-seed", "applies to the synthetic data only");
+      }
+      if (dataSeed < 0 || dataSeed > 0xffffffffL) {
+        throw bad("data-seed", "must be in [0, 4294967295] (numpy's seeds), got " + dataSeed);
+      }
+      // with a data set of its own, a seed is a restart: the notebook's restart number
+      if (firstSeed < 0 || firstSeed + seedCount - 1 > MAX_RESTART) {
+        throw bad("first-seed", "with --data-seed the seeds are restarts 0.." + MAX_RESTART
+            + ", got " + firstSeed + ".." + (firstSeed + seedCount - 1));
+      }
+    }
     ExperimentSpec.Transport transport =
         enumValue("transport", ExperimentSpec.Transport.class, "kafka");
     Optional<String> bootstrap = Optional.ofNullable(values.remove("bootstrap-servers"));
@@ -139,7 +207,8 @@ public final class SpecParser {
     RunConfig base = new RunConfig(dataset, dataDir, Mode.FORECAST, firstSeed, epochs,
         dataset == DatasetKind.SYNTHETIC ? iterations : 0, batchSize, teacher, student, optimizer,
         lr, metaOptimizer, metaLr, metaClip, miniEpoch, forecastEvery,
-        Unconstrained.fromValues(fixed), tSquared, evaluateEvery, maxStaleness, validationIsTest);
+        Unconstrained.fromValues(fixed), tSquared, evaluateEvery, maxStaleness, validationIsTest,
+        dataSeed, divergence);
     return new ExperimentSpec(base, modes, List.copyOf(seeds), fixed, transport, bootstrap,
         kafkaDir, topicPrefix, output, metricsPort, services, metaTimeout, parallel, computeThreads, teacherEpochs,
         teacherSteps, splits, longRun);

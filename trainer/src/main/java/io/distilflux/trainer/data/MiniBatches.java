@@ -2,6 +2,8 @@ package io.distilflux.trainer.data;
 
 import java.util.Iterator;
 import java.util.NoSuchElementException;
+import org.bytedeco.javacpp.FloatPointer;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -11,7 +13,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * partial). Each epoch visits every example once, in a permutation fixed by (seed, epoch).
  *
  * <p>Rows are gathered into buffers allocated once (one set for full batches, one for the
- * partial last batch), so iterating allocates no arrays per batch. The {@link Batch} arrays
+ * partial last batch), so iterating allocates no arrays per batch. FLOAT rows are gathered on the
+ * Java heap from copies made once (the features only while they are small) and written with one
+ * native copy per array: a libnd4j row gather costs microseconds even on a quiet machine and far
+ * more on a busy one, longer than a whole step of the synthetic student. The {@link Batch} arrays
  * are those buffers: they are overwritten by the next batch of the same size. The constructor
  * keeps one contiguous copy of D_train and the logits, so later changes to the caller's arrays
  * do not leak into batches.
@@ -26,6 +31,12 @@ public final class MiniBatches {
   private final long seed;
   private final Buffers full;
   private final Buffers partial;
+  /** Heap copies of the FLOAT data for gathering, null where the data are not FLOAT or large. */
+  private final float[] hostFeatures;
+  private final float[] hostLabels;
+  private final float[] hostLogits;
+  /** Largest feature array (elements) kept on the heap as well. */
+  private static final long HOST_FEATURES_LIMIT = 1L << 22;
 
   /**
    * @param train D_train
@@ -53,11 +64,19 @@ public final class MiniBatches {
     this.features = train.features().dup('c').reshape('c', n, train.features().length() / n);
     this.labels = train.labels().dup('c');
     this.logits = teacherLogits.dup('c');
+    this.hostFeatures = this.features.length() <= HOST_FEATURES_LIMIT ? host(this.features) : null;
+    this.hostLabels = host(this.labels);
+    this.hostLogits = host(this.logits);
     this.batchSize = Math.min(batchSize, n);
     this.seed = seed;
     this.full = new Buffers(this.batchSize);
     int rest = n % this.batchSize;
     this.partial = rest == 0 ? null : new Buffers(rest);
+  }
+
+  /** The elements of a contiguous FLOAT array, or null for other types. */
+  private static float[] host(INDArray array) {
+    return array.dataType() == DataType.FLOAT ? array.data().asFloat() : null;
   }
 
   /** Number of examples in D_train. */
@@ -120,6 +139,7 @@ public final class MiniBatches {
     private final INDArray y;
     private final INDArray f;
     private final Batch batch;
+    private float[] scratch;
 
     Buffers(int rows) {
       indices = new int[rows];
@@ -133,10 +153,26 @@ public final class MiniBatches {
     }
 
     Batch gather() {
-      Nd4j.pullRows(features, x, 1, indices);
-      Nd4j.pullRows(labels, y, 1, indices);
-      Nd4j.pullRows(logits, f, 1, indices);
+      gatherRows(features, hostFeatures, x);
+      gatherRows(labels, hostLabels, y);
+      gatherRows(logits, hostLogits, f);
       return batch;
+    }
+
+    private void gatherRows(INDArray source, float[] host, INDArray target) {
+      if (host == null) {
+        Nd4j.pullRows(source, target, 1, indices);
+        return;
+      }
+      int width = (int) source.size(1);
+      int count = indices.length;
+      if (scratch == null || scratch.length < count * width) {
+        scratch = new float[count * width];
+      }
+      for (int r = 0; r < count; r++) {
+        System.arraycopy(host, indices[r] * width, scratch, r * width, width);
+      }
+      new FloatPointer(target.data().addressPointer()).put(scratch, 0, count * width);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.distilflux.trainer.distill;
 
+import io.distilflux.trainer.model.DenseStack;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -7,8 +8,6 @@ import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.params.DefaultParamInitializer;
-import org.nd4j.linalg.activations.IActivation;
-import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -49,24 +48,7 @@ final class DenseTangent {
 
   /** The tangent of {@code network} if it is made only of plain dense layers, else null. */
   static DenseTangent forNetwork(MultiLayerNetwork network) {
-    Layer[] layers = network.getLayers();
-    if (layers == null || layers.length == 0) {
-      return null;
-    }
-    for (int i = 0; i < layers.length; i++) {
-      if (network.getLayerWiseConfigurations().getInputPreProcess(i) != null
-          || !(layers[i].conf().getLayer() instanceof DenseLayer dense)
-          || dense.getClass() != DenseLayer.class || !dense.hasBias() || dense.hasLayerNorm()
-          || dense.getIDropout() != null || dense.getWeightNoise() != null
-          || !supported(dense.getActivationFn())) {
-        return null;
-      }
-    }
-    return new DenseTangent(network);
-  }
-
-  private static boolean supported(IActivation activation) {
-    return activation instanceof ActivationIdentity || activation instanceof ActivationReLU;
+    return DenseStack.ofStudent(network).isPresent() ? new DenseTangent(network) : null;
   }
 
   /**

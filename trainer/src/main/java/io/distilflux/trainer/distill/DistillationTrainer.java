@@ -34,9 +34,12 @@ import org.slf4j.LoggerFactory;
  * tangent matters beyond speed: Adam's u is huge on parameters with a near-zero gradient, and a
  * difference along it can flip ReLUs. Not thread-safe.
  *
- * <p>The training-mode passes run through hand-written libnd4j ops ({@code speed.NativeOpsStep})
- * when the student has the cifar-very-tiny structure and through DL4J's layers otherwise; see
- * {@link #computationPath()}; evaluation (inference mode) likewise.
+ * <p>A student made of plain dense layers (logistic regression, the MNIST MLPs) is stepped as a
+ * whole by the dense engine on Java arrays, with the same arithmetic in double precision; the
+ * network's parameters are read at each step and written back after it. Otherwise the
+ * training-mode passes run through hand-written libnd4j ops ({@code speed.NativeOpsStep}) when
+ * the student has the cifar-very-tiny structure and through DL4J's layers otherwise; see {@link
+ * #computationPath()}; evaluation (inference mode) likewise.
  */
 public final class DistillationTrainer {
 
@@ -49,12 +52,15 @@ public final class DistillationTrainer {
   private final InnerOptimizer optimizer;
   private final double differenceScale;
   private final StudentComputation computation;
+  /** The whole step on Java arrays for plain dense students; null for the others. */
+  private final DenseEngine engine;
   /** Training forwards so far, to tell a prepared step from a stale one. */
   private long forwards;
 
   /**
    * A batch and its training-mode logits from {@link #prepare}, to be finished by one {@code
-   * step} or {@code stepWithHyperGradient} before any other forward.
+   * step} or {@code stepWithHyperGradient} before any other forward. The logits are null on the
+   * dense engine, which keeps them in its own buffers.
    */
   public record PreparedStep(Batch batch, INDArray logits, long forward) {}
 
@@ -77,23 +83,57 @@ public final class DistillationTrainer {
   public DistillationTrainer(
       MultiLayerNetwork student, OptimizerKind kind, double learningRate,
       boolean temperatureSquared, int computeThreads) {
-    this(student, kind, learningRate, temperatureSquared,
-        network -> StudentComputation.forNetwork(network, computeThreads));
+    this(student, kind, learningRate, new DistillationLoss(temperatureSquared), computeThreads);
   }
 
-  /** As the public constructor, with the way the student is computed chosen by the caller. */
+  /**
+   * As the other public constructors, with the training loss (its divergence and T² factor)
+   * given whole.
+   */
+  public DistillationTrainer(
+      MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
+      int computeThreads) {
+    this(student, kind, learningRate, loss,
+        network -> StudentComputation.forNetwork(network, computeThreads), true);
+  }
+
+  /**
+   * As the public constructor, with the way the student is computed chosen by the caller (never
+   * the dense engine).
+   */
   DistillationTrainer(
       MultiLayerNetwork student, OptimizerKind kind, double learningRate,
       boolean temperatureSquared,
       java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice) {
+    this(student, kind, learningRate, new DistillationLoss(temperatureSquared), computationChoice,
+        false);
+  }
+
+  /**
+   * As the public constructor, with the training loss given whole and the way the student is
+   * computed chosen by the caller (never the dense engine).
+   */
+  DistillationTrainer(
+      MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
+      java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice) {
+    this(student, kind, learningRate, loss, computationChoice, false);
+  }
+
+  private DistillationTrainer(
+      MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
+      java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice,
+      boolean denseEngine) {
     this.student = student;
     if (student.params() == null) {
       throw new IllegalArgumentException("student network must be initialised (call init())");
     }
     this.computation = computationChoice.apply(student);
-    this.loss = new DistillationLoss(temperatureSquared);
+    this.loss = java.util.Objects.requireNonNull(loss, "loss");
     this.mask = TrainableMask.of(student);
     this.optimizer = new InnerOptimizer(kind, learningRate, mask);
+    this.engine = denseEngine
+        ? DenseEngine.forNetwork(student, kind, learningRate, mask, loss).orElse(null)
+        : null;
     // cube root of the machine epsilon balances truncation and rounding of a central difference
     double machineEpsilon = student.params().dataType() == DataType.DOUBLE ? 0x1p-52 : 0x1p-23;
     this.differenceScale = Math.cbrt(machineEpsilon);
@@ -105,11 +145,17 @@ public final class DistillationTrainer {
   }
 
   /**
-   * Which code computes the training-mode passes: {@code native-ops} (hand-written libnd4j ops,
-   * chosen automatically for the cifar-very-tiny structure) or {@code dl4j-layers}.
+   * Which code computes the steps: {@code dense-engine} (the whole step on Java arrays, chosen
+   * automatically for students made of plain dense layers), {@code native-ops} (hand-written
+   * libnd4j ops, chosen automatically for the cifar-very-tiny structure) or {@code dl4j-layers}.
    */
   public String computationPath() {
-    return computation.name();
+    return engine != null ? "dense-engine" : computation.name();
+  }
+
+  /** The training loss: its divergence and whether it carries T². */
+  public DistillationLoss loss() {
+    return loss;
   }
 
   /** Which parameters are trained. */
@@ -119,12 +165,16 @@ public final class DistillationTrainer {
 
   /** Copy of the optimizer state, for a checkpoint. */
   public OptimizerState optimizerState() {
-    return optimizer.state();
+    return engine != null ? engine.state() : optimizer.state();
   }
 
   /** Restores an optimizer state taken by {@link #optimizerState()}. */
   public void restoreOptimizerState(OptimizerState state) {
-    optimizer.restore(state);
+    if (engine != null) {
+      engine.restore(state);
+    } else {
+      optimizer.restore(state);
+    }
   }
 
   /**
@@ -133,6 +183,10 @@ public final class DistillationTrainer {
    * Valid until the next {@code prepare} or step.
    */
   public PreparedStep prepare(Batch batch) {
+    if (engine != null) {
+      engine.prepare(batch);
+      return new PreparedStep(batch, null, ++forwards);
+    }
     INDArray logits = computation.trainingLogits(Pass.TRAINING, batch.features());
     return new PreparedStep(batch, logits, ++forwards);
   }
@@ -152,6 +206,10 @@ public final class DistillationTrainer {
 
   /** A plain training step at explicit λ from a {@link #prepare prepared} forward. */
   public StepOutcome step(PreparedStep prepared, MetaValues values) {
+    if (engine != null) {
+      consume(prepared);
+      return engine.step(values);
+    }
     DistillationLoss.Terms terms = trainTerms(prepared, values);
     INDArray gradient = backward(Pass.TRAINING, terms.outputGradient());
     optimizer.apply(student.params(), optimizer.propose(gradient));
@@ -170,6 +228,14 @@ public final class DistillationTrainer {
   /** {@link #stepWithHyperGradient(Batch, Split, Unconstrained)} from a prepared forward. */
   public StepOutcome stepWithHyperGradient(
       PreparedStep prepared, Split validationBatch, Unconstrained b) {
+    if (engine != null) {
+      consume(prepared);
+      DenseEngine.HyperStep step = engine.stepWithHyperGradient(validationBatch, b.toValues());
+      StepOutcome outcome = step.outcome();
+      return new StepOutcome(outcome.trainLoss(), outcome.ceLoss(), outcome.kdLoss(),
+          Optional.of(hyperGradient(b, step.dLambda1(), step.dLambda2(), step.dTemperature(),
+              step.validationLoss(), step.validationGradientNormSquared())));
+    }
     Batch batch = prepared.batch();
     MetaValues values = b.toValues();
     DistillationLoss.Terms terms = trainTerms(prepared, values);
@@ -186,15 +252,25 @@ public final class DistillationTrainer {
         Softmax.crossEntropy(validationBatch.labels(), validationLogits);
     double validationLoss = validation.loss();
     INDArray validationGradient = backward(Pass.VALIDATION, validation.gradient());
+    double validationNorm = validationGradient.norm2Number().doubleValue();
     params.assign(start);
 
     INDArray u = optimizer.sensitivity(proposed, validationGradient);
     INDArray ju = jacobianVectorProduct(batch.features(), start, u);
-    Unconstrained jacobian = b.jacobianDiagonal();
     double[] juValues = Softmax.values(ju);
-    double dLambda1 = -dot(juValues, terms.lambda1Direction());
-    double dLambda2 = -dot(juValues, terms.lambda2Direction());
-    double dTemperature = -dot(juValues, terms.temperatureDirection());
+    HyperGradientResult result = hyperGradient(b, -dot(juValues, terms.lambda1Direction()),
+        -dot(juValues, terms.lambda2Direction()), -dot(juValues, terms.temperatureDirection()),
+        validationLoss, validationNorm * validationNorm);
+    optimizer.apply(params, proposed);
+    return new StepOutcome(terms.total(), terms.crossEntropy(), terms.distillation(),
+        Optional.of(result));
+  }
+
+  /** dL_val/db from dL_val/dλ by the chain rule, flagged (and logged) when not finite. */
+  private static HyperGradientResult hyperGradient(Unconstrained b, double dLambda1,
+      double dLambda2, double dTemperature, double validationLoss,
+      double validationNormSquared) {
+    Unconstrained jacobian = b.jacobianDiagonal();
     Unconstrained hyperGradient = new Unconstrained(
         dLambda1 * jacobian.b1(), dLambda2 * jacobian.b2(), dTemperature * jacobian.b3());
     boolean finite = hyperGradient.isFinite() && Double.isFinite(validationLoss);
@@ -202,10 +278,8 @@ public final class DistillationTrainer {
       LOG.warn("non-finite hypergradient {} (validation loss {}) at b = {}",
           hyperGradient, validationLoss, b);
     }
-
-    optimizer.apply(params, proposed);
-    return new StepOutcome(terms.total(), terms.crossEntropy(), terms.distillation(),
-        Optional.of(new HyperGradientResult(hyperGradient, validationLoss, finite)));
+    return new HyperGradientResult(hyperGradient, validationLoss, finite,
+        validationNormSquared);
   }
 
   /**
@@ -214,6 +288,10 @@ public final class DistillationTrainer {
    * {@link #stepWithHyperGradient} returns; used by gradient checks.
    */
   public double lookaheadValidationLoss(Batch batch, Split validationBatch, Unconstrained b) {
+    if (engine != null) {
+      consume(prepare(batch));
+      return engine.lookaheadValidationLoss(validationBatch, b.toValues());
+    }
     DistillationLoss.Terms terms = trainTerms(prepare(batch), b.toValues());
     INDArray gradient = backward(Pass.TRAINING, terms.outputGradient());
     InnerOptimizer.ProposedStep proposed = optimizer.propose(gradient);
@@ -230,6 +308,9 @@ public final class DistillationTrainer {
     long n = split.size();
     if (n == 0) {
       throw new IllegalArgumentException("cannot evaluate on an empty split");
+    }
+    if (engine != null) {
+      return engine.evaluate(split);
     }
     long correct = 0;
     double lossSum = 0;
@@ -248,14 +329,19 @@ public final class DistillationTrainer {
   }
 
   private DistillationLoss.Terms trainTerms(PreparedStep prepared, MetaValues values) {
-    if (prepared.forward() != forwards) {
-      throw new IllegalStateException("the prepared step is stale: another forward ran since");
-    }
-    // a step consumes its forward: the backward below overwrites what it kept
-    forwards++;
+    consume(prepared);
     Batch batch = prepared.batch();
     INDArray logits = prepared.logits();
     return loss.evaluate(logits, batch.labels(), batch.teacherLogits(), values);
+  }
+
+  /** Checks that {@code prepared} is the latest forward and marks it used. */
+  private void consume(PreparedStep prepared) {
+    if (prepared.forward() != forwards) {
+      throw new IllegalStateException("the prepared step is stale: another forward ran since");
+    }
+    // a step consumes its forward: the backward overwrites what it kept
+    forwards++;
   }
 
   /**

@@ -9,5 +9,14 @@ import io.distilflux.pipeline.event.Unconstrained;
  * @param validationLoss L_val(w') on the validation batch after the virtual step
  * @param finite false when any component (or the validation loss) is NaN or infinite: such a
  *     result must be skipped and counted, not applied
+ * @param validationGradientNormSquared ‖v‖² of v = ∇w L_val(w'), which the normalised meta rule
+ *     divides by; NaN when not computed
  */
-public record HyperGradientResult(Unconstrained gradient, double validationLoss, boolean finite) {}
+public record HyperGradientResult(Unconstrained gradient, double validationLoss, boolean finite,
+    double validationGradientNormSquared) {
+
+  /** A result without ‖v‖². */
+  public HyperGradientResult(Unconstrained gradient, double validationLoss, boolean finite) {
+    this(gradient, validationLoss, finite, Double.NaN);
+  }
+}

@@ -1,10 +1,11 @@
 package io.distilflux.trainer.distill;
 
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
+import io.distilflux.trainer.model.HostArrays;
 import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The student's optimizer, applied to the flat parameter vector {@code net.params()} rather than
@@ -29,6 +30,10 @@ public final class InnerOptimizer {
   private final OptimizerKind kind;
   private final double learningRate;
   private final INDArray mask;
+  private final double[] maskValues;
+  /** Reused per step: g, Δ (or the derivative read back), m, v, m', v', ∂Δ/∂g. */
+  private final double[][] buffers;
+  private final float[] floats;
   private final INDArray runningStatistics;
   private INDArray firstMoment;
   private INDArray secondMoment;
@@ -44,9 +49,15 @@ public final class InnerOptimizer {
       throw new IllegalArgumentException(
           "inner learning rate must be positive and finite, got " + learningRate);
     }
+    if (!kind.isInner()) {
+      throw new IllegalArgumentException(kind + " is a meta-optimizer rule, not the student's");
+    }
     this.kind = kind;
     this.learningRate = learningRate;
     this.mask = mask.values();
+    this.maskValues = HostArrays.read(this.mask);
+    this.buffers = new double[7][maskValues.length];
+    this.floats = new float[maskValues.length];
     this.runningStatistics = this.mask.rsub(1.0);
     this.firstMoment = Nd4j.zeros(this.mask.dataType(), this.mask.shape());
     this.secondMoment = Nd4j.zeros(this.mask.dataType(), this.mask.shape());
@@ -69,32 +80,100 @@ public final class InnerOptimizer {
           "gradient has shape " + Arrays.toString(gradient.shape()) + ", parameters "
               + Arrays.toString(mask.shape()));
     }
-    INDArray g = gradient.mul(mask);
     long t = steps + 1;
+    boolean single = mask.dataType() != DataType.DOUBLE;
+    double[][] b = buffers;
+    HostArrays.read(gradient, b[0], floats);
     if (kind == OptimizerKind.SGD) {
-      return new ProposedStep(gradient, g.mul(learningRate), firstMoment, secondMoment, t, null);
+      propose(kind, learningRate, t, b[0], maskValues, null, null, b[1], null, null, null,
+          single);
+      return new ProposedStep(gradient, array(b[1]), firstMoment, secondMoment, t, null);
     }
-    INDArray m = firstMoment.mul(BETA1).addi(g.mul(1 - BETA1));
-    INDArray v = secondMoment.mul(BETA2).addi(g.mul(g).muli(1 - BETA2));
+    HostArrays.read(firstMoment, b[2], floats);
+    HostArrays.read(secondMoment, b[3], floats);
+    propose(kind, learningRate, t, b[0], maskValues, b[2], b[3], b[1], b[4], b[5], b[6],
+        single);
+    return new ProposedStep(gradient, array(b[1]), array(b[4]), array(b[5]), t, array(b[6]));
+  }
+
+  /**
+   * The arithmetic of {@link #propose(INDArray)} on Java arrays, shared by the DL4J path and the
+   * dense engine: Δ, the moments after the step and, for Adam, the diagonal of ∂Δ/∂g. Every
+   * value written is rounded to the parameters' precision ({@code single}: float), as if stored
+   * in the network's arrays, so that a step is the same whichever path takes it.
+   *
+   * @param mask 1 for trained entries, 0 for running statistics
+   * @param m Adam's m before the step (unused for SGD)
+   * @param v Adam's v before the step (unused for SGD)
+   * @param mOut receives m after the step (Adam)
+   * @param vOut receives v after the step (Adam)
+   * @param derivative receives ∂Δ/∂g (Adam), or null when not needed
+   */
+  static void propose(OptimizerKind kind, double learningRate, long t, double[] g,
+      double[] mask, double[] m, double[] v, double[] delta, double[] mOut, double[] vOut,
+      double[] derivative, boolean single) {
+    int n = mask.length;
+    if (kind == OptimizerKind.SGD) {
+      for (int i = 0; i < n; i++) {
+        delta[i] = round(round(g[i] * mask[i], single) * learningRate, single);
+      }
+      return;
+    }
     double firstCorrection = 1 - Math.pow(BETA1, t);
     double secondCorrection = 1 - Math.pow(BETA2, t);
-    INDArray mHat = m.div(firstCorrection);
-    INDArray sqrtVHat = Transforms.sqrt(v.div(secondCorrection), false);
-    INDArray denominator = sqrtVHat.add(EPSILON);
-    INDArray delta = mHat.div(denominator).muli(learningRate);
     // ∂Δ/∂g (diagonal) = γ [c1 / (√v̂+ε) − c2 m̂ g / ((√v̂+ε)² √v̂)], c1 = (1−β1)/(1−β1^t),
     // c2 = (1−β2)/(1−β2^t). The second term is the dependence of v̂ on g; where v̂ = 0 also g = 0
     // and the term vanishes: g / max(√v̂, tiny) is 0 there, and dividing g first keeps every
     // intermediate representable in single precision.
     double c1 = (1 - BETA1) / firstCorrection;
     double c2 = (1 - BETA2) / secondCorrection;
-    INDArray gOverSqrtVHat = g.div(Transforms.max(sqrtVHat, 1e-30, true));
-    INDArray derivative =
-        denominator.rdiv(c1)
-            .subi(mHat.mul(gOverSqrtVHat).muli(c2).divi(denominator.mul(denominator)))
-            .muli(learningRate)
-            .muli(mask);
-    return new ProposedStep(gradient, delta, m, v, t, derivative);
+    for (int i = 0; i < n; i++) {
+      double gi = round(g[i] * mask[i], single);
+      double mi = round(m[i] * BETA1 + gi * (1 - BETA1), single);
+      double vi = round(v[i] * BETA2 + gi * gi * (1 - BETA2), single);
+      mOut[i] = mi;
+      vOut[i] = vi;
+      double mHat = mi / firstCorrection;
+      double sqrtVHat = Math.sqrt(vi / secondCorrection);
+      double denominator = sqrtVHat + EPSILON;
+      delta[i] = round(mHat / denominator * learningRate, single);
+      if (derivative != null) {
+        double gOverSqrtVHat = gi / Math.max(sqrtVHat, 1e-30);
+        derivative[i] = round((c1 / denominator
+            - mHat * gOverSqrtVHat * c2 / (denominator * denominator)) * learningRate * mask[i],
+            single);
+      }
+    }
+  }
+
+  /**
+   * The arithmetic of {@link #sensitivity(ProposedStep, INDArray)} on Java arrays: u = γ P v
+   * (SGD) or u = ∂Δ/∂g ⊙ v (Adam), rounded like {@link #propose(OptimizerKind, double, long,
+   * double[], double[], double[], double[], double[], double[], double[], double[], boolean)}.
+   */
+  static void sensitivity(OptimizerKind kind, double learningRate, double[] mask,
+      double[] derivative, double[] validationGradient, double[] u, boolean single) {
+    for (int i = 0; i < mask.length; i++) {
+      u[i] = kind == OptimizerKind.SGD
+          ? round(round(validationGradient[i] * mask[i], single) * learningRate, single)
+          : round(validationGradient[i] * derivative[i], single);
+    }
+  }
+
+  /** {@code x} as stored in an array of the parameters' precision. */
+  static double round(double x, boolean single) {
+    return single ? (float) x : x;
+  }
+
+  private double[] read(INDArray array, double[] into) {
+    HostArrays.read(array, into, floats);
+    return into;
+  }
+
+  private INDArray array(double[] values) {
+    INDArray out = Nd4j.create(mask.dataType(), mask.shape());
+    HostArrays.write(values, out, floats);
+    return out;
   }
 
   /**
@@ -120,10 +199,11 @@ public final class InnerOptimizer {
    * statistics.
    */
   public INDArray sensitivity(ProposedStep step, INDArray validationGradient) {
-    if (kind == OptimizerKind.SGD) {
-      return validationGradient.mul(mask).muli(learningRate);
-    }
-    return validationGradient.mul(step.derivative());
+    double[] u = buffers[2];
+    sensitivity(kind, learningRate, maskValues,
+        step.derivative() == null ? null : read(step.derivative(), buffers[1]),
+        read(validationGradient, buffers[0]), u, mask.dataType() != DataType.DOUBLE);
+    return array(u);
   }
 
   /** Copy of the state (m, v, t), for a checkpoint. */

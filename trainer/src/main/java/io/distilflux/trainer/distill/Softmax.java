@@ -5,8 +5,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
-/** Row-wise softmax helpers on [B, K] logits, stable for large logits. */
-final class Softmax {
+/**
+ * Row-wise softmax helpers on [B, K] logits, stable for large logits. Public for the one
+ * cross-entropy kernel on Java arrays that the dense teacher training shares.
+ */
+public final class Softmax {
 
   private Softmax() {}
 
@@ -43,21 +46,34 @@ final class Softmax {
     }
     int rows = Math.toIntExact(logits.size(0));
     int k = Math.toIntExact(logits.size(1));
-    double[] z = values(logits);
-    double[] y = values(labels);
-    double[] p = new double[k];
-    double[] logP = new double[k];
     double[] gradient = new double[rows * k];
+    double loss = crossEntropy(values(labels), values(logits), rows, k, gradient, new double[k],
+        new double[k]);
+    return new CrossEntropy(loss, matrix(gradient, rows, k, logits.dataType()));
+  }
+
+  /**
+   * {@link #crossEntropy(INDArray, INDArray)} on row-major Java arrays: returns the batch-mean
+   * CE(y, softmax(z)) of the first {@code rows} rows and writes (softmax(z) − y) / B into
+   * {@code gradient}, or only the loss when {@code gradient} is null.
+   *
+   * @param p scratch of length k
+   * @param logP scratch of length k
+   */
+  public static double crossEntropy(double[] y, double[] z, int rows, int k, double[] gradient,
+      double[] p, double[] logP) {
     double sum = 0;
     for (int r = 0; r < rows; r++) {
       int row = r * k;
       softmax(z, row, k, 1.0, p, logP);
       for (int i = 0; i < k; i++) {
         sum -= y[row + i] * logP[i];
-        gradient[row + i] = (p[i] - y[row + i]) / rows;
+        if (gradient != null) {
+          gradient[row + i] = (p[i] - y[row + i]) / rows;
+        }
       }
     }
-    return new CrossEntropy(sum / rows, matrix(gradient, rows, k, logits.dataType()));
+    return sum / rows;
   }
 
   /**

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.distilflux.pipeline.EventCodec;
+import io.distilflux.pipeline.event.SchemaUpgrade;
 import io.distilflux.pipeline.event.Evaluation;
 import io.distilflux.pipeline.event.MetaParamSource;
 import io.distilflux.pipeline.event.MetaValues;
@@ -152,7 +153,12 @@ public final class CheckpointStore {
         throw new IllegalArgumentException("checkpoint " + checkpointFolder
             + " has format version " + format + ", this build reads up to " + FORMAT_VERSION);
       }
-      RunConfig config = mapper.treeToValue(m.required("config"), RunConfig.class);
+      JsonNode configTree = m.required("config");
+      if (configTree instanceof ObjectNode fields) {
+        // a manifest of an earlier build lacks the fields added since (data seed, divergence)
+        SchemaUpgrade.runConfig(fields);
+      }
+      RunConfig config = mapper.treeToValue(configTree, RunConfig.class);
       JsonNode meta = m.path("meta");
       MetaPoint last = null;
       if (meta.hasNonNull("lastB")) {

@@ -12,7 +12,9 @@ import io.distilflux.trainer.data.Mnist;
 import io.distilflux.trainer.data.Split;
 import io.distilflux.trainer.data.SyntheticData;
 import io.distilflux.trainer.data.ValidationSampler;
+import io.distilflux.trainer.distill.DistillationLoss;
 import io.distilflux.trainer.distill.DistillationTrainer;
+import io.distilflux.trainer.distill.Divergence;
 import io.distilflux.trainer.model.StudentArchitectures;
 import io.distilflux.trainer.speed.NativeOpsStep;
 import io.distilflux.trainer.teacher.TeacherCache;
@@ -50,7 +52,8 @@ public final class RunAssembler {
   private final LongRunOptions longRun;
   private final int computeThreads;
   private final StudentArchitectures students = StudentArchitectures.withDefaults();
-  private final Map<Long, PreparedData> prepared;
+  /** Data and teacher by data set: the synthetic data's seed or data seed, or the files. */
+  private final Map<String, PreparedData> prepared;
   /** Where optimised runs read their updates and forecasts, or null for readers of their own. */
   private final MetaFeed metaFeed;
 
@@ -72,7 +75,7 @@ public final class RunAssembler {
 
   private RunAssembler(DataOptions options, EventBus bus, Topics topics, Duration metaTimeout,
       Provenance provenance, LongRunOptions longRun, int computeThreads,
-      Map<Long, PreparedData> prepared, MetaFeed metaFeed) {
+      Map<String, PreparedData> prepared, MetaFeed metaFeed) {
     if (computeThreads < 1) {
       throw new IllegalArgumentException("compute threads must be >= 1, got " + computeThreads);
     }
@@ -116,7 +119,8 @@ public final class RunAssembler {
    * @throws io.distilflux.trainer.data.DataFileException for a missing or malformed data file
    */
   public PreparedData prepare(RunConfig config) {
-    long key = config.dataset() == RunConfig.DatasetKind.SYNTHETIC ? config.seed() : 0;
+    String key = config.dataset() != RunConfig.DatasetKind.SYNTHETIC ? "files"
+        : config.dataSeed() != null ? "data-seed " + config.dataSeed() : "seed " + config.seed();
     return prepared.computeIfAbsent(key, k -> load(config));
   }
 
@@ -201,7 +205,8 @@ public final class RunAssembler {
     var student = students.create(config.student(), Arrays.copyOfRange(shape, 1, shape.length),
         d.classes(), config.seed(), DataType.FLOAT);
     DistillationTrainer trainer = new DistillationTrainer(student, config.innerOptimizer(),
-        config.innerLearningRate(), config.temperatureSquared(), computeThreads);
+        config.innerLearningRate(), new DistillationLoss(config.temperatureSquared(),
+            Divergence.of(config.divergence())), computeThreads);
     long firstStep = 0;
     if (from != null) {
       if (from.params().length() != student.params().length()) {
@@ -276,14 +281,16 @@ public final class RunAssembler {
     TeacherCache cache = new TeacherCache(options.teacherCache());
     return switch (config.dataset()) {
       case SYNTHETIC -> {
-        SyntheticData.Config sizes = SyntheticData.Config.paper();
-        sizes = new SyntheticData.Config(sizes.teacherTrain(),
-            orDefault(options.train(), sizes.studentTrain()),
-            orDefault(options.validation(), sizes.validation()),
-            orDefault(options.test(), sizes.test()), config.validationIsTest());
-        SyntheticData.Generated generated = SyntheticData.generate(sizes, config.seed());
+        SyntheticData.Config sizes = SyntheticData.Config.paper()
+            .withSizes(options.train(), options.validation(), options.test())
+            .withValidationIsTest(config.validationIsTest());
+        // a data seed fixes one data set (and its teacher) for every seed of the experiment
+        long dataSeed = config.dataSeed() != null ? config.dataSeed() : config.seed();
+        SyntheticData.Generated generated = config.dataSeed() != null
+            ? SyntheticData.notebook(sizes, dataSeed)
+            : SyntheticData.generate(sizes, dataSeed);
         TeacherResult teacher = cache.logitsFor(generated.data(), generated.teacherViewOfTest(),
-            config.teacher(), config.seed(), syntheticTeacherTraining());
+            config.teacher(), dataSeed, syntheticTeacherTraining());
         yield new PreparedData(generated.data(), teacher);
       }
       case CIFAR10 -> {

@@ -296,7 +296,8 @@ public final class StudentRun {
       loop.hypergradientSeconds += seconds;
       HyperGradientResult hg = outcome.hyperGradient().orElseThrow();
       out.add(new HyperGradient(Event.CURRENT_SCHEMA_VERSION, runId, step, point.b(),
-          hg.gradient(), hg.validationLoss(), config.innerLearningRate()));
+          hg.gradient(), hg.validationLoss(), config.innerLearningRate(),
+          hg.validationGradientNormSquared()));
     } else if (phase == Phase.FORECAST) {
       loop.forecastSteps++;
     }

@@ -4,6 +4,7 @@ import io.distilflux.trainer.data.Permutation;
 import io.distilflux.trainer.data.Split;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -11,7 +12,11 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
-/** Trains a teacher with DL4J's {@code MultiLayerNetwork.fit} and reads its logits. */
+/**
+ * Trains a teacher and reads its logits: small dense teachers (the synthetic logistic
+ * regression) through {@link DenseTeacherFit}, the same arithmetic on Java arrays, the others with
+ * DL4J's {@code MultiLayerNetwork.fit}; a progress line is logged while either trains.
+ */
 public final class TeacherTrainer {
 
   private static final int INFERENCE_CHUNK = 1024;
@@ -24,7 +29,7 @@ public final class TeacherTrainer {
   }
 
   /**
-   * Trains a fresh teacher on {@code train}. Mini-batch order comes from
+   * Trains a fresh teacher on {@code train}, logging its progress. Mini-batch order comes from
    * {@link Permutation#of}(n, seed, epoch), so training is reproducible for a seed.
    */
   public MultiLayerNetwork train(
@@ -37,11 +42,25 @@ public final class TeacherTrainer {
                 .build(exampleShape, classes, seed, settings.learningRate()));
     network.init();
     int n = train.size();
-    if (settings.fullBatch() || settings.batchSize() >= n) {
+    boolean fullBatch = settings.fullBatch() || settings.batchSize() >= n;
+    long total = fullBatch ? settings.epochs()
+        : (long) settings.epochs() * ((n + settings.batchSize() - 1) / settings.batchSize());
+    TeacherProgress progress =
+        new TeacherProgress("teacher " + architecture + ", seed " + seed, total, System::nanoTime);
+    Optional<DenseTeacherFit> dense = DenseTeacherFit.of(network);
+    if (dense.isPresent()) {
+      dense.get().fit(train, seed, settings, progress);
+      progress.finished();
+      return network;
+    }
+    long done = 0;
+    if (fullBatch) {
       DataSet all = new DataSet(train.features(), train.labels());
       for (int step = 0; step < settings.epochs(); step++) {
         network.fit(all);
+        progress.step(++done, network.score());
       }
+      progress.finished();
       return network;
     }
     INDArray flatFeatures = train.features().reshape('c', n, train.features().length() / n);
@@ -54,8 +73,10 @@ public final class TeacherTrainer {
         INDArray x = Nd4j.pullRows(flatFeatures, 1, rows).reshape('c', batchShape);
         INDArray y = Nd4j.pullRows(train.labels(), 1, rows);
         network.fit(new DataSet(x, y));
+        progress.step(++done, network.score());
       }
     }
+    progress.finished();
     return network;
   }
 

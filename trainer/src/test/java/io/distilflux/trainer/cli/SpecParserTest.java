@@ -57,6 +57,64 @@ class SpecParserTest {
   }
 
   @Test
+  void paperProtocolResolvesTheNotebooksSettingsAndExplicitFlagsOverrideThem() {
+    ExperimentSpec spec = SpecParser.parse(Map.of("protocol", "paper"));
+    RunConfig base = spec.base();
+    assertEquals(42L, base.dataSeed());
+    assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L), spec.seeds());
+    assertEquals(RunConfig.OptimizerKind.ADAM, base.innerOptimizer());
+    assertEquals(1e-3, base.innerLearningRate());
+    assertTrue(base.validationIsTest());
+    assertEquals(10, base.miniEpoch());
+    assertEquals(2, base.forecastEvery());
+    assertEquals(RunConfig.Divergence.REVERSE, base.divergence());
+    assertEquals(RunConfig.OptimizerKind.NORMALIZED, base.metaOptimizer());
+    assertEquals(10, base.metaLearningRate());
+    assertEquals(20_000, base.steps());
+    assertTrue(spec.describe().contains("data seed 42"), spec.describe());
+
+    ExperimentSpec overridden = SpecParser.parse(
+        Map.of("protocol", "paper", "seeds", "3", "divergence", "forward", "data-seed", "43"));
+    assertEquals(3, overridden.seeds().size());
+    assertEquals(RunConfig.Divergence.FORWARD, overridden.base().divergence());
+    assertEquals(43L, overridden.base().dataSeed());
+    assertMessage("--protocol unknown value 'cifar' (one of paper)", Map.of("protocol", "cifar"));
+  }
+
+  @Test
+  void withoutDataSeedEachSeedDrawsItsDataAndTheDivergenceIsForward() {
+    ExperimentSpec spec = SpecParser.parse(Map.of());
+    assertEquals(null, spec.base().dataSeed());
+    assertEquals(RunConfig.Divergence.FORWARD, spec.base().divergence());
+  }
+
+  @Test
+  void dataSeedRunsStartFromTheNotebooksRestartOfTheirSeed() {
+    ExperimentSpec spec = SpecParser.parse(Map.of("data-seed", "42", "first-seed", "1",
+        "validation-is-test", "true"));
+    RunConfig restart1 = spec.configFor(Mode.FORECAST, 1, 100);
+    // numpy: the second restart's draws after the notebook's data (see SyntheticDataTest)
+    assertEquals(0.9843160296466253, restart1.initial().b1());
+    assertEquals(-0.006073034188339488, restart1.initial().b2());
+    assertEquals(42L, restart1.dataSeed());
+    assertEquals(spec.base().divergence(), restart1.divergence());
+  }
+
+  @Test
+  void dataSeedAndMetaRulesAreCheckedWithTheSettingNamed() {
+    assertMessage("--data-seed applies to the synthetic data only",
+        Map.of("dataset", "mnist", "data-seed", "1"));
+    assertMessage("--data-seed must be in [0, 4294967295] (numpy's seeds), got -1",
+        Map.of("data-seed", "-1"));
+    assertMessage("--first-seed with --data-seed the seeds are restarts 0..1000000, got -2..2",
+        Map.of("data-seed", "1", "first-seed", "-2"));
+    assertMessage("--optimizer 'normalized' is a meta-optimizer rule (the student's optimizer is"
+        + " sgd or adam)", Map.of("optimizer", "normalized"));
+    assertMessage("--divergence unknown value 'js' (one of forward, reverse)",
+        Map.of("divergence", "js"));
+  }
+
+  @Test
   void modesAreParsedByTheirCommandLineNames() {
     ExperimentSpec spec = SpecParser.parse(Map.of("modes", "forecast, no-distillation"));
     assertEquals(List.of(Mode.FORECAST, Mode.NO_DISTILLATION), spec.modes());

@@ -87,4 +87,45 @@ class SyntheticDataTest {
             () -> new SyntheticData.Config(200, 0, 15, 200, false));
     assertEquals("synthetic studentTrain must be > 0, got 0", e.getMessage());
   }
+
+  @Test
+  void notebookDataOfSeed42AreTheReferenceNotebooksArrays() {
+    SyntheticData.Generated generated = SyntheticData.notebook(
+        SyntheticData.Config.paper().withValidationIsTest(true), 42);
+    DistillationData data = generated.data();
+    // numpy: x[0] = (0.4967…, −0.1382…), x[200] (first student row), x[230] (first test row)
+    assertArrayEquals(new float[] {0.4967141530112327f, -0.13826430117118466f, 0f},
+        data.teacherTrain().features().getRow(0).toFloatVector());
+    assertArrayEquals(new float[] {-1.594427658794367f, -0.5993750229537729f,
+        (float) 0.9556601145880042}, data.studentTrain().features().getRow(0).toFloatVector());
+    assertArrayEquals(new float[] {1.964725136756897f, 0.0352635532617569f, 0.06928318738937378f},
+        data.test().features().getRow(0).toFloatVector());
+    int[] trainLabels = {1, 0, 1, 0, 0, 0, 0, 1, 0, 1, 1, 0, 1, 0, 0};
+    for (int i = 0; i < trainLabels.length; i++) {
+      assertEquals(trainLabels[i], data.studentTrain().labels().getDouble(i, 1), "label " + i);
+    }
+    assertEquals(101, data.test().labels().getColumn(1).sumNumber().intValue());
+    assertSame(data.test(), data.validation());
+  }
+
+  @Test
+  void notebookRestartsDrawTheirStartAfterTheData() {
+    SyntheticData.Config config = SyntheticData.Config.paper().withValidationIsTest(true);
+    // numpy after the data: uniform(-1, 1) (distillation), uniform(-1, 1) (cross-entropy),
+    // uniform(-2, 0) (temperature) per restart; b1 is the cross-entropy's coordinate
+    assertArrayEquals(new double[] {0.031358855392995544, 0.2011886667212346,
+        -0.1612160535711653}, SyntheticData.notebookStart(config, 42, 0));
+    assertArrayEquals(new double[] {0.9843160296466253, -0.006073034188339488,
+        -0.2971500845098085}, SyntheticData.notebookStart(config, 42, 1));
+  }
+
+  @Test
+  void notebookWithSeparateValidationUsesTheRowsBetweenTrainAndTest() {
+    DistillationData data = SyntheticData.notebook(SyntheticData.Config.paper(), 42).data();
+    int[] validationLabels = {1, 0, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1, 1, 0, 1};
+    for (int i = 0; i < validationLabels.length; i++) {
+      assertEquals(validationLabels[i], data.validation().labels().getDouble(i, 1), "label " + i);
+    }
+    assertEquals(101, data.test().labels().getColumn(1).sumNumber().intValue());
+  }
 }

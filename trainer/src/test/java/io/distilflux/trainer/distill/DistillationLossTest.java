@@ -1,12 +1,15 @@
 package io.distilflux.trainer.distill;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distilflux.pipeline.event.MetaValues;
 import java.util.function.ToDoubleFunction;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -51,20 +54,60 @@ class DistillationLossTest {
   }
 
   @Test
-  void outputGradientIsTheDerivativeOfTheBatchMeanLoss() {
-    for (boolean squared : new boolean[] {false, true}) {
-      DistillationLoss loss = new DistillationLoss(squared);
-      INDArray gradient = loss.evaluate(zDouble(), yDouble(), fDouble(), VALUES).outputGradient();
-      INDArray numeric = numericGradient(
-          logits -> loss.evaluate(logits, yDouble(), fDouble(), VALUES).total(), zDouble());
-      assertArrayClose(numeric, gradient, 1e-8, "output gradient, T² " + squared);
+  void reverseDivergenceIsTheKullbackLeiblerDivergenceOfTheStudentFromTheTeacher() {
+    DistillationLoss.Terms terms =
+        new DistillationLoss(false, Divergence.reverse()).evaluate(z(), y(), f(), VALUES);
+
+    double ce = 0;
+    double kl = 0;
+    for (int i = 0; i < 2; i++) {
+      double[] logP = logSoftmax(Z[i], 1);
+      double[] logS = logSoftmax(Z[i], 2);
+      double[] logQ = logSoftmax(F[i], 2);
+      for (int k = 0; k < 3; k++) {
+        ce -= Y[i][k] * logP[k] / 2;
+        kl += Math.exp(logS[k]) * (logS[k] - logQ[k]) / 2;
+      }
     }
+    assertEquals(kl, terms.distillation(), 1e-6);
+    assertEquals(0.5 * ce + 0.25 * kl, terms.total(), 1e-6);
   }
 
   @Test
-  void metaDirectionsAreDerivativesOfTheOutputGradient() {
+  void reverseDivergenceVanishesWithItsGradientWhenStudentEqualsTeacher() {
+    DistillationLoss.Terms terms = new DistillationLoss(false, Divergence.reverse())
+        .evaluate(fDouble(), yDouble(), fDouble(), VALUES);
+
+    assertEquals(0, terms.distillation(), 1e-15);
+    assertEquals(0, terms.lambda2Direction().amaxNumber().doubleValue(), 1e-15);
+  }
+
+  @Test
+  void divergenceNamesAreReadBackAndUnknownOnesRejected() {
+    assertSame(Divergence.reverse(), Divergence.named(Divergence.reverse().name()));
+    assertSame(Divergence.forward(), Divergence.named("Forward"));
+    IllegalArgumentException error =
+        assertThrows(IllegalArgumentException.class, () -> Divergence.named("symmetric"));
+    assertTrue(error.getMessage().contains("forward or reverse"), error.getMessage());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"forward", "reverse"})
+  void outputGradientIsTheDerivativeOfTheBatchMeanLoss(String divergence) {
     for (boolean squared : new boolean[] {false, true}) {
-      DistillationLoss loss = new DistillationLoss(squared);
+      DistillationLoss loss = new DistillationLoss(squared, Divergence.named(divergence));
+      INDArray gradient = loss.evaluate(zDouble(), yDouble(), fDouble(), VALUES).outputGradient();
+      INDArray numeric = numericGradient(
+          logits -> loss.evaluate(logits, yDouble(), fDouble(), VALUES).total(), zDouble());
+      assertArrayClose(numeric, gradient, 1e-8, divergence + " output gradient, T² " + squared);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"forward", "reverse"})
+  void metaDirectionsAreDerivativesOfTheOutputGradient(String divergence) {
+    for (boolean squared : new boolean[] {false, true}) {
+      DistillationLoss loss = new DistillationLoss(squared, Divergence.named(divergence));
       DistillationLoss.Terms terms = loss.evaluate(zDouble(), yDouble(), fDouble(), VALUES);
       double h = 1e-6;
       INDArray[] expected = {terms.lambda1Direction(), terms.lambda2Direction(),
@@ -78,7 +121,8 @@ class DistillationLossTest {
             .outputGradient()
             .sub(loss.evaluate(zDouble(), yDouble(), fDouble(), values(minus)).outputGradient())
             .divi(2 * h);
-        assertArrayClose(numeric, expected[i], 1e-8, "direction " + i + ", T² " + squared);
+        assertArrayClose(numeric, expected[i], 1e-8,
+            divergence + " direction " + i + ", T² " + squared);
       }
     }
   }

@@ -30,7 +30,7 @@ class DistillationTrainerTest {
   private static final Unconstrained B = new Unconstrained(0.5, -0.5, -1.0);
 
   @ParameterizedTest
-  @EnumSource(OptimizerKind.class)
+  @EnumSource(value = OptimizerKind.class, names = {"SGD", "ADAM"})
   void sameSeedAndConfigGiveTheSameLossTrajectory(OptimizerKind kind) {
     assertArrayEquals(trajectory(kind, 21), trajectory(kind, 21));
     assertFalse(java.util.Arrays.equals(trajectory(kind, 21), trajectory(kind, 22)),
@@ -55,7 +55,7 @@ class DistillationTrainerTest {
   }
 
   @ParameterizedTest
-  @EnumSource(OptimizerKind.class)
+  @EnumSource(value = OptimizerKind.class, names = {"SGD", "ADAM"})
   void hyperGradientStepTakesExactlyThePlainStep(OptimizerKind kind) {
     Nd4j.getRandom().setSeed(3);
     Batch batch = randomBatch(IMAGE, 10, 4);

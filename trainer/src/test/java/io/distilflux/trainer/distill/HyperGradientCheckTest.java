@@ -21,7 +21,7 @@ import org.deeplearning4j.nn.weights.WeightInit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -53,27 +53,87 @@ class HyperGradientCheckTest {
   }
 
   @ParameterizedTest
-  @EnumSource(OptimizerKind.class)
-  void logisticRegressionHyperGradientMatchesFiniteDifference(OptimizerKind kind) {
+  @CsvSource({"SGD, forward", "ADAM, forward", "SGD, reverse", "ADAM, reverse"})
+  void logisticRegressionHyperGradientMatchesFiniteDifference(
+      OptimizerKind kind, String divergence) {
     MultiLayerNetwork student = StudentArchitectures.withDefaults()
         .create(StudentArchitectures.LOGREG, new long[] {3}, 2, 11, DataType.DOUBLE);
     double learningRate = kind == OptimizerKind.SGD ? 0.5 : 0.05;
-    checkAgainstFiniteDifference(student, kind, learningRate, new long[] {3}, 2, 16, 1);
+    checkAgainstFiniteDifference(student, kind, learningRate, Divergence.named(divergence),
+        new long[] {3}, 2, 16, 1);
   }
 
   @ParameterizedTest
-  @EnumSource(OptimizerKind.class)
-  void batchNormCnnHyperGradientMatchesFiniteDifference(OptimizerKind kind) {
+  @CsvSource({"SGD, forward", "ADAM, forward", "SGD, reverse", "ADAM, reverse"})
+  void batchNormCnnHyperGradientMatchesFiniteDifference(OptimizerKind kind, String divergence) {
     double learningRate = kind == OptimizerKind.SGD ? 0.1 : 0.01;
-    checkAgainstFiniteDifference(
-        tinyCnn(), kind, learningRate, new long[] {2, 8, 8}, 3, 6, 2);
+    checkAgainstFiniteDifference(tinyCnn(), kind, learningRate, Divergence.named(divergence),
+        new long[] {2, 8, 8}, 3, 6, 2);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"SGD, forward", "ADAM, forward", "SGD, reverse", "ADAM, reverse"})
+  void denseEngineHyperGradientMatchesAFiniteDifferenceThroughDl4jLayers(OptimizerKind kind,
+      String divergence) {
+    double learningRate = kind == OptimizerKind.SGD ? 0.3 : 0.03;
+    DistillationLoss loss = new DistillationLoss(false, Divergence.named(divergence));
+    DistillationTrainer engine = new DistillationTrainer(
+        DenseEngineTest.mlp(Activation.RELU, DataType.DOUBLE, 11), kind, learningRate, loss, 1);
+    assertEquals("dense-engine", engine.computationPath());
+    Nd4j.getRandom().setSeed(3);
+    long[] features = {4};
+    for (int i = 0; i < 3; i++) {
+      engine.step(randomBatch(features, 3, 12), B);
+    }
+    Batch batch = randomBatch(features, 3, 12);
+    Split validation = randomSplit(features, 3, 12);
+    // the brute force goes through DL4J's layers and InnerOptimizer, not through the engine
+    DistillationTrainer reference = new DistillationTrainer(engine.student().clone(), kind,
+        learningRate, loss, Dl4jStudentComputation::new);
+    reference.restoreOptimizerState(engine.optimizerState());
+    double[] numeric = numericHyperGradient(reference, batch, validation);
+    HyperGradientResult result =
+        engine.stepWithHyperGradient(batch, validation, B).hyperGradient().orElseThrow();
+    assertWithinTolerance(kind, result, numeric);
+  }
+
+  private static final Unconstrained B = new Unconstrained(0.3, -0.4, -0.7);
+
+  private static double[] numericHyperGradient(DistillationTrainer trainer, Batch batch,
+      Split validation) {
+    double[] numeric = new double[3];
+    for (int i = 0; i < 3; i++) {
+      double[] plus = B.toArray();
+      double[] minus = B.toArray();
+      plus[i] += H;
+      minus[i] -= H;
+      numeric[i] = (trainer.lookaheadValidationLoss(batch, validation, Unconstrained.of(plus))
+          - trainer.lookaheadValidationLoss(batch, validation, Unconstrained.of(minus)))
+          / (2 * H);
+    }
+    return numeric;
+  }
+
+  private static void assertWithinTolerance(OptimizerKind kind, HyperGradientResult result,
+      double[] numeric) {
+    assertTrue(result.finite());
+    for (int i = 0; i < 3; i++) {
+      double analytic = result.gradient().get(i);
+      double scale = Math.max(Math.abs(analytic), Math.abs(numeric[i]));
+      assertTrue(scale > 1e-6, "component b" + (i + 1) + " too small to check: " + scale);
+      double relativeError = Math.abs(analytic - numeric[i]) / scale;
+      assertTrue(relativeError < TOLERANCE,
+          kind + " b" + (i + 1) + ": analytic " + analytic + " numeric " + numeric[i]
+              + " relative error " + relativeError);
+    }
   }
 
   private static void checkAgainstFiniteDifference(
-      MultiLayerNetwork student, OptimizerKind kind, double learningRate, long[] featureShape,
-      int classes, int batchSize, long dataSeed) {
+      MultiLayerNetwork student, OptimizerKind kind, double learningRate, Divergence divergence,
+      long[] featureShape, int classes, int batchSize, long dataSeed) {
     Nd4j.getRandom().setSeed(dataSeed);
-    DistillationTrainer trainer = new DistillationTrainer(student, kind, learningRate, false);
+    DistillationTrainer trainer = new DistillationTrainer(
+        student, kind, learningRate, new DistillationLoss(false, divergence), 1);
     Batch batch = randomBatch(featureShape, classes, batchSize);
     Split validation = randomSplit(featureShape, classes, batchSize);
     Unconstrained b = new Unconstrained(0.3, -0.4, -0.7);
@@ -109,7 +169,7 @@ class HyperGradientCheckTest {
       assertTrue(scale > 1e-6, "component b" + (i + 1) + " too small to check: " + scale);
       double relativeError = Math.abs(analytic - numeric[i]) / scale;
       assertTrue(relativeError < TOLERANCE,
-          kind + " b" + (i + 1) + ": analytic " + analytic + " numeric " + numeric[i]
+          kind + " " + divergence + " b" + (i + 1) + ": analytic " + analytic + " numeric " + numeric[i]
               + " relative error " + relativeError);
     }
     assertEquals(state.steps() + 1, trainer.optimizerState().steps());

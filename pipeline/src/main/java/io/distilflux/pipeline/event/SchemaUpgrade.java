@@ -1,0 +1,44 @@
+package io.distilflux.pipeline.event;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * Reads older records as this build's: fills the fields a newer schema version added with the
+ * values that reproduce the old behaviour. Only fields absent from the record are filled, so a
+ * record of an old version stays strict about everything it did carry.
+ */
+public final class SchemaUpgrade {
+
+  private SchemaUpgrade() {}
+
+  /**
+   * Brings the JSON tree of an event written with {@code schemaVersion} &lt; {@link
+   * Event#CURRENT_SCHEMA_VERSION} up to date in place; other trees are left as they are.
+   */
+  public static void event(JsonNode tree) {
+    if (!(tree instanceof ObjectNode event) || !tree.path("schemaVersion").isInt()
+        || tree.get("schemaVersion").intValue() >= 2) {
+      return;
+    }
+    String type = tree.path("type").asText("");
+    if (type.equals("RunStarted") && event.get("config") instanceof ObjectNode config) {
+      runConfig(config);
+    } else if (type.equals("HyperGradient") && !event.has("validationGradientNormSquared")) {
+      event.put("validationGradientNormSquared", Double.NaN);
+    }
+  }
+
+  /**
+   * A {@link RunConfig} tree written before version 2 (an event's, or a checkpoint manifest's):
+   * no data seed, the forward divergence.
+   */
+  public static void runConfig(ObjectNode config) {
+    if (!config.has("dataSeed")) {
+      config.putNull("dataSeed");
+    }
+    if (!config.has("divergence")) {
+      config.put("divergence", RunConfig.Divergence.FORWARD.name());
+    }
+  }
+}
