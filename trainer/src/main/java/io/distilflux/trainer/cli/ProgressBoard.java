@@ -29,6 +29,10 @@ final class ProgressBoard {
   private volatile String phase = "starting";
   private volatile int plannedRuns;
   private volatile long plannedSteps;
+  /** The previous summary's sample of all runs together. */
+  private final RunProgress whole = new RunProgress(0, 0);
+  /** Rates are taken over at least this long, so a tick or two of noise does not swing them. */
+  private static final long RATE_WINDOW_NANOS = 4_000_000_000L;
 
   ProgressBoard(PrintStream out) {
     this(out, "steps");
@@ -89,10 +93,12 @@ final class ProgressBoard {
   /**
    * The experiment's state in one line, e.g. {@code "[18 s] 3 of 25 runs done, 22 training; 41 %
    * of 500000 steps; about 26 s left"}. The time left is the longer of two estimates: the steps
-   * left at the rate all runs have made together so far, and the slowest run in training at its
-   * own rate (runs that wait on the bus all the time finish last whatever the others do).
+   * left at the rate all runs have made together, and the slowest run in training at its own
+   * rate (runs that wait on the bus all the time finish last whatever the others do). Rates are
+   * taken since the previous summary when it is at least {@link #RATE_WINDOW_NANOS} old (runs
+   * speed up when others finish and the JIT is done), else since the start.
    */
-  String summary() {
+  synchronized String summary() {
     long now = nanoClock.getAsLong();
     String elapsed = "[" + duration((now - startNanos) / 1e9) + "] ";
     if (runs.isEmpty()) {
@@ -113,23 +119,34 @@ final class ProgressBoard {
         done++;
       } else {
         training++;
-        double seconds = (now - run.startNanos) / 1e9;
-        if (runDone > 0 && seconds > 0) {
-          slowest = Math.max(slowest, (run.total - runDone) * seconds / runDone);
+        double rate = rate(runDone, now, run.startNanos, run);
+        if (rate > 0) {
+          slowest = Math.max(slowest, (run.total - runDone) / rate);
         }
       }
+      run.sample(runDone, now);
     }
     int runCount = Math.max(plannedRuns, runs.size());
     long totalSteps = Math.max(plannedSteps, knownSteps);
-    double trainingSeconds = (now - firstStart) / 1e9;
+    double together = rate(stepsDone, now, firstStart, whole);
+    whole.sample(stepsDone, now);
     String left = "estimating the time left";
-    if (stepsDone > 0 && trainingSeconds > 0) {
-      double together = (totalSteps - stepsDone) * trainingSeconds / stepsDone;
-      left = "about " + duration(Math.max(together, slowest)) + " left";
+    if (together > 0) {
+      left = "about " + duration(Math.max((totalSteps - stepsDone) / together, slowest)) + " left";
     }
     return String.format(Locale.ROOT, "%s%d of %d runs done, %d training; %d %% of %d %s; %s",
         elapsed, done, runCount, training,
         totalSteps == 0 ? 100 : (int) (100 * stepsDone / totalSteps), totalSteps, unit, left);
+  }
+
+  /** Steps a second since the previous sample if it is old enough, else since {@code start}. */
+  private static double rate(long done, long now, long start, RunProgress at) {
+    if (at.sampleNanos != Long.MIN_VALUE && now - at.sampleNanos >= RATE_WINDOW_NANOS
+        && done > at.sampleDone) {
+      return (done - at.sampleDone) / ((now - at.sampleNanos) / 1e9);
+    }
+    double seconds = (now - start) / 1e9;
+    return seconds > 0 && done > 0 ? done / seconds : 0;
   }
 
   private RunProgress run(String label, long total) {
@@ -167,10 +184,21 @@ final class ProgressBoard {
     volatile long done;
     volatile boolean finished;
     int printedTenths = -1;
+    /** The summary's previous sample of {@link #done}; summary only. */
+    long sampleDone;
+    long sampleNanos = Long.MIN_VALUE;
 
     RunProgress(long total, long startNanos) {
       this.total = total;
       this.startNanos = startNanos;
+    }
+
+    /** Keeps {@code value} as the sample unless the one kept is younger than the window. */
+    void sample(long value, long nanos) {
+      if (sampleNanos == Long.MIN_VALUE || nanos - sampleNanos >= RATE_WINDOW_NANOS) {
+        sampleDone = value;
+        sampleNanos = nanos;
+      }
     }
   }
 }

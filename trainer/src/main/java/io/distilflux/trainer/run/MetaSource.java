@@ -23,6 +23,14 @@ public interface MetaSource extends AutoCloseable {
    */
   MetaPoint ready(long step);
 
+  /**
+   * Whether steps wait on the bus for their meta-parameters: such a run's round trips are its
+   * time, so it is served first when runs share the cores (see {@link ComputePermits}).
+   */
+  default boolean awaitsTheBus() {
+    return false;
+  }
+
   @Override
   default void close() {}
 }

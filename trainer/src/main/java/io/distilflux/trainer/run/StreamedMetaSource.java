@@ -109,6 +109,11 @@ public final class StreamedMetaSource implements MetaSource {
   }
 
   @Override
+  public boolean awaitsTheBus() {
+    return true;
+  }
+
+  @Override
   public MetaPoint ready(long step) {
     return tryPoint(step);
   }

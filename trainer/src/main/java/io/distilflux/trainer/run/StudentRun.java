@@ -167,8 +167,9 @@ public final class StudentRun {
    * @param scheduler a scheduler whose threads may block (a wait for an update blocks one)
    */
   public Flux<Event> events(Scheduler scheduler, ComputePermits permits) {
-    return Flux.<List<Event>, Loop>generate(() -> new Loop(permits.lease()), this::advance,
-            Loop::close)
+    return Flux.<List<Event>, Loop>generate(
+            () -> new Loop(metaSource.awaitsTheBus() ? permits.urgentLease() : permits.lease()),
+            this::advance, Loop::close)
         .concatMapIterable(list -> list)
         .filter(event -> !controls.alreadyPublished().test(event))
         .subscribeOn(scheduler, true);

@@ -42,6 +42,20 @@ class ProgressBoardTest {
   }
 
   @Test
+  void ratesAreTakenSinceThePreviousSummaryOnceItIsSecondsOld() {
+    board.plan(1, 1_000);
+    board.progress("run", 1, 1_000, Double.NaN);
+    clock.set(10 * SECOND);
+    board.progress("run", 100, 1_000, Double.NaN);
+    // Slow at first (waiting behind others, the JIT): 100 steps in 10 s, 900 left: 90 s.
+    assertTrue(board.summary().endsWith("about 1 min 30 s left"), board.summary());
+    clock.set(15 * SECOND);
+    board.progress("run", 600, 1_000, Double.NaN);
+    // Then 500 steps in 5 s: 400 left at 100 a second.
+    assertTrue(board.summary().endsWith("about 4 s left"), board.summary());
+  }
+
+  @Test
   void runsNotYetStartedCountInTheJointEstimate() {
     board.plan(4, 4_000);
     board.progress("a", 1, 1_000, Double.NaN);

@@ -40,8 +40,9 @@ class ComputePermitsTest {
     CountDownLatch done = new CountDownLatch(8);
     List<Thread> threads = new ArrayList<>();
     for (int t = 0; t < 8; t++) {
+      int index = t;
       Thread thread = new Thread(() -> {
-        ComputePermits.Lease lease = permits.lease();
+        ComputePermits.Lease lease = index % 2 == 0 ? permits.lease() : permits.urgentLease();
         for (int i = 0; i < 2_000; i++) {
           lease.acquireUninterruptibly();
           most.accumulateAndGet(computing.incrementAndGet(), Math::max);
@@ -57,6 +58,41 @@ class ComputePermitsTest {
     assertTrue(done.await(60, TimeUnit.SECONDS));
     assertTrue(most.get() <= 2, "computing at once: " + most.get());
     assertTrue(permits.peakInUse() <= 2, "permits in use at once: " + permits.peakInUse());
+  }
+
+  @Test
+  void aRunThatWaitsOnTheBusGetsTheNextFreePermitBeforeRunsThatOnlyCompute() throws Exception {
+    ComputePermits permits = ComputePermits.of(1);
+    ComputePermits.Lease holder = permits.lease();
+    holder.acquire();
+    List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Thread computing = waiter(permits.lease(), "computes", order);
+    awaitWaiting(computing);
+    Thread waiting = waiter(permits.urgentLease(), "waits on the bus", order);
+    awaitWaiting(waiting);
+    holder.release();
+    computing.join(10_000);
+    waiting.join(10_000);
+    assertEquals(List.of("waits on the bus", "computes"), order,
+        "the urgent lease came second but was served first");
+  }
+
+  private static Thread waiter(ComputePermits.Lease lease, String name, List<String> order) {
+    Thread thread = new Thread(() -> {
+      lease.acquireUninterruptibly();
+      order.add(name);
+      lease.release();
+    });
+    thread.start();
+    return thread;
+  }
+
+  private static void awaitWaiting(Thread thread) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (thread.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+      Thread.sleep(1);
+    }
+    assertEquals(Thread.State.WAITING, thread.getState());
   }
 
   @Test
