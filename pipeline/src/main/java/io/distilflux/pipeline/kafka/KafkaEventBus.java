@@ -227,6 +227,18 @@ public final class KafkaEventBus implements EventBus {
 
   @Override
   public <E extends Event> Flux<Received<E>> consume(Channel<E> channel, ConsumerOptions options) {
+    return poll(channel, options, false);
+  }
+
+  /** Each list holds the records of one poll (those of it the subscriber had asked for). */
+  @Override
+  public <E extends Event> Flux<List<Received<E>>> consumeBatches(
+      Channel<E> channel, ConsumerOptions options) {
+    return poll(channel, options, true);
+  }
+
+  private <E extends Event, T> Flux<T> poll(Channel<E> channel, ConsumerOptions options,
+      boolean batches) {
     Objects.requireNonNull(channel, "channel");
     Objects.requireNonNull(options, "options");
     if (options.groupId() == null || options.groupId().isBlank()) {
@@ -236,13 +248,13 @@ public final class KafkaEventBus implements EventBus {
       throw new IllegalArgumentException(
           "consumer option bufferSize must be >= 1, got " + options.bufferSize());
     }
-    return Flux.create(
+    return Flux.<T>create(
         sink -> {
           if (closed.get()) {
             sink.error(new IllegalStateException("the Kafka event bus is closed"));
             return;
           }
-          PollLoop<E> loop = new PollLoop<>(channel, options, sink);
+          PollLoop<E> loop = new PollLoop<>(channel, options, sink, batches);
           loops.add(loop);
           loop.start();
         },
@@ -306,7 +318,9 @@ public final class KafkaEventBus implements EventBus {
   private final class PollLoop<E extends Event> {
     private final Channel<E> channel;
     private final ConsumerOptions options;
-    private final FluxSink<Received<E>> sink;
+    /** Emits records one by one, or (with {@link #batches}) lists of them. */
+    private final FluxSink<?> sink;
+    private final boolean batches;
     private final KafkaConsumer<String, byte[]> consumer;
     private final Thread thread;
     /** The runs whose events are emitted, or null for every run. */
@@ -322,10 +336,11 @@ public final class KafkaEventBus implements EventBus {
     private long nextCommitNanos;
     private long nextPartitionCheckNanos;
 
-    PollLoop(Channel<E> channel, ConsumerOptions options, FluxSink<Received<E>> sink) {
+    PollLoop(Channel<E> channel, ConsumerOptions options, FluxSink<?> sink, boolean batches) {
       this.channel = channel;
       this.options = options;
       this.sink = sink;
+      this.batches = batches;
       this.runFilter = options.runIds().isEmpty() ? null : options.runIds();
       Map<String, Object> config = new HashMap<>();
       config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -532,7 +547,18 @@ public final class KafkaEventBus implements EventBus {
           }
           starved.set(false);
         }
-        sink.next(pending.poll());
+        emitNext();
+      }
+    }
+
+    /** Hands over the next record, or every pending record as one list. */
+    @SuppressWarnings("unchecked")
+    private void emitNext() {
+      if (batches) {
+        ((FluxSink<List<Received<E>>>) sink).next(List.copyOf(pending));
+        pending.clear();
+      } else {
+        ((FluxSink<Received<E>>) sink).next(pending.poll());
       }
     }
 

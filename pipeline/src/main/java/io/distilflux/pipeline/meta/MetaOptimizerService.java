@@ -15,6 +15,8 @@ import io.distilflux.pipeline.event.RunFinished;
 import io.distilflux.pipeline.event.RunStarted;
 import io.distilflux.pipeline.event.Unconstrained;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -146,13 +148,11 @@ public final class MetaOptimizerService implements AutoCloseable {
 
     // One long-lived publish stream: transports emit deliveries in order, so each delivery
     // settles the oldest in-flight decision, and acknowledgements follow consumption order.
+    // Every hypergradient of a poll (many runs' when many wait at once) is decided before the
+    // first update is sent, so the updates leave together in few produce requests.
     Flux<MetaParams> outputs =
-        bus.consume(topics.hyperGradients(), ConsumerOptions.earliest(groupId))
-            // unacknowledged, so uncommitted: the instance that takes the partition decides it
-            .filter(received -> !closing)
-            .map(this::decide)
-            .filter(this::holdUntilDelivered)
-            .map(Decision::output);
+        bus.consumeBatches(topics.hyperGradients(), ConsumerOptions.earliest(groupId))
+            .concatMapIterable(this::decideAll);
     subscriptions.add(
         bus.publish(topics.metaParams(), outputs)
             .subscribe(
@@ -338,6 +338,21 @@ public final class MetaOptimizerService implements AutoCloseable {
             next,
             MetaParamSource.OPTIMIZER);
     return new Decision(received, params);
+  }
+
+  /** The updates of a batch of hypergradients, each decided and queued in order. */
+  private List<MetaParams> decideAll(List<Received<HyperGradient>> batch) {
+    List<MetaParams> outputs = new ArrayList<>(batch.size());
+    for (Received<HyperGradient> received : batch) {
+      // unacknowledged, so uncommitted: the instance that takes the partition decides it
+      if (!closing) {
+        Decision decision = decide(received);
+        if (holdUntilDelivered(decision)) {
+          outputs.add(decision.output());
+        }
+      }
+    }
+    return outputs;
   }
 
   /**
