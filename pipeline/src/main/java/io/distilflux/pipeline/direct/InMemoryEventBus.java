@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
@@ -81,7 +82,7 @@ public final class InMemoryEventBus implements EventBus {
                         "event " + event.getClass().getSimpleName() + " does not belong on topic "
                             + channel.topic());
                   }
-                  long offset = log.append(EventCodec.encode(event));
+                  long offset = log.append(event.runId(), EventCodec.encode(event));
                   return new Delivery<E>(event, 0, offset);
                 }));
   }
@@ -124,12 +125,12 @@ public final class InMemoryEventBus implements EventBus {
           return Flux.range(0, (int) (end - first))
               .mapNotNull(
                   i -> {
-                    byte[] record = log.get(first + i);
+                    Entry record = log.get(first + i);
                     if (record == null) {
                       return null; // dropped by retention while the replay ran
                     }
                     try {
-                      return EventCodec.decode(record, channel.type());
+                      return EventCodec.decode(record.value(), channel.type());
                     } catch (MalformedEventException e) {
                       return null;
                     }
@@ -177,12 +178,15 @@ public final class InMemoryEventBus implements EventBus {
     return logs.computeIfAbsent(topic, t -> new TopicLog(retainedPerTopic));
   }
 
+  /** An encoded record and its key, the run id, as Kafka keeps it. */
+  private record Entry(String key, byte[] value) {}
+
   /**
    * An append-only list of encoded records with listeners woken on every append, keeping the
    * newest {@code retained} (dropped a quarter at a time, so that dropping is cheap on average).
    */
   private static final class TopicLog {
-    private final List<byte[]> records = new ArrayList<>();
+    private final List<Entry> records = new ArrayList<>();
     private final CopyOnWriteArraySet<Runnable> listeners = new CopyOnWriteArraySet<>();
     /** Offsets counted as dead letters: each record once, whichever group rejects it. */
     private final java.util.Set<Long> rejected = ConcurrentHashMap.newKeySet();
@@ -194,11 +198,11 @@ public final class InMemoryEventBus implements EventBus {
       this.retained = retained;
     }
 
-    long append(byte[] record) {
+    long append(String key, byte[] value) {
       long offset;
       synchronized (records) {
         offset = first + records.size();
-        records.add(record);
+        records.add(new Entry(key, value));
         if (records.size() > retained) {
           int drop = Math.max(1, Math.min(records.size() - 1, retained / 4 + 1));
           records.subList(0, drop).clear();
@@ -210,7 +214,7 @@ public final class InMemoryEventBus implements EventBus {
     }
 
     /** The record at an offset, or null when retention has dropped it. */
-    byte[] get(long offset) {
+    Entry get(long offset) {
       synchronized (records) {
         return offset < first ? null : records.get((int) (offset - first));
       }
@@ -310,7 +314,7 @@ public final class InMemoryEventBus implements EventBus {
         }
         while (!sink.isCancelled() && sink.requestedFromDownstream() > 0 && position < log.size()) {
           long offset = position++;
-          byte[] record = log.get(offset);
+          Entry record = log.get(offset);
           if (record == null) {
             // behind the retained records: go on from the oldest one kept
             long oldest = log.firstOffset();
@@ -326,15 +330,21 @@ public final class InMemoryEventBus implements EventBus {
       } while (missed != 0);
     }
 
-    private void emit(long offset, byte[] bytes) {
+    private void emit(long offset, Entry entry) {
+      Set<String> runs = options.runIds();
+      // Another run's record (the key is the run id) is not even decoded, as on Kafka.
+      if (!runs.isEmpty() && entry.key() != null && !runs.contains(entry.key())) {
+        group.acknowledge(offset);
+        return;
+      }
       E event;
       try {
-        event = EventCodec.decode(bytes, channel.type());
+        event = EventCodec.decode(entry.value(), channel.type());
       } catch (MalformedEventException e) {
         reject(offset);
         return;
       }
-      if (options.runId().isPresent() && !options.runId().get().equals(event.runId())) {
+      if (!options.runIds().isEmpty() && !options.runIds().contains(event.runId())) {
         group.acknowledge(offset);
         return;
       }

@@ -144,7 +144,7 @@ final class RunOptions {
       description = "How long a run waits for an update or a forecast before it fails (default 60).")
   String metaTimeout;
 
-  @Option(names = "--parallel", paramLabel = "N", description = "Runs trained at once (default: number of cores).")
+  @Option(names = "--parallel", paramLabel = "N", description = "Runs trained at once (default: every run of the experiment, at most 64, for a small student whose runs mostly wait on the bus; the number of cores otherwise). At most as many compute at once as there are cores; a run waiting for its update holds none.")
   String parallel;
 
   @Option(names = "--compute-threads", paramLabel = "N",

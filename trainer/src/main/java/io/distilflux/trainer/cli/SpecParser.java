@@ -193,7 +193,8 @@ public final class SpecParser {
           "--services external needs --bootstrap-servers: the services must reach the same cluster");
     }
     Duration metaTimeout = Duration.ofMillis((long) (positive("meta-timeout", 60) * 1000));
-    int parallel = integer("parallel", Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 256);
+    // 0: chosen from the work when the runs start (ExperimentSpec.parallelRuns(int, long))
+    int parallel = values.containsKey("parallel") ? integer("parallel", 1, 1, 256) : 0;
     // 0: chosen from the cores when the runs start (ExperimentSpec.computeThreads(int))
     int computeThreads = values.containsKey("compute-threads")
         ? integer("compute-threads", 1, 1, 256) : 0;

@@ -42,6 +42,21 @@ class SpecParserTest {
   }
 
   @Test
+  void parallelRunsComeFromTheFlagOrFromHowMuchAStepComputes() {
+    int cores = Runtime.getRuntime().availableProcessors();
+    ExperimentSpec chosen = SpecParser.parse(Map.of());
+    long small = ExperimentSpec.LATENCY_BOUND_MULTIPLY_ADDS - 1;
+    long large = ExperimentSpec.LATENCY_BOUND_MULTIPLY_ADDS;
+    assertEquals(25, chosen.parallelRuns(25, small), "latency-bound: every run in flight");
+    assertEquals(ExperimentSpec.MAX_DEFAULT_PARALLEL, chosen.parallelRuns(1000, small));
+    assertEquals(cores, chosen.parallelRuns(25, large), "compute-bound: one run a core");
+    assertEquals(3, SpecParser.parse(Map.of("parallel", "3")).parallelRuns(25, small));
+    assertMessage("--parallel must be in [1, 256], got 0", Map.of("parallel", "0"));
+    assertEquals(Math.max(1, cores / 2), ExperimentSpec.computePermits(2), "cores shared out");
+    assertEquals(1, ExperimentSpec.computePermits(cores + 1), "at least one permit");
+  }
+
+  @Test
   void paperProtocolResolvesTheNotebooksSettingsAndExplicitFlagsOverrideThem() {
     ExperimentSpec spec = SpecParser.parse(Map.of("protocol", "paper"));
     RunConfig base = spec.base();
