@@ -65,6 +65,14 @@ public final class MonitorService implements AutoCloseable {
   /** The monitor's default consumer group. */
   public static final String DEFAULT_GROUP = "distilflux-monitor";
 
+  /**
+   * How long the hypergradients may gather before the monitor reads them. A run waits on the
+   * monitor once a period (its forecast, after the last hypergradient of the period's first
+   * mini-epoch), not once a step: 5 ms at most there, a few per mille of a period, while many
+   * runs in flight no longer cost the broker a fetch for every hypergradient.
+   */
+  static final java.time.Duration HYPERGRADIENT_BATCH_WAIT = java.time.Duration.ofMillis(5);
+
   private final EventBus bus;
   private final Topics topics;
   private final String groupId;
@@ -169,7 +177,8 @@ public final class MonitorService implements AutoCloseable {
         restored
             .asMono()
             .thenMany(bus.consume(topics.hyperGradients(),
-                ConsumerOptions.earliest(groupId + ".hypergradients")))
+                ConsumerOptions.earliest(groupId + ".hypergradients")
+                    .batchedUpTo(HYPERGRADIENT_BATCH_WAIT)))
             .concatMap(this::onHyperGradient)
             .subscribe(v -> {}, this::fail));
 
@@ -214,6 +223,22 @@ public final class MonitorService implements AutoCloseable {
       throw new IllegalStateException("monitor not started");
     }
     return server.port();
+  }
+
+  /**
+   * Completes once a scrape of {@code /metrics} that starts after this call has been answered
+   * (see {@link MetricsServer#nextScrape()}).
+   */
+  public synchronized java.util.concurrent.CompletableFuture<Void> nextScrape() {
+    if (server == null) {
+      throw new IllegalStateException("monitor not started");
+    }
+    return server.nextScrape();
+  }
+
+  /** Scrapes of {@code /metrics} received so far (0 before {@link #start}). */
+  public synchronized long scrapesServed() {
+    return server == null ? 0 : server.scrapesServed();
   }
 
   /** The meters, for callers that see events the topics do not carry, e.g. dead letters. */

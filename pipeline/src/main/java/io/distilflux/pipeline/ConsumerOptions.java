@@ -1,8 +1,9 @@
 package io.distilflux.pipeline;
 
 import java.time.Duration;
+import java.util.Collection;
 import java.util.Objects;
-import java.util.Optional;
+import java.util.Set;
 
 /**
  * How to consume a channel.
@@ -10,8 +11,8 @@ import java.util.Optional;
  * @param groupId consumer group whose committed offsets survive restarts; for a reader that
  *     does not commit ({@code commits} false), only its name
  * @param fromEarliest where a group without committed offsets starts: earliest or latest
- * @param runId when present, only events of this run are emitted (others are acknowledged
- *     and skipped)
+ * @param runIds when not empty, only events of these runs are emitted (others are acknowledged
+ *     and skipped, on Kafka by their key, without being decoded); empty for every run
  * @param bufferSize bound of the buffer between the poll loop and the subscriber
  * @param commits whether acknowledged progress is committed under the group, so that the next
  *     subscription of the group resumes there; false for a reader that rebuilds its state from
@@ -24,7 +25,7 @@ import java.util.Optional;
 public record ConsumerOptions(
     String groupId,
     boolean fromEarliest,
-    Optional<String> runId,
+    Set<String> runIds,
     int bufferSize,
     boolean commits,
     Duration batchWait) {
@@ -41,7 +42,7 @@ public record ConsumerOptions(
 
   /** Validates the options. */
   public ConsumerOptions {
-    Objects.requireNonNull(runId, "runId");
+    runIds = Set.copyOf(Objects.requireNonNull(runIds, "runIds"));
     Objects.requireNonNull(batchWait, "batchWait");
     if (batchWait.isNegative()) {
       throw new IllegalArgumentException("batchWait must not be negative, got " + batchWait);
@@ -50,13 +51,13 @@ public record ConsumerOptions(
 
   /** A group reading every run from the earliest offset. */
   public static ConsumerOptions earliest(String groupId) {
-    return new ConsumerOptions(groupId, true, Optional.empty(), DEFAULT_BUFFER, true,
+    return new ConsumerOptions(groupId, true, Set.of(), DEFAULT_BUFFER, true,
         Duration.ZERO);
   }
 
   /** A group reading every run from the latest offset. */
   public static ConsumerOptions latest(String groupId) {
-    return new ConsumerOptions(groupId, false, Optional.empty(), DEFAULT_BUFFER, true,
+    return new ConsumerOptions(groupId, false, Set.of(), DEFAULT_BUFFER, true,
         Duration.ZERO);
   }
 
@@ -65,23 +66,31 @@ public record ConsumerOptions(
    * earliest offset, and nothing is committed.
    */
   public static ConsumerOptions wholeHistory(String name) {
-    return new ConsumerOptions(name, true, Optional.empty(), DEFAULT_BUFFER, false,
+    return new ConsumerOptions(name, true, Set.of(), DEFAULT_BUFFER, false,
         Duration.ZERO);
   }
 
   /** The same options restricted to one run. */
   public ConsumerOptions forRun(String id) {
-    return new ConsumerOptions(groupId, fromEarliest, Optional.of(id), bufferSize, commits,
+    return forRuns(Set.of(id));
+  }
+
+  /** The same options restricted to these runs (one reader for many runs, e.g. of a process). */
+  public ConsumerOptions forRuns(Collection<String> ids) {
+    if (ids.isEmpty()) {
+      throw new IllegalArgumentException("runIds must not be empty: leave them out for every run");
+    }
+    return new ConsumerOptions(groupId, fromEarliest, Set.copyOf(ids), bufferSize, commits,
         batchWait);
   }
 
   /** The same options with another buffer bound. */
   public ConsumerOptions withBuffer(int size) {
-    return new ConsumerOptions(groupId, fromEarliest, runId, size, commits, batchWait);
+    return new ConsumerOptions(groupId, fromEarliest, runIds, size, commits, batchWait);
   }
 
   /** The same options, records held back up to {@code wait} to come in batches. */
   public ConsumerOptions batchedUpTo(Duration wait) {
-    return new ConsumerOptions(groupId, fromEarliest, runId, bufferSize, commits, wait);
+    return new ConsumerOptions(groupId, fromEarliest, runIds, bufferSize, commits, wait);
   }
 }

@@ -1,6 +1,7 @@
 package io.distilflux.pipeline;
 
 import io.distilflux.pipeline.event.Event;
+import java.util.List;
 import reactor.core.publisher.Flux;
 
 /**
@@ -24,6 +25,17 @@ public interface EventBus extends AutoCloseable {
    * the dead-letter topic and are not emitted.
    */
   <E extends Event> Flux<Received<E>> consume(Channel<E> channel, ConsumerOptions options);
+
+  /**
+   * As {@link #consume}, the records handed over in the batches they arrive in: each list holds
+   * records that came together (on Kafka, those of one poll), so that a consumer can process them
+   * all before it sends what they produce, and the sends leave together. Demand counts lists.
+   * Transports that hand records over one at a time give lists of one.
+   */
+  default <E extends Event> Flux<List<Received<E>>> consumeBatches(
+      Channel<E> channel, ConsumerOptions options) {
+    return consume(channel, options).map(List::of);
+  }
 
   /**
    * Reads a channel from its earliest record up to its end as it stands when subscribed to,

@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
-import java.util.Optional;
+import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ConsumerOptionsTest {
@@ -27,8 +28,16 @@ class ConsumerOptionsTest {
         .forRun("run-1")
         .withBuffer(16)
         .batchedUpTo(Duration.ofMillis(200));
-    assertEquals(new ConsumerOptions("r", true, Optional.of("run-1"), 16, false,
+    assertEquals(new ConsumerOptions("r", true, Set.of("run-1"), 16, false,
         Duration.ofMillis(200)), options);
+    assertEquals(Set.of("a", "b"), options.forRuns(List.of("a", "b", "a")).runIds());
+  }
+
+  @Test
+  void anEmptySetOfRunsIsRejectedRatherThanReadAsEveryRun() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> ConsumerOptions.earliest("g").forRuns(List.of()));
+    assertEquals("runIds must not be empty: leave them out for every run", e.getMessage());
   }
 
   @Test

@@ -8,8 +8,11 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
@@ -23,10 +26,15 @@ public final class MetricsServer implements AutoCloseable {
 
   private final HttpServer server;
   private final ExecutorService executor;
+  private final AtomicReference<CompletableFuture<Void>> nextScrape;
+  private final AtomicLong scrapes;
 
-  private MetricsServer(HttpServer server, ExecutorService executor) {
+  private MetricsServer(HttpServer server, ExecutorService executor,
+      AtomicReference<CompletableFuture<Void>> nextScrape, AtomicLong scrapes) {
     this.server = server;
     this.executor = executor;
+    this.nextScrape = nextScrape;
+    this.scrapes = scrapes;
   }
 
   /**
@@ -49,8 +57,16 @@ public final class MetricsServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot bind http server to " + host + ":" + port, e);
     }
-    server.createContext(
-        "/metrics", exchange -> answer(exchange, PROMETHEUS_TEXT, registry::scrape));
+    AtomicReference<CompletableFuture<Void>> nextScrape =
+        new AtomicReference<>(new CompletableFuture<>());
+    AtomicLong scrapes = new AtomicLong();
+    server.createContext("/metrics", exchange -> {
+      // Swapped before the registry is read: the scrape answers what was there at its start.
+      CompletableFuture<Void> served = nextScrape.getAndSet(new CompletableFuture<>());
+      scrapes.incrementAndGet();
+      answer(exchange, PROMETHEUS_TEXT, registry::scrape);
+      served.complete(null);
+    });
     server.createContext(
         "/health", exchange -> answerHealth(exchange, health));
     ExecutorService executor =
@@ -62,7 +78,20 @@ public final class MetricsServer implements AutoCloseable {
             });
     server.setExecutor(executor);
     server.start();
-    return new MetricsServer(server, executor);
+    return new MetricsServer(server, executor, nextScrape, scrapes);
+  }
+
+  /** Requests to {@code /metrics} received so far. */
+  public long scrapesServed() {
+    return scrapes.get();
+  }
+
+  /**
+   * Completes once a {@code /metrics} scrape that starts after this call has been answered: a
+   * service about to stop waits on it so that its final values are scraped.
+   */
+  public CompletableFuture<Void> nextScrape() {
+    return nextScrape.get();
   }
 
   /** The bound port. */

@@ -74,4 +74,21 @@ class MetricsServerTest {
       assertEquals("cannot bind http server to 127.0.0.1:" + first.port(), e.getMessage());
     }
   }
+
+  @Test
+  void nextScrapeCompletesOnlyWhenAScrapeAfterTheCallHasBeenAnswered() throws Exception {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    try (MetricsServer server =
+        MetricsServer.start("127.0.0.1", 0, registry, () -> new Health(true, Map.of()))) {
+      get(server, "/metrics", "GET");
+      assertEquals(1, server.scrapesServed());
+      java.util.concurrent.CompletableFuture<Void> next = server.nextScrape();
+      assertTrue(!next.isDone(), "a scrape before the call does not count");
+      get(server, "/health", "GET");
+      assertTrue(!next.isDone(), "a health check is no scrape");
+      get(server, "/metrics", "GET");
+      next.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(2, server.scrapesServed());
+    }
+  }
 }

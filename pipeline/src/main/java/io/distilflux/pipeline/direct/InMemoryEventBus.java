@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
@@ -24,9 +25,11 @@ import reactor.core.publisher.Mono;
 
 /**
  * An {@link EventBus} in process memory for the {@code direct} mode: one append-only log per
- * topic (a single partition, offsets from 0), kept for the life of the bus so that a consumer
- * starting from the earliest offset sees the whole history and one starting from the latest
- * sees only what is published afterwards.
+ * topic (a single partition, offsets from 0) that keeps its newest records, like a Kafka topic
+ * with retention: a consumer starting from the earliest offset sees what is retained (the whole
+ * history until a topic outgrows the retention) and one starting from the latest sees only what
+ * is published afterwards. A reader that falls behind the retained records skips to the oldest
+ * one retained, as a Kafka consumer does after retention deleted its position.
  *
  * <p>Consumer groups behave like Kafka's: each group has a committed position per topic that
  * advances over the contiguous prefix of acknowledged records, and a new subscription of the
@@ -45,9 +48,24 @@ public final class InMemoryEventBus implements EventBus {
   private final Map<String, GroupPosition> positions = new ConcurrentHashMap<>();
   private final AtomicLong deadLetters = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final int retainedPerTopic;
 
-  /** Creates an empty bus. */
-  public InMemoryEventBus() {}
+  /** Records a topic keeps unless told otherwise: bounded, so a long run's memory is too. */
+  public static final int DEFAULT_RETAINED_PER_TOPIC = 100_000;
+
+  /** Creates an empty bus that keeps the newest {@link #DEFAULT_RETAINED_PER_TOPIC} records of each topic. */
+  public InMemoryEventBus() {
+    this(DEFAULT_RETAINED_PER_TOPIC);
+  }
+
+  /** Creates an empty bus that keeps the newest {@code retainedPerTopic} records of each topic. */
+  public InMemoryEventBus(int retainedPerTopic) {
+    if (retainedPerTopic < 1) {
+      throw new IllegalArgumentException("retained records per topic must be >= 1, got "
+          + retainedPerTopic);
+    }
+    this.retainedPerTopic = retainedPerTopic;
+  }
 
   @Override
   public <E extends Event> Flux<Delivery<E>> publish(Channel<E> channel, Flux<? extends E> events) {
@@ -64,7 +82,7 @@ public final class InMemoryEventBus implements EventBus {
                         "event " + event.getClass().getSimpleName() + " does not belong on topic "
                             + channel.topic());
                   }
-                  long offset = log.append(EventCodec.encode(event));
+                  long offset = log.append(event.runId(), EventCodec.encode(event));
                   return new Delivery<E>(event, 0, offset);
                 }));
   }
@@ -83,7 +101,7 @@ public final class InMemoryEventBus implements EventBus {
     return Flux.defer(
         () -> {
           ensureOpen();
-          long start = options.fromEarliest() ? 0 : log.size();
+          long start = options.fromEarliest() ? log.firstOffset() : log.size();
           // a reader that does not commit starts afresh on every subscription
           GroupPosition group = options.commits()
               ? positions.computeIfAbsent(
@@ -103,11 +121,16 @@ public final class InMemoryEventBus implements EventBus {
         () -> {
           ensureOpen();
           long end = log.size();
-          return Flux.range(0, (int) end)
+          long first = log.firstOffset();
+          return Flux.range(0, (int) (end - first))
               .mapNotNull(
-                  offset -> {
+                  i -> {
+                    Entry record = log.get(first + i);
+                    if (record == null) {
+                      return null; // dropped by retention while the replay ran
+                    }
                     try {
-                      return EventCodec.decode(log.get(offset), channel.type());
+                      return EventCodec.decode(record.value(), channel.type());
                     } catch (MalformedEventException e) {
                       return null;
                     }
@@ -123,7 +146,7 @@ public final class InMemoryEventBus implements EventBus {
     return deadLetters.get();
   }
 
-  /** Number of records published to a topic so far. */
+  /** Number of records published to a topic so far (retained or not). */
   public long size(String topic) {
     TopicLog log = logs.get(topic);
     return log == null ? 0 : log.size();
@@ -152,35 +175,62 @@ public final class InMemoryEventBus implements EventBus {
     if (topic == null || topic.isBlank()) {
       throw new IllegalArgumentException("channel topic must not be blank");
     }
-    return logs.computeIfAbsent(topic, t -> new TopicLog());
+    return logs.computeIfAbsent(topic, t -> new TopicLog(retainedPerTopic));
   }
 
-  /** An append-only list of encoded records with listeners woken on every append. */
+  /** An encoded record and its key, the run id, as Kafka keeps it. */
+  private record Entry(String key, byte[] value) {}
+
+  /**
+   * An append-only list of encoded records with listeners woken on every append, keeping the
+   * newest {@code retained} (dropped a quarter at a time, so that dropping is cheap on average).
+   */
   private static final class TopicLog {
-    private final List<byte[]> records = new ArrayList<>();
+    private final List<Entry> records = new ArrayList<>();
     private final CopyOnWriteArraySet<Runnable> listeners = new CopyOnWriteArraySet<>();
     /** Offsets counted as dead letters: each record once, whichever group rejects it. */
     private final java.util.Set<Long> rejected = ConcurrentHashMap.newKeySet();
+    private final int retained;
+    /** Offset of {@code records.get(0)}. */
+    private long first;
 
-    long append(byte[] record) {
+    TopicLog(int retained) {
+      this.retained = retained;
+    }
+
+    long append(String key, byte[] value) {
       long offset;
       synchronized (records) {
-        offset = records.size();
-        records.add(record);
+        offset = first + records.size();
+        records.add(new Entry(key, value));
+        if (records.size() > retained) {
+          int drop = Math.max(1, Math.min(records.size() - 1, retained / 4 + 1));
+          records.subList(0, drop).clear();
+          first += drop;
+        }
       }
       listeners.forEach(Runnable::run);
       return offset;
     }
 
-    byte[] get(long offset) {
+    /** The record at an offset, or null when retention has dropped it. */
+    Entry get(long offset) {
       synchronized (records) {
-        return records.get((int) offset);
+        return offset < first ? null : records.get((int) (offset - first));
       }
     }
 
+    /** The oldest offset retained. */
+    long firstOffset() {
+      synchronized (records) {
+        return first;
+      }
+    }
+
+    /** The end offset: the offset the next record gets. */
     long size() {
       synchronized (records) {
-        return records.size();
+        return first + records.size();
       }
     }
 
@@ -264,21 +314,37 @@ public final class InMemoryEventBus implements EventBus {
         }
         while (!sink.isCancelled() && sink.requestedFromDownstream() > 0 && position < log.size()) {
           long offset = position++;
-          emit(offset, log.get(offset));
+          Entry record = log.get(offset);
+          if (record == null) {
+            // behind the retained records: go on from the oldest one kept
+            long oldest = log.firstOffset();
+            for (long skipped = offset; skipped < oldest; skipped++) {
+              group.acknowledge(skipped);
+            }
+            position = oldest;
+            continue;
+          }
+          emit(offset, record);
         }
         missed = wip.addAndGet(-missed);
       } while (missed != 0);
     }
 
-    private void emit(long offset, byte[] bytes) {
+    private void emit(long offset, Entry entry) {
+      Set<String> runs = options.runIds();
+      // Another run's record (the key is the run id) is not even decoded, as on Kafka.
+      if (!runs.isEmpty() && entry.key() != null && !runs.contains(entry.key())) {
+        group.acknowledge(offset);
+        return;
+      }
       E event;
       try {
-        event = EventCodec.decode(bytes, channel.type());
+        event = EventCodec.decode(entry.value(), channel.type());
       } catch (MalformedEventException e) {
         reject(offset);
         return;
       }
-      if (options.runId().isPresent() && !options.runId().get().equals(event.runId())) {
+      if (!options.runIds().isEmpty() && !options.runIds().contains(event.runId())) {
         group.acknowledge(offset);
         return;
       }

@@ -64,6 +64,12 @@ public record KafkaBusSettings(
         maxInFlight, value, backgroundLinger, pollTimeout, batchBytes, commitInterval);
   }
 
+  /** The same settings committing at most every {@code value}. */
+  public KafkaBusSettings withCommitInterval(Duration value) {
+    return new KafkaBusSettings(
+        maxInFlight, linger, backgroundLinger, pollTimeout, batchBytes, value);
+  }
+
   /** The same settings with another linger on background channels. */
   public KafkaBusSettings withBackgroundLinger(Duration value) {
     return new KafkaBusSettings(

@@ -58,11 +58,11 @@ import reactor.core.publisher.Mono;
  * {@link KafkaBusSettings#maxInFlight()} sends in flight and emits deliveries in order.
  *
  * <p>Consuming: every subscription owns a {@link KafkaConsumer} driven by its own poll thread.
- * A subscription with a run filter reads only the partition its run's key maps to, assigned
+ * A subscription with a run filter reads only the partitions its runs' keys map to, assigned
  * directly rather than through the group's rebalance (a run's events are all there, and a
  * fresh group's join would delay the first record by up to seconds); its offsets are still
  * committed under its group. A reader that does not commit ({@link ConsumerOptions#commits()}
- * false) has no group at all: it assigns its run's partition or every partition of the topic
+ * false) has no group at all: it assigns its runs' partitions or every partition of the topic
  * itself, from the earliest or latest offset, so it sends no join, heartbeat or commit. A
  * batched reader ({@link ConsumerOptions#batchWait()}) lets the broker hold its fetch until
  * 1 MiB or the batch wait has gathered. Records wait in a buffer bounded by
@@ -85,6 +85,15 @@ public final class KafkaEventBus implements EventBus {
   private static final Duration IDLE_FETCH_WAIT = Duration.ofSeconds(5);
   /** How often a reader of all partitions without a group looks for added partitions. */
   private static final Duration PARTITION_CHECK = Duration.ofSeconds(30);
+  /**
+   * Produce requests the producer of awaited channels keeps in flight. One: a record goes out at
+   * once when none is in flight, and the records sent while one is (other runs' hypergradients,
+   * the meta-optimizer's other updates) go out together in the next, which the broker handles
+   * in about the time of one. With several in flight, many latency-bound runs each cost the
+   * broker and the clients a request per record, and on few cores their round trips got slower
+   * for it (twice the requests per round trip with 10 runs in flight, see RoundTripBenchmark).
+   */
+  private static final int AWAITED_IN_FLIGHT = 1;
   /** Bytes a batched reader's fetch waits for, unless its batch wait passes first. */
   private static final int BATCH_FETCH_BYTES = 1 << 20;
 
@@ -111,11 +120,11 @@ public final class KafkaEventBus implements EventBus {
     this.settings = settings;
     this.deadLetterListener = deadLetterListener;
     this.ledger = new DeadLetterLedger(connection, topics.deadLetter(), settings.pollTimeout());
-    this.producer = producer(connection, settings, settings.linger());
+    this.producer = producer(connection, settings, settings.linger(), AWAITED_IN_FLIGHT);
     try {
       this.backgroundProducer = settings.backgroundLinger().equals(settings.linger())
           ? producer
-          : producer(connection, settings, settings.backgroundLinger());
+          : producer(connection, settings, settings.backgroundLinger(), 5);
     } catch (RuntimeException e) {
       producer.close(Duration.ZERO);
       throw e;
@@ -123,12 +132,12 @@ public final class KafkaEventBus implements EventBus {
   }
 
   private static KafkaProducer<String, byte[]> producer(
-      KafkaConnection connection, KafkaBusSettings settings, Duration linger) {
+      KafkaConnection connection, KafkaBusSettings settings, Duration linger, int inFlight) {
     Map<String, Object> config = new HashMap<>();
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     config.put(ProducerConfig.ACKS_CONFIG, "all");
     // Idempotence allows at most 5 requests in flight per connection, and keeps order with them.
-    config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+    config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, inFlight);
     config.put(ProducerConfig.LINGER_MS_CONFIG, (int) linger.toMillis());
     config.put(ProducerConfig.BATCH_SIZE_CONFIG, settings.batchBytes());
     // Events are a few hundred bytes of JSON; on loopback compressing them costs more CPU than
@@ -240,6 +249,18 @@ public final class KafkaEventBus implements EventBus {
 
   @Override
   public <E extends Event> Flux<Received<E>> consume(Channel<E> channel, ConsumerOptions options) {
+    return poll(channel, options, false);
+  }
+
+  /** Each list holds the records of one poll (those of it the subscriber had asked for). */
+  @Override
+  public <E extends Event> Flux<List<Received<E>>> consumeBatches(
+      Channel<E> channel, ConsumerOptions options) {
+    return poll(channel, options, true);
+  }
+
+  private <E extends Event, T> Flux<T> poll(Channel<E> channel, ConsumerOptions options,
+      boolean batches) {
     Objects.requireNonNull(channel, "channel");
     Objects.requireNonNull(options, "options");
     if (options.groupId() == null || options.groupId().isBlank()) {
@@ -249,13 +270,13 @@ public final class KafkaEventBus implements EventBus {
       throw new IllegalArgumentException(
           "consumer option bufferSize must be >= 1, got " + options.bufferSize());
     }
-    return Flux.create(
+    return Flux.<T>create(
         sink -> {
           if (closed.get()) {
             sink.error(new IllegalStateException("the Kafka event bus is closed"));
             return;
           }
-          PollLoop<E> loop = new PollLoop<>(channel, options, sink);
+          PollLoop<E> loop = new PollLoop<>(channel, options, sink, batches);
           loops.add(loop);
           loop.start();
         },
@@ -336,10 +357,13 @@ public final class KafkaEventBus implements EventBus {
   private final class PollLoop<E extends Event> {
     private final Channel<E> channel;
     private final ConsumerOptions options;
-    private final FluxSink<Received<E>> sink;
+    /** Emits records one by one, or (with {@link #batches}) lists of them. */
+    private final FluxSink<?> sink;
+    private final boolean batches;
     private final KafkaConsumer<String, byte[]> consumer;
     private final Thread thread;
-    private final String runFilter;
+    /** The runs whose events are emitted, or null for every run. */
+    private final Set<String> runFilter;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicBoolean completeOnStop = new AtomicBoolean();
     /** Set while records wait for demand: only then does a request have to wake the poll. */
@@ -351,11 +375,12 @@ public final class KafkaEventBus implements EventBus {
     private long nextCommitNanos;
     private long nextPartitionCheckNanos;
 
-    PollLoop(Channel<E> channel, ConsumerOptions options, FluxSink<Received<E>> sink) {
+    PollLoop(Channel<E> channel, ConsumerOptions options, FluxSink<?> sink, boolean batches) {
       this.channel = channel;
       this.options = options;
       this.sink = sink;
-      this.runFilter = options.runId().orElse(null);
+      this.batches = batches;
+      this.runFilter = options.runIds().isEmpty() ? null : options.runIds();
       Map<String, Object> config = new HashMap<>();
       if (options.commits()) {
         config.put(ConsumerConfig.GROUP_ID_CONFIG, options.groupId());
@@ -452,19 +477,24 @@ public final class KafkaEventBus implements EventBus {
     }
 
     /**
-     * Assigns the one partition the run's key maps to (the producer's default partitioner), so
-     * no group join delays the first record. False when the topic's partitions are not known.
+     * Assigns the partitions the runs' keys map to (the producer's default partitioner), so no
+     * group join delays the first record. False when the topic's partitions are not known.
      */
     private boolean assignRunPartition() {
       List<PartitionInfo> partitions = consumer.partitionsFor(channel.topic());
       if (partitions == null || partitions.isEmpty()) {
         return false;
       }
-      int index = BuiltInPartitioner.partitionForKey(
-          runFilter.getBytes(StandardCharsets.UTF_8), partitions.size());
-      TopicPartition partition = new TopicPartition(channel.topic(), index);
-      consumer.assign(List.of(partition));
-      progress.put(partition, new PartitionProgress());
+      Set<TopicPartition> assigned = new HashSet<>();
+      for (String run : runFilter) {
+        int index = BuiltInPartitioner.partitionForKey(
+            run.getBytes(StandardCharsets.UTF_8), partitions.size());
+        assigned.add(new TopicPartition(channel.topic(), index));
+      }
+      consumer.assign(assigned);
+      for (TopicPartition partition : assigned) {
+        progress.put(partition, new PartitionProgress());
+      }
       return true;
     }
 
@@ -525,7 +555,7 @@ public final class KafkaEventBus implements EventBus {
       long offset = record.offset();
       state.fetched(offset);
       // Another run's record (the key is the run id) is not even decoded.
-      if (runFilter != null && record.key() != null && !runFilter.equals(record.key())) {
+      if (runFilter != null && record.key() != null && !runFilter.contains(record.key())) {
         state.processed(offset);
         return;
       }
@@ -544,7 +574,7 @@ public final class KafkaEventBus implements EventBus {
             + "' does not match the run id '" + event.runId() + "'", () -> state.processed(offset));
         return;
       }
-      if (runFilter != null && !runFilter.equals(event.runId())) {
+      if (runFilter != null && !runFilter.contains(event.runId())) {
         state.processed(offset);
         return;
       }
@@ -563,7 +593,18 @@ public final class KafkaEventBus implements EventBus {
           }
           starved.set(false);
         }
-        sink.next(pending.poll());
+        emitNext();
+      }
+    }
+
+    /** Hands over the next record, or every pending record as one list. */
+    @SuppressWarnings("unchecked")
+    private void emitNext() {
+      if (batches) {
+        ((FluxSink<List<Received<E>>>) sink).next(List.copyOf(pending));
+        pending.clear();
+      } else {
+        ((FluxSink<Received<E>>) sink).next(pending.poll());
       }
     }
 

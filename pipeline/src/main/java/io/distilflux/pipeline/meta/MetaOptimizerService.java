@@ -179,13 +179,18 @@ public final class MetaOptimizerService implements AutoCloseable {
 
     // One long-lived publish stream: transports emit deliveries in order, so each delivery
     // settles the oldest in-flight decision, and acknowledgements follow consumption order.
+    // Every hypergradient of a poll (many runs' when many wait at once) is decided before the
+    // first update is sent, so the updates leave together in few produce requests.
     Flux<MetaParams> outputs =
-        bus.consume(topics.hyperGradients(), ConsumerOptions.earliest(groupId))
-            // unacknowledged, so uncommitted: the instance that takes the partition decides it
-            .filter(received -> !closing)
-            .concatMap(this::decideOnceStartKnown)
-            .filter(this::holdUntilDelivered)
-            .map(Decision::output);
+        bus.consumeBatches(topics.hyperGradients(), ConsumerOptions.earliest(groupId))
+            .concatMap(batch -> Flux.fromIterable(batch)
+                // unacknowledged, so uncommitted: the instance that takes the partition decides it
+                .filter(received -> !closing)
+                .concatMap(this::decideOnceStartKnown)
+                .filter(this::holdUntilDelivered)
+                .map(Decision::output)
+                .collectList())
+            .concatMapIterable(updates -> updates);
     subscriptions.add(
         bus.publish(topics.metaParams(), outputs)
             .subscribe(

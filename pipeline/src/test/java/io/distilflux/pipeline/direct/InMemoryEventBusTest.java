@@ -1,6 +1,7 @@
 package io.distilflux.pipeline.direct;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distilflux.pipeline.Channel;
 import io.distilflux.pipeline.ConsumerOptions;
@@ -54,6 +55,23 @@ class InMemoryEventBusTest {
     StepVerifier.create(bus.consume(steps, ConsumerOptions.earliest("g")).map(Received::event).take(3))
         .expectNext(step("a", 0), step("a", 1), step("a", 2))
         .verifyComplete();
+  }
+
+  @Test
+  void aTopicKeepsItsNewestRecordsAndAReaderBehindSkipsToTheOldestKept() {
+    try (InMemoryEventBus small = new InMemoryEventBus(4)) {
+      StepVerifier.create(small.publish(steps,
+              Flux.fromStream(LongStream.range(0, 10).mapToObj(i -> step("a", i)))))
+          .expectNextCount(10)
+          .verifyComplete();
+      assertEquals(10, small.size(steps.topic()));
+      java.util.List<Long> replayed = small.replay(steps).map(TrainingStep::step).collectList()
+          .block();
+      assertEquals(9L, replayed.get(replayed.size() - 1));
+      assertTrue(replayed.size() <= 4 && replayed.size() >= 1, replayed.toString());
+      assertEquals(replayed.get(0), small.consume(steps, ConsumerOptions.earliest("g"))
+          .map(r -> r.event().step()).blockFirst());
+    }
   }
 
   @Test

@@ -26,7 +26,7 @@ final class ClusterOptions {
 
   @Option(names = "--kafka-config", paramLabel = "FILE",
       description = "Kafka client properties of the --bootstrap-servers cluster "
-          + "(security.protocol, sasl.*, ssl.*) (default: none, plain connections).")
+          + "(security.protocol, sasl.*, ssl.*; default: none, plaintext).")
   Path kafkaConfig;
 
   @Option(names = "--topic-prefix", paramLabel = "P", defaultValue = "distilflux.",

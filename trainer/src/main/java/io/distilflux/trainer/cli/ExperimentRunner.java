@@ -8,7 +8,9 @@ import io.distilflux.pipeline.event.Provenance;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.RunFinished;
 import io.distilflux.pipeline.event.TrainingStep;
+import io.distilflux.trainer.memory.NativeMemoryReclaimer;
 import io.distilflux.trainer.record.RunRecorder;
+import io.distilflux.trainer.run.ComputePermits;
 import io.distilflux.trainer.run.DataOptions;
 import io.distilflux.trainer.run.RunAssembler;
 import io.distilflux.trainer.run.StudentRun;
@@ -26,6 +28,8 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import io.distilflux.trainer.run.LongRunOptions;
+import io.distilflux.trainer.run.MetaFeed;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
@@ -33,8 +37,9 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * Runs an {@link ExperimentSpec}: brings up the bus and both services, trains every
- * (mode, seed) run, at most {@code parallelRuns} at a time, with a progress bar each, and ends
- * with the results table. Optionally also trains forecast runs with other schedules (E, n) and
+ * (mode, seed) run, at most {@code parallelRuns} in flight at a time and at most as many
+ * computing at once as {@link ComputePermits} allow, with a progress bar each and a summary
+ * line every few seconds, and ends with the results table. Optionally also trains forecast runs with other schedules (E, n) and
  * records every run's events from the bus into a folder of run archives.
  */
 final class ExperimentRunner {
@@ -61,6 +66,8 @@ final class ExperimentRunner {
    */
   private static final Duration RECORDING_QUIET =
       ConsumerOptions.BACKGROUND_BATCH_WAIT.multipliedBy(3);
+  /** How often the summary line is printed while an experiment runs. */
+  private static final Duration PROGRESS_PERIOD = Duration.ofSeconds(5);
   /** How long the recorder may take to catch up once every run has finished. */
   private static final Duration RECORDING_TIMEOUT = Duration.ofSeconds(60);
 
@@ -70,6 +77,8 @@ final class ExperimentRunner {
   private final long startMillis = System.currentTimeMillis();
   private final List<Schedule> extraSchedules;
   private final Optional<Path> eventsDir;
+  private final ShutdownReport stopReport;
+  private final ResultsFiles resultsFiles;
 
   ExperimentRunner(ExperimentSpec spec, PrintStream out, PrintStream log) {
     this(spec, out, log, List.of(), Optional.empty());
@@ -86,10 +95,32 @@ final class ExperimentRunner {
     this.log = log;
     this.extraSchedules = List.copyOf(extraSchedules);
     this.eventsDir = eventsDir;
+    this.stopReport = new ShutdownReport(spec, log);
+    this.resultsFiles = new ResultsFiles(spec.outputDir(),
+        ResultsFiles.newInvocation(java.time.Clock.systemUTC()));
   }
 
   Results run() {
-    requireDataFolder();
+    new Preflight().check(spec);
+    stopReport.install();
+    try (NativeMemoryReclaimer reclaimer =
+        NativeMemoryReclaimer.start(spec.longRun().reclaimEvery())) {
+      return runWithServices();
+    } finally {
+      stopReport.uninstall();
+    }
+  }
+
+  private Results runWithServices() {
+    // The first lines come at once, and the summary every few seconds from the start: a
+    // newcomer sees what is being done while the broker starts and the teachers train.
+    ProgressBoard board = new ProgressBoard(log);
+    log.println(plan());
+    Scheduler ticker = Schedulers.newSingle("progress", true);
+    Disposable ticking = board.tickEvery(PROGRESS_PERIOD, ticker);
+    board.phase(spec.transport() == ExperimentSpec.Transport.KAFKA
+        && spec.bootstrapServers().isEmpty()
+        ? "starting the embedded Kafka broker and the services" : "starting the services");
     try (ServiceStack stack = ServiceStack.start(spec, log)) {
       RunAssembler preparing = new RunAssembler(
           new DataOptions(spec.splits().train(), spec.splits().validation(), spec.splits().test(),
@@ -99,52 +130,94 @@ final class ExperimentRunner {
           new LongRunOptions(spec.longRun().onMetaTimeout(), spec.checkpointing(),
               stack.registry()));
       stack.metricsUrl().ifPresent(url -> log.println("metrics: " + url));
+      board.phase("loading the data and training the first teacher");
       if (spec.longRun().resume().isPresent()) {
         return resume(preparing.withComputeThreads(spec.computeThreads(1)), stack,
             spec.longRun().resume().get());
       }
       List<RunConfig> configs = configs(preparing);
-      RunAssembler assembler = preparing.withComputeThreads(
-          spec.computeThreads(Math.min(spec.parallelRuns(), configs.size())));
+      log.println(preparing.prepare(configs.get(0)).description());
+      int parallel = spec.parallelRuns(configs.size(),
+          preparing.multiplyAddsPerStep(configs.get(0)));
+      int threads = spec.computeThreads(Math.min(parallel, configs.size()));
+      ComputePermits permits = ComputePermits.of(ExperimentSpec.computePermits(threads));
       Map<RunConfig, String> runIds = new LinkedHashMap<>();
       for (RunConfig config : configs) {
         runIds.put(config, runId(config));
       }
-      log.println(assembler.prepare(configs.get(0)).description());
+      List<String> streamed = configs.stream()
+          .filter(c -> c.mode() == RunConfig.Mode.HYPERGRADIENT
+              || c.mode() == RunConfig.Mode.FORECAST)
+          .map(runIds::get).toList();
+      // One reader of the updates and forecasts for all the runs, not two per run.
+      Optional<MetaFeed> feed = streamed.isEmpty() ? Optional.empty()
+          : Optional.of(new MetaFeed(stack.bus(), stack.topics(),
+              "trainer-" + Long.toString(startMillis % 1_000_000_000L, 36), streamed));
+      RunAssembler assembler = feed.map(preparing::withMetaFeed).orElse(preparing)
+          .withComputeThreads(threads);
+      long totalSteps = configs.stream().mapToLong(RunConfig::steps).sum();
+      board.plan(configs.size(), totalSteps);
+      board.phase("starting the runs");
+      log.printf(Locale.ROOT, "%d runs, %d steps in all: %d in flight at once, %d computing at"
+              + " once (%d thread%s each)%n", configs.size(), totalSteps,
+          Math.min(parallel, configs.size()), permits.permits(), threads, threads == 1 ? "" : "s");
       Optional<RunRecorder> recorder = eventsDir.map(dir -> new RunRecorder(stack.bus(),
           stack.topics(), Set.copyOf(runIds.values()), dir, RECORDING_QUIET).start());
-      ProgressBoard board = new ProgressBoard(log);
       EventRouter router = new EventRouter(stack.bus(), stack.topics());
-      Scheduler trainers = Schedulers.newBoundedElastic(spec.parallelRuns(), 64, "trainer");
+      Scheduler trainers = Schedulers.newBoundedElastic(parallel, 64, "trainer");
       try {
         // Written again after every finished run, so a long experiment that is stopped keeps
         // the rows of the runs it finished.
         List<ResultsTable.RunResult> finished = new ArrayList<>();
         List<ResultsTable.RunResult> results = Flux.fromIterable(configs)
             .flatMapSequential(config -> runOne(router, board, runIds.get(config), config,
-                    () -> assembler.assemble(runIds.get(config), config), trainers),
-                spec.parallelRuns(), 1)
+                    () -> assembler.assemble(runIds.get(config), config), trainers, permits),
+                parallel, 1)
             .doOnNext(result -> {
               finished.add(result);
-              new ResultsTable(spec.base().dataset(), finished).write(spec.outputDir());
+              resultsFiles.write(new ResultsTable(spec.base().dataset(), finished));
             })
             .collectList()
             .block();
+        ticking.dispose();
+        log.println(board.summary());
         ResultsTable table = new ResultsTable(spec.base().dataset(), results);
         table.print(out);
-        table.write(spec.outputDir());
-        out.println("results written to " + spec.outputDir().resolve("results.csv") + " and results.json");
+        resultsFiles.write(table);
+        printWritten();
         recorder.ifPresent(r -> {
           List<Path> files = r.finish(RECORDING_TIMEOUT);
           out.println(files.size() + " run(s) recorded in " + eventsDir.get()
               + (r.lateEvents() > 0 ? " (" + r.lateEvents() + " late event(s) not recorded)" : ""));
         });
+        stack.awaitFinalScrape(spec.longRun().finalScrapeWait(), log);
         return new Results(results);
       } finally {
         recorder.ifPresent(RunRecorder::close);
         trainers.dispose();
+        feed.ifPresent(MetaFeed::close);
       }
+    } finally {
+      ticking.dispose();
+      ticker.dispose();
     }
+  }
+
+  /** The experiment in one line, printed before anything starts. */
+  private String plan() {
+    int schedules = (int) extraSchedules.stream()
+        .filter(s -> !(s.miniEpoch() == spec.base().miniEpoch()
+            && s.forecastEvery() == spec.base().forecastEvery()
+            && spec.modes().contains(RunConfig.Mode.FORECAST)))
+        .count();
+    int runs = (spec.modes().size() + schedules) * spec.seeds().size();
+    String where = spec.transport() == ExperimentSpec.Transport.DIRECT ? "in-memory transport"
+        : spec.bootstrapServers().map(s -> "Kafka at " + s).orElse("embedded Kafka");
+    return String.format(Locale.ROOT, "distilflux: %d %s runs (%d mode%s%s × %d seed%s), %s",
+        runs, spec.base().dataset().name().toLowerCase(Locale.ROOT), spec.modes().size(),
+        spec.modes().size() == 1 ? "" : "s",
+        schedules == 0 ? "" : " + " + schedules + " forecast schedule" + (schedules == 1 ? "" : "s"),
+        spec.seeds().size(), spec.seeds().size() == 1 ? "" : "s", where);
   }
 
   /** Every run: modes × seeds, then the extra forecast schedules × seeds. */
@@ -180,17 +253,9 @@ final class ExperimentRunner {
         c.validationIsTest(), c.dataSeed(), c.divergence());
   }
 
-  /**
-   * Fails before the broker and services start (and print) when the dataset's folder is
-   * missing, so the error is the only line the user sees.
-   */
-  private void requireDataFolder() {
-    RunConfig base = spec.base();
-    if (base.dataset() != RunConfig.DatasetKind.SYNTHETIC
-        && !Files.isDirectory(Path.of(base.dataDir()))) {
-      throw new IllegalArgumentException("--data-dir folder not found: " + base.dataDir()
-          + " (" + base.dataset().name().toLowerCase(Locale.ROOT) + ")");
-    }
+  private void printWritten() {
+    out.println("results written to " + spec.outputDir().resolve("results.csv") + " (invocation "
+        + resultsFiles.invocation() + ", after the rows of earlier invocations) and results.json");
   }
 
   /** Continues the run of a checkpoint folder and prints its row of the results table. */
@@ -202,9 +267,13 @@ final class ExperimentRunner {
     Scheduler trainers = Schedulers.newBoundedElastic(1, 4, "trainer");
     try {
       ResultsTable.RunResult result = runOne(new EventRouter(stack.bus(), stack.topics()),
-          new ProgressBoard(log), runId, config, () -> run, trainers).block();
+          new ProgressBoard(log), runId, config, () -> run, trainers,
+          ComputePermits.unbounded()).block();
       ResultsTable table = new ResultsTable(config.dataset(), List.of(result));
       table.print(out);
+      resultsFiles.write(table);
+      printWritten();
+      stack.awaitFinalScrape(spec.longRun().finalScrapeWait(), log);
       return new Results(List.of(result));
     } finally {
       trainers.dispose();
@@ -212,14 +281,18 @@ final class ExperimentRunner {
   }
 
   private Mono<ResultsTable.RunResult> runOne(EventRouter router, ProgressBoard board,
-      String runId, RunConfig config, Supplier<StudentRun> assemble, Scheduler trainers) {
+      String runId, RunConfig config, Supplier<StudentRun> assemble, Scheduler trainers,
+      ComputePermits permits) {
     String label = config.mode().cliName() + scheduleSuffix(config, " ") + " seed " + config.seed();
     AtomicReference<Double> accuracy = new AtomicReference<>(Double.NaN);
     return Mono.defer(() -> {
-      StudentRun run = assemble.get();
-      Flux<Event> events = run.events(trainers)
+      // Assembling may train a teacher: compute like a step, under a permit.
+      StudentRun run = permits.compute(assemble);
+      stopReport.started(runId, label, config.mode(), config.steps(), run.firstStep());
+      Flux<Event> events = run.events(trainers, permits)
           .doOnNext(event -> {
             if (event instanceof TrainingStep s) {
+              stopReport.progressed(runId, s.step() + 1);
               board.progress(label, s.step() + 1, config.steps(), accuracy.get());
             } else if (event instanceof Evaluation e) {
               accuracy.set(e.testAccuracy());
@@ -232,9 +305,12 @@ final class ExperimentRunner {
             }
           }))
           .then(Mono.fromCallable(finished::get))
-          .doOnNext(f -> board.finished(label, f.steps(), config.steps(),
-              f.finalEvaluation() == null ? Double.NaN : f.finalEvaluation().testAccuracy(),
-              f.failure()))
+          .doOnNext(f -> {
+            double testAccuracy =
+                f.finalEvaluation() == null ? Double.NaN : f.finalEvaluation().testAccuracy();
+            stopReport.finished(runId, f.steps(), testAccuracy, f.failure());
+            board.finished(label, f.steps(), config.steps(), testAccuracy, f.failure());
+          })
           .map(f -> new ResultsTable.RunResult(runId, config, f));
     })
         // Assembling loads data and builds networks: on a trainer thread, never on the thread

@@ -28,7 +28,8 @@ import java.util.Optional;
  * @param metricsPort port of the monitor's scrape endpoint (0: any free port)
  * @param services whether the meta-optimizer and the monitor run in this process
  * @param metaTimeout how long a run waits for an update or forecast before it fails
- * @param parallelRuns how many runs train at once
+ * @param parallelRuns how many runs train at once, or 0 to choose from the work
+ *     ({@link #parallelRuns(int, long)})
  * @param computeThreads threads of one run's student step, or 0 to choose them from the cores
  *     ({@link #computeThreads(int)})
  * @param teacherEpochs epochs of teacher training (image datasets)
@@ -68,10 +69,55 @@ public record ExperimentSpec(
    * @param keepCheckpoints how many checkpoints of a run are kept
    * @param resume a run's checkpoint folder to continue, or empty
    * @param onMetaTimeout fail, or hold the last λ, when an update or forecast is late
+   * @param finalScrapeWait how long the in-process {@code /metrics} stays up after the last run
+   *     ends, unless a scrape comes first (zero: closed at once)
+   * @param reclaimEvery period of the native-memory reclaim while runs train (zero: none; see
+   *     {@link io.distilflux.trainer.memory.NativeMemoryReclaimer})
    */
   public record LongRun(
       int checkpointEvery, int keepCheckpoints, Optional<Path> resume,
-      OnMetaTimeout onMetaTimeout) {}
+      OnMetaTimeout onMetaTimeout, Duration finalScrapeWait, Duration reclaimEvery) {
+
+    /** Prometheus's default scrape interval. */
+    public static final Duration DEFAULT_FINAL_SCRAPE_WAIT = Duration.ofSeconds(15);
+  }
+
+  /**
+   * A student step of fewer multiply-adds than this costs less than a broker round trip (about
+   * a millisecond at a multiply-add a nanosecond): its runs spend their time waiting on the bus.
+   */
+  public static final long LATENCY_BOUND_MULTIPLY_ADDS = 1L << 20;
+  /** The most runs in flight by default: one thread each, and their models and data in memory. */
+  public static final int MAX_DEFAULT_PARALLEL = 64;
+
+  /**
+   * Runs trained at once: the {@code --parallel} flag, or else chosen from the work. Runs of a
+   * small student (fewer than {@link #LATENCY_BOUND_MULTIPLY_ADDS} multiply-adds a step) are
+   * latency-bound: a step waits longer for its broker round trip than it computes, so every run
+   * of the experiment is in flight at once (at most {@value #MAX_DEFAULT_PARALLEL}) and their
+   * round trips overlap, while the compute permits keep the computing ones to the cores. Larger
+   * students are compute-bound: as many runs as cores, so runs finish one after another.
+   *
+   * @param runs the experiment's runs
+   * @param multiplyAddsPerStep the estimated multiply-adds of one student step
+   */
+  public int parallelRuns(int runs, long multiplyAddsPerStep) {
+    if (parallelRuns > 0) {
+      return parallelRuns;
+    }
+    if (multiplyAddsPerStep < LATENCY_BOUND_MULTIPLY_ADDS) {
+      return Math.max(1, Math.min(runs, MAX_DEFAULT_PARALLEL));
+    }
+    return Math.max(1, Runtime.getRuntime().availableProcessors());
+  }
+
+  /**
+   * Runs that may compute at once when each computes on {@code threadsPerRun} threads: the
+   * cores shared out, at least 1.
+   */
+  public static int computePermits(int threadsPerRun) {
+    return Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, threadsPerRun));
+  }
 
   /**
    * Threads of one run's student step when {@code runsAtOnce} runs train at once: the {@code

@@ -8,11 +8,6 @@ import io.distilflux.pipeline.event.RunConfig.Mode;
 import io.distilflux.pipeline.event.RunFinished;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.charset.StandardCharsets;
 import io.distilflux.trainer.report.PaperTable;
 import io.distilflux.trainer.report.RunLabels;
 import java.util.ArrayList;
@@ -25,8 +20,8 @@ import java.util.Map;
 import java.util.OptionalDouble;
 
 /**
- * Test accuracy per mode (mean ± std over seeds) next to the paper's Table 1, printed and written
- * as {@code results.csv} (one row per run) and {@code results.json} (summary and runs).
+ * Test accuracy per mode (mean ± std over seeds) next to the paper's Table 1, printed, and its
+ * rows and JSON for {@link ResultsFiles}.
  */
 final class ResultsTable {
 
@@ -97,44 +92,39 @@ final class ResultsTable {
     }
   }
 
-  void write(Path dir) {
-    try {
-      Files.createDirectories(dir);
-      StringBuilder csv = new StringBuilder(
-          "run_id,dataset,mode,seed,steps,test_accuracy,test_loss,validation_accuracy,"
-              + "hypergradient_steps,forecast_steps,wall_seconds,hypergradient_seconds,failure\n");
-      for (RunResult r : results) {
-        var f = r.finished;
-        var e = f.finalEvaluation();
-        csv.append(String.join(",", r.runId, dataset.name().toLowerCase(Locale.ROOT),
-            r.config.mode().cliName(), Long.toString(r.config.seed()), Long.toString(f.steps()),
-            e == null ? "" : Double.toString(e.testAccuracy()),
-            e == null ? "" : Double.toString(e.testLoss()),
-            e == null ? "" : Double.toString(e.validationAccuracy()),
-            Long.toString(f.hypergradientSteps()), Long.toString(f.forecastSteps()),
-            String.format(Locale.ROOT, "%.3f", f.wallSeconds()),
-            String.format(Locale.ROOT, "%.3f", f.hypergradientSeconds()),
-            f.failure() == null ? "" : '"' + f.failure().replace("\"", "'") + '"'))
-            .append('\n');
-      }
-      writeAtomically(dir.resolve("results.csv"), csv.toString().getBytes(StandardCharsets.UTF_8));
-      Map<String, Object> json = new LinkedHashMap<>();
-      json.put("dataset", dataset.name().toLowerCase(Locale.ROOT));
-      json.put("summary", summaries());
-      json.put("runs", results.stream().map(r -> Map.of(
-          "runId", r.runId, "config", r.config, "finished", r.finished)).toList());
-      writeAtomically(dir.resolve("results.json"),
-          EventCodec.mapper().writer(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write results to " + dir + ": " + e.getMessage(), e);
+  /** The CSV header, without the invocation column {@link ResultsFiles} appends. */
+  static final String CSV_HEADER =
+      "run_id,dataset,mode,seed,steps,test_accuracy,test_loss,validation_accuracy,"
+          + "hypergradient_steps,forecast_steps,wall_seconds,hypergradient_seconds,failure";
+
+  /** One CSV line per run, in {@link #CSV_HEADER}'s columns. */
+  List<String> csvRows() {
+    List<String> rows = new ArrayList<>();
+    for (RunResult r : results) {
+      var f = r.finished;
+      var e = f.finalEvaluation();
+      rows.add(String.join(",", r.runId, dataset.name().toLowerCase(Locale.ROOT),
+          r.config.mode().cliName(), Long.toString(r.config.seed()), Long.toString(f.steps()),
+          e == null ? "" : Double.toString(e.testAccuracy()),
+          e == null ? "" : Double.toString(e.testLoss()),
+          e == null ? "" : Double.toString(e.validationAccuracy()),
+          Long.toString(f.hypergradientSteps()), Long.toString(f.forecastSteps()),
+          String.format(Locale.ROOT, "%.3f", f.wallSeconds()),
+          String.format(Locale.ROOT, "%.3f", f.hypergradientSeconds()),
+          f.failure() == null ? "" : '"' + f.failure().replace("\"", "'").replace('\n', ' ')
+              + '"'));
     }
+    return rows;
   }
 
-  /** Write then rename: the results of finished runs are never replaced by a half-written file. */
-  private static void writeAtomically(Path file, byte[] content) throws IOException {
-    Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.write(temporary, content);
-    Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING,
-        StandardCopyOption.ATOMIC_MOVE);
+  /** The summary and every run, as JSON, with the invocation that produced them. */
+  byte[] json(String invocation) throws IOException {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("invocation", invocation);
+    json.put("dataset", dataset.name().toLowerCase(Locale.ROOT));
+    json.put("summary", summaries());
+    json.put("runs", results.stream().map(r -> Map.of(
+        "runId", r.runId, "config", r.config, "finished", r.finished)).toList());
+    return EventCodec.mapper().writer(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json);
   }
 }

@@ -8,8 +8,10 @@ import io.distilflux.pipeline.event.RunConfig.Mode;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
 import io.distilflux.pipeline.kafka.KafkaConnection;
+import io.distilflux.trainer.model.StudentArchitectures;
 import io.distilflux.trainer.run.Checkpointing;
 import io.distilflux.trainer.run.OnMetaTimeout;
+import io.distilflux.trainer.teacher.TeacherArchitectures;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -178,7 +181,7 @@ public final class RunOptions {
 
   @Option(names = "--kafka-config", paramLabel = "FILE",
       description = "Kafka client properties of the --bootstrap-servers cluster for every "
-          + "producer, consumer and admin client (security.protocol, sasl.*, ssl.*) (default: none).")
+          + "producer, consumer and admin client (security.protocol, sasl.*, ssl.*; default: none, plaintext).")
   Path kafkaConfig;
 
   @Bounds(min = 0, max = 1e9)
@@ -215,7 +218,7 @@ public final class RunOptions {
 
   @Bounds(min = 1, max = 256)
   @Option(names = "--parallel", paramLabel = "N",
-      description = "Runs trained at once, 1 to 256 (default: number of cores).")
+      description = "Runs trained at once, 1 to 256 (default: every run of the experiment, at most 64, for a small student whose runs mostly wait on the bus; the number of cores otherwise). At most as many compute at once as there are cores; a run waiting for its update holds none.")
   Integer parallel;
 
   @Bounds(min = 1, max = 256)
@@ -268,6 +271,17 @@ public final class RunOptions {
       paramLabel = "ACTION", defaultValue = "fail",
       description = "fail: a late update or forecast ends the run; hold: train on with the last λ (default ${DEFAULT-VALUE}).")
   OnMetaTimeout onMetaTimeout;
+
+
+  @Bounds(min = 0, max = 3600)
+  @Option(names = "--final-scrape-wait", paramLabel = "SECONDS", defaultValue = "15",
+      description = "Keep /metrics up this long after the last run ends, or until it is scraped once more; 0: close at once (default ${DEFAULT-VALUE}).")
+  double finalScrapeWait;
+
+  @Bounds(min = 0, max = 86_400)
+  @Option(names = "--reclaim-every", paramLabel = "SECONDS", defaultValue = "30",
+      description = "Collect garbage every SECONDS while runs train, so the native memory of dead ND4J arrays is freed and the heap shrinks; 0: never (default ${DEFAULT-VALUE}).")
+  double reclaimEvery;
 
   /**
    * The experiment of {@code run}: the options resolved and checked.
@@ -377,11 +391,15 @@ public final class RunOptions {
     if (resume != null && !Files.isDirectory(resume)) {
       throw new IllegalArgumentException("--resume folder not found: " + resume);
     }
+    String teacherName = architecture("--teacher", or(teacher, d.teacher()).trim(),
+        TeacherArchitectures.withDefaults().names());
+    String studentName = architecture("--student", or(student, d.student()).trim(),
+        StudentArchitectures.withDefaults().names());
     MetaValues fixed = new MetaValues(1 - lambda2, lambda2, temperature);
     RunConfig base = new RunConfig(dataset, dataDir == null ? d.dataDir() : dataDir.toString(),
         Mode.FORECAST, firstSeed, or(epochs, d.epochs()),
         dataset == DatasetKind.SYNTHETIC ? iterations : 0, or(batchSize, d.batchSize()),
-        or(teacher, d.teacher()).trim(), or(student, d.student()).trim(), inner,
+        teacherName, studentName, inner,
         or(lr, d.lr()), metaOptimizer, metaLr, metaClip, or(miniEpoch, d.miniEpoch()),
         forecastEvery, Unconstrained.fromValues(fixed), temperatureSquared,
         or(evaluateEvery, d.evaluateEvery()), maxStaleness, validationIsTest, dataSeed,
@@ -389,13 +407,27 @@ public final class RunOptions {
     return new ExperimentSpec(base, modes.modes(), List.copyOf(seedList), fixed, transport,
         bootstrap, Optional.ofNullable(kafkaDir), topicPrefix, output, metricsPort, services,
         Duration.ofMillis((long) (metaTimeout * 1000)),
-        or(parallel, Math.max(1, Runtime.getRuntime().availableProcessors())),
+        // 0: chosen from the work when the runs start (ExperimentSpec.parallelRuns(int, long))
+        or(parallel, 0),
         // 0: chosen from the cores when the runs start (ExperimentSpec.computeThreads(int))
         or(computeThreads, 0), or(teacherEpochs, d.teacherEpochs()), teacherSteps,
         new ExperimentSpec.SplitSizes(trainSize, validationSize, testSize),
         new ExperimentSpec.LongRun(checkpointEvery, keepCheckpoints, Optional.ofNullable(resume),
-            onMetaTimeout),
+            onMetaTimeout, seconds(finalScrapeWait), seconds(reclaimEvery)),
         Optional.ofNullable(kafkaConfig), Duration.ofMillis((long) (meterRetention * 1000)));
+  }
+
+  /** A registered architecture's name, checked here so a typo fails before anything starts. */
+  private String architecture(String flag, String name, Set<String> known) {
+    if (!known.contains(name)) {
+      throw new IllegalArgumentException(flag + " unknown architecture '" + name + "' (one of "
+          + String.join(", ", known) + ")" + from(flag));
+    }
+    return name;
+  }
+
+  private static Duration seconds(double seconds) {
+    return Duration.ofMillis(Math.round(seconds * 1000));
   }
 
   private static <T> T or(T value, T fallback) {

@@ -14,7 +14,7 @@ final class ServiceOptions {
 
   @Option(names = "--kafka-config", paramLabel = "FILE",
       description = "Kafka client properties for every producer, consumer and admin client "
-          + "(security.protocol, sasl.*, ssl.*: SASL_SSL/SCRAM or mTLS) (default: none, plain connections).")
+          + "(security.protocol, sasl.*, ssl.*: SASL_SSL/SCRAM or mTLS; default: none, plaintext).")
   Path kafkaConfig;
 
   @Option(names = "--topic-prefix", paramLabel = "P", defaultValue = "distilflux.",

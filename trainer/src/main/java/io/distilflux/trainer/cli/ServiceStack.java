@@ -61,9 +61,6 @@ final class ServiceStack implements AutoCloseable {
         connection = spec.kafkaConfig().isPresent()
             ? KafkaConnection.withConfigFile(servers, spec.kafkaConfig().get())
             : KafkaConnection.plain(servers);
-        if (spec.bootstrapServers().isPresent()) {
-          connection.check(KafkaConnection.CHECK_TIMEOUT);
-        }
         KafkaTopicsAdmin.singleBroker().ensureTopics(connection, stack.topics);
         // Dead letters are counted by the monitor, which is created after the bus.
         stack.bus = stack.own(KafkaEventBus.connect(connection, stack.topics,
@@ -135,6 +132,18 @@ final class ServiceStack implements AutoCloseable {
   /** The in-process monitor's scrape address; empty with external services. */
   Optional<String> metricsUrl() {
     return Optional.ofNullable(monitor).map(m -> "http://localhost:" + m.port() + "/metrics");
+  }
+
+  /**
+   * Keeps the in-process {@code /metrics} up until it has been scraped once more or {@code wait}
+   * has passed, when it has been scraped at all (nothing to wait for with external services).
+   */
+  void awaitFinalScrape(java.time.Duration wait, PrintStream log) {
+    MonitorService current = monitor;
+    if (current != null) {
+      java.util.concurrent.CompletableFuture<Void> next = current.nextScrape();
+      FinalScrape.await(next, current.scrapesServed(), wait, metricsUrl().orElseThrow(), log);
+    }
   }
 
   @Override

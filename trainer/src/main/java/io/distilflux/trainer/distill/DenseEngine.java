@@ -5,8 +5,10 @@ import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
 import io.distilflux.trainer.data.Batch;
 import io.distilflux.trainer.data.Split;
+import io.distilflux.trainer.model.DenseKernel;
 import io.distilflux.trainer.model.DenseStack;
 import io.distilflux.trainer.model.HostArrays;
+import io.distilflux.trainer.model.Nd4jGemmKernel;
 import java.util.Arrays;
 import java.util.Optional;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -22,7 +24,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * InnerOptimizer}'s arithmetic), and for a hypergradient step the validation pass at w', the
  * sensitivity u and the exact tangent J·u. A step of a small student is a few hundred
  * floating-point operations; through DL4J's layers it cost about a millisecond of per-op
- * overhead, here it costs microseconds.
+ * overhead, here it costs microseconds. A larger student (above {@link #MAX_WEIGHTS}) runs the
+ * same step with its matrix products handed to BLAS ({@link Nd4jGemmKernel}, path {@code
+ * dense-gemm}): 3L − 1 gemms a plain step for L layers, the elementwise rest in Java loops.
  *
  * <p>The network's parameter vector stays the source of truth: each step reads it (one native
  * copy) and writes the updated parameters back, so evaluation, checkpoints and a caller's
@@ -35,16 +39,18 @@ final class DenseEngine {
 
   private static final int EVALUATION_BATCH = 512;
   /**
-   * Largest student (weights per example) the engine takes. Its loops cost about 0.4 ns per
-   * multiply-add and pass; DL4J's BLAS calls are faster per multiply-add but cost about 0.3 ms of
-   * per-op overhead a step. At batch 128 they break even near 2 000 weights: mnist-mlp-small
-   * (79 510) measured 13.0 ms a plain step here against 6.2 ms through DL4J, logistic regression
-   * on the synthetic data 5 µs against 280 µs.
+   * Largest student (weights per example) whose products the engine computes in Java loops;
+   * larger ones go to BLAS ({@link Nd4jGemmKernel}). The loops cost about 0.4 ns per multiply-add
+   * and pass with no per-call overhead; a gemm is faster per multiply-add but costs microseconds
+   * per call and a copy of its operands. At batch 128 they break even near 2 000 weights:
+   * mnist-mlp-small (79 510) measured 13.0 ms a plain step in Java loops, logistic regression on
+   * the synthetic data 5 µs in loops against 280 µs through DL4J.
    */
   static final long MAX_WEIGHTS = 2048;
 
   private final MultiLayerNetwork network;
   private final DenseStack stack;
+  private final DenseKernel kernel;
   private final DistillationLoss loss;
   private final OptimizerKind kind;
   private final double learningRate;
@@ -73,6 +79,8 @@ final class DenseEngine {
       double learningRate, TrainableMask mask, DistillationLoss loss) {
     this.network = network;
     this.stack = stack;
+    this.kernel = stack.multiplyAddsPerExample() <= MAX_WEIGHTS ? DenseKernel.JAVA
+        : new Nd4jGemmKernel();
     this.loss = loss;
     this.kind = kind;
     this.learningRate = learningRate;
@@ -97,8 +105,8 @@ final class DenseEngine {
   }
 
   /**
-   * The engine of a plain dense student with at most {@link #MAX_WEIGHTS} weights per example,
-   * or empty for any other network.
+   * The engine of a plain dense student (its products in Java loops up to {@link #MAX_WEIGHTS}
+   * weights per example, through BLAS above), or empty for any other network.
    */
   static Optional<DenseEngine> forNetwork(MultiLayerNetwork network, OptimizerKind kind,
       double learningRate, TrainableMask mask, DistillationLoss loss) {
@@ -107,8 +115,12 @@ final class DenseEngine {
       return Optional.empty();
     }
     return DenseStack.ofStudent(network)
-        .filter(stack -> stack.multiplyAddsPerExample() <= MAX_WEIGHTS)
         .map(stack -> new DenseEngine(network, stack, kind, learningRate, mask, loss));
+  }
+
+  /** {@code dense-engine} (Java loops) or {@code dense-gemm} (BLAS products). */
+  String path() {
+    return kernel == DenseKernel.JAVA ? "dense-engine" : "dense-gemm";
   }
 
   /** The training-mode forward of a batch (the parameters are read from the network). */
@@ -329,7 +341,7 @@ final class DenseEngine {
     int rows;
 
     Pass(int capacity) {
-      activations = stack.activations(capacity);
+      activations = stack.activations(capacity, kernel);
       labels = new double[capacity * classes];
       teacherLogits = new double[capacity * classes];
       tangent = new double[capacity * classes];

@@ -34,10 +34,11 @@ import org.slf4j.LoggerFactory;
  * tangent matters beyond speed: Adam's u is huge on parameters with a near-zero gradient, and a
  * difference along it can flip ReLUs. Not thread-safe.
  *
- * <p>A small student made of plain dense layers (logistic regression; see {@code
- * DenseEngine.MAX_WEIGHTS}, larger ones such as mnist-mlp-small are faster through DL4J's BLAS)
- * is stepped as a whole by the dense engine on Java arrays, with the same arithmetic in double
- * precision; the network's parameters are read at each step and written back after it. Otherwise
+ * <p>A student made of plain dense layers (logistic regression, the MNIST MLPs) is stepped as a
+ * whole by the dense engine on Java arrays, with the same arithmetic in double precision, its
+ * matrix products in Java loops when small (see {@code DenseEngine.MAX_WEIGHTS}) and through
+ * double-precision BLAS gemms otherwise; the network's parameters are read at each step and
+ * written back after it. Otherwise
  * the training-mode passes run through hand-written libnd4j ops ({@code speed.NativeOpsStep})
  * when the student has the cifar-very-tiny structure and through DL4J's layers otherwise; see
  * {@link #computationPath()}; evaluation (inference mode) likewise.
@@ -147,11 +148,12 @@ public final class DistillationTrainer {
 
   /**
    * Which code computes the steps: {@code dense-engine} (the whole step on Java arrays, chosen
-   * automatically for students made of plain dense layers), {@code native-ops} (hand-written
+   * automatically for small students made of plain dense layers), {@code dense-gemm} (the same
+   * with its matrix products through BLAS, for larger ones), {@code native-ops} (hand-written
    * libnd4j ops, chosen automatically for the cifar-very-tiny structure) or {@code dl4j-layers}.
    */
   public String computationPath() {
-    return engine != null ? "dense-engine" : computation.name();
+    return engine != null ? engine.path() : computation.name();
   }
 
   /** The training loss: its divergence and whether it carries T². */

@@ -19,8 +19,9 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
  * DL4J's flat layout (per layer W [nIn, nOut] in column-major order, then b), so a gradient or a
  * direction indexes like {@code net.params()}.
  *
- * <p>Each layer's loops are one fixed order of additions, so results are reproducible bit for
- * bit. Instances are immutable; the per-batch buffers live in {@link Activations}.
+ * <p>The matrix products go to a {@link DenseKernel} (Java loops or BLAS), each one fixed order
+ * of additions, so results are reproducible bit for bit. Instances are immutable; the per-batch
+ * buffers and the kernel live in {@link Activations}.
  */
 public final class DenseStack {
 
@@ -142,9 +143,17 @@ public final class DenseStack {
     return sum;
   }
 
-  /** Buffers for batches of up to {@code capacity} examples. */
+  /** Buffers for batches of up to {@code capacity} examples, multiplied by Java loops. */
   public Activations activations(int capacity) {
-    return new Activations(capacity);
+    return activations(capacity, DenseKernel.JAVA);
+  }
+
+  /**
+   * Buffers for batches of up to {@code capacity} examples whose matrix products {@code kernel}
+   * computes (a kernel may be shared by several {@code Activations} used from one thread).
+   */
+  public Activations activations(int capacity, DenseKernel kernel) {
+    return new Activations(capacity, java.util.Objects.requireNonNull(kernel, "kernel"));
   }
 
   /**
@@ -158,18 +167,9 @@ public final class DenseStack {
       int nIn = widths[l];
       int nOut = widths[l + 1];
       int wo = weightOffsets[l];
-      int bo = wo + nIn * nOut;
-      double[] in = a.values[l];
       double[] out = a.values[l + 1];
-      boolean r = relu[l];
-      for (int row = 0; row < rows; row++) {
-        int ri = row * nIn;
-        int ro = row * nOut;
-        for (int j = 0; j < nOut; j++) {
-          double s = w[bo + j] + dot(in, ri, w, wo + j * nIn, nIn);
-          out[ro + j] = r && !(s > 0) ? 0.0 : s;
-        }
-      }
+      a.kernel.multiply(a.values[l], rows, nIn, w, wo, nOut, out, false);
+      addBiasAndMask(out, rows, nOut, w, wo + nIn * nOut, relu[l]);
     }
   }
 
@@ -180,7 +180,6 @@ public final class DenseStack {
   public void backward(double[] w, Activations a, int rows, double[] outputGradient,
       double[] gradient) {
     a.check(rows);
-    java.util.Arrays.fill(gradient, 0, parameterCount, 0.0);
     int last = relu.length;
     System.arraycopy(outputGradient, 0, a.deltas[last], 0, rows * widths[last]);
     for (int l = last - 1; l >= 0; l--) {
@@ -190,40 +189,24 @@ public final class DenseStack {
       int bo = wo + nIn * nOut;
       double[] in = a.values[l];
       double[] delta = a.deltas[l + 1];
+      a.kernel.weightGradient(in, delta, rows, nIn, nOut, gradient, wo);
+      java.util.Arrays.fill(gradient, bo, bo + nOut, 0.0);
       for (int row = 0; row < rows; row++) {
-        int ri = row * nIn;
         int ro = row * nOut;
         for (int j = 0; j < nOut; j++) {
-          double d = delta[ro + j];
-          int col = wo + j * nIn;
-          for (int i = 0; i < nIn; i++) {
-            gradient[col + i] += d * in[ri + i];
-          }
-          gradient[bo + j] += d;
+          gradient[bo + j] += delta[ro + j];
         }
       }
       if (l == 0) {
         break;
       }
       double[] previous = a.deltas[l];
-      boolean r = relu[l - 1];
-      for (int row = 0; row < rows; row++) {
-        int ri = row * nIn;
-        int ro = row * nOut;
-        java.util.Arrays.fill(previous, ri, ri + nIn, 0.0);
-        for (int j = 0; j < nOut; j++) {
-          double d = delta[ro + j];
-          int col = wo + j * nIn;
-          for (int i = 0; i < nIn; i++) {
-            previous[ri + i] += d * w[col + i];
-          }
-        }
-        if (r) {
-          // ReLU passes where its output is positive, as DL4J's backward does
-          for (int i = 0; i < nIn; i++) {
-            if (!(in[ri + i] > 0)) {
-              previous[ri + i] = 0.0;
-            }
+      a.kernel.multiplyTransposed(delta, rows, nOut, w, wo, nIn, previous);
+      if (relu[l - 1]) {
+        // ReLU passes where its output is positive, as DL4J's backward does
+        for (int k = 0; k < rows * nIn; k++) {
+          if (!(in[k] > 0)) {
+            previous[k] = 0.0;
           }
         }
       }
@@ -233,7 +216,7 @@ public final class DenseStack {
   /**
    * The exact J·u of the logits of the latest {@link #forward} of {@code a} along the parameter
    * direction {@code u} (same layout as w), at the parameters that forward read, into {@code
-   * out} [rows, K]. Layer by layer ż = ȧW + aU + u_b and ȧ' = relu'(z)·ż, with ȧ = 0 at the
+   * out} [rows, K]. Layer by layer ż = aU + u_b + ȧW and ȧ' = relu'(z)·ż, with ȧ = 0 at the
    * input.
    */
   public void tangent(double[] w, double[] u, Activations a, int rows, double[] out) {
@@ -242,47 +225,36 @@ public final class DenseStack {
       int nIn = widths[l];
       int nOut = widths[l + 1];
       int wo = weightOffsets[l];
-      int bo = wo + nIn * nOut;
-      double[] in = a.values[l];
-      double[] tangentIn = a.tangents[l];
       double[] tangentOut = l == relu.length - 1 ? out : a.tangents[l + 1];
-      double[] after = a.values[l + 1];
-      boolean r = relu[l];
-      for (int row = 0; row < rows; row++) {
-        int ri = row * nIn;
-        int ro = row * nOut;
-        for (int j = 0; j < nOut; j++) {
-          int col = wo + j * nIn;
-          double s = u[bo + j] + dot(in, ri, u, col, nIn);
-          if (l > 0) {
-            s += dot(tangentIn, ri, w, col, nIn);
+      a.kernel.multiply(a.values[l], rows, nIn, u, wo, nOut, tangentOut, false);
+      addBiasAndMask(tangentOut, rows, nOut, u, wo + nIn * nOut, false);
+      if (l > 0) {
+        a.kernel.multiply(a.tangents[l], rows, nIn, w, wo, nOut, tangentOut, true);
+      }
+      if (relu[l]) {
+        double[] after = a.values[l + 1];
+        for (int k = 0; k < rows * nOut; k++) {
+          if (!(after[k] > 0)) {
+            tangentOut[k] = 0.0;
           }
-          tangentOut[ro + j] = r && !(after[ro + j] > 0) ? 0.0 : s;
         }
       }
     }
   }
 
   /**
-   * Σ a[ao + i] b[bo + i] over i &lt; n in four interleaved partial sums: four independent
-   * additions per round instead of one chain (the JIT does not reorder floating-point sums itself).
+   * Adds the bias {@code b[bo …]} to every row of {@code out} and, for a ReLU, zeroes the sums
+   * that are not positive (NaN included).
    */
-  private static double dot(double[] a, int ao, double[] b, int bo, int n) {
-    double s0 = 0;
-    double s1 = 0;
-    double s2 = 0;
-    double s3 = 0;
-    int i = 0;
-    for (; i + 3 < n; i += 4) {
-      s0 += a[ao + i] * b[bo + i];
-      s1 += a[ao + i + 1] * b[bo + i + 1];
-      s2 += a[ao + i + 2] * b[bo + i + 2];
-      s3 += a[ao + i + 3] * b[bo + i + 3];
+  private static void addBiasAndMask(double[] out, int rows, int nOut, double[] b, int bo,
+      boolean relu) {
+    for (int row = 0; row < rows; row++) {
+      int ro = row * nOut;
+      for (int j = 0; j < nOut; j++) {
+        double s = out[ro + j] + b[bo + j];
+        out[ro + j] = relu && !(s > 0) ? 0.0 : s;
+      }
     }
-    for (; i < n; i++) {
-      s0 += a[ao + i] * b[bo + i];
-    }
-    return (s0 + s1) + (s2 + s3);
   }
 
   /** Per-batch buffers of one stack: inputs, every layer's output, deltas and tangents. */
@@ -291,12 +263,14 @@ public final class DenseStack {
     private final double[][] values;
     private final double[][] deltas;
     private final double[][] tangents;
+    private final DenseKernel kernel;
 
-    private Activations(int capacity) {
+    private Activations(int capacity, DenseKernel kernel) {
       if (capacity < 1) {
         throw new IllegalArgumentException("capacity must be >= 1, got " + capacity);
       }
       this.capacity = capacity;
+      this.kernel = kernel;
       int n = widths.length;
       values = new double[n][];
       deltas = new double[n][];

@@ -46,4 +46,9 @@ public final class FixedMetaSource implements MetaSource {
   public MetaPoint pointFor(long step, Duration timeout) {
     return point;
   }
+
+  @Override
+  public MetaPoint ready(long step) {
+    return point;
+  }
 }

@@ -16,6 +16,21 @@ public interface MetaSource extends AutoCloseable {
    */
   MetaPoint pointFor(long step, Duration timeout) throws InterruptedException;
 
+  /**
+   * The meta-parameters for a step if they are already known, without waiting; null when
+   * {@link #pointFor} would have to wait for them. Lets a run give its compute permit back only
+   * when it really waits.
+   */
+  MetaPoint ready(long step);
+
+  /**
+   * Whether steps wait on the bus for their meta-parameters: such a run's round trips are its
+   * time, so it is served first when runs share the cores (see {@link ComputePermits}).
+   */
+  default boolean awaitsTheBus() {
+    return false;
+  }
+
   @Override
   default void close() {}
 }

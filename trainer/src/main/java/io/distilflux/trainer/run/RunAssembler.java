@@ -54,6 +54,8 @@ public final class RunAssembler {
   private final StudentArchitectures students = StudentArchitectures.withDefaults();
   /** Data and teacher by data set: the synthetic data's seed or data seed, or the files. */
   private final Map<String, PreparedData> prepared;
+  /** Where optimised runs read their updates and forecasts, or null for readers of their own. */
+  private final MetaFeed metaFeed;
 
   /**
    * @param bus where optimised runs read their meta-parameters from
@@ -68,12 +70,12 @@ public final class RunAssembler {
   public RunAssembler(DataOptions options, EventBus bus, Topics topics, Duration metaTimeout,
       Provenance provenance, LongRunOptions longRun) {
     this(options, bus, topics, metaTimeout, provenance, longRun, NativeOpsStep.defaultThreads(),
-        new ConcurrentHashMap<>());
+        new ConcurrentHashMap<>(), null);
   }
 
   private RunAssembler(DataOptions options, EventBus bus, Topics topics, Duration metaTimeout,
       Provenance provenance, LongRunOptions longRun, int computeThreads,
-      Map<String, PreparedData> prepared) {
+      Map<String, PreparedData> prepared, MetaFeed metaFeed) {
     if (computeThreads < 1) {
       throw new IllegalArgumentException("compute threads must be >= 1, got " + computeThreads);
     }
@@ -85,6 +87,7 @@ public final class RunAssembler {
     this.provenance = provenance;
     this.computeThreads = computeThreads;
     this.prepared = prepared;
+    this.metaFeed = metaFeed;
   }
 
   /**
@@ -93,7 +96,16 @@ public final class RunAssembler {
    */
   public RunAssembler withComputeThreads(int threads) {
     return new RunAssembler(options, bus, topics, metaTimeout, provenance, longRun, threads,
-        prepared);
+        prepared, metaFeed);
+  }
+
+  /**
+   * The same assembler whose optimised runs read their updates and forecasts from {@code feed}
+   * (which must know their run ids) instead of readers of their own.
+   */
+  public RunAssembler withMetaFeed(MetaFeed feed) {
+    return new RunAssembler(options, bus, topics, metaTimeout, provenance, longRun,
+        computeThreads, prepared, feed);
   }
 
   /** The name of the ND4J backend in use, for provenance. */
@@ -119,6 +131,20 @@ public final class RunAssembler {
     }
     int n = prepare(config).data().studentTrain().size();
     return (long) config.epochs() * batchesPerEpoch(n, config.batchSize());
+  }
+
+  /**
+   * An estimate of one student step's compute: the multiply-adds of a forward pass counting each
+   * parameter once per example of the batch. Exact for dense layers; a convolution reuses its
+   * weights over the image, so its true count is higher and the estimate errs toward less work.
+   */
+  public long multiplyAddsPerStep(RunConfig config) {
+    Split train = prepare(config).data().studentTrain();
+    long[] shape = train.features().shape();
+    var student = students.create(config.student(), Arrays.copyOfRange(shape, 1, shape.length),
+        prepare(config).data().classes(), config.seed(), DataType.FLOAT);
+    long batch = config.batchSize() <= 0 ? train.size() : Math.min(config.batchSize(), train.size());
+    return student.numParams() * batch;
   }
 
   /** A run, ready to be subscribed to. */
@@ -214,8 +240,9 @@ public final class RunAssembler {
     return switch (config.mode()) {
       case NO_DISTILLATION -> FixedMetaSource.noDistillation();
       case FIXED, RANDOM -> FixedMetaSource.fixed(config.initial());
-      case HYPERGRADIENT, FORECAST ->
-          new StreamedMetaSource(bus, topics, runId, config, config.initial());
+      case HYPERGRADIENT, FORECAST -> metaFeed != null
+          ? new StreamedMetaSource(metaFeed, runId, config, config.initial())
+          : new StreamedMetaSource(bus, topics, runId, config, config.initial());
     };
   }
 

@@ -4,6 +4,7 @@ import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.MetaParamSource;
 import io.distilflux.pipeline.event.MetaParams;
 import io.distilflux.pipeline.event.RunConfig;
@@ -12,7 +13,6 @@ import io.distilflux.pipeline.event.Unconstrained;
 import java.time.Duration;
 import java.util.Map;
 import java.util.NavigableMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -43,37 +43,71 @@ public final class StreamedMetaSource implements MetaSource {
   private final RunConfig config;
   private final Unconstrained start;
   private final NavigableMap<Long, MetaParams> updates = new ConcurrentSkipListMap<>();
-  private final Map<Long, TrajectoryForecast> forecasts = new ConcurrentHashMap<>();
+  private final NavigableMap<Long, TrajectoryForecast> forecasts = new ConcurrentSkipListMap<>();
+  /**
+   * Versions and periods below these no later step reads: they are dropped once a step is
+   * served, and ignored when they arrive again, so a run of any length keeps a few entries.
+   */
+  private volatile long updatesFloor = Long.MIN_VALUE;
+  private volatile long forecastsFloor = Long.MIN_VALUE;
   private final Object arrived = new Object();
   private final Disposable.Composite subscriptions = Disposables.composite();
   /** The only version taken next, and the start of the only forecast period taken next. */
   private long nextVersion;
   private long nextForecast;
   private final AtomicBoolean warned = new AtomicBoolean();
+  /** The shared feed this source reads from, or null when it has readers of its own. */
+  private final MetaFeed feed;
 
   /**
-   * Subscribes to the run's meta-parameter updates and forecasts.
+   * Subscribes to the run's meta-parameter updates and forecasts with readers of its own.
    *
    * @param start the b of step 0
    */
   public StreamedMetaSource(
       EventBus bus, Topics topics, String runId, RunConfig config, Unconstrained start) {
-    this.runId = runId;
-    this.config = config;
-    this.start = start;
+    this(runId, config, start, null);
     // The run's whole history, from the earliest offset, so no update can slip by between
     // publishing a hypergradient and subscribing; nothing to commit, no group to join.
     ConsumerOptions options = ConsumerOptions.wholeHistory("trainer-" + runId).forRun(runId);
-    long first = config.nextHyperGradientStep(-1);
-    this.nextVersion = first == Long.MAX_VALUE ? Long.MAX_VALUE : first + 1;
-    subscriptions.add(
-        bus.consume(topics.metaParams(), options).subscribe(this::storeUpdate));
-    subscriptions.add(
-        bus.consume(topics.forecasts(), options).subscribe(this::storeForecast));
+    subscriptions.add(bus.consume(topics.metaParams(), options).subscribe(this::accept));
+    subscriptions.add(bus.consume(topics.forecasts(), options).subscribe(this::accept));
   }
 
-  private void storeUpdate(Received<MetaParams> received) {
-    MetaParams params = received.event();
+  /**
+   * Reads the run's meta-parameter updates and forecasts from a feed shared with other runs.
+   *
+   * @param start the b of step 0
+   */
+  public StreamedMetaSource(MetaFeed feed, String runId, RunConfig config, Unconstrained start) {
+    this(runId, config, start, feed);
+    feed.attach(runId, this);
+  }
+
+  private StreamedMetaSource(String runId, RunConfig config, Unconstrained start, MetaFeed feed) {
+    this.runId = runId;
+    this.config = config;
+    this.start = start;
+    this.feed = feed;
+    long first = config.nextHyperGradientStep(-1);
+    this.nextVersion = first == Long.MAX_VALUE ? Long.MAX_VALUE : first + 1;
+  }
+
+  private void accept(Received<? extends Event> received) {
+    accept(received.event());
+    received.acknowledge();
+  }
+
+  /** Keeps an update or a forecast of this run if it is the next of the run's sequence. */
+  void accept(Event event) {
+    if (event instanceof MetaParams update) {
+      storeUpdate(update);
+    } else if (event instanceof TrajectoryForecast forecast) {
+      storeForecast(forecast);
+    }
+  }
+
+  private void storeUpdate(MetaParams params) {
     synchronized (arrived) {
       if (params.source() == MetaParamSource.OPTIMIZER && params.version() == nextVersion) {
         updates.put(params.version(), params);
@@ -85,11 +119,9 @@ public final class StreamedMetaSource implements MetaSource {
             + " (the run's next version is " + nextVersion + ")");
       }
     }
-    received.acknowledge();
   }
 
-  private void storeForecast(Received<TrajectoryForecast> received) {
-    TrajectoryForecast forecast = received.event();
+  private void storeForecast(TrajectoryForecast forecast) {
     synchronized (arrived) {
       if (config.mode() == RunConfig.Mode.FORECAST && forecast.periodStart() == nextForecast) {
         forecasts.put(forecast.periodStart(), forecast);
@@ -100,7 +132,6 @@ public final class StreamedMetaSource implements MetaSource {
             + " (the run's next forecast period starts at " + nextForecast + ")");
       }
     }
-    received.acknowledge();
   }
 
   /** Logs the first record of the run passed over; the rest are only skipped. */
@@ -118,6 +149,7 @@ public final class StreamedMetaSource implements MetaSource {
       while (true) {
         MetaPoint point = tryPoint(step);
         if (point != null) {
+          forget(step);
           return point;
         }
         long left = deadline - System.nanoTime();
@@ -127,6 +159,16 @@ public final class StreamedMetaSource implements MetaSource {
         arrived.wait(Math.max(1, left / 1_000_000), 0);
       }
     }
+  }
+
+  @Override
+  public boolean awaitsTheBus() {
+    return true;
+  }
+
+  @Override
+  public MetaPoint ready(long step) {
+    return tryPoint(step);
   }
 
   private MetaPoint tryPoint(long step) {
@@ -147,9 +189,28 @@ public final class StreamedMetaSource implements MetaSource {
     long oldest = Math.max(periodStart + 1, step - config.maxStaleness());
     Map.Entry<Long, MetaParams> newest = updates.floorEntry(step);
     if (newest != null && newest.getKey() >= oldest) {
+      // Steps only move forward: versions older than this step's oldest are never read again.
+      updates.headMap(oldest).clear();
       return MetaPoint.of(newest.getValue().b(), MetaParamSource.OPTIMIZER);
     }
     return step - config.maxStaleness() <= periodStart ? anchor : null;
+  }
+
+  /** Updates and forecasts held, for tests of its memory. */
+  int retained() {
+    return updates.size() + forecasts.size();
+  }
+
+  /** Drops what no step after {@code step} reads; steps only move forward. */
+  private void forget(long step) {
+    updatesFloor = Math.max(updatesFloor, step - config.maxStaleness());
+    updates.headMap(updatesFloor, false).clear();
+    if (config.mode() == RunConfig.Mode.FORECAST) {
+      long period = (long) config.miniEpoch() * config.forecastEvery();
+      // a period reads its own forecast and, as its anchor, the previous period's
+      forecastsFloor = Math.max(forecastsFloor, step - step % period - period);
+      forecasts.headMap(forecastsFloor, false).clear();
+    }
   }
 
   /** The b a period starts from: the run's start, or the previous forecast line continued. */
@@ -175,5 +236,8 @@ public final class StreamedMetaSource implements MetaSource {
   @Override
   public void close() {
     subscriptions.dispose();
+    if (feed != null) {
+      feed.detach(runId);
+    }
   }
 }

@@ -155,7 +155,21 @@ public final class StudentRun {
 
   /** The run's events; training happens on {@code scheduler} as they are requested. */
   public Flux<Event> events(Scheduler scheduler) {
-    return Flux.<List<Event>, Loop>generate(Loop::new, this::advance, Loop::close)
+    return events(scheduler, ComputePermits.unbounded());
+  }
+
+  /**
+   * The run's events, trained on {@code scheduler} as they are requested, computing only while
+   * it holds one of {@code permits}: each step takes a permit, and gives it back while it waits
+   * on the bus for its meta-parameters and once its events are handed on. The numbers do not
+   * depend on the permits.
+   *
+   * @param scheduler a scheduler whose threads may block (a wait for an update blocks one)
+   */
+  public Flux<Event> events(Scheduler scheduler, ComputePermits permits) {
+    return Flux.<List<Event>, Loop>generate(
+            () -> new Loop(metaSource.awaitsTheBus() ? permits.urgentLease() : permits.lease()),
+            this::advance, Loop::close)
         .concatMapIterable(list -> list)
         .filter(event -> !controls.alreadyPublished().test(event))
         .subscribeOn(scheduler, true);
@@ -163,6 +177,7 @@ public final class StudentRun {
 
   /** Mutable state of one subscription to the run. */
   private final class Loop {
+    final ComputePermits.Lease lease;
     long step;
     long hypergradientSteps;
     long forecastSteps;
@@ -174,7 +189,8 @@ public final class StudentRun {
     boolean finished;
     boolean holding;
 
-    Loop() {
+    Loop(ComputePermits.Lease lease) {
+      this.lease = lease;
       Checkpoint from = controls.resumeFrom();
       if (from != null) {
         step = from.step();
@@ -188,6 +204,7 @@ public final class StudentRun {
     }
 
     void close() {
+      lease.release();
       metaSource.close();
     }
   }
@@ -198,6 +215,15 @@ public final class StudentRun {
       return loop;
     }
     List<Event> out = new ArrayList<>(4);
+    try {
+      loop.lease.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      out.add(finished(loop, "interrupted at step " + loop.step));
+      loop.finished = true;
+      sink.next(out);
+      return loop;
+    }
     if (!loop.started) {
       loop.started = true;
       out.add(new RunStarted(Event.CURRENT_SCHEMA_VERSION, runId, config,
@@ -238,7 +264,12 @@ public final class StudentRun {
       out.add(finished(loop, e.getMessage() == null ? e.toString() : e.getMessage()));
       loop.finished = true;
     }
-    sink.next(out);
+    try {
+      // Handing the events on (a send to the bus) counts as the step's compute.
+      sink.next(out);
+    } finally {
+      loop.lease.release();
+    }
     return loop;
   }
 
@@ -281,13 +312,13 @@ public final class StudentRun {
   /** The step's meta-parameters; with {@code hold}, the last ones when the update is late. */
   private MetaPoint pointFor(Loop loop, long step) throws InterruptedException {
     if (controls.onMetaTimeout() != OnMetaTimeout.HOLD || loop.lastPoint == null) {
-      return metaSource.pointFor(step, metaTimeout);
+      return await(loop, step, metaTimeout);
     }
     // While holding, each step waits briefly, so the run resynchronises soon after the
     // meta-optimizer (or monitor) is back, without stalling a full timeout per step.
     Duration wait = loop.holding && HOLD_WAIT.compareTo(metaTimeout) < 0 ? HOLD_WAIT : metaTimeout;
     try {
-      MetaPoint point = metaSource.pointFor(step, wait);
+      MetaPoint point = await(loop, step, wait);
       if (loop.holding) {
         loop.holding = false;
         LOG.warn("run {} step {}: meta-parameters arrive again, no longer holding", runId, step);
@@ -303,6 +334,23 @@ public final class StudentRun {
         controls.heldSteps().increment();
       }
       return loop.lastPoint;
+    }
+  }
+
+  /**
+   * The step's meta-parameters, waiting at most {@code timeout}; while it waits the run holds no
+   * compute permit, so other runs compute in the meantime.
+   */
+  private MetaPoint await(Loop loop, long step, Duration timeout) throws InterruptedException {
+    MetaPoint ready = metaSource.ready(step);
+    if (ready != null) {
+      return ready;
+    }
+    loop.lease.release();
+    try {
+      return metaSource.pointFor(step, timeout);
+    } finally {
+      loop.lease.acquireUninterruptibly();
     }
   }
 

@@ -51,6 +51,11 @@ public final class TeacherArchitectures {
     return this;
   }
 
+  /** Registered names, sorted. */
+  public java.util.Set<String> names() {
+    return java.util.Collections.unmodifiableSet(byName.keySet());
+  }
+
   /**
    * The architecture of that name.
    *

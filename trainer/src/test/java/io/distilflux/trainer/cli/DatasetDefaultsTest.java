@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.RunConfig.DatasetKind;
+import io.distilflux.trainer.memory.NativeMemoryReclaimer;
 import io.distilflux.trainer.teacher.TeacherTraining;
 import java.util.List;
 import java.util.Locale;
@@ -83,9 +84,11 @@ class DatasetDefaultsTest {
   }
 
   @Test
-  void theTeacherStepsDefaultIsTheSyntheticTeachersTraining() {
-    assertEquals(TeacherTraining.synthetic().epochs(),
-        RunOptions.parse(Map.of()).teacherSteps());
+  void defaultsWrittenOnTheOptionsMatchTheConstantsTheyStandFor() {
+    ExperimentSpec spec = RunOptions.parse(Map.of());
+    assertEquals(TeacherTraining.synthetic().epochs(), spec.teacherSteps());
+    assertEquals(ExperimentSpec.LongRun.DEFAULT_FINAL_SCRAPE_WAIT, spec.longRun().finalScrapeWait());
+    assertEquals(NativeMemoryReclaimer.DEFAULT_PERIOD, spec.longRun().reclaimEvery());
   }
 
   private static String name(DatasetKind dataset) {

@@ -47,6 +47,10 @@ class DistilfluxCommandTest {
             List.of("run", "--bootstrap-servers", "x", "--transport", "direct"),
             "--bootstrap-servers"),
         Arguments.of("an unknown dataset", List.of("run", "--dataset", "imagenet"), "--dataset"),
+        Arguments.of("an unknown teacher", List.of("run", "--teacher", "bogus"), "--teacher"),
+        Arguments.of("an unknown student", List.of("run", "--student", "bogus"), "--student"),
+        Arguments.of("a negative final scrape wait", List.of("run", "--final-scrape-wait", "-1"),
+            "--final-scrape-wait"),
         Arguments.of("a missing CIFAR-10 folder", List.of("run", "--dataset", "cifar10",
             "--data-dir", missingCifar.toString(), "--transport", "direct", "--metrics-port", "0",
             "--output", tempDir.resolve("out-cifar").toString()), missingCifar.toString()));
@@ -78,7 +82,9 @@ class DistilfluxCommandTest {
     assertTrue(csv.get(0).startsWith("run_id,"), csv.get(0));
     assertTrue(csv.stream().skip(1).anyMatch(l -> l.contains(",no-distillation,")), csv.toString());
     assertTrue(csv.stream().skip(1).anyMatch(l -> l.contains(",forecast,")), csv.toString());
-    assertTrue(csv.stream().skip(1).allMatch(l -> l.endsWith(",")), "no failure column: " + csv);
+    assertTrue(csv.get(0).endsWith(",failure,invocation"), csv.get(0));
+    assertTrue(csv.stream().skip(1).allMatch(l -> l.split(",", -1)[12].isEmpty()),
+        "no failure: " + csv);
 
     JsonNode json = new ObjectMapper().readTree(output.resolve("results.json").toFile());
     assertEquals(2, json.get("runs").size());

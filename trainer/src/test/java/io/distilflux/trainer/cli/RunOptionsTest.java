@@ -42,6 +42,21 @@ class RunOptionsTest {
   }
 
   @Test
+  void parallelRunsComeFromTheFlagOrFromHowMuchAStepComputes() {
+    int cores = Runtime.getRuntime().availableProcessors();
+    ExperimentSpec chosen = RunOptions.parse(Map.of());
+    long small = ExperimentSpec.LATENCY_BOUND_MULTIPLY_ADDS - 1;
+    long large = ExperimentSpec.LATENCY_BOUND_MULTIPLY_ADDS;
+    assertEquals(25, chosen.parallelRuns(25, small), "latency-bound: every run in flight");
+    assertEquals(ExperimentSpec.MAX_DEFAULT_PARALLEL, chosen.parallelRuns(1000, small));
+    assertEquals(cores, chosen.parallelRuns(25, large), "compute-bound: one run a core");
+    assertEquals(3, RunOptions.parse(Map.of("parallel", "3")).parallelRuns(25, small));
+    assertMessage("--parallel must be in [1, 256], got 0", Map.of("parallel", "0"));
+    assertEquals(Math.max(1, cores / 2), ExperimentSpec.computePermits(2), "cores shared out");
+    assertEquals(1, ExperimentSpec.computePermits(cores + 1), "at least one permit");
+  }
+
+  @Test
   void paperProtocolResolvesTheNotebooksSettingsAndExplicitFlagsOverrideThem() {
     ExperimentSpec spec = RunOptions.parse(Map.of("protocol", "paper"));
     RunConfig base = spec.base();
@@ -152,6 +167,18 @@ class RunOptionsTest {
         Map.of("bootstrap-servers", "localhost:9092", "kafka-dir", "k"));
     assertMessage("--bootstrap-servers expects host:port[,host:port…], got 'localhost'",
         Map.of("bootstrap-servers", "localhost"));
+  }
+
+  @Test
+  void unknownArchitecturesAreRejectedBeforeAnythingStarts() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> RunOptions.parse(Map.of("teacher", "resnet")));
+    assertTrue(e.getMessage().startsWith("--teacher unknown architecture 'resnet' (one of "),
+        e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> RunOptions.parse(Map.of("dataset", "mnist", "student", "logreg-x")));
+    assertTrue(e.getMessage().startsWith("--student unknown architecture 'logreg-x'"),
+        e.getMessage());
   }
 
   @Test

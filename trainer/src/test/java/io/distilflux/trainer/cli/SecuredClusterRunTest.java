@@ -52,8 +52,10 @@ class SecuredClusterRunTest {
       assertEquals(0, completed.exitCode(), completed.err());
       List<String> csv = Files.readAllLines(output.resolve("results.csv"));
       assertEquals(2, csv.size(), csv.toString());
-      assertTrue(csv.get(1).contains(",hypergradient,") && csv.get(1).endsWith(","),
-          "a completed hypergradient run: " + csv);
+      List<String> header = List.of(csv.get(0).split(",", -1));
+      String[] row = csv.get(1).split(",", -1);
+      assertEquals("hypergradient", row[header.indexOf("mode")], csv.toString());
+      assertEquals("", row[header.indexOf("failure")], "a completed hypergradient run: " + csv);
     }
   }
 

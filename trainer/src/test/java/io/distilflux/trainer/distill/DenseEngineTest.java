@@ -10,6 +10,7 @@ import io.distilflux.trainer.data.Batch;
 import io.distilflux.trainer.data.Split;
 import io.distilflux.trainer.model.DenseStack;
 import io.distilflux.trainer.model.HostArrays;
+import io.distilflux.trainer.model.Nd4jGemmKernel;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -34,18 +35,22 @@ class DenseEngineTest {
   private static final int CLASSES = 3;
 
   @ParameterizedTest
-  @CsvSource({"RELU, SGD", "RELU, ADAM", "IDENTITY, SGD", "IDENTITY, ADAM"})
-  void engineTakesTheStepsAndHyperGradientsOfTheDl4jLayers(Activation hidden, OptimizerKind kind) {
-    MultiLayerNetwork network = mlp(hidden, DataType.DOUBLE, 31);
+  @CsvSource({"RELU, SGD, 4, 6, dense-engine", "RELU, ADAM, 4, 6, dense-engine",
+      "IDENTITY, SGD, 4, 6, dense-engine", "IDENTITY, ADAM, 4, 6, dense-engine",
+      "RELU, SGD, 40, 60, dense-gemm", "RELU, ADAM, 40, 60, dense-gemm",
+      "IDENTITY, ADAM, 40, 60, dense-gemm"})
+  void engineTakesTheStepsAndHyperGradientsOfTheDl4jLayers(Activation hidden, OptimizerKind kind,
+      int features, int width, String path) {
+    MultiLayerNetwork network = mlp(hidden, DataType.DOUBLE, 31, features, width);
     DistillationTrainer engine = new DistillationTrainer(network.clone(), kind, 0.05, false);
     DistillationTrainer dl4j = new DistillationTrainer(network.clone(), kind, 0.05, false,
         Dl4jStudentComputation::new);
-    assertEquals("dense-engine", engine.computationPath());
+    assertEquals(path, engine.computationPath());
     assertEquals("dl4j-layers", dl4j.computationPath());
     Nd4j.getRandom().setSeed(8);
     for (int step = 0; step < 4; step++) {
-      Batch batch = HyperGradientCheckTest.randomBatch(new long[] {FEATURES}, CLASSES, 7);
-      Split validation = HyperGradientCheckTest.randomSplit(new long[] {FEATURES}, CLASSES, 5);
+      Batch batch = HyperGradientCheckTest.randomBatch(new long[] {features}, CLASSES, 7);
+      Split validation = HyperGradientCheckTest.randomSplit(new long[] {features}, CLASSES, 5);
       StepOutcome expected = step % 2 == 0 ? dl4j.step(batch, B)
           : dl4j.stepWithHyperGradient(batch, validation, B);
       StepOutcome actual = step % 2 == 0 ? engine.step(batch, B)
@@ -65,7 +70,7 @@ class DenseEngineTest {
         }
       }
     }
-    Split test = HyperGradientCheckTest.randomSplit(new long[] {FEATURES}, CLASSES, 600);
+    Split test = HyperGradientCheckTest.randomSplit(new long[] {features}, CLASSES, 600);
     EvaluationResult e = dl4j.evaluate(test);
     EvaluationResult a = engine.evaluate(test);
     assertEquals(e.accuracy(), a.accuracy(), 0.0);
@@ -100,8 +105,8 @@ class DenseEngineTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"RELU", "IDENTITY"})
-  void parameterGradientEqualsDl4jBackprop(Activation hidden) {
+  @CsvSource({"RELU, false", "IDENTITY, false", "RELU, true", "IDENTITY, true"})
+  void parameterGradientEqualsDl4jBackprop(Activation hidden, boolean gemm) {
     MultiLayerNetwork network = mlp(hidden, DataType.DOUBLE, 5);
     DenseStack stack = DenseStack.ofStudent(network).orElseThrow();
     Nd4j.getRandom().setSeed(9);
@@ -113,7 +118,8 @@ class DenseEngineTest {
     INDArray logits = dl4j.trainingLogits(StudentComputation.Pass.TRAINING, features);
     INDArray expected = dl4j.backward(StudentComputation.Pass.TRAINING, outputGradient);
 
-    DenseStack.Activations activations = stack.activations(rows);
+    DenseStack.Activations activations = gemm
+        ? stack.activations(rows, new Nd4jGemmKernel()) : stack.activations(rows);
     double[] w = HostArrays.read(network.params());
     System.arraycopy(HostArrays.read(features), 0, activations.input(), 0, rows * FEATURES);
     stack.forward(w, activations, rows);
@@ -125,10 +131,11 @@ class DenseEngineTest {
     assertArrayEquals(HostArrays.read(expected), gradient, 1e-12);
   }
 
-  @Test
-  void sameSeedGivesBitIdenticalRunsInFloat() {
-    double[] first = trajectory();
-    double[] second = trajectory();
+  @ParameterizedTest
+  @CsvSource({"4, 6", "40, 60"})
+  void sameSeedGivesBitIdenticalRunsInFloat(int features, int width) {
+    double[] first = trajectory(features, width);
+    double[] second = trajectory(features, width);
     assertArrayEquals(first, second);
   }
 
@@ -153,9 +160,10 @@ class DenseEngineTest {
     assertEquals(afterSecond, trainer.student().params());
   }
 
-  @Test
-  void floatEngineTakesTheFloatDl4jStepToRounding() {
-    MultiLayerNetwork network = mlp(Activation.RELU, DataType.FLOAT, 17);
+  @ParameterizedTest
+  @CsvSource({"4, 6", "40, 60"})
+  void floatEngineTakesTheFloatDl4jStepToRounding(int features, int width) {
+    MultiLayerNetwork network = mlp(Activation.RELU, DataType.FLOAT, 17, features, width);
     DistillationTrainer engine =
         new DistillationTrainer(network.clone(), OptimizerKind.ADAM, 0.01, false);
     DistillationTrainer dl4j = new DistillationTrainer(network.clone(), OptimizerKind.ADAM, 0.01,
@@ -163,22 +171,23 @@ class DenseEngineTest {
     Nd4j.getRandom().setSeed(13);
     for (int step = 0; step < 5; step++) {
       Batch batch = floatBatch(
-          HyperGradientCheckTest.randomBatch(new long[] {FEATURES}, CLASSES, 9));
+          HyperGradientCheckTest.randomBatch(new long[] {features}, CLASSES, 9));
       assertEquals(dl4j.step(batch, B).trainLoss(), engine.step(batch, B).trainLoss(), 1e-5);
     }
     assertClose(dl4j.student().params(), engine.student().params(), 1e-5);
   }
 
-  private static double[] trajectory() {
+  private static double[] trajectory(int features, int width) {
     Nd4j.getRandom().setSeed(10);
     DistillationTrainer trainer = new DistillationTrainer(
-        mlp(Activation.RELU, DataType.FLOAT, 3), OptimizerKind.ADAM, 0.01, false);
+        mlp(Activation.RELU, DataType.FLOAT, 3, features, width), OptimizerKind.ADAM, 0.01,
+        false);
     Split validation = floatSplit(
-        HyperGradientCheckTest.randomSplit(new long[] {FEATURES}, CLASSES, 5));
+        HyperGradientCheckTest.randomSplit(new long[] {features}, CLASSES, 5));
     double[] values = new double[12];
     for (int i = 0; i < 6; i++) {
       Batch batch = floatBatch(
-          HyperGradientCheckTest.randomBatch(new long[] {FEATURES}, CLASSES, 8));
+          HyperGradientCheckTest.randomBatch(new long[] {features}, CLASSES, 8));
       StepOutcome outcome = i % 2 == 0 ? trainer.step(batch, B)
           : trainer.stepWithHyperGradient(batch, validation, B);
       values[2 * i] = outcome.trainLoss();
@@ -192,10 +201,19 @@ class DenseEngineTest {
 
   /** FEATURES → 6 (hidden activation) → CLASSES logits. */
   static MultiLayerNetwork mlp(Activation hidden, DataType type, long seed) {
+    return mlp(hidden, type, seed, FEATURES, 6);
+  }
+
+  /**
+   * features → width (hidden activation) → CLASSES logits; 40 → 60 has 2 580 weights, above
+   * {@link DenseEngine#MAX_WEIGHTS}, so its products go through BLAS.
+   */
+  static MultiLayerNetwork mlp(Activation hidden, DataType type, long seed, int features,
+      int width) {
     MultiLayerNetwork network = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
         .seed(seed).dataType(type).updater(new NoOp()).weightInit(WeightInit.XAVIER).list()
-        .layer(new DenseLayer.Builder().nIn(FEATURES).nOut(6).activation(hidden).build())
-        .layer(new DenseLayer.Builder().nIn(6).nOut(CLASSES)
+        .layer(new DenseLayer.Builder().nIn(features).nOut(width).activation(hidden).build())
+        .layer(new DenseLayer.Builder().nIn(width).nOut(CLASSES)
             .activation(Activation.IDENTITY).build())
         .build());
     network.init();

@@ -30,8 +30,8 @@ import org.nd4j.linalg.learning.config.NoOp;
 
 /**
  * The one-step hypergradient against a brute-force central difference of L_val(U(w, b ± h e_i))
- * in double precision, for SGD and Adam, on logistic regression and on a small CNN with
- * batch-norm.
+ * in double precision, for SGD and Adam, on logistic regression, on small and wider MLPs through
+ * the dense engine (Java-loop and BLAS products) and on a small CNN with batch-norm.
  */
 class HyperGradientCheckTest {
 
@@ -72,16 +72,19 @@ class HyperGradientCheckTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"SGD, forward", "ADAM, forward", "SGD, reverse", "ADAM, reverse"})
+  @CsvSource({"SGD, forward, 4, 6, dense-engine", "ADAM, forward, 4, 6, dense-engine",
+      "SGD, reverse, 4, 6, dense-engine", "ADAM, reverse, 4, 6, dense-engine",
+      "SGD, forward, 40, 60, dense-gemm", "ADAM, reverse, 40, 60, dense-gemm"})
   void denseEngineHyperGradientMatchesAFiniteDifferenceThroughDl4jLayers(OptimizerKind kind,
-      String divergence) {
+      String divergence, int width, int hidden, String path) {
     double learningRate = kind == OptimizerKind.SGD ? 0.3 : 0.03;
     DistillationLoss loss = new DistillationLoss(false, Divergence.named(divergence));
     DistillationTrainer engine = new DistillationTrainer(
-        DenseEngineTest.mlp(Activation.RELU, DataType.DOUBLE, 11), kind, learningRate, loss, 1);
-    assertEquals("dense-engine", engine.computationPath());
+        DenseEngineTest.mlp(Activation.RELU, DataType.DOUBLE, 11, width, hidden), kind,
+        learningRate, loss, 1);
+    assertEquals(path, engine.computationPath());
     Nd4j.getRandom().setSeed(3);
-    long[] features = {4};
+    long[] features = {width};
     for (int i = 0; i < 3; i++) {
       engine.step(randomBatch(features, 3, 12), B);
     }

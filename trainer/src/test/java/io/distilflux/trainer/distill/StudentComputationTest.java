@@ -24,7 +24,7 @@ class StudentComputationTest {
   private static final int BATCH = 6;
 
   @Test
-  void cifarVeryTinyGetsTheNativePathLogregTheDenseEngineAndTheLargeMlpTheDl4jPath() {
+  void cifarVeryTinyGetsTheNativePathLogregTheDenseEngineAndTheLargeMlpItsGemmPath() {
     assertEquals("native-ops", new DistillationTrainer(cifarVeryTiny(), OptimizerKind.SGD, 0.1,
         false).computationPath());
     MultiLayerNetwork logreg =
@@ -33,7 +33,7 @@ class StudentComputationTest {
         new DistillationTrainer(logreg, OptimizerKind.SGD, 0.1, false).computationPath());
     MultiLayerNetwork mlp = STUDENTS.create(
         StudentArchitectures.MNIST_MLP_SMALL, new long[] {784}, 10, 1, DataType.FLOAT);
-    assertEquals("dl4j-layers",
+    assertEquals("dense-gemm",
         new DistillationTrainer(mlp, OptimizerKind.SGD, 0.1, false).computationPath());
   }
 
@@ -106,6 +106,19 @@ class StudentComputationTest {
         StudentArchitectures.MNIST_MLP_SMALL, features, 10, 42, DataType.FLOAT);
     assertFloatHyperGradientIsExact(new DistillationTrainer(mlp, kind, learningRate, false,
         Dl4jStudentComputation::new), features, kind, learningRate);
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = OptimizerKind.class, names = {"SGD", "ADAM"})
+  void floatHyperGradientOfTheGemmDenseEngineMatchesADoublePrecisionFiniteDifference(
+      OptimizerKind kind) {
+    double learningRate = kind == OptimizerKind.SGD ? 0.1 : 0.01;
+    long[] features = {784};
+    MultiLayerNetwork mlp = STUDENTS.create(
+        StudentArchitectures.MNIST_MLP_SMALL, features, 10, 42, DataType.FLOAT);
+    DistillationTrainer engine = new DistillationTrainer(mlp, kind, learningRate, false);
+    assertEquals("dense-gemm", engine.computationPath());
+    assertFloatHyperGradientIsExact(engine, features, kind, learningRate);
   }
 
   /**

@@ -8,6 +8,7 @@ import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.Provenance;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.RunFinished;
+import io.distilflux.pipeline.event.RunStarted;
 import io.distilflux.pipeline.kafka.EmbeddedKafka;
 import io.distilflux.pipeline.kafka.TestKafka;
 import io.distilflux.pipeline.kafka.KafkaEventBus;
@@ -20,8 +21,14 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import reactor.core.publisher.Flux;
@@ -126,6 +133,14 @@ final class KafkaServices implements AutoCloseable {
         on, topics, spec.metaTimeout(), Provenance.current(RunAssembler.backendName()), longRun);
   }
 
+  /** An assembler of the stack's runs on {@code bus} whose runs wait {@code metaTimeout}. */
+  RunAssembler assembler(io.distilflux.pipeline.EventBus on, Duration metaTimeout) {
+    return new RunAssembler(
+        new DataOptions(spec.splits().train(), spec.splits().validation(),
+            spec.splits().test(), spec.teacherEpochs(), spec.teacherSteps(), workDir),
+        on, topics, metaTimeout, Provenance.current(RunAssembler.backendName()));
+  }
+
   /** Publishes every event of {@code events} through the router; returns its RunFinished. */
   RunFinished publish(Flux<Event> events) {
     AtomicReference<RunFinished> finished = new AtomicReference<>();
@@ -153,6 +168,50 @@ final class KafkaServices implements AutoCloseable {
     });
     new EventRouter(bus, topics).publish(events).blockLast(Duration.ofSeconds(120));
     return finished.get();
+  }
+
+  /**
+   * Trains the runs at once, their compute bounded by {@code permits}, optimised runs reading
+   * their updates and forecasts from one {@link MetaFeed} of them all; returns every run's events
+   * by run id, and in {@code mostInFlight} the most runs started and not yet finished at once.
+   */
+  Map<String, List<Event>> trainTogether(Map<String, RunConfig> runs, ComputePermits permits,
+      AtomicInteger mostInFlight) {
+    AtomicInteger inFlight = new AtomicInteger();
+    Map<String, List<Event>> events = new ConcurrentHashMap<>();
+    try (MetaFeed feed = new MetaFeed(bus, topics, "e2e-feed-" + UUID.randomUUID(),
+        runs.keySet())) {
+      RunAssembler together = assembler.withMetaFeed(feed);
+      Flux.fromIterable(runs.entrySet())
+          .flatMap(run -> Flux.defer(() -> {
+            List<Event> seen = new ArrayList<>();
+            events.put(run.getKey(), seen);
+            StudentRun student = permits.compute(
+                () -> together.assemble(run.getKey(), run.getValue()));
+            return new EventRouter(bus, topics).publish(student.events(trainers, permits)
+                .doOnNext(event -> {
+                  seen.add(event);
+                  if (event instanceof RunStarted) {
+                    mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                  } else if (event instanceof RunFinished) {
+                    inFlight.decrementAndGet();
+                  }
+                }));
+          }).subscribeOn(trainers), runs.size())
+          .blockLast(Duration.ofSeconds(300));
+    }
+    return events;
+  }
+
+  /** Trains the runs one after another, each with readers of its own; events by run id. */
+  Map<String, List<Event>> trainOneByOne(Map<String, RunConfig> runs) {
+    Map<String, List<Event>> events = new LinkedHashMap<>();
+    runs.forEach((runId, config) -> {
+      List<Event> seen = new ArrayList<>();
+      train(runId, config, flux -> flux.doOnNext(seen::add));
+      events.put(runId, seen);
+    });
+    return events;
   }
 
   @Override

@@ -156,6 +156,33 @@ class MetaSourcesTest {
     }
   }
 
+  @Test
+  void aLongRunKeepsOnlyTheUpdatesAndForecastsItsNextStepsRead() throws Exception {
+    try (InMemoryEventBus bus = new InMemoryEventBus()) {
+      Topics topics = Topics.defaults();
+      RunConfig config = config(RunConfig.Mode.FORECAST, 1); // periods of 8 steps, E = 4
+      try (StreamedMetaSource source = new StreamedMetaSource(bus, topics, "run-a", config, START)) {
+        for (long step = 0; step < 400; step++) {
+          long periodStart = step - step % 8;
+          if (step % 8 == 0) {
+            publish(bus, topics, new TrajectoryForecast(Event.CURRENT_SCHEMA_VERSION, "run-a",
+                periodStart, 4, 7, new Unconstrained(0.5, -0.5, 0.25), new Unconstrained(0, 0, 0),
+                new Unconstrained(0, 0, 0), 4));
+          }
+          // versions 1…4 of a period answer its hypergradient steps 0…3, as the meta-optimizer does
+          if (step % 8 != 0 && step % 8 <= 4) {
+            publish(bus, topics, update("run-a", step, new Unconstrained(step, 0, 0)));
+          }
+          source.pointFor(step, SHORT);
+        }
+        assertTrue(source.retained() <= 5, "held " + source.retained() + " after 400 steps");
+        // an update of a step long past, read again from the history, is not kept
+        publish(bus, topics, update("run-a", 9, new Unconstrained(9, 9, 9)));
+        assertTrue(source.retained() <= 5, "held " + source.retained());
+      }
+    }
+  }
+
   private static RunConfig config(RunConfig.Mode mode, int staleness) {
     return new RunConfig(RunConfig.DatasetKind.SYNTHETIC, "", mode, 1, 1, 100, 0, "logreg",
         "logreg", RunConfig.OptimizerKind.SGD, 0.1, RunConfig.OptimizerKind.SGD, 1.0, 1.0, 4, 2,

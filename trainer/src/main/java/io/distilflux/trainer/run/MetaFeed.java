@@ -1,0 +1,110 @@
+package io.distilflux.trainer.run;
+
+import io.distilflux.pipeline.Channel;
+import io.distilflux.pipeline.ConsumerOptions;
+import io.distilflux.pipeline.EventBus;
+import io.distilflux.pipeline.Received;
+import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.event.Event;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.Disposables;
+
+/**
+ * One reader of the meta-parameter updates and the trajectory forecasts of many runs (the runs
+ * of one experiment), handing each record to its run's {@link StreamedMetaSource}. One consumer
+ * per topic for the whole process instead of one per run and topic: the broker answers one
+ * fetch for the updates of every run waiting at that moment, instead of a fetch per run (and per
+ * run sharing the partition), and each record is read and decoded once.
+ *
+ * <p>Like a run's own readers it reads the runs' whole history from the earliest offset (only
+ * their partitions, other runs' records skipped by key), so nothing published before a run
+ * attaches is lost: such records are kept until the run attaches.
+ */
+public final class MetaFeed implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MetaFeed.class);
+
+  private final Set<String> runIds;
+  private final Map<String, StreamedMetaSource> attached = new ConcurrentHashMap<>();
+  /** Records of runs not attached yet; guarded by {@code this}. */
+  private final Map<String, List<Event>> early = new HashMap<>();
+  private final Set<String> detached = ConcurrentHashMap.newKeySet();
+  private final Disposable.Composite subscriptions = Disposables.composite();
+
+  /**
+   * Starts reading the updates and forecasts of {@code runIds}.
+   *
+   * @param name the readers' name (they join no group and commit nothing)
+   * @throws IllegalArgumentException when {@code runIds} is empty
+   */
+  public MetaFeed(EventBus bus, Topics topics, String name, Collection<String> runIds) {
+    this.runIds = Set.copyOf(runIds);
+    ConsumerOptions options = ConsumerOptions.wholeHistory(name).forRuns(this.runIds);
+    subscriptions.add(follow(bus, topics.metaParams(), options));
+    subscriptions.add(follow(bus, topics.forecasts(), options));
+  }
+
+  private <E extends Event> Disposable follow(EventBus bus, Channel<E> channel,
+      ConsumerOptions options) {
+    return bus.consume(channel, options).subscribe(this::deliver,
+        error -> LOG.error("meta feed of {} stopped: {}", channel.topic(), error.toString()));
+  }
+
+  private void deliver(Received<? extends Event> received) {
+    Event event = received.event();
+    received.acknowledge();
+    StreamedMetaSource source = attached.get(event.runId());
+    if (source == null) {
+      synchronized (this) {
+        source = attached.get(event.runId());
+        if (source == null) {
+          if (!detached.contains(event.runId())) {
+            early.computeIfAbsent(event.runId(), id -> new ArrayList<>()).add(event);
+          }
+          return;
+        }
+      }
+    }
+    source.accept(event);
+  }
+
+  /** Hands the run's records to {@code source}, those read so far first. */
+  void attach(String runId, StreamedMetaSource source) {
+    if (!runIds.contains(runId)) {
+      throw new IllegalArgumentException("run " + runId + " is not one of this feed's runs");
+    }
+    synchronized (this) {
+      List<Event> before = early.remove(runId);
+      if (before != null) {
+        before.forEach(source::accept);
+      }
+      if (attached.putIfAbsent(runId, source) != null) {
+        throw new IllegalStateException("run " + runId + " is already attached to the feed");
+      }
+    }
+  }
+
+  /** Stops handing the run's records on; later ones are dropped. */
+  void detach(String runId) {
+    synchronized (this) {
+      detached.add(runId);
+      attached.remove(runId);
+      early.remove(runId);
+    }
+  }
+
+  /** Stops reading. */
+  @Override
+  public void close() {
+    subscriptions.dispose();
+  }
+}

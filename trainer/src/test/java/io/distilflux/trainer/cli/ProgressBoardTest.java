@@ -1,0 +1,88 @@
+package io.distilflux.trainer.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class ProgressBoardTest {
+
+  private static final long SECOND = 1_000_000_000L;
+
+  private final AtomicLong clock = new AtomicLong();
+  private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+  private final ProgressBoard board = new ProgressBoard(
+      new PrintStream(bytes, true, StandardCharsets.UTF_8), "steps", clock::get);
+
+  @Test
+  void beforeAnyRunTrainsTheSummarySaysWhatIsBeingDone() {
+    board.phase("starting the embedded Kafka broker");
+    clock.set(7 * SECOND);
+    assertEquals("[7 s] starting the embedded Kafka broker", board.summary());
+  }
+
+  @Test
+  void theTimeLeftIsTheLongerOfTheJointRateAndTheSlowestRunsOwnRate() {
+    board.plan(3, 3_000);
+    clock.set(10 * SECOND);
+    board.progress("fast", 1, 1_000, Double.NaN);
+    board.progress("slow", 1, 1_000, Double.NaN);
+    clock.set(20 * SECOND);
+    board.progress("fast", 1_000, 1_000, Double.NaN);
+    board.finished("fast", 1_000, 1_000, 0.7, null);
+    board.progress("slow", 100, 1_000, Double.NaN);
+    // Together: 1 100 steps in 10 s, 1 900 left: about 17 s. The slow run alone: 100 steps in
+    // 10 s, 900 left: 90 s, which is the estimate.
+    assertEquals("[20 s] 1 of 3 runs done, 1 training; 36 % of 3000 steps; about 1 min 30 s left",
+        board.summary());
+  }
+
+  @Test
+  void ratesAreTakenSinceThePreviousSummaryOnceItIsSecondsOld() {
+    board.plan(1, 1_000);
+    board.progress("run", 1, 1_000, Double.NaN);
+    clock.set(10 * SECOND);
+    board.progress("run", 100, 1_000, Double.NaN);
+    // Slow at first (waiting behind others, the JIT): 100 steps in 10 s, 900 left: 90 s.
+    assertTrue(board.summary().endsWith("about 1 min 30 s left"), board.summary());
+    clock.set(15 * SECOND);
+    board.progress("run", 600, 1_000, Double.NaN);
+    // Then 500 steps in 5 s: 400 left at 100 a second.
+    assertTrue(board.summary().endsWith("about 4 s left"), board.summary());
+  }
+
+  @Test
+  void runsNotYetStartedCountInTheJointEstimate() {
+    board.plan(4, 4_000);
+    board.progress("a", 1, 1_000, Double.NaN);
+    clock.set(10 * SECOND);
+    board.progress("a", 1_000, 1_000, Double.NaN);
+    board.finished("a", 1_000, 1_000, 0.7, null);
+    // 1 000 steps in 10 s; 3 000 left in runs that have not started: about 30 s.
+    assertTrue(board.summary().endsWith("1 of 4 runs done, 0 training; 25 % of 4000 steps;"
+        + " about 30 s left"), board.summary());
+  }
+
+  @Test
+  void eachRunPrintsABarLineAtEveryTenthAndWhenItEnds() {
+    for (long step = 1; step <= 10; step++) {
+      board.progress("run", step, 10, Double.NaN);
+    }
+    board.finished("run", 10, 10, 0.75, null);
+    String[] lines = bytes.toString(StandardCharsets.UTF_8).split("\n");
+    assertEquals(11, lines.length, String.join("\n", lines));
+    assertTrue(lines[0].contains(" 10% 1/10 steps"), lines[0]);
+    assertTrue(lines[10].contains("test acc 0.7500 done"), lines[10]);
+  }
+
+  @Test
+  void durationsAreWrittenInSecondsMinutesOrHours() {
+    assertEquals("42 s", ProgressBoard.duration(42.3));
+    assertEquals("3 min 05 s", ProgressBoard.duration(185));
+    assertEquals("2 h 07 min", ProgressBoard.duration(2 * 3600 + 7 * 60 + 30));
+  }
+}

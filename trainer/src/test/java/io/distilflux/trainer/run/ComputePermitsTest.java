@@ -1,0 +1,115 @@
+package io.distilflux.trainer.run;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class ComputePermitsTest {
+
+  @Test
+  void aLeaseHoldsAtMostOnePermitAndGivesItBackOnce() throws Exception {
+    ComputePermits permits = ComputePermits.of(2);
+    ComputePermits.Lease lease = permits.lease();
+    lease.acquire();
+    lease.acquire();
+    assertTrue(lease.held());
+    assertEquals(1, permits.peakInUse(), "acquiring a held lease takes no second permit");
+    lease.release();
+    lease.release();
+    assertFalse(lease.held());
+    ComputePermits.Lease first = permits.lease();
+    ComputePermits.Lease second = permits.lease();
+    first.acquire();
+    second.acquire();
+    assertEquals(2, permits.peakInUse(), "a double release did not add a third permit");
+  }
+
+  @Test
+  void manyThreadsNeverComputeMoreAtOnceThanThePermits() throws Exception {
+    ComputePermits permits = ComputePermits.of(2);
+    AtomicInteger computing = new AtomicInteger();
+    AtomicInteger most = new AtomicInteger();
+    CountDownLatch done = new CountDownLatch(8);
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < 8; t++) {
+      int index = t;
+      Thread thread = new Thread(() -> {
+        ComputePermits.Lease lease = index % 2 == 0 ? permits.lease() : permits.urgentLease();
+        for (int i = 0; i < 2_000; i++) {
+          lease.acquireUninterruptibly();
+          most.accumulateAndGet(computing.incrementAndGet(), Math::max);
+          Thread.onSpinWait();
+          computing.decrementAndGet();
+          lease.release();
+        }
+        done.countDown();
+      });
+      threads.add(thread);
+      thread.start();
+    }
+    assertTrue(done.await(60, TimeUnit.SECONDS));
+    assertTrue(most.get() <= 2, "computing at once: " + most.get());
+    assertTrue(permits.peakInUse() <= 2, "permits in use at once: " + permits.peakInUse());
+  }
+
+  @Test
+  void aRunThatWaitsOnTheBusGetsTheNextFreePermitBeforeRunsThatOnlyCompute() throws Exception {
+    ComputePermits permits = ComputePermits.of(1);
+    ComputePermits.Lease holder = permits.lease();
+    holder.acquire();
+    List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Thread computing = waiter(permits.lease(), "computes", order);
+    awaitWaiting(computing);
+    Thread waiting = waiter(permits.urgentLease(), "waits on the bus", order);
+    awaitWaiting(waiting);
+    holder.release();
+    computing.join(10_000);
+    waiting.join(10_000);
+    assertEquals(List.of("waits on the bus", "computes"), order,
+        "the urgent lease came second but was served first");
+  }
+
+  private static Thread waiter(ComputePermits.Lease lease, String name, List<String> order) {
+    Thread thread = new Thread(() -> {
+      lease.acquireUninterruptibly();
+      order.add(name);
+      lease.release();
+    });
+    thread.start();
+    return thread;
+  }
+
+  private static void awaitWaiting(Thread thread) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (thread.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+      Thread.sleep(1);
+    }
+    assertEquals(Thread.State.WAITING, thread.getState());
+  }
+
+  @Test
+  void computeRunsTheWorkUnderAPermitAndReturnsItsValue() {
+    ComputePermits permits = ComputePermits.of(1);
+    assertEquals("done", permits.compute(() -> "done"));
+    assertEquals(1, permits.peakInUse());
+    assertThrows(IllegalStateException.class, () -> permits.compute(() -> {
+      throw new IllegalStateException("failed");
+    }));
+    assertEquals("again", permits.compute(() -> "again"), "a failed computation gave its permit back");
+  }
+
+  @Test
+  void fewerThanOnePermitIsRejected() {
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> ComputePermits.of(0));
+    assertEquals("compute permits must be >= 1, got 0", e.getMessage());
+  }
+}
