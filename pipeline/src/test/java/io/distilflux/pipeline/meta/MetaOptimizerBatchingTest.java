@@ -10,6 +10,7 @@ import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.MetaParams;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
+import io.distilflux.pipeline.event.RunStarted;
 import io.distilflux.pipeline.event.Unconstrained;
 import io.distilflux.pipeline.kafka.KafkaBroker;
 import io.distilflux.pipeline.kafka.KafkaBusSettings;
@@ -57,6 +58,12 @@ class MetaOptimizerBatchingTest {
           new Unconstrained(r, 0, 0), new Unconstrained(0.5, 0, 0), 1.0, 0.01));
     }
     try (KafkaEventBus trainers = KafkaEventBus.connect(KAFKA.bootstrapServers(), topics)) {
+      // the meta-optimizer answers only runs whose RunStarted it has seen
+      List<RunStarted> starts = new ArrayList<>();
+      for (int r = 0; r < RUNS; r++) {
+        starts.add(MetaOptimizerServiceTest.runStarted("run-" + r, OptimizerKind.SGD, 0.1, 1.0));
+      }
+      trainers.publish(topics.runs(), Flux.fromIterable(starts)).blockLast(WAIT);
       trainers.publish(topics.hyperGradients(), Flux.fromIterable(waiting)).blockLast(WAIT);
     }
     long produced = count("kafka.server:type=BrokerTopicMetrics,name=TotalProduceRequestsPerSec,"

@@ -164,7 +164,9 @@ final class ExperimentRunner {
       Optional<RunRecorder> recorder = eventsDir.map(dir -> new RunRecorder(stack.bus(),
           stack.topics(), Set.copyOf(runIds.values()), dir, RECORDING_QUIET).start());
       EventRouter router = new EventRouter(stack.bus(), stack.topics());
-      Scheduler trainers = Schedulers.newBoundedElastic(parallel, 64, "trainer");
+      // Unbounded task queues: a run's requests for more events queue on its worker while it
+      // trains, and a request rejected by a full queue would be lost, leaving the run waiting.
+      Scheduler trainers = Schedulers.newBoundedElastic(parallel, Integer.MAX_VALUE, "trainer");
       try {
         // Written again after every finished run, so a long experiment that is stopped keeps
         // the rows of the runs it finished.
@@ -264,7 +266,7 @@ final class ExperimentRunner {
     String runId = run.runId();
     RunConfig config = run.config();
     log.println("resuming run " + runId + " at step " + run.firstStep() + " of " + config.steps());
-    Scheduler trainers = Schedulers.newBoundedElastic(1, 4, "trainer");
+    Scheduler trainers = Schedulers.newBoundedElastic(1, Integer.MAX_VALUE, "trainer");
     try {
       ResultsTable.RunResult result = runOne(new EventRouter(stack.bus(), stack.topics()),
           new ProgressBoard(log), runId, config, () -> run, trainers,
