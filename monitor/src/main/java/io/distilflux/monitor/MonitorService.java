@@ -152,8 +152,11 @@ public final class MonitorService implements AutoCloseable {
     subscriptions.add(
         bus.consume(topics.runs(), history("runs")).concatMap(this::onRun).subscribe(v -> {}, this::fail));
 
+    // Forecasts are read live once the restore has made every run started before this start
+    // known: read earlier, a forecast could come before its run's RunStarted and be refused.
     subscriptions.add(
-        bus.consume(topics.forecasts(), history("forecasts"))
+        restored.asMono()
+            .thenMany(Flux.defer(() -> bus.consume(topics.forecasts(), history("forecasts"))))
             .concatMap(this::onForecast)
             .subscribe(v -> {}, this::fail));
     // The restore ends when the forecasts topic has been read up to its end offsets at start:
