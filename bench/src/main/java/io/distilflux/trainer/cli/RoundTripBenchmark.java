@@ -51,11 +51,11 @@ public final class RoundTripBenchmark {
   /** Runs the benchmark and prints one line per number of runs in flight. */
   public static void main(String[] args) {
     List<String> rest = new ArrayList<>(Arrays.asList(args));
-    List<Integer> inFlight = take(rest, "--in-flight", "1,5,10").lines()
+    List<Integer> inFlight = BenchmarkFlags.take(rest, "--in-flight", "1,5,10").lines()
         .flatMap(l -> Arrays.stream(l.split(","))).map(String::trim).map(Integer::parseInt)
         .toList();
-    int steps = Integer.parseInt(take(rest, "--steps", "2000"));
-    int warmupSteps = Integer.parseInt(take(rest, "--warmup-steps", "500"));
+    int steps = Integer.parseInt(BenchmarkFlags.take(rest, "--steps", "2000"));
+    int warmupSteps = Integer.parseInt(BenchmarkFlags.take(rest, "--warmup-steps", "500"));
     Map<String, String> flags = new LinkedHashMap<>();
     for (int i = 0; i + 1 < rest.size(); i += 2) {
       flags.put(rest.get(i).replaceFirst("^--", ""), rest.get(i + 1));
@@ -176,18 +176,6 @@ public final class RoundTripBenchmark {
     }
   }
 
-  private static String take(List<String> args, String flag, String fallback) {
-    int at = args.indexOf(flag);
-    if (at < 0) {
-      return fallback;
-    }
-    if (at + 1 >= args.size()) {
-      throw new IllegalArgumentException(flag + " needs a value");
-    }
-    String value = args.remove(at + 1);
-    args.remove(at);
-    return value;
-  }
 
   private static long processCpuNanos() {
     java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();

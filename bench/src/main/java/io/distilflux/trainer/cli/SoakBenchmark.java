@@ -52,10 +52,10 @@ public final class SoakBenchmark {
   /** Runs the benchmark. */
   public static void main(String[] args) throws Exception {
     List<String> rest = new ArrayList<>(Arrays.asList(args));
-    double interval = Double.parseDouble(take(rest, "--interval", "60"));
-    double warmup = Double.parseDouble(take(rest, "--warmup", "2"));
-    double maxMinutes = Double.parseDouble(take(rest, "--max-minutes", "0"));
-    String services = take(rest, "--services", "children");
+    double interval = Double.parseDouble(BenchmarkFlags.take(rest, "--interval", "60"));
+    double warmup = Double.parseDouble(BenchmarkFlags.take(rest, "--warmup", "2"));
+    double maxMinutes = Double.parseDouble(BenchmarkFlags.take(rest, "--max-minutes", "0"));
+    String services = BenchmarkFlags.take(rest, "--services", "children");
     if (!(interval > 0) || warmup < 0 || maxMinutes < 0) {
       throw new IllegalArgumentException("--interval must be > 0, --warmup and --max-minutes >= 0");
     }
@@ -257,16 +257,4 @@ public final class SoakBenchmark {
     }
   }
 
-  private static String take(List<String> args, String flag, String fallback) {
-    int at = args.indexOf(flag);
-    if (at < 0) {
-      return fallback;
-    }
-    if (at + 1 >= args.size()) {
-      throw new IllegalArgumentException(flag + " needs a value");
-    }
-    String value = args.remove(at + 1);
-    args.remove(at);
-    return value;
-  }
 }

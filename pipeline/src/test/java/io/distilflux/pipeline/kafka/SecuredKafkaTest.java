@@ -11,11 +11,9 @@ import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.MetaParamSource;
 import io.distilflux.pipeline.event.MetaParams;
-import io.distilflux.pipeline.event.Provenance;
-import io.distilflux.pipeline.event.RunConfig;
-import io.distilflux.pipeline.event.RunStarted;
 import io.distilflux.pipeline.event.Unconstrained;
 import io.distilflux.pipeline.meta.MetaOptimizerService;
+import io.distilflux.pipeline.meta.MetaOptimizerServiceTest;
 import io.distilflux.pipeline.meta.MetaOptimizerSettings;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -118,7 +116,9 @@ class SecuredKafkaTest {
             META_GROUP, MetaOptimizerSettings.defaults())) {
       as("trainer", "trainer-secret").check(Duration.ofSeconds(10));
       optimizer.start();
-      trainer.publish(TOPICS.runs(), Flux.just(runStarted(run, 10)))
+      trainer.publish(TOPICS.runs(), Flux.just(MetaOptimizerServiceTest.runStarted(run,
+          MetaOptimizerSettings.defaults().optimizer(),
+          MetaOptimizerSettings.defaults().learningRate(), MetaOptimizerSettings.defaults().clip())))
           .blockLast(Duration.ofSeconds(30));
       Unconstrained at = new Unconstrained(0.1, 0.2, -1);
       trainer.publish(TOPICS.hyperGradients(), Flux.just(new HyperGradient(
@@ -153,14 +153,4 @@ class SecuredKafkaTest {
         new AccessControlEntry("User:" + user, "*", operation, AclPermissionType.ALLOW));
   }
 
-  /** A hypergradient run's start with the default meta rule: the meta-optimizer serves only started runs. */
-  private static RunStarted runStarted(String runId, long steps) {
-    MetaOptimizerSettings rule = MetaOptimizerSettings.defaults();
-    RunConfig config = new RunConfig(RunConfig.DatasetKind.SYNTHETIC, "",
-        RunConfig.Mode.HYPERGRADIENT, 1, 1, steps, 0, "test", "test",
-        RunConfig.OptimizerKind.SGD, 0.1, rule.optimizer(), rule.learningRate(), rule.clip(), 1,
-        1, new Unconstrained(0.1, 0.2, -1), false, 0, 0, false);
-    return new RunStarted(Event.CURRENT_SCHEMA_VERSION, runId, config, 0L,
-        new Provenance("test", System.getProperty("java.version"), "generated", "none"));
-  }
 }

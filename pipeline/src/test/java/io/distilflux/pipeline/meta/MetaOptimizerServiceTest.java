@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
-class MetaOptimizerServiceTest {
+public class MetaOptimizerServiceTest {
 
   private static final Topics TOPICS = new Topics("test.");
   private static final MetaOptimizerSettings SGD =
@@ -398,7 +398,8 @@ class MetaOptimizerServiceTest {
         forecastEvery, new Unconstrained(0, 0, -1), false, 10, 0, false);
   }
 
-  static RunStarted runStarted(String run, OptimizerKind kind, double eta, double clip) {
+  /** A hypergradient run's start with the given meta rule; shared by the Kafka tests. */
+  public static RunStarted runStarted(String run, OptimizerKind kind, double eta, double clip) {
     RunConfig config =
         new RunConfig(
             RunConfig.DatasetKind.SYNTHETIC, "", RunConfig.Mode.HYPERGRADIENT, 1L, 1, 10, 0,
