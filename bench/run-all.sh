@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs every benchmark at a small size (a few minutes on two cores) and keeps each one's output.
 # Usage, from the repository root after `./mvnw -B -q package -DskipTests`:
-#   bench/run-all.sh [OUT]          (default OUT: bench/target/results)
-# The full-size commands and the figures they gave are in docs/benchmarks.md.
+#   bench/run-all.sh [OUT [DOC]]    (default OUT: bench/target/results, DOC: docs/benchmarks.md)
+# Each output is kept in OUT; the figures are written into DOC's generated section, the tables
+# at the end of docs/benchmarks.md. The full-size commands are in docs/benchmarks.md.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 jar="$root/bench/target/distilflux-bench.jar"
 out="${1:-$root/bench/target/results}"
+doc="${2:-$root/docs/benchmarks.md}"
 if [[ ! -f "$jar" ]]; then
   echo "distilflux: $jar is missing; build it with ./mvnw -B -q package -DskipTests" >&2
   exit 2
@@ -45,14 +47,7 @@ run checkpoint io.distilflux.trainer.cli.CheckpointBenchmark --warmup 1 --repeat
   --checkpoint-every 50 --transport direct --iterations 200 --modes hypergradient --seeds 1 \
   --teacher-steps 100 --metrics-port 0 --output "$work/checkpoint"
 
-# the figures' lines of every output, for docs/benchmarks.md's tables
-{
-  echo "# Benchmark figures, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  for name in jmh student-step conv-step bus meta-optimizer monitor loopback replay transport checkpoint; do
-    echo
-    echo "## $name"
-    echo
-    grep -E 'avgt|median|ratio|per second|/s|interval|[0-9]x$' "$out/$name.txt" | grep -v -E '^[[:space:]]*(#|Iteration)| (WARN|INFO|ERROR) ' | sed 's/^/    /' || true
-  done
-} > "$out/summary.md"
-echo "outputs in $out; figures in $out/summary.md"
+# the figures into docs/benchmarks.md's generated section (the rest of the page is left alone)
+java -cp "$jar" io.distilflux.bench.BenchmarkTables "$out" "$doc" \
+  student-step conv-step bus meta-optimizer monitor loopback replay transport checkpoint
+echo "outputs in $out; figures written into $doc"
