@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.distilflux.trainer.byo.KerasH5Writer;
 import io.distilflux.trainer.byo.UserFiles;
 import io.distilflux.trainer.data.CsvSource;
 import io.distilflux.trainer.data.DatasetSource;
@@ -34,6 +35,25 @@ class TeacherFilesTest {
 
     assertEquals(TeacherTrainer.logits(teacher, loaded.data().studentTrain().features()),
         result.logits());
+    assertEquals(TeacherTrainer.accuracy(teacher, loaded.data().test()), result.testAccuracy());
+  }
+
+  @Test
+  void aKerasH5TeacherGivesTheLogitsOfTheSameWeightsInDl4j(@TempDir Path dir) throws IOException {
+    DatasetSource.Loaded loaded = blobs(dir, 30, 12, 9);
+    MultiLayerNetwork teacher = UserFiles.trainedTeacher(new DataSet(
+        loaded.data().studentTrain().features(), loaded.data().studentTrain().labels()), 3);
+    Path h5 = dir.resolve("teacher.h5");
+    KerasH5Writer.write(h5, java.util.List.of(
+        new KerasH5Writer.Dense(teacher.getLayer(0).getParam("W"),
+            teacher.getLayer(0).getParam("b"), "relu"),
+        new KerasH5Writer.Dense(teacher.getLayer(1).getParam("W"),
+            teacher.getLayer(1).getParam("b"), "softmax")));
+
+    TeacherResult result = new NetworkFileTeacher(h5).logitsFor(loaded);
+
+    INDArray expected = TeacherTrainer.logits(teacher, loaded.data().studentTrain().features());
+    assertTrue(expected.equalsWithEps(result.logits(), 1e-5), result.logits().toString());
     assertEquals(TeacherTrainer.accuracy(teacher, loaded.data().test()), result.testAccuracy());
   }
 
