@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -56,41 +57,7 @@ public final class RunOptions {
       description = "Folder of the dataset files, CIFAR-10 binary batches or MNIST idx files (default: cifar10 data/cifar-10-batches-bin, mnist data/mnist).")
   Path dataDir;
 
-  @Option(names = "--train", paramLabel = "FILE",
-      description = "--dataset csv: the training set, a CSV file with a header row, a label column of classes 0…K−1 and numeric feature columns (default: none).")
-  Path trainFile;
-
-  @Option(names = "--validation", paramLabel = "FILE",
-      description = "--dataset csv: the validation set D_val, the training file's columns (default: none).")
-  Path validationFile;
-
-  @Option(names = "--test", paramLabel = "FILE",
-      description = "--dataset csv: the test set, the training file's columns (default: none).")
-  Path testFile;
-
-  @Option(names = "--train-x", paramLabel = "FILE",
-      description = "--dataset npy: the training features (.npy, [n, d] or images [n, c, h, w]) (default: none).")
-  Path trainX;
-
-  @Option(names = "--train-y", paramLabel = "FILE",
-      description = "--dataset npy: the training labels (.npy, [n] integer classes 0…K−1) (default: none).")
-  Path trainY;
-
-  @Option(names = "--validation-x", paramLabel = "FILE",
-      description = "--dataset npy: the validation features (default: none).")
-  Path validationX;
-
-  @Option(names = "--validation-y", paramLabel = "FILE",
-      description = "--dataset npy: the validation labels (default: none).")
-  Path validationY;
-
-  @Option(names = "--test-x", paramLabel = "FILE",
-      description = "--dataset npy: the test features (default: none).")
-  Path testX;
-
-  @Option(names = "--test-y", paramLabel = "FILE",
-      description = "--dataset npy: the test labels (default: none).")
-  Path testY;
+  @Mixin DataFileOptions dataFiles = new DataFileOptions();
 
   @Option(names = "--teacher-logits", paramLabel = "FILE",
       description = "Logits of a teacher run elsewhere, a .npy array [n_train + n_validation, K]: training rows, then validation rows, in file order; replaces --teacher (default: none).")
@@ -438,14 +405,7 @@ public final class RunOptions {
     if (resume != null && !Files.isDirectory(resume)) {
       throw new IllegalArgumentException("--resume folder not found: " + resume);
     }
-    List<InputFile> inputs = UserInputs.dataFiles(dataset, Map.of(
-        InputSources.TRAIN, Optional.ofNullable(trainFile),
-        InputSources.VALIDATION, Optional.ofNullable(validationFile),
-        InputSources.TEST, Optional.ofNullable(testFile)), Map.of(
-        "train-x", Optional.ofNullable(trainX), "train-y", Optional.ofNullable(trainY),
-        "validation-x", Optional.ofNullable(validationX),
-        "validation-y", Optional.ofNullable(validationY),
-        "test-x", Optional.ofNullable(testX), "test-y", Optional.ofNullable(testY)));
+    List<InputFile> inputs = UserInputs.dataFiles(dataset, dataFiles.csv(), dataFiles.npy());
     String teacherName = or(teacher, d.teacher()).trim();
     if (teacherLogits != null) {
       if (given("--teacher")) {

@@ -75,6 +75,21 @@ class UserInputsTest {
         + " a number", lines.get(lines.size() - 1), outcome.err());
   }
 
+  @Test
+  void theTeacherCommandTrainsOnCsvFilesAndSaysWhereItWroteTheTeacher(@TempDir Path dir)
+      throws IOException {
+    Map<String, String> flags = csvFlags(dir);
+    CliOutcome outcome = CliOutcome.execute("teacher", "--dataset", "csv",
+        "--train", flags.get("train"), "--validation", flags.get("validation"),
+        "--test", flags.get("test"), "--teacher-epochs", "2",
+        "--output", dir.resolve("out").toString());
+    assertEquals(0, outcome.exitCode(), outcome.err());
+    String entry = outcome.out().lines().filter(l -> l.startsWith("teacher cache entry: "))
+        .findFirst().orElseThrow().substring("teacher cache entry: ".length());
+    assertEquals(true, Files.isRegularFile(Path.of(entry).resolve("teacher.zip")), entry);
+    assertEquals(true, Path.of(entry).startsWith(dir.resolve("out").resolve("teachers")), entry);
+  }
+
   private static Map<String, String> csvFlags(Path dir) throws IOException {
     Map<String, String> flags = new HashMap<>();
     flags.put("dataset", "csv");
