@@ -2,6 +2,7 @@ package io.distilflux.trainer.run;
 
 import io.distilflux.pipeline.event.InputFile;
 import io.distilflux.pipeline.event.RunConfig;
+import io.distilflux.trainer.data.Checksums;
 import io.distilflux.trainer.data.CifarSource;
 import io.distilflux.trainer.data.Cifar10;
 import io.distilflux.trainer.data.CsvSource;
@@ -92,6 +93,28 @@ public final class InputSources {
     long seed = drawn && config.dataSeed() != null ? config.dataSeed() : config.seed();
     return new TrainedTeacher(cache, config.teacher(), seed,
         drawn ? synthetic : TeacherTraining.images(options.teacherEpochs()));
+  }
+
+  /**
+   * Checks that the user's files of a recorded configuration are still the ones the run read,
+   * so a resumed run never continues on other data, teacher or student.
+   *
+   * @throws IllegalArgumentException naming the first file that is missing or changed
+   */
+  public static void verify(RunConfig config) {
+    for (InputFile input : config.inputs()) {
+      Path path = Path.of(input.path());
+      if (!java.nio.file.Files.isRegularFile(path)) {
+        throw new IllegalArgumentException("the " + input.role() + " file " + path
+            + " of this run is gone");
+      }
+      String now = Checksums.hex(path, "SHA-256");
+      if (!now.equals(input.sha256())) {
+        throw new IllegalArgumentException("the " + input.role() + " file " + path
+            + " changed since the run started (SHA-256 " + input.sha256().substring(0, 12)
+            + "…, now " + now.substring(0, 12) + "…)");
+      }
+    }
   }
 
   private static Path file(RunConfig config, String role) {

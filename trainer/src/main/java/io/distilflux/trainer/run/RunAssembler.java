@@ -165,6 +165,7 @@ public final class RunAssembler {
       throw new IllegalArgumentException("no checkpoint in " + runFolder);
     }
     Checkpoint newest = CheckpointStore.read(all.get(all.size() - 1));
+    InputSources.verify(newest.config());
     String runId = newest.runId();
     PublishedEvents published = PublishedEvents.read(bus, topics, runId).block();
     boolean streamed = newest.config().mode() == RunConfig.Mode.HYPERGRADIENT
