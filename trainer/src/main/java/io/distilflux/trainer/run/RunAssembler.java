@@ -33,6 +33,8 @@ import java.util.function.LongFunction;
 import io.micrometer.core.instrument.Counter;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -138,9 +140,7 @@ public final class RunAssembler {
    */
   public long multiplyAddsPerStep(RunConfig config) {
     Split train = prepare(config).data().studentTrain();
-    long[] shape = train.features().shape();
-    var student = student(config, Arrays.copyOfRange(shape, 1, shape.length),
-        prepare(config).data().classes());
+    var student = student(config, train.features(), prepare(config).data().classes());
     long batch = config.batchSize() <= 0 ? train.size() : Math.min(config.batchSize(), train.size());
     return student.numParams() * batch;
   }
@@ -200,8 +200,7 @@ public final class RunAssembler {
     PreparedData data = prepare(config);
     DistillationData d = data.data();
     Split train = d.studentTrain();
-    long[] shape = train.features().shape();
-    var student = student(config, Arrays.copyOfRange(shape, 1, shape.length), d.classes());
+    var student = student(config, train.features(), d.classes());
     DistillationTrainer trainer = new DistillationTrainer(student, config.innerOptimizer(),
         config.innerLearningRate(), new DistillationLoss(config.temperatureSquared(),
             Divergence.of(config.divergence())), computeThreads);
@@ -235,7 +234,8 @@ public final class RunAssembler {
   }
 
   /** The run's student: a registered architecture, or the user's configuration file. */
-  private MultiLayerNetwork student(RunConfig config, long[] featureShape, int classes) {
+  private MultiLayerNetwork student(RunConfig config, INDArray features, int classes) {
+    long[] featureShape = Arrays.copyOfRange(features.shape(), 1, features.rank());
     Optional<InputFile> file = config.input(InputSources.STUDENT);
     if (file.isEmpty()) {
       return students.create(config.student(), featureShape, classes, config.seed(),
@@ -245,6 +245,9 @@ public final class RunAssembler {
         .build(featureShape, classes, config.seed(), DataType.FLOAT));
     try {
       network.init();
+      // one example through the network: a student built for other inputs fails here, once,
+      // with the file named, rather than in every run's first step
+      network.output(features.get(NDArrayIndex.interval(0, 1)), false);
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("student " + file.get().path()
           + " does not fit the data's examples " + Arrays.toString(featureShape) + ": "

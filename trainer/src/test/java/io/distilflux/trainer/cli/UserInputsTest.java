@@ -76,6 +76,24 @@ class UserInputsTest {
   }
 
   @Test
+  void aStudentFileForOtherInputsEndsTheRunWithOneLineNamingIt(@TempDir Path dir)
+      throws IOException {
+    Map<String, String> flags = csvFlags(dir);
+    Path student = Files.writeString(dir.resolve("student.json"),
+        UserFiles.denseStudentJson().replace("\"nin\" : 4", "\"nin\" : 7"));
+    CliOutcome outcome = CliOutcome.execute("run", "--dataset", "csv",
+        "--train", flags.get("train"), "--validation", flags.get("validation"),
+        "--test", flags.get("test"), "--student", student.toString(), "--transport", "direct",
+        "--seeds", "1", "--modes", "no-distillation", "--metrics-port", "0",
+        "--final-scrape-wait", "0", "--output", dir.resolve("out").toString());
+    assertEquals(2, outcome.exitCode(), outcome.err());
+    List<String> lines = outcome.errLines();
+    String last = lines.get(lines.size() - 1);
+    assertEquals(true, last.startsWith("distilflux: student " + student
+        + " does not fit the data's examples [4]: "), last);
+  }
+
+  @Test
   void theTeacherCommandTrainsOnCsvFilesAndSaysWhereItWroteTheTeacher(@TempDir Path dir)
       throws IOException {
     Map<String, String> flags = csvFlags(dir);
