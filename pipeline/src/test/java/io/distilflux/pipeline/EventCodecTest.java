@@ -88,6 +88,30 @@ class EventCodecTest {
   }
 
   @Test
+  void recordsOfSchemaVersionTwoReadWithoutUserFilesAndCurrentOnesCarryThem() {
+    RunConfig withFiles = new RunConfig(RunConfig.DatasetKind.CSV, "", RunConfig.Mode.FIXED,
+        7, 1, 100, 0, "teacher.zip", "student.json", RunConfig.OptimizerKind.ADAM, 1e-3,
+        RunConfig.OptimizerKind.SGD, 1, 1, 10, 2, B, false, 50, 0, false, null,
+        RunConfig.Divergence.FORWARD,
+        java.util.List.of(new io.distilflux.pipeline.event.InputFile("train", "t.csv", "ab12")));
+    RunStarted started = new RunStarted(V, "r", withFiles, 5L, new Provenance("d", "17", "h", "c"));
+    String json = EventCodec.encodeToString(started);
+    assertEquals(started, EventCodec.decode(json.getBytes(StandardCharsets.UTF_8), Event.class));
+    assertEquals("ab12", withFiles.input("train").orElseThrow().sha256());
+
+    String withoutInputs = json.replace(
+        ",\"inputs\":[{\"role\":\"train\",\"path\":\"t.csv\",\"sha256\":\"ab12\"}]", "");
+    RunStarted versionTwo = EventCodec.decode(withoutInputs
+        .replace("\"schemaVersion\":" + V, "\"schemaVersion\":2")
+        .getBytes(StandardCharsets.UTF_8), RunStarted.class);
+    assertEquals(java.util.List.of(), versionTwo.config().inputs());
+    // the current version must carry the new field
+    MalformedEventException missing = assertThrows(MalformedEventException.class,
+        () -> EventCodec.decode(withoutInputs.getBytes(StandardCharsets.UTF_8), RunStarted.class));
+    assertTrue(missing.getMessage().contains("inputs"), missing.getMessage());
+  }
+
+  @Test
   void runEventsDecodeThroughTheirSharedTopicType() {
     for (Event event : everyEventType()) {
       if (event instanceof RunEvent) {

@@ -24,10 +24,10 @@ public sealed interface Event
   /**
    * The schema version this build writes and the newest it reads. Version 2 added
    * {@code RunConfig.dataSeed} and {@code divergence} and {@code
-   * HyperGradient.validationGradientNormSquared}; records of version 1 are read with the
-   * defaults of {@link SchemaUpgrade}.
+   * HyperGradient.validationGradientNormSquared}, version 3 {@code RunConfig.inputs}; records of
+   * older versions are read with the defaults of {@link SchemaUpgrade}.
    */
-  int CURRENT_SCHEMA_VERSION = 2;
+  int CURRENT_SCHEMA_VERSION = 3;
 
   /** The run this event belongs to; the Kafka record key. */
   String runId();

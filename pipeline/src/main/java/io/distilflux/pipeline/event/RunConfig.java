@@ -29,6 +29,8 @@ package io.distilflux.pipeline.event;
  *     notebook's order and shared by every seed of the experiment; null: the synthetic data are
  *     drawn from {@code seed} (one data set per seed). Absent before schema version 2.
  * @param divergence the distillation term; forward before schema version 2
+ * @param inputs the user's files the run read (data, teacher, logits, student) with their
+ *     SHA-256; empty for the built-in datasets and architectures, and before schema version 3
  */
 public record RunConfig(
     DatasetKind dataset,
@@ -53,11 +55,26 @@ public record RunConfig(
     int maxStaleness,
     boolean validationIsTest,
     Long dataSeed,
-    Divergence divergence) {
+    Divergence divergence,
+    java.util.List<InputFile> inputs) {
 
-  /** Checks the divergence is named. */
+  /** Checks the divergence is named and copies the inputs. */
   public RunConfig {
     java.util.Objects.requireNonNull(divergence, "divergence");
+    inputs = java.util.List.copyOf(inputs);
+  }
+
+  /** A configuration of schema version 2: no user files. */
+  public RunConfig(DatasetKind dataset, String dataDir, Mode mode, long seed, int epochs,
+      long steps, int batchSize, String teacher, String student, OptimizerKind innerOptimizer,
+      double innerLearningRate, OptimizerKind metaOptimizer, double metaLearningRate,
+      double metaClip, int miniEpoch, int forecastEvery, Unconstrained initial,
+      boolean temperatureSquared, int evaluateEvery, int maxStaleness, boolean validationIsTest,
+      Long dataSeed, Divergence divergence) {
+    this(dataset, dataDir, mode, seed, epochs, steps, batchSize, teacher, student, innerOptimizer,
+        innerLearningRate, metaOptimizer, metaLearningRate, metaClip, miniEpoch, forecastEvery,
+        initial, temperatureSquared, evaluateEvery, maxStaleness, validationIsTest, dataSeed,
+        divergence, java.util.List.of());
   }
 
   /**
@@ -80,7 +97,12 @@ public record RunConfig(
     return new RunConfig(dataset, dataDir, runMode, runSeed, epochs, runSteps, batchSize,
         teacher, student, innerOptimizer, innerLearningRate, metaOptimizer, metaLearningRate,
         metaClip, miniEpoch, forecastEvery, start, temperatureSquared, evaluateEvery,
-        maxStaleness, validationIsTest, dataSeed, divergence);
+        maxStaleness, validationIsTest, dataSeed, divergence, inputs);
+  }
+
+  /** The user's file of this role, if the run read one. */
+  public java.util.Optional<InputFile> input(String role) {
+    return inputs.stream().filter(file -> file.role().equals(role)).findFirst();
   }
 
   /** The distillation term D of the training loss (docs/method.md §1). */
@@ -127,7 +149,11 @@ public record RunConfig(
     /** CIFAR-10 binary batches. */
     CIFAR10,
     /** MNIST idx files. */
-    MNIST
+    MNIST,
+    /** The user's CSV files: a header row, a {@code label} column, numeric features. */
+    CSV,
+    /** The user's NumPy {@code .npy} files, features and labels per split. */
+    NPY
   }
 
   /** Update rules of the inner and the meta optimisers. */

@@ -18,7 +18,7 @@ public final class SchemaUpgrade {
    */
   public static void event(JsonNode tree) {
     if (!(tree instanceof ObjectNode event) || !tree.path("schemaVersion").isInt()
-        || tree.get("schemaVersion").intValue() >= 2) {
+        || tree.get("schemaVersion").intValue() >= Event.CURRENT_SCHEMA_VERSION) {
       return;
     }
     String type = tree.path("type").asText("");
@@ -30,8 +30,8 @@ public final class SchemaUpgrade {
   }
 
   /**
-   * A {@link RunConfig} tree written before version 2 (an event's, or a checkpoint manifest's):
-   * no data seed, the forward divergence.
+   * A {@link RunConfig} tree written before version 3 (an event's, or a checkpoint manifest's):
+   * before version 2 no data seed and the forward divergence; before version 3 no user files.
    */
   public static void runConfig(ObjectNode config) {
     if (!config.has("dataSeed")) {
@@ -39,6 +39,9 @@ public final class SchemaUpgrade {
     }
     if (!config.has("divergence")) {
       config.put("divergence", RunConfig.Divergence.FORWARD.name());
+    }
+    if (!config.has("inputs")) {
+      config.putArray("inputs");
     }
   }
 }

@@ -47,6 +47,7 @@ interface DatasetDefaults {
       case SYNTHETIC -> new Synthetic();
       case CIFAR10 -> new Cifar10();
       case MNIST -> new Mnist();
+      case CSV, NPY -> new UserFiles();
     };
   }
 
@@ -81,6 +82,20 @@ interface DatasetDefaults {
   /** MNIST: Adam on mini-batches of 128, 10 epochs. */
   final class Mnist implements DatasetDefaults {
     @Override public String dataDir() { return "data/mnist"; }
+    @Override public int epochs() { return 10; }
+    @Override public int batchSize() { return 128; }
+    @Override public OptimizerKind optimizer() { return OptimizerKind.ADAM; }
+    @Override public double lr() { return 1e-3; }
+    @Override public int miniEpoch() { return 10; }
+    @Override public int evaluateEvery() { return 100; }
+    @Override public int teacherEpochs() { return 5; }
+    @Override public String teacher() { return "mnist-mlp"; }
+    @Override public String student() { return "mnist-mlp-small"; }
+  }
+
+  /** The user's CSV or NumPy files: MNIST's settings, the data named by their own flags. */
+  final class UserFiles implements DatasetDefaults {
+    @Override public String dataDir() { return ""; }
     @Override public int epochs() { return 10; }
     @Override public int batchSize() { return 128; }
     @Override public OptimizerKind optimizer() { return OptimizerKind.ADAM; }

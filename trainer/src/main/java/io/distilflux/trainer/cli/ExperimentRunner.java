@@ -13,6 +13,7 @@ import io.distilflux.trainer.record.RunRecorder;
 import io.distilflux.trainer.run.ComputePermits;
 import io.distilflux.trainer.run.DataOptions;
 import io.distilflux.trainer.run.RunAssembler;
+import io.distilflux.trainer.run.StudentExport;
 import io.distilflux.trainer.run.StudentRun;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -73,6 +74,9 @@ final class ExperimentRunner {
 
   private final ExperimentSpec spec;
   private final PrintStream out;
+  /** Whether the student's computation path was printed (once per experiment). */
+  private final java.util.concurrent.atomic.AtomicBoolean pathPrinted =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private final PrintStream log;
   private final long startMillis = System.currentTimeMillis();
   private final List<Schedule> extraSchedules;
@@ -252,7 +256,7 @@ final class ExperimentRunner {
         c.batchSize(), c.teacher(), c.student(), c.innerOptimizer(), c.innerLearningRate(),
         c.metaOptimizer(), c.metaLearningRate(), c.metaClip(), s.miniEpoch(), s.forecastEvery(),
         c.initial(), c.temperatureSquared(), c.evaluateEvery(), c.maxStaleness(),
-        c.validationIsTest(), c.dataSeed(), c.divergence());
+        c.validationIsTest(), c.dataSeed(), c.divergence(), c.inputs());
   }
 
   private void printWritten() {
@@ -282,6 +286,23 @@ final class ExperimentRunner {
     }
   }
 
+  /**
+   * Writes a finished run's student where {@code --save-student} asks (file I/O, on a trainer
+   * thread); nothing for a failed run or without the flag.
+   */
+  private Mono<Void> saveStudent(String runId, RunConfig config, StudentRun run,
+      List<TrainingStep> trajectory, RunFinished finished, Scheduler trainers) {
+    if (spec.saveStudent().isEmpty() || finished.failure() != null) {
+      return Mono.empty();
+    }
+    boolean single = spec.modes().size() * spec.seeds().size() == 1;
+    return Mono.fromRunnable(() -> {
+      Path zip = StudentExport.write(StudentExport.fileFor(spec.saveStudent().get(), runId,
+          single), run.student(), config, trajectory);
+      out.println("student of run " + runId + " written to " + zip);
+    }).subscribeOn(trainers).then();
+  }
+
   private Mono<ResultsTable.RunResult> runOne(EventRouter router, ProgressBoard board,
       String runId, RunConfig config, Supplier<StudentRun> assemble, Scheduler trainers,
       ComputePermits permits) {
@@ -290,10 +311,18 @@ final class ExperimentRunner {
     return Mono.defer(() -> {
       // Assembling may train a teacher: compute like a step, under a permit.
       StudentRun run = permits.compute(assemble);
+      if (pathPrinted.compareAndSet(false, true)) {
+        log.println("student " + config.student() + " computed on " + run.computationPath());
+      }
       stopReport.started(runId, label, config.mode(), config.steps(), run.firstStep());
+      // λ per step, for the saved student's trajectory file
+      List<TrainingStep> trajectory = new ArrayList<>();
       Flux<Event> events = run.events(trainers, permits)
           .doOnNext(event -> {
             if (event instanceof TrainingStep s) {
+              if (spec.saveStudent().isPresent()) {
+                trajectory.add(s);
+              }
               stopReport.progressed(runId, s.step() + 1);
               board.progress(label, s.step() + 1, config.steps(), accuracy.get());
             } else if (event instanceof Evaluation e) {
@@ -313,6 +342,8 @@ final class ExperimentRunner {
             stopReport.finished(runId, f.steps(), testAccuracy, f.failure());
             board.finished(label, f.steps(), config.steps(), testAccuracy, f.failure());
           })
+          .flatMap(f -> saveStudent(runId, config, run, trajectory, f, trainers)
+              .thenReturn(f))
           .map(f -> new ResultsTable.RunResult(runId, config, f));
     })
         // Assembling loads data and builds networks: on a trainer thread, never on the thread

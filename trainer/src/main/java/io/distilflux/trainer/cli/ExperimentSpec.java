@@ -39,6 +39,8 @@ import java.util.Optional;
  * @param kafkaConfig Kafka client properties (security) of the {@code bootstrapServers}
  *     cluster, or empty
  * @param meterRetention how long a finished run's meters stay on {@code /metrics}
+ * @param saveStudent where each run's trained student is saved ({@code ModelSerializer} zip),
+ *     or empty
  */
 public record ExperimentSpec(
     RunConfig base,
@@ -60,7 +62,8 @@ public record ExperimentSpec(
     SplitSizes splits,
     LongRun longRun,
     Optional<Path> kafkaConfig,
-    Duration meterRetention) {
+    Duration meterRetention,
+    Optional<Path> saveStudent) {
 
   /**
    * Settings of long runs.

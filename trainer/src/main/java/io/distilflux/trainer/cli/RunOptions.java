@@ -1,5 +1,6 @@
 package io.distilflux.trainer.cli;
 
+import io.distilflux.pipeline.event.InputFile;
 import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.RunConfig.DatasetKind;
@@ -9,7 +10,9 @@ import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
 import io.distilflux.pipeline.kafka.KafkaConnection;
 import io.distilflux.trainer.model.StudentArchitectures;
+import io.distilflux.trainer.model.StudentFile;
 import io.distilflux.trainer.run.Checkpointing;
+import io.distilflux.trainer.run.InputSources;
 import io.distilflux.trainer.run.OnMetaTimeout;
 import io.distilflux.trainer.teacher.TeacherArchitectures;
 import java.nio.file.Files;
@@ -21,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -46,12 +50,22 @@ public final class RunOptions {
 
   @Option(names = "--dataset", converter = KebabEnumConverter.Datasets.class,
       paramLabel = "NAME", defaultValue = "synthetic",
-      description = "synthetic, cifar10 or mnist (default ${DEFAULT-VALUE}).")
+      description = "synthetic, cifar10, mnist, or the user's files: csv (--train, --validation, --test) or npy (--train-x, --train-y, …) (default ${DEFAULT-VALUE}).")
   DatasetKind dataset;
 
   @Option(names = "--data-dir", paramLabel = "DIR",
       description = "Folder of the dataset files, CIFAR-10 binary batches or MNIST idx files (default: cifar10 data/cifar-10-batches-bin, mnist data/mnist).")
   Path dataDir;
+
+  @Mixin DataFileOptions dataFiles = new DataFileOptions();
+
+  @Option(names = "--teacher-logits", paramLabel = "FILE",
+      description = "Logits of a teacher run elsewhere, a .npy array [n_train + n_validation, K]: training rows, then validation rows, in file order; replaces --teacher (default: none).")
+  Path teacherLogits;
+
+  @Option(names = "--save-student", paramLabel = "FILE",
+      description = "Save each run's trained student as a DL4J ModelSerializer .zip (FILE for a single run, FILE with -<run id> before .zip for several), with its meta-parameter trajectory (.trajectory.csv) and resolved settings (.settings.json) beside it (default: none).")
+  Path saveStudent;
 
   @Option(names = "--modes", paramLabel = "LIST", defaultValue = "all",
       converter = ModeList.Converter.class,
@@ -69,7 +83,7 @@ public final class RunOptions {
 
   @Bounds(min = 1, max = 1_000_000)
   @Option(names = "--epochs", paramLabel = "N",
-      description = "Epochs of student training, image datasets (default: cifar10 100, mnist 10).")
+      description = "Epochs of student training, all but synthetic (default: cifar10 100, mnist 10, csv 10, npy 10).")
   Integer epochs;
 
   @Bounds(min = 1)
@@ -79,25 +93,25 @@ public final class RunOptions {
 
   @Bounds(min = 0, max = 1_000_000)
   @Option(names = "--batch-size", paramLabel = "B",
-      description = "Mini-batch size; 0: the full batch (default: synthetic 0, cifar10 128, mnist 128).")
+      description = "Mini-batch size; 0: the full batch (default: synthetic 0, cifar10 128, mnist 128, csv 128, npy 128).")
   Integer batchSize;
 
   @Option(names = "--teacher", paramLabel = "ARCH",
-      description = "Teacher architecture: logreg, cifar-tiny, mnist-mlp (default: synthetic logreg, cifar10 cifar-tiny, mnist mnist-mlp).")
+      description = "Teacher architecture trained here (logreg, cifar-tiny, mnist-mlp), or a trained teacher's file: a DL4J ModelSerializer .zip or a Keras Sequential .h5 (default: synthetic logreg, cifar10 cifar-tiny, mnist mnist-mlp, csv mnist-mlp, npy mnist-mlp).")
   String teacher;
 
   @Option(names = "--student", paramLabel = "ARCH",
-      description = "Student architecture: logreg, cifar-very-tiny, mnist-mlp-small (default: synthetic logreg, cifar10 cifar-very-tiny, mnist mnist-mlp-small).")
+      description = "Student architecture (logreg, cifar-very-tiny, mnist-mlp-small), or a DL4J MultiLayerConfiguration file, .json or .yaml, ending in a dense identity layer of K outputs (default: synthetic logreg, cifar10 cifar-very-tiny, mnist mnist-mlp-small, csv mnist-mlp-small, npy mnist-mlp-small).")
   String student;
 
   @Option(names = "--optimizer", converter = KebabEnumConverter.Optimizers.class,
       paramLabel = "KIND",
-      description = "The student's optimizer, sgd or adam (default: synthetic sgd, cifar10 adam, mnist adam).")
+      description = "The student's optimizer, sgd or adam (default: synthetic sgd, cifar10 adam, mnist adam, csv adam, npy adam).")
   OptimizerKind optimizer;
 
   @Bounds(min = 0, minExclusive = true)
   @Option(names = "--lr", paramLabel = "γ",
-      description = "The student's learning rate, > 0 (default: synthetic 0.1, cifar10 0.001, mnist 0.001).")
+      description = "The student's learning rate, > 0 (default: synthetic 0.1, cifar10 0.001, mnist 0.001, csv 0.001, npy 0.001).")
   Double lr;
 
   @Option(names = "--meta-optimizer", converter = KebabEnumConverter.Optimizers.class,
@@ -117,7 +131,7 @@ public final class RunOptions {
 
   @Bounds(min = 2, max = 1_000_000)
   @Option(names = "--mini-epoch", paramLabel = "E",
-      description = "Steps per mini-epoch, ≥ 2 (default: synthetic 100, cifar10 10, mnist 10).")
+      description = "Steps per mini-epoch, ≥ 2 (default: synthetic 100, cifar10 10, mnist 10, csv 10, npy 10).")
   Integer miniEpoch;
 
   @Bounds(min = 2, max = 1_000_000)
@@ -142,7 +156,7 @@ public final class RunOptions {
 
   @Bounds(min = 0, max = Integer.MAX_VALUE)
   @Option(names = "--evaluate-every", paramLabel = "K",
-      description = "Evaluate every K steps and at the end (default: synthetic 1000, cifar10 79, mnist 100).")
+      description = "Evaluate every K steps and at the end (default: synthetic 1000, cifar10 79, mnist 100, csv 100, npy 100).")
   Integer evaluateEvery;
 
   @Bounds(min = 0, max = 1_000_000)
@@ -228,7 +242,7 @@ public final class RunOptions {
 
   @Bounds(min = 1, max = 100_000)
   @Option(names = "--teacher-epochs", paramLabel = "N",
-      description = "Epochs of teacher training, image datasets (default: cifar10 30, mnist 5).")
+      description = "Epochs of a teacher trained here, all but synthetic (default: cifar10 30, mnist 5, csv 5, npy 5).")
   Integer teacherEpochs;
 
   @Bounds(min = 1, max = 10_000_000)
@@ -391,10 +405,28 @@ public final class RunOptions {
     if (resume != null && !Files.isDirectory(resume)) {
       throw new IllegalArgumentException("--resume folder not found: " + resume);
     }
-    String teacherName = architecture("--teacher", or(teacher, d.teacher()).trim(),
-        TeacherArchitectures.withDefaults().names());
-    String studentName = architecture("--student", or(student, d.student()).trim(),
-        StudentArchitectures.withDefaults().names());
+    List<InputFile> inputs = UserInputs.dataFiles(dataset, dataFiles.csv(), dataFiles.npy());
+    String teacherName = or(teacher, d.teacher()).trim();
+    if (teacherLogits != null) {
+      if (given("--teacher")) {
+        throw new IllegalArgumentException(
+            "--teacher-logits replaces --teacher; give one of them" + from("--teacher"));
+      }
+      inputs.add(UserInputs.file("--teacher-logits", InputSources.TEACHER_LOGITS, teacherLogits));
+      teacherName = teacherLogits.getFileName().toString();
+    } else if (UserInputs.isModelFile(teacherName)) {
+      inputs.add(UserInputs.file("--teacher", InputSources.TEACHER, Path.of(teacherName)));
+    } else {
+      teacherName = architecture("--teacher", teacherName,
+          TeacherArchitectures.withDefaults().names());
+    }
+    String studentName = or(student, d.student()).trim();
+    if (StudentFile.accepts(studentName)) {
+      inputs.add(UserInputs.file("--student", InputSources.STUDENT, Path.of(studentName)));
+    } else {
+      studentName = architecture("--student", studentName,
+          StudentArchitectures.withDefaults().names());
+    }
     MetaValues fixed = new MetaValues(1 - lambda2, lambda2, temperature);
     RunConfig base = new RunConfig(dataset, dataDir == null ? d.dataDir() : dataDir.toString(),
         Mode.FORECAST, firstSeed, or(epochs, d.epochs()),
@@ -403,7 +435,7 @@ public final class RunOptions {
         or(lr, d.lr()), metaOptimizer, metaLr, metaClip, or(miniEpoch, d.miniEpoch()),
         forecastEvery, Unconstrained.fromValues(fixed), temperatureSquared,
         or(evaluateEvery, d.evaluateEvery()), maxStaleness, validationIsTest, dataSeed,
-        divergence);
+        divergence, inputs);
     return new ExperimentSpec(base, modes.modes(), List.copyOf(seedList), fixed, transport,
         bootstrap, Optional.ofNullable(kafkaDir), topicPrefix, output, metricsPort, services,
         Duration.ofMillis((long) (metaTimeout * 1000)),
@@ -414,7 +446,8 @@ public final class RunOptions {
         new ExperimentSpec.SplitSizes(trainSize, validationSize, testSize),
         new ExperimentSpec.LongRun(checkpointEvery, keepCheckpoints, Optional.ofNullable(resume),
             onMetaTimeout, seconds(finalScrapeWait), seconds(reclaimEvery)),
-        Optional.ofNullable(kafkaConfig), Duration.ofMillis((long) (meterRetention * 1000)));
+        Optional.ofNullable(kafkaConfig), Duration.ofMillis((long) (meterRetention * 1000)),
+        Optional.ofNullable(saveStudent));
   }
 
   /** A registered architecture's name, checked here so a typo fails before anything starts. */

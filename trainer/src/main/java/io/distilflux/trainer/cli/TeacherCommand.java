@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code distilflux teacher}: trains a teacher and caches it with its logits on D_train. */
@@ -24,19 +25,21 @@ final class TeacherCommand implements Callable<Integer> {
 
   @Option(names = "--dataset", paramLabel = "NAME", defaultValue = "synthetic",
       converter = KebabEnumConverter.Datasets.class,
-      description = "synthetic, cifar10 or mnist (default ${DEFAULT-VALUE}).")
+      description = "synthetic, cifar10, mnist, or the user's files: csv or npy (default ${DEFAULT-VALUE}).")
   RunConfig.DatasetKind dataset;
+
+  @Mixin DataFileOptions dataFiles = new DataFileOptions();
 
   @Option(names = "--data-dir", paramLabel = "DIR", description = "Folder of the dataset files (default: cifar10 data/cifar-10-batches-bin, mnist data/mnist).")
   Path dataDir;
 
-  @Option(names = "--teacher", paramLabel = "ARCH", description = "Teacher architecture (default: synthetic logreg, cifar10 cifar-tiny, mnist mnist-mlp).")
+  @Option(names = "--teacher", paramLabel = "ARCH", description = "Teacher architecture (default: synthetic logreg, cifar10 cifar-tiny, mnist mnist-mlp, csv mnist-mlp, npy mnist-mlp).")
   String teacher;
 
   @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Seed (default ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--teacher-epochs", paramLabel = "N", description = "Epochs of training, image datasets, 1 to 100000 (default: cifar10 30, mnist 5).")
+  @Option(names = "--teacher-epochs", paramLabel = "N", description = "Epochs of training, all but synthetic, 1 to 100000 (default: cifar10 30, mnist 5, csv 5, npy 5).")
   Integer teacherEpochs;
 
   @Option(names = "--output", paramLabel = "DIR", defaultValue = "runs",
@@ -50,6 +53,7 @@ final class TeacherCommand implements Callable<Integer> {
     flags.put("dataset", KebabEnumConverter.name(dataset));
     flags.put("first-seed", Long.toString(seed));
     flags.put("output", output.toString());
+    flags.putAll(dataFiles.flags());
     if (dataDir != null) {
       flags.put("data-dir", dataDir.toString());
     }

@@ -156,6 +156,19 @@ public final class DistillationTrainer {
     return engine != null ? engine.path() : computation.name();
   }
 
+  /**
+   * Why {@link #computationPath()} computes this student: which structure the fast engines
+   * recognised, or why the student falls back to DL4J's layers and a central-difference tangent.
+   */
+  public String computationReason() {
+    if (engine != null || io.distilflux.trainer.model.DenseStack.ofStudent(student).isPresent()) {
+      return "plain dense layers: the dense engine's step and exact tangent";
+    }
+    return io.distilflux.trainer.speed.NativeOpsStep.unsupportedReason(student)
+        .map(why -> "DL4J's layers and a central-difference tangent, since " + why)
+        .orElse("conv, batch-norm, ReLU, max-pool blocks: the native ops' step and exact tangent");
+  }
+
   /** The training loss: its divergence and whether it carries T². */
   public DistillationLoss loss() {
     return loss;

@@ -16,7 +16,7 @@ public final class PaperTable {
           : mode == Mode.FORECAST ? OptionalDouble.of(0.83) : OptionalDouble.empty();
       case CIFAR10 -> mode == Mode.NO_DISTILLATION ? OptionalDouble.of(0.5465)
           : mode == Mode.FORECAST ? OptionalDouble.of(0.5961) : OptionalDouble.empty();
-      case MNIST -> OptionalDouble.empty();
+      case MNIST, CSV, NPY -> OptionalDouble.empty();
     };
   }
 }

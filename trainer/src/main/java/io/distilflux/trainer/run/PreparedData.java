@@ -7,13 +7,16 @@ import io.distilflux.trainer.teacher.TeacherResult;
  * A dataset with its teacher's logits on D_train, ready for student runs.
  *
  * @param data the splits
- * @param teacher the trained (or cached) teacher's logits and accuracy
+ * @param teacher the teacher's logits and accuracy (NaN when unknown: logits from a file)
+ * @param teacherOrigin one line naming where the teacher came from
  */
-public record PreparedData(DistillationData data, TeacherResult teacher) {
+public record PreparedData(DistillationData data, TeacherResult teacher, String teacherOrigin) {
 
   /** One line: what was loaded and how good the teacher is. */
   public String description() {
-    return String.format(java.util.Locale.ROOT, "%s; teacher test accuracy %.4f (%s)",
-        data.description(), teacher.testAccuracy(), teacher.cacheHit() ? "cached" : "trained");
+    String accuracy = Double.isNaN(teacher.testAccuracy()) ? "unknown"
+        : String.format(java.util.Locale.ROOT, "%.4f", teacher.testAccuracy());
+    String how = teacherOrigin + (teacher.cacheHit() ? " (cached)" : "");
+    return data.description() + "; " + how + ", test accuracy " + accuracy;
   }
 }

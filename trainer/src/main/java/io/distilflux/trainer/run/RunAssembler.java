@@ -5,24 +5,21 @@ import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.Provenance;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.trainer.data.Batch;
-import io.distilflux.trainer.data.Cifar10;
+import io.distilflux.pipeline.event.InputFile;
+import io.distilflux.trainer.data.DatasetSource;
 import io.distilflux.trainer.data.DistillationData;
 import io.distilflux.trainer.data.MiniBatches;
-import io.distilflux.trainer.data.Mnist;
 import io.distilflux.trainer.data.Split;
-import io.distilflux.trainer.data.SyntheticData;
 import io.distilflux.trainer.data.ValidationSampler;
 import io.distilflux.trainer.distill.DistillationLoss;
 import io.distilflux.trainer.distill.DistillationTrainer;
 import io.distilflux.trainer.distill.Divergence;
 import io.distilflux.trainer.model.StudentArchitectures;
+import io.distilflux.trainer.model.StudentFile;
 import io.distilflux.trainer.speed.NativeOpsStep;
 import io.distilflux.trainer.teacher.TeacherCache;
-import io.distilflux.trainer.teacher.TeacherResult;
+import io.distilflux.trainer.teacher.TeacherSource;
 import io.distilflux.trainer.teacher.TeacherTraining;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -30,11 +27,14 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongFunction;
-import java.util.stream.Stream;
 import io.micrometer.core.instrument.Counter;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -140,9 +140,7 @@ public final class RunAssembler {
    */
   public long multiplyAddsPerStep(RunConfig config) {
     Split train = prepare(config).data().studentTrain();
-    long[] shape = train.features().shape();
-    var student = students.create(config.student(), Arrays.copyOfRange(shape, 1, shape.length),
-        prepare(config).data().classes(), config.seed(), DataType.FLOAT);
+    var student = student(config, train.features(), prepare(config).data().classes());
     long batch = config.batchSize() <= 0 ? train.size() : Math.min(config.batchSize(), train.size());
     return student.numParams() * batch;
   }
@@ -167,6 +165,7 @@ public final class RunAssembler {
       throw new IllegalArgumentException("no checkpoint in " + runFolder);
     }
     Checkpoint newest = CheckpointStore.read(all.get(all.size() - 1));
+    InputSources.verify(newest.config());
     String runId = newest.runId();
     PublishedEvents published = PublishedEvents.read(bus, topics, runId).block();
     boolean streamed = newest.config().mode() == RunConfig.Mode.HYPERGRADIENT
@@ -201,9 +200,7 @@ public final class RunAssembler {
     PreparedData data = prepare(config);
     DistillationData d = data.data();
     Split train = d.studentTrain();
-    long[] shape = train.features().shape();
-    var student = students.create(config.student(), Arrays.copyOfRange(shape, 1, shape.length),
-        d.classes(), config.seed(), DataType.FLOAT);
+    var student = student(config, train.features(), d.classes());
     DistillationTrainer trainer = new DistillationTrainer(student, config.innerOptimizer(),
         config.innerLearningRate(), new DistillationLoss(config.temperatureSquared(),
             Divergence.of(config.divergence())), computeThreads);
@@ -234,6 +231,29 @@ public final class RunAssembler {
     return new StudentRun(runId, config, trainer,
         epochs(batches, config.steps(), firstStep), batches.batchesPerEpoch(), validationBatch,
         d.validation(), d.test(), metaSource(runId, config), metaTimeout, provenance, controls);
+  }
+
+  /** The run's student: a registered architecture, or the user's configuration file. */
+  private MultiLayerNetwork student(RunConfig config, INDArray features, int classes) {
+    long[] featureShape = Arrays.copyOfRange(features.shape(), 1, features.rank());
+    Optional<InputFile> file = config.input(InputSources.STUDENT);
+    if (file.isEmpty()) {
+      return students.create(config.student(), featureShape, classes, config.seed(),
+          DataType.FLOAT);
+    }
+    MultiLayerNetwork network = new MultiLayerNetwork(new StudentFile(Path.of(file.get().path()))
+        .build(featureShape, classes, config.seed(), DataType.FLOAT));
+    try {
+      network.init();
+      // one example through the network: a student built for other inputs fails here, once,
+      // with the file named, rather than in every run's first step
+      network.output(features.get(NDArrayIndex.interval(0, 1)), false);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("student " + file.get().path()
+          + " does not fit the data's examples " + Arrays.toString(featureShape) + ": "
+          + String.valueOf(e.getMessage()).lines().findFirst().orElse(""), e);
+    }
+    return network;
   }
 
   private MetaSource metaSource(String runId, RunConfig config) {
@@ -278,68 +298,10 @@ public final class RunAssembler {
   }
 
   private PreparedData load(RunConfig config) {
-    TeacherCache cache = new TeacherCache(options.teacherCache());
-    return switch (config.dataset()) {
-      case SYNTHETIC -> {
-        SyntheticData.Config sizes = SyntheticData.Config.paper()
-            .withSizes(options.train(), options.validation(), options.test())
-            .withValidationIsTest(config.validationIsTest());
-        // a data seed fixes one data set (and its teacher) for every seed of the experiment
-        long dataSeed = config.dataSeed() != null ? config.dataSeed() : config.seed();
-        SyntheticData.Generated generated = config.dataSeed() != null
-            ? SyntheticData.notebook(sizes, dataSeed)
-            : SyntheticData.generate(sizes, dataSeed);
-        TeacherResult teacher = cache.logitsFor(generated.data(), generated.teacherViewOfTest(),
-            config.teacher(), dataSeed, syntheticTeacherTraining());
-        yield new PreparedData(generated.data(), teacher);
-      }
-      case CIFAR10 -> {
-        DistillationData data = loadCifar(Path.of(config.dataDir()));
-        yield new PreparedData(data, cache.logitsFor(data, config.teacher(), config.seed(),
-            TeacherTraining.images(options.teacherEpochs())));
-      }
-      case MNIST -> {
-        Mnist.Options defaults = Mnist.Options.defaults();
-        DistillationData data = Mnist.fromFolder(Path.of(config.dataDir()), new Mnist.Options(
-            orDefault(options.train(), defaults.train()),
-            orDefault(options.validation(), defaults.validation()),
-            orDefault(options.test(), defaults.test()), defaults.standardize()));
-        yield new PreparedData(data, cache.logitsFor(data, config.teacher(), config.seed(),
-            TeacherTraining.images(options.teacherEpochs())));
-      }
-    };
-  }
-
-  /**
-   * The official layout ({@code data_batch_1.bin} … {@code test_batch.bin}) with the paper's
-   * split, or, in a folder holding only parts of the batches, the scaled protocol: student
-   * training set = the {@code data_batch_1*} files, validation = {@code data_batch_2*} …
-   * {@code data_batch_5*}, test = {@code test_batch*}.
-   */
-  private DistillationData loadCifar(Path folder) {
-    if (Files.isRegularFile(folder.resolve("data_batch_1.bin"))) {
-      Cifar10.Sizes paper = Cifar10.Sizes.paper();
-      return Cifar10.fromFolder(folder, new Cifar10.Sizes(orDefault(options.train(), paper.train()),
-          orDefault(options.validation(), paper.validation()), orDefault(options.test(), paper.test())));
-    }
-    List<Path> train = binFiles(folder, "data_batch_1");
-    List<Path> validation = Stream.of("data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5")
-        .flatMap(prefix -> binFiles(folder, prefix).stream()).toList();
-    List<Path> test = binFiles(folder, "test_batch");
-    return Cifar10.fromFiles(train, validation, test);
-  }
-
-  private static List<Path> binFiles(Path folder, String prefix) {
-    if (!Files.isDirectory(folder)) {
-      throw new IllegalArgumentException("CIFAR-10 folder not found: " + folder);
-    }
-    try (Stream<Path> files = Files.list(folder)) {
-      return files.filter(p -> p.getFileName().toString().startsWith(prefix)
-              && p.getFileName().toString().endsWith(".bin"))
-          .sorted().toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + folder + ": " + e.getMessage(), e);
-    }
+    DatasetSource.Loaded loaded = InputSources.dataset(config, options).load();
+    TeacherSource teacher = InputSources.teacher(config, options,
+        new TeacherCache(options.teacherCache()), syntheticTeacherTraining());
+    return new PreparedData(loaded.data(), teacher.logitsFor(loaded), teacher.describe());
   }
 
   /** The reference's synthetic teacher training, with fewer steps when asked (quick runs). */
@@ -348,9 +310,5 @@ public final class RunAssembler {
     return options.teacherSteps() > 0
         ? new TeacherTraining(options.teacherSteps(), reference.batchSize(), reference.learningRate())
         : reference;
-  }
-
-  private static int orDefault(int value, int fallback) {
-    return value > 0 ? value : fallback;
   }
 }

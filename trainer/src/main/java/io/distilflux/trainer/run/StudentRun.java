@@ -78,6 +78,16 @@ public final class StudentRun {
     }
   }
 
+  /** Which code computes the student's steps, and why (one line). */
+  public String computationPath() {
+    return trainer.computationPath() + " (" + trainer.computationReason() + ")";
+  }
+
+  /** The student network this run trains (its parameters change while it runs). */
+  public org.deeplearning4j.nn.multilayer.MultiLayerNetwork student() {
+    return trainer.student();
+  }
+
   /** How long a held step waits for its update before training with the held λ again. */
   static final Duration HOLD_WAIT = Duration.ofSeconds(1);
 

@@ -74,7 +74,7 @@ class ConfigFileDefaultsTest {
     Path properties = write("bad.properties", "dataset=imagenet\n");
     assertOneLine(CliOutcome.execute("run", "--config", properties.toString()),
         "config file " + properties + ", setting 'dataset': unknown value 'imagenet'"
-            + " (one of synthetic, cifar10, mnist)");
+            + " (one of synthetic, cifar10, mnist, csv, npy)");
 
     Path outOfBounds = write("bounds.yaml", "mini-epoch: 1\n");
     assertOneLine(CliOutcome.execute("experiment", "synthetic", "--config", outOfBounds.toString()),

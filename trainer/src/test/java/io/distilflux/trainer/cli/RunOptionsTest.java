@@ -148,7 +148,7 @@ class RunOptionsTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> RunOptions.parse(Map.of("dataset", "imagenet")));
     assertEquals("Invalid value for option '--dataset': unknown value 'imagenet' (one of synthetic,"
-        + " cifar10, mnist) (see 'run --help')", e.getMessage());
+        + " cifar10, mnist, csv, npy) (see 'run --help')", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> RunOptions.parse(Map.of("modes", "greedy")));
     assertTrue(e.getMessage().startsWith("Invalid value for option '--modes': unknown mode 'greedy'"),
         e.getMessage());
