@@ -31,6 +31,8 @@ package io.distilflux.pipeline.event;
  * @param divergence the distillation term; forward before schema version 2
  * @param inputs the user's files the run read (data, teacher, logits, student) with their
  *     SHA-256; empty for the built-in datasets and architectures, and before schema version 3
+ * @param unrolledDerivative how the hypergradient differentiates the student's virtual step;
+ *     exact before schema version 3
  */
 public record RunConfig(
     DatasetKind dataset,
@@ -56,12 +58,27 @@ public record RunConfig(
     boolean validationIsTest,
     Long dataSeed,
     Divergence divergence,
-    java.util.List<InputFile> inputs) {
+    java.util.List<InputFile> inputs,
+    UnrolledDerivative unrolledDerivative) {
 
-  /** Checks the divergence is named and copies the inputs. */
+  /** Checks the divergence and the unrolled derivative are named and copies the inputs. */
   public RunConfig {
     java.util.Objects.requireNonNull(divergence, "divergence");
+    java.util.Objects.requireNonNull(unrolledDerivative, "unrolledDerivative");
     inputs = java.util.List.copyOf(inputs);
+  }
+
+  /** A configuration whose hypergradient differentiates the virtual step exactly. */
+  public RunConfig(DatasetKind dataset, String dataDir, Mode mode, long seed, int epochs,
+      long steps, int batchSize, String teacher, String student, OptimizerKind innerOptimizer,
+      double innerLearningRate, OptimizerKind metaOptimizer, double metaLearningRate,
+      double metaClip, int miniEpoch, int forecastEvery, Unconstrained initial,
+      boolean temperatureSquared, int evaluateEvery, int maxStaleness, boolean validationIsTest,
+      Long dataSeed, Divergence divergence, java.util.List<InputFile> inputs) {
+    this(dataset, dataDir, mode, seed, epochs, steps, batchSize, teacher, student, innerOptimizer,
+        innerLearningRate, metaOptimizer, metaLearningRate, metaClip, miniEpoch, forecastEvery,
+        initial, temperatureSquared, evaluateEvery, maxStaleness, validationIsTest, dataSeed,
+        divergence, inputs, UnrolledDerivative.EXACT);
   }
 
   /** A configuration of schema version 2: no user files. */
@@ -97,12 +114,32 @@ public record RunConfig(
     return new RunConfig(dataset, dataDir, runMode, runSeed, epochs, runSteps, batchSize,
         teacher, student, innerOptimizer, innerLearningRate, metaOptimizer, metaLearningRate,
         metaClip, miniEpoch, forecastEvery, start, temperatureSquared, evaluateEvery,
-        maxStaleness, validationIsTest, dataSeed, divergence, inputs);
+        maxStaleness, validationIsTest, dataSeed, divergence, inputs, unrolledDerivative);
   }
 
   /** The user's file of this role, if the run read one. */
   public java.util.Optional<InputFile> input(String role) {
     return inputs.stream().filter(file -> file.role().equals(role)).findFirst();
+  }
+
+  /**
+   * How the one-step hypergradient differentiates the student's virtual step w' = w − Δ(g)
+   * (docs/method.md §2).
+   */
+  public enum UnrolledDerivative {
+    /** The inner optimizer's own derivative ∂Δ/∂g: γ for SGD, Adam's preconditioner for Adam. */
+    EXACT,
+    /**
+     * As if the step were w − γ g whatever the optimizer: the reference code's approximation,
+     * which leaves Adam's preconditioner out of the hypergradient (the virtual step itself is
+     * still the optimizer's).
+     */
+    SGD;
+
+    /** The command-line spelling. */
+    public String cliName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
   }
 
   /** The distillation term D of the training loss (docs/method.md §1). */

@@ -31,7 +31,8 @@ public final class SchemaUpgrade {
 
   /**
    * A {@link RunConfig} tree written before version 3 (an event's, or a checkpoint manifest's):
-   * before version 2 no data seed and the forward divergence; before version 3 no user files.
+   * before version 2 no data seed and the forward divergence; before version 3 no user files
+   * and the exact derivative of the virtual step.
    */
   public static void runConfig(ObjectNode config) {
     if (!config.has("dataSeed")) {
@@ -42,6 +43,9 @@ public final class SchemaUpgrade {
     }
     if (!config.has("inputs")) {
       config.putArray("inputs");
+    }
+    if (!config.has("unrolledDerivative")) {
+      config.put("unrolledDerivative", RunConfig.UnrolledDerivative.EXACT.name());
     }
   }
 }

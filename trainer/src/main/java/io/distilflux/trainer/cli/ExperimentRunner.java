@@ -256,7 +256,7 @@ final class ExperimentRunner {
         c.batchSize(), c.teacher(), c.student(), c.innerOptimizer(), c.innerLearningRate(),
         c.metaOptimizer(), c.metaLearningRate(), c.metaClip(), s.miniEpoch(), s.forecastEvery(),
         c.initial(), c.temperatureSquared(), c.evaluateEvery(), c.maxStaleness(),
-        c.validationIsTest(), c.dataSeed(), c.divergence(), c.inputs());
+        c.validationIsTest(), c.dataSeed(), c.divergence(), c.inputs(), c.unrolledDerivative());
   }
 
   private void printWritten() {

@@ -198,7 +198,7 @@ public record ExperimentSpec(
     RunConfig b = base;
     return String.format(java.util.Locale.ROOT,
         "dataset %s%s, seeds %s, modes %s, %s, student %s γ=%s, validation %s, E=%d n=%d,"
-            + " divergence %s, meta %s η=%s clip %s",
+            + " divergence %s, unrolled derivative %s, meta %s η=%s clip %s",
         b.dataset().name().toLowerCase(java.util.Locale.ROOT),
         b.dataSeed() == null ? "" : " (data seed " + b.dataSeed() + ")",
         seeds.size() == 1 ? seeds.get(0).toString()
@@ -208,7 +208,7 @@ public record ExperimentSpec(
             ? b.steps() + " iterations" : b.epochs() + " epochs",
         b.innerOptimizer().name().toLowerCase(java.util.Locale.ROOT), b.innerLearningRate(),
         b.validationIsTest() ? "= test" : "held out", b.miniEpoch(), b.forecastEvery(),
-        b.divergence().cliName(), b.metaOptimizer().name().toLowerCase(java.util.Locale.ROOT),
+        b.divergence().cliName(), b.unrolledDerivative().cliName(), b.metaOptimizer().name().toLowerCase(java.util.Locale.ROOT),
         b.metaLearningRate(), b.metaClip());
   }
 }

@@ -45,6 +45,13 @@ abstract class KebabEnumConverter<E extends Enum<E>> implements ITypeConverter<E
     }
   }
 
+  /** {@code exact}, {@code sgd}. */
+  static final class UnrolledDerivatives extends KebabEnumConverter<RunConfig.UnrolledDerivative> {
+    UnrolledDerivatives() {
+      super(RunConfig.UnrolledDerivative.class);
+    }
+  }
+
   /** {@code kafka}, {@code direct}. */
   static final class Transports extends KebabEnumConverter<ExperimentSpec.Transport> {
     Transports() {

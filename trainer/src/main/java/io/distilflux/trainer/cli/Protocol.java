@@ -13,13 +13,15 @@ enum Protocol {
   /**
    * The reference notebook's synthetic experiment: its data set (numpy seed 42), its ten
    * restarts, Adam 1e-3 for the student, validation on the test set, E = 10, n = 2, the reverse
-   * divergence its code computes, and its meta step, which works out to η / ‖v‖² = 10 / ‖v‖²
+   * divergence its code computes, its hypergradient (which differentiates the virtual step as an
+   * SGD step, leaving Adam's preconditioner out), and its meta step, which works out to η / ‖v‖² = 10 / ‖v‖²
    * times the hypergradient clipped at 1e4 (its clip of 1 on a hypergradient scaled by
    * 1e-4 / ‖v‖²).
    */
   PAPER("dataset", "synthetic", "data-seed", "42", "first-seed", "0", "seeds", "10",
       "iterations", "20000", "optimizer", "adam", "lr", "0.001", "validation-is-test", "true",
       "mini-epoch", "10", "forecast-every", "2", "divergence", "reverse",
+      "unrolled-derivative", "sgd",
       "meta-optimizer", "normalized", "meta-lr", "10", "meta-clip", "10000");
 
   private final Map<String, String> settings;

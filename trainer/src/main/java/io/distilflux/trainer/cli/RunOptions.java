@@ -5,6 +5,7 @@ import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.RunConfig.DatasetKind;
 import io.distilflux.pipeline.event.RunConfig.Divergence;
+import io.distilflux.pipeline.event.RunConfig.UnrolledDerivative;
 import io.distilflux.pipeline.event.RunConfig.Mode;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
@@ -179,9 +180,14 @@ public final class RunOptions {
       description = "Distillation term: forward (the paper's CE(teacher, student)) or reverse (KL(student ‖ teacher), the reference code's) (default ${DEFAULT-VALUE}).")
   Divergence divergence;
 
+  @Option(names = "--unrolled-derivative", converter = KebabEnumConverter.UnrolledDerivatives.class,
+      paramLabel = "KIND", defaultValue = "exact",
+      description = "How the hypergradient differentiates the student's virtual step (docs/method.md §2): exact (the optimizer's own derivative, Adam's preconditioner included) or sgd (as if the step were w − γ·g, the reference code's approximation; the same as exact for an SGD student) (default ${DEFAULT-VALUE}).")
+  UnrolledDerivative unrolledDerivative;
+
   @Option(names = ConfigFileDefaults.PROTOCOL, converter = KebabEnumConverter.Protocols.class,
       paramLabel = "NAME",
-      description = "paper: the reference notebook's synthetic protocol (data seed 42, restarts 0..9, Adam 1e-3, validation = test, E=10, n=2, reverse, normalized η=10); flags and the --config file override its values (default: none).")
+      description = "paper: the reference notebook's synthetic protocol (data seed 42, restarts 0..9, Adam 1e-3, validation = test, E=10, n=2, reverse, unrolled derivative sgd, normalized η=10); flags and the --config file override its values (default: none).")
   Protocol protocol;
 
   @Option(names = "--transport", converter = KebabEnumConverter.Transports.class,
@@ -435,7 +441,7 @@ public final class RunOptions {
         or(lr, d.lr()), metaOptimizer, metaLr, metaClip, or(miniEpoch, d.miniEpoch()),
         forecastEvery, Unconstrained.fromValues(fixed), temperatureSquared,
         or(evaluateEvery, d.evaluateEvery()), maxStaleness, validationIsTest, dataSeed,
-        divergence, inputs);
+        divergence, inputs, unrolledDerivative);
     return new ExperimentSpec(base, modes.modes(), List.copyOf(seedList), fixed, transport,
         bootstrap, Optional.ofNullable(kafkaDir), topicPrefix, output, metricsPort, services,
         Duration.ofMillis((long) (metaTimeout * 1000)),

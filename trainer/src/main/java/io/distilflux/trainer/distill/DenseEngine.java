@@ -2,6 +2,7 @@ package io.distilflux.trainer.distill;
 
 import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
+import io.distilflux.pipeline.event.RunConfig.UnrolledDerivative;
 import io.distilflux.pipeline.event.Unconstrained;
 import io.distilflux.trainer.data.Batch;
 import io.distilflux.trainer.data.Split;
@@ -53,6 +54,8 @@ final class DenseEngine {
   private final DenseKernel kernel;
   private final DistillationLoss loss;
   private final OptimizerKind kind;
+  /** The rule whose derivative the hypergradient uses (see {@link UnrolledDerivative}). */
+  private final OptimizerKind differentiated;
   private final double learningRate;
   private final boolean single;
   private final int classes;
@@ -76,13 +79,15 @@ final class DenseEngine {
   private final double[] logP;
 
   private DenseEngine(MultiLayerNetwork network, DenseStack stack, OptimizerKind kind,
-      double learningRate, TrainableMask mask, DistillationLoss loss) {
+      UnrolledDerivative unrolled, double learningRate, TrainableMask mask,
+      DistillationLoss loss) {
     this.network = network;
     this.stack = stack;
     this.kernel = stack.multiplyAddsPerExample() <= MAX_WEIGHTS ? DenseKernel.JAVA
         : new Nd4jGemmKernel();
     this.loss = loss;
     this.kind = kind;
+    this.differentiated = InnerOptimizer.differentiated(kind, unrolled);
     this.learningRate = learningRate;
     this.single = network.params().dataType() != DataType.DOUBLE;
     this.classes = stack.outputWidth();
@@ -109,13 +114,15 @@ final class DenseEngine {
    * weights per example, through BLAS above), or empty for any other network.
    */
   static Optional<DenseEngine> forNetwork(MultiLayerNetwork network, OptimizerKind kind,
-      double learningRate, TrainableMask mask, DistillationLoss loss) {
+      UnrolledDerivative unrolled, double learningRate, TrainableMask mask,
+      DistillationLoss loss) {
     DataType type = network.params().dataType();
     if (type != DataType.FLOAT && type != DataType.DOUBLE) {
       return Optional.empty();
     }
     return DenseStack.ofStudent(network)
-        .map(stack -> new DenseEngine(network, stack, kind, learningRate, mask, loss));
+        .map(stack -> new DenseEngine(network, stack, kind, unrolled, learningRate, mask,
+            loss));
   }
 
   /** {@code dense-engine} (Java loops) or {@code dense-gemm} (BLAS products). */
@@ -151,8 +158,8 @@ final class DenseEngine {
     double validationLoss = validationAtVirtualPoint(validationBatch, validationGradient);
     double validationNormSquared = dot(validationGradient, validationGradient,
         validationGradient.length);
-    InnerOptimizer.sensitivity(kind, learningRate, mask, derivative, validationGradient, u,
-        single);
+    InnerOptimizer.sensitivity(differentiated, learningRate, mask, derivative,
+        validationGradient, u, single);
     int rows = training.rows;
     double[] ju = training.tangent;
     if (finite(u)) {

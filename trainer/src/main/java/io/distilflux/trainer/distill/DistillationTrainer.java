@@ -4,6 +4,7 @@ import io.distilflux.trainer.speed.NativeOpsStep;
 
 import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
+import io.distilflux.pipeline.event.RunConfig.UnrolledDerivative;
 import io.distilflux.pipeline.event.Unconstrained;
 import io.distilflux.trainer.data.Batch;
 import io.distilflux.trainer.data.Split;
@@ -95,8 +96,18 @@ public final class DistillationTrainer {
   public DistillationTrainer(
       MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
       int computeThreads) {
+    this(student, kind, learningRate, loss, UnrolledDerivative.EXACT, computeThreads);
+  }
+
+  /**
+   * As the other public constructors, with the training loss given whole and the derivative of
+   * the virtual step the hypergradient uses (docs/method.md §2).
+   */
+  public DistillationTrainer(
+      MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
+      UnrolledDerivative unrolled, int computeThreads) {
     this(student, kind, learningRate, loss,
-        network -> StudentComputation.forNetwork(network, computeThreads), true);
+        network -> StudentComputation.forNetwork(network, computeThreads), true, unrolled);
   }
 
   /**
@@ -108,7 +119,7 @@ public final class DistillationTrainer {
       boolean temperatureSquared,
       java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice) {
     this(student, kind, learningRate, new DistillationLoss(temperatureSquared), computationChoice,
-        false);
+        false, UnrolledDerivative.EXACT);
   }
 
   /**
@@ -118,13 +129,24 @@ public final class DistillationTrainer {
   DistillationTrainer(
       MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
       java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice) {
-    this(student, kind, learningRate, loss, computationChoice, false);
+    this(student, kind, learningRate, loss, computationChoice, false, UnrolledDerivative.EXACT);
+  }
+
+  /**
+   * As the public constructor, with the training loss, the unrolled derivative and the way the
+   * student is computed chosen by the caller (never the dense engine).
+   */
+  DistillationTrainer(
+      MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
+      UnrolledDerivative unrolled,
+      java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice) {
+    this(student, kind, learningRate, loss, computationChoice, false, unrolled);
   }
 
   private DistillationTrainer(
       MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
       java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice,
-      boolean denseEngine) {
+      boolean denseEngine, UnrolledDerivative unrolled) {
     this.student = student;
     if (student.params() == null) {
       throw new IllegalArgumentException("student network must be initialised (call init())");
@@ -132,9 +154,9 @@ public final class DistillationTrainer {
     this.computation = computationChoice.apply(student);
     this.loss = java.util.Objects.requireNonNull(loss, "loss");
     this.mask = TrainableMask.of(student);
-    this.optimizer = new InnerOptimizer(kind, learningRate, mask);
+    this.optimizer = new InnerOptimizer(kind, learningRate, mask, unrolled);
     this.engine = denseEngine
-        ? DenseEngine.forNetwork(student, kind, learningRate, mask, loss).orElse(null)
+        ? DenseEngine.forNetwork(student, kind, unrolled, learningRate, mask, loss).orElse(null)
         : null;
     // cube root of the machine epsilon balances truncation and rounding of a central difference
     double machineEpsilon = student.params().dataType() == DataType.DOUBLE ? 0x1p-52 : 0x1p-23;
@@ -317,6 +339,37 @@ public final class DistillationTrainer {
     INDArray logits = forwardOnly(validationBatch.features(), true);
     params.assign(start);
     return Softmax.meanCrossEntropy(validationBatch.labels(), logits);
+  }
+
+  /** The training gradient g(w, b) on a batch at the current w, for gradient checks. */
+  INDArray trainingGradient(Batch batch, Unconstrained b) {
+    requireDl4jPath();
+    DistillationLoss.Terms terms = trainTerms(prepare(batch), b.toValues());
+    return backward(Pass.TRAINING, terms.outputGradient()).dup();
+  }
+
+  /** The virtual point w − Δ(g(w, b)) the optimizer would step to, for gradient checks. */
+  INDArray virtualPoint(Batch batch, Unconstrained b) {
+    INDArray gradient = trainingGradient(batch, b);
+    INDArray params = student.params().dup();
+    optimizer.applyVirtual(params, optimizer.propose(gradient));
+    return params;
+  }
+
+  /** L_val at the given parameters (training-mode forward), w left unchanged; for checks. */
+  double validationLossAt(INDArray params, Split validationBatch) {
+    requireDl4jPath();
+    INDArray start = student.params().dup();
+    student.params().assign(params);
+    INDArray logits = forwardOnly(validationBatch.features(), true);
+    student.params().assign(start);
+    return Softmax.meanCrossEntropy(validationBatch.labels(), logits);
+  }
+
+  private void requireDl4jPath() {
+    if (engine != null) {
+      throw new IllegalStateException("gradient checks read DL4J's path, not the dense engine");
+    }
   }
 
   /** Accuracy and mean CE on a split, in inference mode, in batches to bound memory. */

@@ -1,6 +1,7 @@
 package io.distilflux.trainer.distill;
 
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
+import io.distilflux.pipeline.event.RunConfig.UnrolledDerivative;
 import io.distilflux.trainer.model.HostArrays;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -28,6 +29,7 @@ public final class InnerOptimizer {
   public static final double EPSILON = 1e-8;
 
   private final OptimizerKind kind;
+  private final UnrolledDerivative unrolled;
   private final double learningRate;
   private final INDArray mask;
   private final double[] maskValues;
@@ -45,6 +47,18 @@ public final class InnerOptimizer {
    * @param mask which entries are trained
    */
   public InnerOptimizer(OptimizerKind kind, double learningRate, TrainableMask mask) {
+    this(kind, learningRate, mask, UnrolledDerivative.EXACT);
+  }
+
+  /**
+   * @param kind SGD or Adam
+   * @param learningRate γ, positive
+   * @param mask which entries are trained
+   * @param unrolled how {@link #sensitivity} differentiates the step: exactly, or as if it were
+   *     an SGD step of rate γ
+   */
+  public InnerOptimizer(OptimizerKind kind, double learningRate, TrainableMask mask,
+      UnrolledDerivative unrolled) {
     if (!(learningRate > 0) || !Double.isFinite(learningRate)) {
       throw new IllegalArgumentException(
           "inner learning rate must be positive and finite, got " + learningRate);
@@ -53,6 +67,7 @@ public final class InnerOptimizer {
       throw new IllegalArgumentException(kind + " is a meta-optimizer rule, not the student's");
     }
     this.kind = kind;
+    this.unrolled = java.util.Objects.requireNonNull(unrolled, "unrolled");
     this.learningRate = learningRate;
     this.mask = mask.values();
     this.maskValues = HostArrays.read(this.mask);
@@ -66,6 +81,14 @@ public final class InnerOptimizer {
   /** SGD or Adam. */
   public OptimizerKind kind() {
     return kind;
+  }
+
+  /**
+   * The rule whose derivative the hypergradient uses: the optimizer's own, or SGD's when the
+   * unrolled derivative is {@link UnrolledDerivative#SGD}.
+   */
+  public static OptimizerKind differentiated(OptimizerKind kind, UnrolledDerivative unrolled) {
+    return unrolled == UnrolledDerivative.SGD ? OptimizerKind.SGD : kind;
   }
 
   /** γ. */
@@ -200,7 +223,7 @@ public final class InnerOptimizer {
    */
   public INDArray sensitivity(ProposedStep step, INDArray validationGradient) {
     double[] u = buffers[2];
-    sensitivity(kind, learningRate, maskValues,
+    sensitivity(differentiated(kind, unrolled), learningRate, maskValues,
         step.derivative() == null ? null : read(step.derivative(), buffers[1]),
         read(validationGradient, buffers[0]), u, mask.dataType() != DataType.DOUBLE);
     return array(u);

@@ -203,7 +203,7 @@ public final class RunAssembler {
     var student = student(config, train.features(), d.classes());
     DistillationTrainer trainer = new DistillationTrainer(student, config.innerOptimizer(),
         config.innerLearningRate(), new DistillationLoss(config.temperatureSquared(),
-            Divergence.of(config.divergence())), computeThreads);
+            Divergence.of(config.divergence())), config.unrolledDerivative(), computeThreads);
     long firstStep = 0;
     if (from != null) {
       if (from.params().length() != student.params().length()) {

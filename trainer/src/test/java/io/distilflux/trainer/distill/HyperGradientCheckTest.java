@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
+import io.distilflux.pipeline.event.RunConfig.UnrolledDerivative;
 import io.distilflux.pipeline.event.Unconstrained;
 import io.distilflux.trainer.data.Batch;
 import io.distilflux.trainer.data.Split;
@@ -101,6 +102,59 @@ class HyperGradientCheckTest {
   }
 
   private static final Unconstrained B = new Unconstrained(0.3, -0.4, -0.7);
+
+  /**
+   * With the SGD unrolled derivative an Adam student's hypergradient is −γ ⟨v, ∂g/∂b⟩, v the
+   * validation gradient at Adam's virtual point w': the derivative of L_val(w' − γ (g(b) −
+   * g(b₀))) at b₀, checked here by a central difference of that function through DL4J's layers.
+   */
+  @ParameterizedTest
+  @CsvSource({"forward, dense-engine", "reverse, dense-engine", "forward, dl4j-layers",
+      "reverse, dl4j-layers"})
+  void sgdUnrolledDerivativeFollowsAPlainGradientStepFromAdamsVirtualPoint(String divergence,
+      String path) {
+    double learningRate = 0.03;
+    DistillationLoss loss = new DistillationLoss(false, Divergence.named(divergence));
+    MultiLayerNetwork student = DenseEngineTest.mlp(Activation.RELU, DataType.DOUBLE, 13, 4, 6);
+    DistillationTrainer trainer = path.equals("dense-engine")
+        ? new DistillationTrainer(student, OptimizerKind.ADAM, learningRate, loss,
+            UnrolledDerivative.SGD, 1)
+        : new DistillationTrainer(student, OptimizerKind.ADAM, learningRate, loss,
+            UnrolledDerivative.SGD, Dl4jStudentComputation::new);
+    assertEquals(path, trainer.computationPath());
+    Nd4j.getRandom().setSeed(4);
+    long[] features = {4};
+    for (int i = 0; i < 3; i++) {
+      trainer.step(randomBatch(features, 3, 12), B);
+    }
+    Batch batch = randomBatch(features, 3, 12);
+    Split validation = randomSplit(features, 3, 12);
+    DistillationTrainer reference = new DistillationTrainer(trainer.student().clone(),
+        OptimizerKind.ADAM, learningRate, loss, Dl4jStudentComputation::new);
+    reference.restoreOptimizerState(trainer.optimizerState());
+    INDArray virtual = reference.virtualPoint(batch, B);
+    INDArray g0 = reference.trainingGradient(batch, B);
+    double[] numeric = new double[3];
+    for (int i = 0; i < 3; i++) {
+      double[] plus = B.toArray();
+      double[] minus = B.toArray();
+      plus[i] += H;
+      minus[i] -= H;
+      INDArray atPlus = virtual.sub(
+          reference.trainingGradient(batch, Unconstrained.of(plus)).sub(g0).muli(learningRate));
+      INDArray atMinus = virtual.sub(
+          reference.trainingGradient(batch, Unconstrained.of(minus)).sub(g0).muli(learningRate));
+      numeric[i] = (reference.validationLossAt(atPlus, validation)
+          - reference.validationLossAt(atMinus, validation)) / (2 * H);
+    }
+    HyperGradientResult result =
+        trainer.stepWithHyperGradient(batch, validation, B).hyperGradient().orElseThrow();
+    assertWithinTolerance(OptimizerKind.ADAM, result, numeric);
+    // and it is not Adam's exact hypergradient
+    double[] exact = numericHyperGradient(reference, batch, validation);
+    assertTrue(Math.abs(exact[0] - numeric[0]) > 1e-3 * Math.abs(exact[0]),
+        "the two derivatives should differ for Adam: " + exact[0] + " vs " + numeric[0]);
+  }
 
   private static double[] numericHyperGradient(DistillationTrainer trainer, Batch batch,
       Split validation) {
