@@ -38,6 +38,13 @@ final class ResultsTable {
    */
   record ModeSummary(String group, Mode mode, int runs, double mean, double std, Double paper) {}
 
+  /**
+   * A group's paired gain over no-distillation: the mean of its runs' test accuracy minus that
+   * of the no-distillation run of the same seed, with a 95 % Student-t interval (NaN bounds
+   * below two pairs).
+   */
+  record Gain(String group, int pairs, double mean, double low, double high) {}
+
   private final DatasetKind dataset;
   private final List<RunResult> results;
 
@@ -78,6 +85,43 @@ final class ResultsTable {
     return out;
   }
 
+  /** Every group's paired gain over no-distillation; empty without no-distillation runs. */
+  List<Gain> gains() {
+    Function<RunConfig, String> label =
+        RunLabels.labeller(results.stream().map(RunResult::config).toList());
+    Map<Long, Double> baseline = new LinkedHashMap<>();
+    Map<String, List<Double>> differences = new LinkedHashMap<>();
+    List<RunResult> finished = results.stream()
+        .filter(r -> r.finished.failure() == null && !Double.isNaN(r.testAccuracy()))
+        .sorted(Comparator.comparing(RunResult::config, RunLabels.order()))
+        .toList();
+    finished.stream().filter(r -> r.config.mode() == Mode.NO_DISTILLATION)
+        .forEach(r -> baseline.put(r.config.seed(), r.testAccuracy()));
+    for (RunResult r : finished) {
+      Double alone = baseline.get(r.config.seed());
+      if (r.config.mode() != Mode.NO_DISTILLATION && alone != null) {
+        differences.computeIfAbsent(label.apply(r.config), g -> new ArrayList<>())
+            .add(r.testAccuracy() - alone);
+      }
+    }
+    List<Gain> gains = new ArrayList<>();
+    differences.forEach((group, values) -> gains.add(gain(group, values)));
+    return gains;
+  }
+
+  /** Mean and 95 % Student-t interval of paired differences. */
+  static Gain gain(String group, List<Double> differences) {
+    int n = differences.size();
+    double mean = differences.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+    if (n < 2) {
+      return new Gain(group, n, mean, Double.NaN, Double.NaN);
+    }
+    double variance = differences.stream().mapToDouble(d -> (d - mean) * (d - mean)).sum() / (n - 1);
+    double half = new org.apache.commons.math3.distribution.TDistribution(n - 1)
+        .inverseCumulativeProbability(0.975) * Math.sqrt(variance / n);
+    return new Gain(group, n, mean, mean - half, mean + half);
+  }
+
   void print(PrintStream out) {
     out.println();
     out.printf("Test accuracy, %s (mean ± std over seeds)%n", dataset.name().toLowerCase(Locale.ROOT));
@@ -85,6 +129,16 @@ final class ResultsTable {
     for (ModeSummary s : summaries()) {
       out.printf(Locale.ROOT, "%-18s %5d  %.4f ± %.4f   %s%n", s.group(), s.runs(), s.mean(),
           s.std(), s.paper() == null ? "—" : String.format(Locale.ROOT, "%.4f", s.paper()));
+    }
+    List<Gain> gains = gains();
+    if (!gains.isEmpty()) {
+      out.println();
+      out.println("Gain over no-distillation, paired by seed (mean, 95 % interval)");
+      for (Gain g : gains) {
+        out.printf(Locale.ROOT, "%-18s %5d  %+.4f   %s%n", g.group(), g.pairs(), g.mean(),
+            Double.isNaN(g.low()) ? "—"
+                : String.format(Locale.ROOT, "%+.4f … %+.4f", g.low(), g.high()));
+      }
     }
     long failed = results.stream().filter(r -> r.finished.failure() != null).count();
     if (failed > 0) {
@@ -123,6 +177,7 @@ final class ResultsTable {
     json.put("invocation", invocation);
     json.put("dataset", dataset.name().toLowerCase(Locale.ROOT));
     json.put("summary", summaries());
+    json.put("gains", gains());
     json.put("runs", results.stream().map(r -> Map.of(
         "runId", r.runId, "config", r.config, "finished", r.finished)).toList());
     return EventCodec.mapper().writer(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(json);
