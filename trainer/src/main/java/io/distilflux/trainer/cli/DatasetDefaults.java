@@ -1,7 +1,9 @@
 package io.distilflux.trainer.cli;
 
 import io.distilflux.pipeline.event.RunConfig.DatasetKind;
+import io.distilflux.pipeline.event.RunConfig.Divergence;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
+import io.distilflux.pipeline.event.RunConfig.UnrolledDerivative;
 
 /**
  * The defaults of the flags whose default depends on {@code --dataset} (docs/method.md §5),
@@ -35,6 +37,30 @@ interface DatasetDefaults {
   /** Epochs of teacher training ({@code --teacher-epochs}). */
   int teacherEpochs();
 
+  /**
+   * The meta-optimizer's settings ({@code --meta-optimizer}, {@code --meta-lr}, {@code
+   * --meta-clip}, {@code --divergence}, {@code --unrolled-derivative}); chosen by the sweep of
+   * docs/experiments.md: plain SGD on the hypergradient (η = 1, clip 1, forward KL, exact
+   * derivative) unless a dataset found better.
+   */
+  default Meta meta() {
+    return Meta.PLAIN;
+  }
+
+  /** The meta-optimizer's dataset-dependent settings. */
+  record Meta(OptimizerKind rule, double lr, double clip, Divergence divergence,
+      UnrolledDerivative unrolled) {
+    /** SGD with η = 1 and clip 1 on the exact hypergradient of the forward divergence. */
+    static final Meta PLAIN = new Meta(OptimizerKind.SGD, 1.0, 1.0, Divergence.FORWARD,
+        UnrolledDerivative.EXACT);
+    /**
+     * The reference code's choices (docs/method.md §2, §3): the normalised step η / ‖v‖² with
+     * η = 10, clip 10⁴, reverse KL, the SGD unrolled derivative.
+     */
+    static final Meta REFERENCE = new Meta(OptimizerKind.NORMALIZED, 10.0, 1e4,
+        Divergence.REVERSE, UnrolledDerivative.SGD);
+  }
+
   /** Teacher architecture ({@code --teacher}). */
   String teacher();
 
@@ -51,14 +77,18 @@ interface DatasetDefaults {
     };
   }
 
-  /** The synthetic data: full-batch SGD on a logistic-regression student. */
+  /**
+   * The synthetic data: full-batch Adam (10⁻³) on a logistic-regression student, E = 10, and
+   * the reference code's meta-optimizer, as in the reference notebook.
+   */
   final class Synthetic implements DatasetDefaults {
     @Override public String dataDir() { return ""; }
     @Override public int epochs() { return 1; }
     @Override public int batchSize() { return 0; }
-    @Override public OptimizerKind optimizer() { return OptimizerKind.SGD; }
-    @Override public double lr() { return 0.1; }
-    @Override public int miniEpoch() { return 100; }
+    @Override public OptimizerKind optimizer() { return OptimizerKind.ADAM; }
+    @Override public double lr() { return 1e-3; }
+    @Override public int miniEpoch() { return 10; }
+    @Override public Meta meta() { return Meta.REFERENCE; }
     @Override public int evaluateEvery() { return 1000; }
     @Override public int teacherEpochs() { return 1; }
     @Override public String teacher() { return "logreg"; }

@@ -107,32 +107,32 @@ public final class RunOptions {
 
   @Option(names = "--optimizer", converter = KebabEnumConverter.Optimizers.class,
       paramLabel = "KIND",
-      description = "The student's optimizer, sgd or adam (default: synthetic sgd, cifar10 adam, mnist adam, csv adam, npy adam).")
+      description = "The student's optimizer, sgd or adam (default: synthetic adam, cifar10 adam, mnist adam, csv adam, npy adam).")
   OptimizerKind optimizer;
 
   @Bounds(min = 0, minExclusive = true)
   @Option(names = "--lr", paramLabel = "γ",
-      description = "The student's learning rate, > 0 (default: synthetic 0.1, cifar10 0.001, mnist 0.001, csv 0.001, npy 0.001).")
+      description = "The student's learning rate, > 0 (default: synthetic 0.001, cifar10 0.001, mnist 0.001, csv 0.001, npy 0.001).")
   Double lr;
 
   @Option(names = "--meta-optimizer", converter = KebabEnumConverter.Optimizers.class,
-      paramLabel = "KIND", defaultValue = "sgd",
-      description = "Meta-optimizer rule (docs/method.md §3): sgd, adam, or normalized, the reference code's step that --protocol paper uses (default ${DEFAULT-VALUE}).")
+      paramLabel = "KIND",
+      description = "Meta-optimizer rule (docs/method.md §3): sgd, adam, or normalized, the reference code's step η/‖v‖² (default: synthetic normalized, cifar10 sgd, mnist sgd, csv sgd, npy sgd).")
   OptimizerKind metaOptimizer;
 
   @Bounds(min = 0, minExclusive = true)
-  @Option(names = "--meta-lr", paramLabel = "η", defaultValue = "1.0",
-      description = "Meta learning rate, > 0 (default ${DEFAULT-VALUE}).")
-  double metaLr;
+  @Option(names = "--meta-lr", paramLabel = "η",
+      description = "Meta learning rate, > 0 (default: synthetic 10.0, cifar10 1.0, mnist 1.0, csv 1.0, npy 1.0).")
+  Double metaLr;
 
   @Bounds(min = 0, minExclusive = true)
-  @Option(names = "--meta-clip", paramLabel = "C", defaultValue = "1.0",
-      description = "Clip of each hypergradient component, > 0 (default ${DEFAULT-VALUE}).")
-  double metaClip;
+  @Option(names = "--meta-clip", paramLabel = "C",
+      description = "Clip of each hypergradient component, > 0 (default: synthetic 10000.0, cifar10 1.0, mnist 1.0, csv 1.0, npy 1.0).")
+  Double metaClip;
 
   @Bounds(min = 2, max = 1_000_000)
   @Option(names = "--mini-epoch", paramLabel = "E",
-      description = "Steps per mini-epoch, ≥ 2 (default: synthetic 100, cifar10 10, mnist 10, csv 10, npy 10).")
+      description = "Steps per mini-epoch, ≥ 2 (default: synthetic 10, cifar10 10, mnist 10, csv 10, npy 10).")
   Integer miniEpoch;
 
   @Bounds(min = 2, max = 1_000_000)
@@ -176,13 +176,13 @@ public final class RunOptions {
   Long dataSeed;
 
   @Option(names = "--divergence", converter = KebabEnumConverter.Divergences.class,
-      paramLabel = "KIND", defaultValue = "forward",
-      description = "Distillation term: forward (the paper's CE(teacher, student)) or reverse (KL(student ‖ teacher), the reference code's) (default ${DEFAULT-VALUE}).")
+      paramLabel = "KIND",
+      description = "Distillation term: forward (the paper's CE(teacher, student)) or reverse (KL(student ‖ teacher), the reference code's) (default: synthetic reverse, cifar10 forward, mnist forward, csv forward, npy forward).")
   Divergence divergence;
 
   @Option(names = "--unrolled-derivative", converter = KebabEnumConverter.UnrolledDerivatives.class,
-      paramLabel = "KIND", defaultValue = "exact",
-      description = "How the hypergradient differentiates the student's virtual step (docs/method.md §2): exact (the optimizer's own derivative, Adam's preconditioner included) or sgd (as if the step were w − γ·g, the reference code's approximation; the same as exact for an SGD student) (default ${DEFAULT-VALUE}).")
+      paramLabel = "KIND",
+      description = "How the hypergradient differentiates the student's virtual step (docs/method.md §2): exact (the optimizer's own derivative, Adam's preconditioner included) or sgd (as if the step were w − γ·g, the reference code's approximation; the same as exact for an SGD student) (default: synthetic sgd, cifar10 exact, mnist exact, csv exact, npy exact).")
   UnrolledDerivative unrolledDerivative;
 
   @Option(names = ConfigFileDefaults.PROTOCOL, converter = KebabEnumConverter.Protocols.class,
@@ -438,10 +438,12 @@ public final class RunOptions {
         Mode.FORECAST, firstSeed, or(epochs, d.epochs()),
         dataset == DatasetKind.SYNTHETIC ? iterations : 0, or(batchSize, d.batchSize()),
         teacherName, studentName, inner,
-        or(lr, d.lr()), metaOptimizer, metaLr, metaClip, or(miniEpoch, d.miniEpoch()),
+        or(lr, d.lr()), or(metaOptimizer, d.meta().rule()), or(metaLr, d.meta().lr()),
+        or(metaClip, d.meta().clip()), or(miniEpoch, d.miniEpoch()),
         forecastEvery, Unconstrained.fromValues(fixed), temperatureSquared,
         or(evaluateEvery, d.evaluateEvery()), maxStaleness, validationIsTest, dataSeed,
-        divergence, inputs, unrolledDerivative);
+        or(divergence, d.meta().divergence()), inputs,
+        or(unrolledDerivative, d.meta().unrolled()));
     return new ExperimentSpec(base, modes.modes(), List.copyOf(seedList), fixed, transport,
         bootstrap, Optional.ofNullable(kafkaDir), topicPrefix, output, metricsPort, services,
         Duration.ofMillis((long) (metaTimeout * 1000)),

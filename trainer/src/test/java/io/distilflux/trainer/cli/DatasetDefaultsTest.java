@@ -37,7 +37,13 @@ class DatasetDefaultsTest {
       new Dependent("--teacher-epochs", EPOCHS, DatasetDefaults::teacherEpochs),
       new Dependent("--teacher", ALL, DatasetDefaults::teacher),
       new Dependent("--student", ALL, DatasetDefaults::student),
-      new Dependent("--data-dir", IMAGES, DatasetDefaults::dataDir));
+      new Dependent("--data-dir", IMAGES, DatasetDefaults::dataDir),
+      new Dependent("--meta-optimizer", ALL, d -> KebabEnumConverter.name(d.meta().rule())),
+      new Dependent("--meta-lr", ALL, d -> d.meta().lr()),
+      new Dependent("--meta-clip", ALL, d -> d.meta().clip()),
+      new Dependent("--divergence", ALL, d -> KebabEnumConverter.name(d.meta().divergence())),
+      new Dependent("--unrolled-derivative", ALL,
+          d -> KebabEnumConverter.name(d.meta().unrolled())));
 
   @Test
   void eachDatasetResolvesItsOwnDefaults() {
@@ -54,6 +60,9 @@ class DatasetDefaultsTest {
       assertEquals(d.teacher(), base.teacher(), dataset + " teacher");
       assertEquals(d.student(), base.student(), dataset + " student");
       assertEquals(d.dataDir(), base.dataDir(), dataset + " data-dir");
+      assertEquals(d.meta(), new DatasetDefaults.Meta(base.metaOptimizer(),
+          base.metaLearningRate(), base.metaClip(), base.divergence(),
+          base.unrolledDerivative()), dataset + " meta-optimizer settings");
       if (dataset != DatasetKind.SYNTHETIC) {
         assertEquals(d.epochs(), base.epochs(), dataset + " epochs");
       }

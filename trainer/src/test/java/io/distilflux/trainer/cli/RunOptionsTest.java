@@ -22,7 +22,7 @@ class RunOptionsTest {
     assertEquals(List.of(Mode.values()), spec.modes());
     assertEquals(5, spec.seeds().size());
     assertEquals(20_000, spec.base().steps());
-    assertEquals(100, spec.base().miniEpoch());
+    assertEquals(10, spec.base().miniEpoch());
     assertEquals(2, spec.base().forecastEvery());
     assertEquals(ExperimentSpec.Transport.KAFKA, spec.transport());
     assertTrue(spec.bootstrapServers().isEmpty());
@@ -94,10 +94,14 @@ class RunOptionsTest {
   }
 
   @Test
-  void withoutDataSeedEachSeedDrawsItsDataAndTheDivergenceIsForward() {
+  void withoutDataSeedEachSeedDrawsItsDataAndTheDivergenceIsTheDatasetsDefault() {
     ExperimentSpec spec = RunOptions.parse(Map.of());
     assertEquals(null, spec.base().dataSeed());
-    assertEquals(RunConfig.Divergence.FORWARD, spec.base().divergence());
+    assertEquals(RunConfig.Divergence.REVERSE, spec.base().divergence());
+    assertEquals(RunConfig.Divergence.FORWARD,
+        RunOptions.parse(Map.of("dataset", "mnist")).base().divergence());
+    assertEquals(RunConfig.Divergence.FORWARD,
+        RunOptions.parse(Map.of("divergence", "forward")).base().divergence());
   }
 
   @Test
