@@ -127,6 +127,7 @@ public final class SoakBenchmark {
           : "soak: run finished");
       for (Map.Entry<String, List<Sample>> e : samples.entrySet()) {
         out.println(growth(e.getKey(), e.getValue(), warmup));
+        out.println(trend(e.getKey(), e.getValue(), warmup));
       }
     } finally {
       for (Process child : children) {
@@ -162,6 +163,41 @@ public final class SoakBenchmark {
     return String.format(Locale.ROOT, "growth %s: rss %.0f MB (%.1f-%.1f min) -> %.0f MB"
         + " (%.1f-%.1f min), peak %.0f MB: %+.1f %% (target < 5 %%)", name, first / 1e6, start,
         start + window, last / 1e6, end - window, end, peak / 1e6, 100 * (last - first) / first);
+  }
+
+  /**
+   * "trend name: median A MB (first quarter after warm-up) -> B MB (last quarter): +x.x %,
+   * slope S MB/h": medians of quarters, so that one sample at a collection's peak or trough
+   * does not decide, and the least-squares slope of every sample after warm-up.
+   */
+  static String trend(String name, List<Sample> series, double warmupMinutes) {
+    List<Sample> after = series.stream().filter(s -> s.minutes() >= warmupMinutes).toList();
+    if (after.size() < 4) {
+      return String.format(Locale.ROOT, "trend %s: too few samples after %.1f min of warm-up"
+          + " (%d)", name, warmupMinutes, after.size());
+    }
+    int quarter = after.size() / 4;
+    double first = median(after.subList(0, quarter));
+    double last = median(after.subList(after.size() - quarter, after.size()));
+    double meanX = after.stream().mapToDouble(Sample::minutes).average().orElseThrow();
+    double meanY = after.stream().mapToDouble(Sample::rssBytes).average().orElseThrow();
+    double sxy = 0;
+    double sxx = 0;
+    for (Sample s : after) {
+      sxy += (s.minutes() - meanX) * (s.rssBytes() - meanY);
+      sxx += (s.minutes() - meanX) * (s.minutes() - meanX);
+    }
+    double slopePerHour = sxx == 0 ? 0 : sxy / sxx * 60;
+    return String.format(Locale.ROOT, "trend %s: median rss %.0f MB (first quarter after warm-up,"
+        + " %d samples) -> %.0f MB (last quarter): %+.1f %% (target < 5 %%); least-squares slope"
+        + " %+.1f MB/h", name, first / 1e6, quarter, last / 1e6, 100 * (last - first) / first,
+        slopePerHour / 1e6);
+  }
+
+  private static double median(List<Sample> samples) {
+    double[] values = samples.stream().mapToDouble(Sample::rssBytes).sorted().toArray();
+    int n = values.length;
+    return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
   }
 
   private static void sample(PrintStream out, long start, Map<String, Long> pids,
