@@ -40,10 +40,11 @@ final class Preflight {
     }
   }
 
-  /** The dataset's folder must exist (the synthetic data has none). */
+  /** The dataset's folder must exist (the synthetic data and the user's files have none). */
   static void requireDataFolder(RunConfig base) {
-    if (base.dataset() != RunConfig.DatasetKind.SYNTHETIC
-        && !Files.isDirectory(Path.of(base.dataDir()))) {
+    boolean folder = base.dataset() == RunConfig.DatasetKind.CIFAR10
+        || base.dataset() == RunConfig.DatasetKind.MNIST;
+    if (folder && !Files.isDirectory(Path.of(base.dataDir()))) {
       throw new IllegalArgumentException("--data-dir folder not found: " + base.dataDir()
           + " (" + base.dataset().name().toLowerCase(Locale.ROOT) + ")");
     }

@@ -411,6 +411,11 @@ public final class RunOptions {
     if (resume != null && !Files.isDirectory(resume)) {
       throw new IllegalArgumentException("--resume folder not found: " + resume);
     }
+    if ((dataset == DatasetKind.CSV || dataset == DatasetKind.NPY) && dataDir != null) {
+      throw new IllegalArgumentException("--data-dir is for cifar10 and mnist; --dataset "
+          + KebabEnumConverter.name(dataset) + " names its files with their own flags"
+          + from("--data-dir"));
+    }
     List<InputFile> inputs = UserInputs.dataFiles(dataset, dataFiles.csv(), dataFiles.npy());
     String teacherName = or(teacher, d.teacher()).trim();
     if (teacherLogits != null) {

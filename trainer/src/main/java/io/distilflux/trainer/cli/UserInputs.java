@@ -57,7 +57,7 @@ final class UserInputs {
   }
 
   /**
-   * A file given by {@code flag}, with its SHA-256.
+   * A file given by {@code flag}, as an absolute path with its SHA-256.
    *
    * @throws IllegalArgumentException when it is missing or unreadable
    */
@@ -65,6 +65,8 @@ final class UserInputs {
     if (!Files.isRegularFile(path)) {
       throw new IllegalArgumentException(flag + " file not found: " + path);
     }
-    return new InputFile(role, path.toString(), Checksums.hex(path, "SHA-256"));
+    // absolute, so a resume or a replay from another folder finds the same file
+    return new InputFile(role, path.toAbsolutePath().normalize().toString(),
+        Checksums.hex(path, "SHA-256"));
   }
 }

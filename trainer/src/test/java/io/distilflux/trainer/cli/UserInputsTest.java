@@ -57,6 +57,8 @@ class UserInputsTest {
     assertMessage("--teacher file not found: " + dir.resolve("t.h5"),
         with(csvFlags(dir), "teacher", dir.resolve("t.h5").toString()));
     assertMessage("--dataset npy needs --train-x FILE", Map.of("dataset", "npy"));
+    assertMessage("--data-dir is for cifar10 and mnist; --dataset csv names its files with their"
+        + " own flags", with(csvFlags(dir), "data-dir", dir.toString()));
   }
 
   @Test
