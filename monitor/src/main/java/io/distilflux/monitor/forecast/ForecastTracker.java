@@ -73,6 +73,10 @@ public final class ForecastTracker {
     boolean finished;
     final List<Held> waitingForStart = new ArrayList<>();
     final Map<Long, Window> windows = new HashMap<>();
+    /**
+     * Settled periods from {@link #nextPeriod} on; every period before it is settled, so those
+     * are dropped and a run of any length keeps a bounded set.
+     */
     final Set<Long> settled = new HashSet<>();
     /** Start of the first period not settled yet: the only one a forecast read may settle. */
     long nextPeriod;
@@ -80,9 +84,15 @@ public final class ForecastTracker {
     void settle(long periodStart) {
       settled.add(periodStart);
       long period = (long) config.miniEpoch() * config.forecastEvery();
-      while (settled.contains(nextPeriod)) {
+      while (settled.remove(nextPeriod)) {
         nextPeriod += period;
       }
+    }
+
+    boolean isSettled(long periodStart) {
+      long period = (long) config.miniEpoch() * config.forecastEvery();
+      return periodStart >= 0 && periodStart < nextPeriod && periodStart % period == 0
+          || settled.contains(periodStart);
     }
   }
 
@@ -162,7 +172,7 @@ public final class ForecastTracker {
       return Outcome.rejected(where + ": the run does not forecast");
     }
     long period = (long) run.config.miniEpoch() * run.config.forecastEvery();
-    if (run.settled.contains(start)) {
+    if (run.isSettled(start)) {
       return Outcome.NONE; // this monitor's own forecast read back, or a copy: nothing changes
     }
     if (start != run.nextPeriod) {
@@ -207,10 +217,16 @@ public final class ForecastTracker {
     return runs.size();
   }
 
+  /** Settled periods kept ahead of the run's next unsettled one (bounded whatever the run's length). */
+  synchronized int settledPeriodsKept(String runId) {
+    RunState run = runs.get(runId);
+    return run == null ? 0 : run.settled.size();
+  }
+
   /** Whether the period starting at {@code periodStart} of the run has been settled. */
   public synchronized boolean isSettled(String runId, long periodStart) {
     RunState run = runs.get(runId);
-    return run != null && run.settled.contains(periodStart);
+    return run != null && run.config != null && run.isSettled(periodStart);
   }
 
   private static void accept(RunState run, Held held, List<Ready> ready, List<Runnable> now) {
@@ -223,7 +239,7 @@ public final class ForecastTracker {
     long miniEpoch = config.miniEpoch();
     long periodLength = miniEpoch * config.forecastEvery();
     long periodStart = event.step() / periodLength * periodLength;
-    if (event.step() - periodStart >= miniEpoch || run.settled.contains(periodStart)) {
+    if (event.step() - periodStart >= miniEpoch || run.isSettled(periodStart)) {
       now.add(held.acknowledgement());
       return;
     }

@@ -121,6 +121,28 @@ class ForecastTrackerTest {
   }
 
   @Test
+  void aLongRunKeepsNoSettledPeriodsBehindItsNextOneAndStillKnowsThemSettled() {
+    collect(tracker.runStarted(started("r", Mode.FORECAST, 4, 2)));
+    for (long period = 0; period < 2_000; period++) {
+      for (long step = 0; step < 4; step++) {
+        point(period * 8 + step);
+      }
+    }
+    assertEquals(2_000, ready.size());
+    assertEquals(0, tracker.settledPeriodsKept("r"), "every settled period lies behind the next");
+    assertTrue(tracker.isSettled("r", 0) && tracker.isSettled("r", 8 * 1_999));
+    assertEquals(false, tracker.isSettled("r", 8 * 2_000));
+    assertEquals(null, tracker.forecastSeen(ready.get(0).forecast()).rejection(),
+        "an early forecast read back again is a copy, not out of sequence");
+    Unconstrained zero = new Unconstrained(0, 0, 0);
+    ForecastTracker.Outcome misaligned = tracker.forecastSeen(
+        new TrajectoryForecast(1, "r", 3, 7, 10, zero, zero, zero, 4));
+    assertTrue(misaligned.rejection().contains("out of sequence"), misaligned.rejection());
+    point(8 * 2_000 + 4); // a forecast-phase step: acknowledged, nothing kept
+    assertEquals(0, tracker.settledPeriodsKept("r"));
+  }
+
+  @Test
   void aForecastReadOutOfItsRunsSequenceIsRejectedAndSettlesNothing() {
     collect(tracker.runStarted(started("r", Mode.FORECAST, 4, 2)));
     Unconstrained zero = new Unconstrained(0, 0, 0);
