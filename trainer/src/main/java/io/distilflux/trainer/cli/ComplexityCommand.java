@@ -87,12 +87,12 @@ final class ComplexityCommand implements Callable<Integer> {
 
   @Bounds(min = 1, max = 60_000)
   @Option(names = "--train-size", paramLabel = "N", defaultValue = "60000",
-      description = "Training images used, the first N (default ${DEFAULT-VALUE}).")
+      description = "Training images used, the first N (all when the files hold fewer; default ${DEFAULT-VALUE}).")
   int trainSize;
 
   @Bounds(min = 1, max = 10_000)
   @Option(names = "--test-size", paramLabel = "N", defaultValue = "10000",
-      description = "Test images used, the first N (default ${DEFAULT-VALUE}).")
+      description = "Test images used, the first N (all when the files hold fewer; default ${DEFAULT-VALUE}).")
   int testSize;
 
   @Bounds(min = 0, minExclusive = true)
@@ -130,8 +130,10 @@ final class ComplexityCommand implements Callable<Integer> {
     if (!Files.isWritable(output)) {
       throw new IllegalArgumentException("cannot write to " + output);
     }
-    Examples train = examples(Mnist.readFlat(dataDir, false)).head(trainSize);
-    Examples test = examples(Mnist.readFlat(dataDir, true)).head(testSize);
+    Examples allTrain = examples(Mnist.readFlat(dataDir, false));
+    Examples allTest = examples(Mnist.readFlat(dataDir, true));
+    Examples train = allTrain.head(Math.min(trainSize, allTrain.count()));
+    Examples test = allTest.head(Math.min(testSize, allTest.count()));
     String data = String.format(Locale.ROOT, "MNIST, %d training and %d test images",
         train.count(), test.count());
     System.out.println("experiment complexity: " + data);

@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The settings of {@code experiment complexity} (docs/structure-and-complexity.md §3.5): which
+ * The settings of {@code experiment complexity} (docs/complexity.md §3): which
  * variants, at which λ, trained how long.
  *
  * @param lambdas the evaluated complexity weights, each > 0

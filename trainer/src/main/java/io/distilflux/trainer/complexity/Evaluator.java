@@ -5,7 +5,7 @@ import java.util.Arrays;
 /**
  * Evaluation of a variational network with its means: accuracy, the generalised evidence
  * 𝔏(λ) = log p(D | μ) − λ·KL(q‖p), pruning by relative density μ²/σ² and the stability
- * S = acc(0 %)/acc(90 % pruned) (docs/structure-and-complexity.md §0, §3).
+ * S = acc(0 %)/acc(90 % pruned) (docs/complexity.md §1).
  */
 public final class Evaluator {
 

@@ -2,7 +2,7 @@ package io.distilflux.trainer.complexity;
 
 /**
  * What generates the variational parameters θ = (μ, ρ) of a {@link VariationalMlp} from the
- * complexity weight λ, and is trained in their place (docs/structure-and-complexity.md §3): a
+ * complexity weight λ, and is trained in their place (docs/complexity.md §1): a
  * {@link DirectModel} (θ itself, one model per λ), a {@link LinearHypernet} G(λ) = λ·b2 + b3 or
  * a {@link LowRankHypernet}. The trainable scalars live in {@link #parameters()}.
  */

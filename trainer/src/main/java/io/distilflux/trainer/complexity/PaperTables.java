@@ -4,7 +4,7 @@ import java.util.Map;
 
 /**
  * The published figures of Grebenkova, Bakhteev and Strijov (2021), Tables 1–3, at λ = 10⁻¹,
- * 10⁰, 10¹, 10² (docs/structure-and-complexity.md §3.2), for the report to print beside ours.
+ * 10⁰, 10¹, 10² (docs/complexity.md §3), for the report to print beside ours.
  */
 public final class PaperTables {
 

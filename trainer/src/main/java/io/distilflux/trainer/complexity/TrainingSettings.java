@@ -1,7 +1,7 @@
 package io.distilflux.trainer.complexity;
 
 /**
- * How a {@link Hypernet} is trained (docs/structure-and-complexity.md §3.5): the minibatch loss
+ * How a {@link Hypernet} is trained (docs/complexity.md §3): the minibatch loss
  * (1/S)·Σ_s [mean_B CE(y, f(x, w_s)) + λ_s·KL_s/N], Adam with clipping by value.
  *
  * @param epochs passes over the training set

@@ -2,7 +2,7 @@ package io.distilflux.trainer.complexity;
 
 /**
  * The paper's compared variants (its Tables 1–3), by their letters (а)…(е)
- * (docs/structure-and-complexity.md §3.1).
+ * (docs/complexity.md §1).
  */
 public enum Variant {
   /** (а) one model per λ. */

@@ -7,7 +7,7 @@ import java.util.random.RandomGenerator;
  * The shape of a variational multilayer perceptron (ReLU hidden layers, a linear output giving
  * the logits) and its computations on plain Java arrays in double precision: the sampled forward
  * with the local reparameterisation trick, its backward, the forward with the means (prediction)
- * and the KL divergence from the prior N(0, s_p²·I) (docs/structure-and-complexity.md §0).
+ * and the KL divergence from the prior N(0, s_p²·I) (docs/complexity.md §1).
  *
  * <p>Every parameter vector (μ, ρ, σ² = e^{2ρ}, their gradients) has one flat layout: per layer
  * the weights W [nIn, nOut] in row-major order, then the biases [nOut]. Row-major weights let
@@ -195,6 +195,21 @@ public final class VariationalMlp {
    */
   public void backward(double[] mu, double[] sigma2, Buffers b, int rows,
       double[] logitGradient, double[] gradMu, double[] gradSigma2) {
+    backward(mu, sigma2, b, rows, logitGradient, gradMu, gradSigma2, true);
+  }
+
+  /**
+   * The gradient with respect to μ (overwritten) of a loss of the latest {@link #meanForward} of
+   * {@code b}, given its gradient {@code logitGradient} with respect to the logits: what a
+   * validation loss taken at the means needs.
+   */
+  public void meanBackward(double[] mu, Buffers b, int rows, double[] logitGradient,
+      double[] gradMu) {
+    backward(mu, null, b, rows, logitGradient, gradMu, null, false);
+  }
+
+  private void backward(double[] mu, double[] sigma2, Buffers b, int rows,
+      double[] logitGradient, double[] gradMu, double[] gradSigma2, boolean sampled) {
     b.check(rows);
     int last = layers() - 1;
     System.arraycopy(logitGradient, 0, b.deltas[last], 0, rows * widths[last + 1]);
@@ -208,11 +223,15 @@ public final class VariationalMlp {
       double[] varianceDelta = b.varianceDeltas[l];
       double[] eps = b.noise[l];
       double[] sd = b.deviations[l];
-      for (int k = 0; k < rows * nOut; k++) {
-        varianceDelta[k] = delta[k] * eps[k] / (2 * sd[k]);
+      if (sampled) {
+        for (int k = 0; k < rows * nOut; k++) {
+          varianceDelta[k] = delta[k] * eps[k] / (2 * sd[k]);
+        }
+        Arrays.fill(gradSigma2, wo, bo + nOut, 0.0);
+      } else {
+        Arrays.fill(varianceDelta, 0, rows * nOut, 0.0);
       }
       Arrays.fill(gradMu, wo, bo + nOut, 0.0);
-      Arrays.fill(gradSigma2, wo, bo + nOut, 0.0);
       for (int r = 0; r < rows; r++) {
         int ri = r * nIn;
         int ro = r * nOut;
@@ -225,12 +244,18 @@ public final class VariationalMlp {
           int row = wo + i * nOut;
           for (int j = 0; j < nOut; j++) {
             gradMu[row + j] += x * delta[ro + j];
-            gradSigma2[row + j] += x2 * varianceDelta[ro + j];
+          }
+          if (sampled) {
+            for (int j = 0; j < nOut; j++) {
+              gradSigma2[row + j] += x2 * varianceDelta[ro + j];
+            }
           }
         }
         for (int j = 0; j < nOut; j++) {
           gradMu[bo + j] += delta[ro + j];
-          gradSigma2[bo + j] += varianceDelta[ro + j];
+          if (sampled) {
+            gradSigma2[bo + j] += varianceDelta[ro + j];
+          }
         }
       }
       if (l == 0) {
@@ -252,7 +277,11 @@ public final class VariationalMlp {
           double v = 0;
           for (int j = 0; j < nOut; j++) {
             s += delta[ro + j] * mu[row + j];
-            v += varianceDelta[ro + j] * sigma2[row + j];
+          }
+          if (sampled) {
+            for (int j = 0; j < nOut; j++) {
+              v += varianceDelta[ro + j] * sigma2[row + j];
+            }
           }
           previous[ri + i] = s + 2 * x * v;
         }
