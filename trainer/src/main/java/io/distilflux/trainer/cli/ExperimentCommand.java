@@ -28,11 +28,14 @@ import picocli.CommandLine.Parameters;
       "All five modes, 5 seeds, the paper's epochs, iterations and splits unless flags say otherwise. Every run's events go to OUTPUT/events/<runId>.jsonl and the report to OUTPUT/report/. Takes the flags of 'run'; OUTPUT defaults to experiments/<dataset>."
     },
     defaultValueProvider = ConfigFileDefaults.class,
+    subcommands = ComplexityCommand.class,
     sortOptions = false)
 final class ExperimentCommand implements Callable<Integer> {
 
-  @Parameters(index = "0", paramLabel = "DATASET", converter = KebabEnumConverter.Datasets.class,
-      description = "synthetic, cifar10 or mnist.")
+  @Parameters(index = "0", arity = "0..1", paramLabel = "DATASET",
+      converter = KebabEnumConverter.Datasets.class,
+      description = "synthetic, cifar10 or mnist (the complexity experiment is the subcommand "
+          + "'experiment complexity').")
   RunConfig.DatasetKind dataset;
 
   @Option(names = "--schedules", paramLabel = "E:n,…",
@@ -44,6 +47,10 @@ final class ExperimentCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (dataset == null) {
+      throw new IllegalArgumentException(
+          "experiment needs a DATASET: synthetic, cifar10, mnist, or the subcommand complexity");
+    }
     ExperimentSpec spec = options.spec(dataset);
     List<ExperimentRunner.Schedule> extra = parseSchedules(schedules);
     Path events = spec.outputDir().resolve("events");

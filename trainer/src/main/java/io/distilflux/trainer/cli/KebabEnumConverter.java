@@ -52,6 +52,22 @@ abstract class KebabEnumConverter<E extends Enum<E>> implements ITypeConverter<E
     }
   }
 
+  /** {@code direct}, {@code linear-fine-tuned}, … */
+  static final class ComplexityVariants
+      extends KebabEnumConverter<io.distilflux.trainer.complexity.Variant> {
+    ComplexityVariants() {
+      super(io.distilflux.trainer.complexity.Variant.class);
+    }
+  }
+
+  /** {@code raw}, {@code log}. */
+  static final class LambdaInputs
+      extends KebabEnumConverter<io.distilflux.trainer.complexity.LambdaInput> {
+    LambdaInputs() {
+      super(io.distilflux.trainer.complexity.LambdaInput.class);
+    }
+  }
+
   /** {@code kafka}, {@code direct}. */
   static final class Transports extends KebabEnumConverter<ExperimentSpec.Transport> {
     Transports() {

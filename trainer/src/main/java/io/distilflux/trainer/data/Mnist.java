@@ -100,6 +100,34 @@ public final class Mnist {
         CLASSES);
   }
 
+  /**
+   * One of MNIST's two sets as plain arrays, pixels in [0, 1], for code that does not need
+   * ND4J.
+   *
+   * @param pixels 784 per image, image after image
+   * @param labels class per image, 0–9
+   */
+  public record Flat(float[] pixels, byte[] labels) {}
+
+  /**
+   * All images of the training set ({@code test} false) or of the test set from a folder, pixels
+   * scaled to [0, 1].
+   *
+   * @throws DataFileException on a missing, truncated or inconsistent file
+   */
+  public static Flat readFlat(Path folder, boolean test) {
+    if (!Files.isDirectory(folder)) {
+      throw new DataFileException(folder, "MNIST folder does not exist");
+    }
+    LabelledImages images = test
+        ? read(locate(folder, TEST_IMAGES), locate(folder, TEST_LABELS), false)
+        : read(locate(folder, TRAIN_IMAGES), locate(folder, TRAIN_LABELS), false);
+    if (images.exampleSize() != 784) {
+      throw new DataFileException(folder, "images are not 28x28");
+    }
+    return new Flat(images.pixels(), images.labels());
+  }
+
   /** Reads an images file and its labels file, checking that they agree. */
   static LabelledImages read(Path imagesFile, Path labelsFile, boolean standardize) {
     ByteBuffer images = ByteBuffer.wrap(readMaybeGzip(imagesFile));

@@ -1,0 +1,157 @@
+package io.distilflux.trainer.cli;
+
+import io.distilflux.trainer.complexity.ComplexityExperiment;
+import io.distilflux.trainer.complexity.ComplexityProtocol;
+import io.distilflux.trainer.complexity.ComplexityReport;
+import io.distilflux.trainer.complexity.ComplexityResult;
+import io.distilflux.trainer.complexity.Examples;
+import io.distilflux.trainer.complexity.LambdaInput;
+import io.distilflux.trainer.complexity.Variant;
+import io.distilflux.trainer.data.Mnist;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code distilflux experiment complexity}: variational students with complexity control on
+ * MNIST (docs/complexity.md): direct models, hypernetworks over λ and fine-tunes, evaluated
+ * beside the paper's Tables 1–3, with pruning curves.
+ */
+@Command(
+    name = "complexity",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Variational students with complexity control on MNIST (docs/complexity.md): direct models, hypernetworks over the complexity weight λ and fine-tunes; accuracy, stability, evidence and update counts per λ beside the published tables, and pruning curves.",
+      "Writes OUTPUT/complexity.md, OUTPUT/results.csv and OUTPUT/pruning-curves.png."
+    },
+    sortOptions = false)
+final class ComplexityCommand implements Callable<Integer> {
+
+  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "data/mnist",
+      description = "Folder of the MNIST idx files (default ${DEFAULT-VALUE}).")
+  Path dataDir;
+
+  @Option(names = "--output", paramLabel = "DIR", defaultValue = "experiments/complexity",
+      description = "Report folder (default ${DEFAULT-VALUE}).")
+  Path output;
+
+  @Option(names = "--lambdas", paramLabel = "LIST", split = ",",
+      defaultValue = "0.1,1,10,100",
+      description = "Complexity weights λ evaluated, each > 0 (default ${DEFAULT-VALUE}).")
+  List<Double> lambdas;
+
+  @Option(names = "--variants", paramLabel = "LIST", split = ",",
+      defaultValue = "direct,linear,linear-fine-tuned",
+      converter = KebabEnumConverter.ComplexityVariants.class,
+      description = "Variants trained: direct, direct-one-epoch, low-rank, low-rank-fine-tuned, linear, linear-fine-tuned (default ${DEFAULT-VALUE}).")
+  List<Variant> variants;
+
+  @Bounds(min = 1, max = 1000)
+  @Option(names = "--direct-epochs", paramLabel = "N", defaultValue = "3",
+      description = "Epochs of each direct model (default ${DEFAULT-VALUE}).")
+  int directEpochs;
+
+  @Bounds(min = 1, max = 1000)
+  @Option(names = "--hyper-epochs", paramLabel = "N", defaultValue = "2",
+      description = "Epochs of each hypernetwork (default ${DEFAULT-VALUE}).")
+  int hyperEpochs;
+
+  @Bounds(min = 1, max = 1000)
+  @Option(names = "--fine-tune-epochs", paramLabel = "N", defaultValue = "1",
+      description = "Epochs of each fine-tune at a fixed λ (default ${DEFAULT-VALUE}).")
+  int fineTuneEpochs;
+
+  @Bounds(min = 1, max = 100)
+  @Option(names = "--lambda-samples", paramLabel = "S", defaultValue = "5",
+      description = "λ samples per minibatch of the linear hypernetwork (default ${DEFAULT-VALUE}).")
+  int samples;
+
+  @Option(names = "--hyper-input", paramLabel = "KIND", defaultValue = "raw",
+      converter = KebabEnumConverter.LambdaInputs.class,
+      description = "How the hypernetworks see λ: raw (λ itself, as in the paper) or log ((log10 λ + 1)/3) (default ${DEFAULT-VALUE}).")
+  LambdaInput input;
+
+  @Bounds(min = 1, max = 10_000)
+  @Option(names = "--hidden", paramLabel = "N", defaultValue = "100",
+      description = "Hidden units of the 784-N-10 network (default ${DEFAULT-VALUE}).")
+  int hidden;
+
+  @Bounds(min = 1, max = 60_000)
+  @Option(names = "--train-size", paramLabel = "N", defaultValue = "60000",
+      description = "Training images used, the first N (all when the files hold fewer; default ${DEFAULT-VALUE}).")
+  int trainSize;
+
+  @Bounds(min = 1, max = 10_000)
+  @Option(names = "--test-size", paramLabel = "N", defaultValue = "10000",
+      description = "Test images used, the first N (all when the files hold fewer; default ${DEFAULT-VALUE}).")
+  int testSize;
+
+  @Bounds(min = 0, minExclusive = true)
+  @Option(names = "--prior-variance", paramLabel = "S2", defaultValue = "0.1",
+      description = "The prior's variance s_p^2 (default ${DEFAULT-VALUE}).")
+  double priorVariance;
+
+  @Bounds(min = 0, minExclusive = true, max = 1)
+  @Option(names = "--learning-rate", paramLabel = "RATE", defaultValue = "0.003",
+      description = "Adam's step size (default ${DEFAULT-VALUE}).")
+  double learningRate;
+
+  @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
+      description = "Seed of initialisation, shuffles, λ samples and noise (default ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Override
+  public Integer call() throws IOException {
+    OptionBounds.check(this, name -> Optional.empty());
+    for (double lambda : lambdas) {
+      if (!(lambda > 0) || !Double.isFinite(lambda)) {
+        throw new IllegalArgumentException("--lambdas needs positive finite values, got "
+            + lambda);
+      }
+    }
+    Set<Variant> chosen = variants.isEmpty() ? Set.of() : EnumSet.copyOf(variants);
+    ComplexityProtocol protocol = new ComplexityProtocol(lambdas, hidden, directEpochs,
+        hyperEpochs, fineTuneEpochs, samples, 128, learningRate, priorVariance, input, chosen,
+        seed);
+    try {
+      Files.createDirectories(output);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + output + ": " + e.getMessage(), e);
+    }
+    if (!Files.isWritable(output)) {
+      throw new IllegalArgumentException("cannot write to " + output);
+    }
+    Examples allTrain = examples(Mnist.readFlat(dataDir, false));
+    Examples allTest = examples(Mnist.readFlat(dataDir, true));
+    Examples train = allTrain.head(Math.min(trainSize, allTrain.count()));
+    Examples test = allTest.head(Math.min(testSize, allTest.count()));
+    String data = String.format(Locale.ROOT, "MNIST, %d training and %d test images",
+        train.count(), test.count());
+    System.out.println("experiment complexity: " + data);
+    long start = System.nanoTime();
+    List<ComplexityResult> results = new ComplexityExperiment(protocol, train.width(),
+        train.classes(), System.out).run(train, test);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    ComplexityReport.write(output, protocol, results, data, seconds);
+    for (ComplexityReport.Check c : ComplexityReport.checks(results)) {
+      System.out.println((c.passed() ? "holds:    " : "FAILS:    ") + c.criterion() + " ("
+          + c.detail() + ")");
+    }
+    System.out.printf(Locale.ROOT, "report: %s (%.0f s)%n",
+        output.resolve(ComplexityReport.PAGE), seconds);
+    return 0;
+  }
+
+  private static Examples examples(Mnist.Flat flat) {
+    return new Examples(flat.pixels(), flat.labels(), 784, Mnist.CLASSES);
+  }
+}

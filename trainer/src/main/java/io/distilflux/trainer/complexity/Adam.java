@@ -1,0 +1,34 @@
+package io.distilflux.trainer.complexity;
+
+/**
+ * Adam (β1 = 0.9, β2 = 0.999, ε = 1e-8, bias-corrected) on a flat {@code double[]}, after
+ * clipping every gradient entry to [−clip, clip] (gradient clipping by value).
+ */
+final class Adam {
+
+  private final double learningRate;
+  private final double clip;
+  private final double[] first;
+  private final double[] second;
+  private long steps;
+
+  Adam(int size, double learningRate, double clip) {
+    this.learningRate = learningRate;
+    this.clip = clip;
+    this.first = new double[size];
+    this.second = new double[size];
+  }
+
+  /** One step of {@code parameters} along the (clipped) {@code gradient}. */
+  void step(double[] parameters, double[] gradient) {
+    steps++;
+    double c1 = 1 - Math.pow(0.9, steps);
+    double c2 = 1 - Math.pow(0.999, steps);
+    for (int k = 0; k < parameters.length; k++) {
+      double g = Math.max(-clip, Math.min(clip, gradient[k]));
+      first[k] = 0.9 * first[k] + 0.1 * g;
+      second[k] = 0.999 * second[k] + 0.001 * g * g;
+      parameters[k] -= learningRate * (first[k] / c1) / (Math.sqrt(second[k] / c2) + 1e-8);
+    }
+  }
+}

@@ -1,0 +1,80 @@
+package io.distilflux.trainer.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code experiment complexity} end to end on small generated MNIST files, and its bad input. */
+class ComplexityCommandTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void writesTheReportTheCsvAndTheChart() throws IOException {
+    Path data = dir.resolve("mnist");
+    writeMnist(data, 300, 100);
+    Path out = dir.resolve("out");
+    CliOutcome outcome = CliOutcome.execute("experiment", "complexity", "--data-dir",
+        data.toString(), "--output", out.toString(), "--lambdas", "0.1,100",
+        "--variants", "direct,low-rank-fine-tuned,linear", "--hidden", "8");
+    assertEquals(0, outcome.exitCode(), outcome.err());
+    String page = Files.readString(out.resolve("complexity.md"));
+    assertTrue(page.contains("| (а) direct | "), page);
+    assertTrue(page.contains("*paper а*"), page);
+    assertTrue(page.contains("(г) low-rank + fine-tune"), page);
+    assertTrue(page.contains("## Pass criteria"), page);
+    List<String> csv = Files.readAllLines(out.resolve("results.csv"));
+    assertEquals(1 + 3 * 2, csv.size(), String.join("\n", csv));
+    assertTrue(Files.size(out.resolve("pruning-curves.png")) > 1000);
+  }
+
+  @Test
+  void badInputEndsWithOneLineAndExitTwo() throws IOException {
+    CliOutcome missing = CliOutcome.execute("experiment", "complexity", "--data-dir",
+        dir.resolve("none").toString(), "--output", dir.resolve("o").toString());
+    assertEquals(2, missing.exitCode());
+    assertTrue(missing.err().startsWith("distilflux: "), missing.err());
+    CliOutcome lambda = CliOutcome.execute("experiment", "complexity", "--lambdas", "-1");
+    assertEquals(2, lambda.exitCode());
+    assertTrue(lambda.err().contains("--lambdas"), lambda.err());
+    CliOutcome epochs = CliOutcome.execute("experiment", "complexity", "--hyper-epochs", "0");
+    assertEquals(2, epochs.exitCode());
+    assertTrue(epochs.err().contains("--hyper-epochs"), epochs.err());
+    CliOutcome none = CliOutcome.execute("experiment");
+    assertEquals(2, none.exitCode());
+    assertTrue(none.err().contains("DATASET"), none.err());
+  }
+
+  /** Uncompressed idx files: digit-like blobs, each class brighter in its own band of rows. */
+  private static void writeMnist(Path folder, int train, int test) throws IOException {
+    Files.createDirectories(folder);
+    Random random = new Random(3);
+    for (String[] set : new String[][] {{"train", Integer.toString(train)},
+        {"t10k", Integer.toString(test)}}) {
+      int n = Integer.parseInt(set[1]);
+      ByteBuffer images = ByteBuffer.allocate(16 + n * 784);
+      images.putInt(2051).putInt(n).putInt(28).putInt(28);
+      ByteBuffer labels = ByteBuffer.allocate(8 + n);
+      labels.putInt(2049).putInt(n);
+      for (int e = 0; e < n; e++) {
+        int label = random.nextInt(10);
+        labels.put((byte) label);
+        for (int p = 0; p < 784; p++) {
+          int row = p / 28;
+          boolean band = row / 3 == label || random.nextInt(20) == 0;
+          images.put((byte) (band ? 128 + random.nextInt(128) : 0));
+        }
+      }
+      Files.write(folder.resolve(set[0] + "-images-idx3-ubyte"), images.array());
+      Files.write(folder.resolve(set[0] + "-labels-idx1-ubyte"), labels.array());
+    }
+  }
+}

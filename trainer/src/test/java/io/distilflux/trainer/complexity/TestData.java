@@ -1,0 +1,50 @@
+package io.distilflux.trainer.complexity;
+
+import java.util.SplittableRandom;
+
+/** Small generated data sets for the complexity tests (no files). */
+final class TestData {
+
+  private TestData() {}
+
+  /**
+   * {@code n} examples of {@code width} features in three Gaussian clusters, one per class, with
+   * about a third of the features exactly zero (as MNIST's background pixels are).
+   */
+  static Examples clusters(int n, int width, long seed) {
+    return clusters(n, width, seed, seed);
+  }
+
+  /** As {@link #clusters(int, int, long)}, the centres from one seed, the samples from another. */
+  static Examples clusters(int n, int width, long centreSeed, long sampleSeed) {
+    SplittableRandom random = new SplittableRandom(centreSeed);
+    int classes = 3;
+    double[][] centres = new double[classes][width];
+    for (double[] c : centres) {
+      for (int i = 0; i < width; i++) {
+        c[i] = 2 * random.nextDouble();
+      }
+    }
+    random = new SplittableRandom(sampleSeed + 7919 * centreSeed);
+    float[] x = new float[n * width];
+    byte[] y = new byte[n];
+    for (int e = 0; e < n; e++) {
+      int label = random.nextInt(classes);
+      y[e] = (byte) label;
+      for (int i = 0; i < width; i++) {
+        double v = centres[label][i] + 0.5 * random.nextGaussian();
+        x[e * width + i] = i % 3 == 0 ? 0f : (float) Math.max(0, v);
+      }
+    }
+    return new Examples(x, y, width, classes);
+  }
+
+  /** A vector of Gaussian entries with standard deviation {@code scale} plus {@code shift}. */
+  static double[] gaussian(int n, double scale, double shift, SplittableRandom random) {
+    double[] v = new double[n];
+    for (int k = 0; k < n; k++) {
+      v[k] = shift + scale * random.nextGaussian();
+    }
+    return v;
+  }
+}
