@@ -23,12 +23,19 @@ import org.slf4j.LoggerFactory;
  * end. This runs ND4J's collection ({@code MemoryManager.invokeGc}) every period, and sooner
  * whenever the committed heap has grown past {@value #GROWTH_FACTOR} times what the last
  * collection left live (at least {@value #MIN_BUDGET_MB} MB), and lets the heap shrink after it
- * (a lower {@code MaxHeapFreeRatio}, unless the command line set one), so both the heap and the
- * native memory return to what is live.
+ * (a lower {@code MaxHeapFreeRatio}, unless the command line set one), and then returns the C
+ * heap's free pages to the system where the JVM can ({@code System.trim_native_heap}), so both
+ * the heap and the native memory return to what is live.
  */
 public final class NativeMemoryReclaimer implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(NativeMemoryReclaimer.class);
+
+  private static final javax.management.ObjectName DIAGNOSTIC_COMMAND = diagnosticCommand();
+  private static final String TRIM_OPERATION = "systemTrimNativeHeap";
+
+  /** Cleared once the JVM turns out to have no trim command. */
+  private volatile boolean trim = true;
 
   /** The period unless told otherwise. */
   public static final Duration DEFAULT_PERIOD = Duration.ofSeconds(30);
@@ -84,6 +91,9 @@ public final class NativeMemoryReclaimer implements AutoCloseable {
         return;
       }
       Nd4j.getMemoryManager().invokeGc();
+      if (trim) {
+        trim = trimNativeHeap();
+      }
       lastCollection = System.nanoTime();
       MemoryUsage after = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
       // At least twice what stayed committed, so a heap that cannot shrink (a large -Xms) is
@@ -92,6 +102,35 @@ public final class NativeMemoryReclaimer implements AutoCloseable {
           Math.max(GROWTH_FACTOR * after.getUsed(), 2 * after.getCommitted()));
     } catch (RuntimeException e) {
       LOG.warn("memory reclaim failed: {}", e.toString());
+    }
+  }
+
+  /**
+   * Returns the C heap's free pages to the system ({@code malloc_trim}), through the JVM's
+   * {@code System.trim_native_heap} diagnostic command: the native buffers the collection just
+   * freed otherwise stay in the allocator's arenas and in the resident set.
+   *
+   * @return false where the JVM has no such command (nothing is done then)
+   */
+  static boolean trimNativeHeap() {
+    try {
+      ManagementFactory.getPlatformMBeanServer().invoke(DIAGNOSTIC_COMMAND, TRIM_OPERATION,
+          new Object[] {null}, new String[] {String[].class.getName()});
+      return true;
+    } catch (javax.management.JMException | RuntimeException e) {
+      LOG.debug("native heap not trimmed: {}", e.toString());
+      return false;
+    }
+  }
+
+  /** Whether this JVM offers {@link #trimNativeHeap()}'s command. */
+  static boolean canTrimNativeHeap() {
+    try {
+      return java.util.Arrays.stream(ManagementFactory.getPlatformMBeanServer()
+              .getMBeanInfo(DIAGNOSTIC_COMMAND).getOperations())
+          .anyMatch(operation -> operation.getName().equals(TRIM_OPERATION));
+    } catch (javax.management.JMException | RuntimeException e) {
+      return false;
     }
   }
 
@@ -113,6 +152,14 @@ public final class NativeMemoryReclaimer implements AutoCloseable {
     VMOption option = vm.getVMOption(name);
     if (option.getOrigin() == VMOption.Origin.DEFAULT) {
       vm.setVMOption(name, Integer.toString(value));
+    }
+  }
+
+  private static javax.management.ObjectName diagnosticCommand() {
+    try {
+      return new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand");
+    } catch (javax.management.MalformedObjectNameException e) {
+      throw new IllegalStateException(e);
     }
   }
 

@@ -26,6 +26,13 @@ class NativeMemoryReclaimerTest {
   }
 
   @Test
+  void theNativeHeapIsTrimmedExactlyWhereTheJvmOffersTheCommand() {
+    // JDK 17.0.9 and later have System.trim_native_heap; older ones report false, never throw
+    org.junit.jupiter.api.Assertions.assertEquals(NativeMemoryReclaimer.canTrimNativeHeap(),
+        NativeMemoryReclaimer.trimNativeHeap());
+  }
+
+  @Test
   void aZeroPeriodStartsNothingAndANegativeOneIsRefused() {
     try (NativeMemoryReclaimer none = NativeMemoryReclaimer.start(Duration.ZERO)) {
       // nothing scheduled: closing is a no-op
