@@ -64,7 +64,8 @@ import reactor.core.scheduler.Schedulers;
  */
 class AttackReplayTest {
 
-  private static final int STEPS = 200;
+  // long enough that the attacks (two of them megabytes) are written well before the run ends
+  private static final int STEPS = 1000;
   private static final int ATTACK_AT = 50;
   private static final String VICTIM = "victim";
 
