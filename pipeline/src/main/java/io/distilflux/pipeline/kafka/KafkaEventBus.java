@@ -96,6 +96,14 @@ public final class KafkaEventBus implements EventBus {
   private static final int AWAITED_IN_FLIGHT = 1;
   /** Bytes a batched reader's fetch waits for, unless its batch wait passes first. */
   private static final int BATCH_FETCH_BYTES = 1 << 20;
+  /**
+   * Session timeout of a group member. A member that vanished without leaving its group (a
+   * killed process) holds its partitions until this passes, and a restarted service, or the
+   * services of a resumed run, wait that long for their first record: Kafka's 45 s default
+   * stalled resumed runs for most of a minute. 10 s is Kafka's earlier default; heartbeats come
+   * from the client's own thread, so long steps or collections do not end a session.
+   */
+  private static final Duration GROUP_SESSION_TIMEOUT = Duration.ofSeconds(10);
 
   private final KafkaConnection connection;
   private final Topics topics;
@@ -384,6 +392,8 @@ public final class KafkaEventBus implements EventBus {
       Map<String, Object> config = new HashMap<>();
       if (options.commits()) {
         config.put(ConsumerConfig.GROUP_ID_CONFIG, options.groupId());
+        config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG,
+            (int) GROUP_SESSION_TIMEOUT.toMillis());
       } else {
         // No rebalance can change a fixed assignment, so an idle reader may park its fetch at
         // the broker for long: it costs a request per IDLE_FETCH_WAIT, not two a second.

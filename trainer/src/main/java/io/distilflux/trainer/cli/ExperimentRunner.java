@@ -83,6 +83,12 @@ final class ExperimentRunner {
   private final Optional<Path> eventsDir;
   private final ShutdownReport stopReport;
   private final ResultsFiles resultsFiles;
+  /**
+   * Set when the JVM is being stopped: runs that fail from then on fail because their services
+   * are closing, and are not written as results (the stop report says how to resume them).
+   */
+  private final java.util.concurrent.atomic.AtomicBoolean stopping =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   ExperimentRunner(ExperimentSpec spec, PrintStream out, PrintStream log) {
     this(spec, out, log, List.of(), Optional.empty());
@@ -125,7 +131,7 @@ final class ExperimentRunner {
     board.phase(spec.transport() == ExperimentSpec.Transport.KAFKA
         && spec.bootstrapServers().isEmpty()
         ? "starting the embedded Kafka broker and the services" : "starting the services");
-    try (ServiceStack stack = ServiceStack.start(spec, log)) {
+    try (ServiceStack stack = ServiceStack.start(spec, log).closeOnStop(() -> stopping.set(true))) {
       RunAssembler preparing = new RunAssembler(
           new DataOptions(spec.splits().train(), spec.splits().validation(), spec.splits().test(),
               spec.teacherEpochs(), spec.teacherSteps(), spec.outputDir().resolve("teachers")),
@@ -136,7 +142,7 @@ final class ExperimentRunner {
       stack.metricsUrl().ifPresent(url -> log.println("metrics: " + url));
       board.phase("loading the data and training the first teacher");
       if (spec.longRun().resume().isPresent()) {
-        return resume(preparing.withComputeThreads(spec.computeThreads(1)), stack,
+        return resume(preparing.withComputeThreads(spec.computeThreads(1)), stack, board,
             spec.longRun().resume().get());
       }
       List<RunConfig> configs = configs(preparing);
@@ -180,8 +186,10 @@ final class ExperimentRunner {
                     () -> assembler.assemble(runIds.get(config), config), trainers, permits),
                 parallel, 1)
             .doOnNext(result -> {
-              finished.add(result);
-              resultsFiles.write(new ResultsTable(spec.base().dataset(), finished));
+              if (!stopping.get()) {
+                finished.add(result);
+                resultsFiles.write(new ResultsTable(spec.base().dataset(), finished));
+              }
             })
             .collectList()
             .block();
@@ -211,19 +219,26 @@ final class ExperimentRunner {
 
   /** The experiment in one line, printed before anything starts. */
   private String plan() {
+    if (spec.longRun().resume().isPresent()) {
+      return "distilflux: resuming the run of " + spec.longRun().resume().get() + ", "
+          + where();
+    }
     int schedules = (int) extraSchedules.stream()
         .filter(s -> !(s.miniEpoch() == spec.base().miniEpoch()
             && s.forecastEvery() == spec.base().forecastEvery()
             && spec.modes().contains(RunConfig.Mode.FORECAST)))
         .count();
     int runs = (spec.modes().size() + schedules) * spec.seeds().size();
-    String where = spec.transport() == ExperimentSpec.Transport.DIRECT ? "in-memory transport"
-        : spec.bootstrapServers().map(s -> "Kafka at " + s).orElse("embedded Kafka");
     return String.format(Locale.ROOT, "distilflux: %d %s runs (%d mode%s%s × %d seed%s), %s",
         runs, spec.base().dataset().name().toLowerCase(Locale.ROOT), spec.modes().size(),
         spec.modes().size() == 1 ? "" : "s",
         schedules == 0 ? "" : " + " + schedules + " forecast schedule" + (schedules == 1 ? "" : "s"),
-        spec.seeds().size(), spec.seeds().size() == 1 ? "" : "s", where);
+        spec.seeds().size(), spec.seeds().size() == 1 ? "" : "s", where());
+  }
+
+  private String where() {
+    return spec.transport() == ExperimentSpec.Transport.DIRECT ? "in-memory transport"
+        : spec.bootstrapServers().map(s -> "Kafka at " + s).orElse("embedded Kafka");
   }
 
   /** Every run: modes × seeds, then the extra forecast schedules × seeds. */
@@ -265,16 +280,21 @@ final class ExperimentRunner {
   }
 
   /** Continues the run of a checkpoint folder and prints its row of the results table. */
-  private Results resume(RunAssembler assembler, ServiceStack stack, Path folder) {
+  private Results resume(RunAssembler assembler, ServiceStack stack, ProgressBoard board,
+      Path folder) {
     StudentRun run = assembler.resume(folder);
     String runId = run.runId();
     RunConfig config = run.config();
     log.println("resuming run " + runId + " at step " + run.firstStep() + " of " + config.steps());
+    board.plan(1, config.steps());
+    board.phase("training");
     Scheduler trainers = Schedulers.newBoundedElastic(1, Integer.MAX_VALUE, "trainer");
     try {
       ResultsTable.RunResult result = runOne(new EventRouter(stack.bus(), stack.topics()),
-          new ProgressBoard(log), runId, config, () -> run, trainers,
-          ComputePermits.unbounded()).block();
+          board, runId, config, () -> run, trainers, ComputePermits.unbounded()).block();
+      if (stopping.get()) {
+        return new Results(List.of());
+      }
       ResultsTable table = new ResultsTable(config.dataset(), List.of(result));
       table.print(out);
       resultsFiles.write(table);

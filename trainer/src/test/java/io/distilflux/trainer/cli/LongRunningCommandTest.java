@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.distilflux.pipeline.kafka.EmbeddedKafka;
+import io.distilflux.pipeline.meta.MetaOptimizerService;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -11,15 +13,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.ConsumerGroupListing;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The {@code run} command as a long-running service meets it: bad settings found before anything
  * starts, results of earlier invocations kept, a resumed run's results written, and a stop that
- * says how to resume.
+ * says how to resume and lets the services leave their consumer groups.
  */
 class LongRunningCommandTest {
 
@@ -108,13 +114,54 @@ class LongRunningCommandTest {
   @Test
   void aStoppedRunPrintsWhatEndedWhatWasCheckpointedAndHowToResume() throws Exception {
     Path output = dir.resolve("stopped");
+    List<String> lines = stopAfterFirstProgress("no-distillation", "--transport", "direct",
+        "--checkpoint-every", "1", "--output", output.toString());
+    String printed = String.join("\n", lines);
+    assertTrue(printed.contains("distilflux: stopped; 0 run(s) ended, 1 in flight"), printed);
+    assertTrue(printed.contains("checkpointed at step "), printed);
+    String resume = lines.stream().filter(l -> l.contains("resume: ")).findFirst()
+        .orElseThrow(() -> new AssertionError("no resume command in\n" + printed));
+    assertTrue(resume.contains("run --resume " + output.resolve("checkpoints")), resume);
+    assertTrue(resume.contains("--transport direct") && resume.contains("--output " + output),
+        resume);
+  }
+
+  @Test
+  void aStoppedRunsServicesLeaveTheirConsumerGroupsSoAResumeTakesOverAtOnce() throws Exception {
+    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      List<String> lines = stopAfterFirstProgress("hypergradient",
+          "--bootstrap-servers", kafka.bootstrapServers(), "--topic-prefix", "stopped",
+          "--output", dir.resolve("stopped-kafka").toString());
+      assertTrue(String.join("\n", lines).contains("1 in flight"), String.join("\n", lines));
+      // Members that vanished without leaving would stay until their sessions time out, and a
+      // resumed run's services would wait that long for their partitions.
+      try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+        List<String> groups = admin.listConsumerGroups().all().get(30, TimeUnit.SECONDS).stream()
+            .map(ConsumerGroupListing::groupId).toList();
+        assertTrue(groups.contains(MetaOptimizerService.DEFAULT_GROUP), groups.toString());
+        for (ConsumerGroupDescription description : admin.describeConsumerGroups(groups).all()
+            .get(30, TimeUnit.SECONDS).values()) {
+          assertTrue(description.members().isEmpty(), description.groupId()
+              + " still has members after the process stopped: " + description);
+        }
+      }
+    }
+  }
+
+  /**
+   * Starts {@code run} in a process of its own for a long run of one mode, stops it with
+   * SIGTERM after its first progress line and returns everything it printed.
+   */
+  private static List<String> stopAfterFirstProgress(String mode, String... more)
+      throws Exception {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), Distilflux.class.getName()));
-    command.addAll(List.of("run", "--transport", "direct", "--iterations", "1000000",
-        "--seeds", "1", "--modes", "no-distillation", "--metrics-port", "0",
+    command.addAll(List.of("run", "--iterations", "1000000",
+        "--seeds", "1", "--modes", mode, "--metrics-port", "0",
         "--teacher-steps", "50", "--train-size", "40", "--validation-size", "20",
-        "--test-size", "40", "--checkpoint-every", "1", "--output", output.toString()));
+        "--test-size", "40"));
+    command.addAll(List.of(more));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     List<String> lines = new ArrayList<>();
     try (BufferedReader reader = new BufferedReader(
@@ -123,7 +170,7 @@ class LongRunningCommandTest {
       // The first progress line comes after step 1, whose checkpoint is written before it.
       while ((line = reader.readLine()) != null) {
         lines.add(line);
-        if (line.startsWith("no-distillation seed 42") && line.contains("steps")) {
+        if (line.startsWith(mode + " seed 42") && line.contains("steps")) {
           break;
         }
       }
@@ -136,14 +183,7 @@ class LongRunningCommandTest {
       process.waitFor(60, TimeUnit.SECONDS);
       process.destroyForcibly();
     }
-    String printed = String.join("\n", lines);
-    assertTrue(printed.contains("distilflux: stopped; 0 run(s) ended, 1 in flight"), printed);
-    assertTrue(printed.contains("checkpointed at step "), printed);
-    String resume = lines.stream().filter(l -> l.contains("resume: ")).findFirst()
-        .orElseThrow(() -> new AssertionError("no resume command in\n" + printed));
-    assertTrue(resume.contains("run --resume " + output.resolve("checkpoints")), resume);
-    assertTrue(resume.contains("--transport direct") && resume.contains("--output " + output),
-        resume);
+    return lines;
   }
 
   private static String invocation(String row) {
