@@ -24,6 +24,15 @@ public final class Adam {
     this.second = new double[size];
   }
 
+  /** An independent copy of this optimizer and its state (moments and step count). */
+  public Adam copy() {
+    Adam copy = new Adam(first.length, learningRate, clip);
+    System.arraycopy(first, 0, copy.first, 0, first.length);
+    System.arraycopy(second, 0, copy.second, 0, second.length);
+    copy.steps = steps;
+    return copy;
+  }
+
   /** One step of {@code parameters} along the (clipped) {@code gradient}. */
   public void step(double[] parameters, double[] gradient) {
     step(parameters, gradient, null);

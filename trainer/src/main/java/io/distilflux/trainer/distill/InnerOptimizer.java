@@ -73,7 +73,7 @@ public final class InnerOptimizer {
     this.maskValues = HostArrays.read(this.mask);
     this.buffers = new double[7][maskValues.length];
     this.floats = new float[maskValues.length];
-    this.runningStatistics = this.mask.rsub(1.0);
+    this.runningStatistics = mask.runningStatistics();
     this.firstMoment = Nd4j.zeros(this.mask.dataType(), this.mask.shape());
     this.secondMoment = Nd4j.zeros(this.mask.dataType(), this.mask.shape());
   }
