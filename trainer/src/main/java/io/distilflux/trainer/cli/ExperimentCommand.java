@@ -28,7 +28,7 @@ import picocli.CommandLine.Parameters;
       "All five modes, 5 seeds, the paper's epochs, iterations and splits unless flags say otherwise. Every run's events go to OUTPUT/events/<runId>.jsonl and the report to OUTPUT/report/. Takes the flags of 'run'; OUTPUT defaults to experiments/<dataset>."
     },
     defaultValueProvider = ConfigFileDefaults.class,
-    subcommands = ComplexityCommand.class,
+    subcommands = {ComplexityCommand.class, StructureCommand.class},
     sortOptions = false)
 final class ExperimentCommand implements Callable<Integer> {
 
