@@ -98,6 +98,11 @@ final class StructureCommand implements Callable<Integer> {
       description = "Shares of parameters frozen, each in [0, 1] (default ${DEFAULT-VALUE}).")
   List<Double> frozen;
 
+  @Bounds(min = 1, max = 100)
+  @Option(names = "--freeze-seeds", paramLabel = "N", defaultValue = "3",
+      description = "Seeds the freezing protocol is repeated and averaged over (default ${DEFAULT-VALUE}).")
+  int freezeSeeds;
+
   @Bounds(min = 1, max = 60_000)
   @Option(names = "--train-size", paramLabel = "N", defaultValue = "60000",
       description = "Training images used, the first N (all when the files hold fewer; default ${DEFAULT-VALUE}).")
@@ -125,7 +130,8 @@ final class StructureCommand implements Callable<Integer> {
         protocols.contains("freezing"), hidden, epochs, lambda,
         fractions.stream().mapToDouble(Double::doubleValue).toArray(), randomSeeds,
         scoreExamples, unitsKept.stream().mapToInt(Integer::intValue).toArray(), warmupEpochs,
-        freezeEpochs, frozen.stream().mapToDouble(Double::doubleValue).toArray(), seed);
+        freezeEpochs, frozen.stream().mapToDouble(Double::doubleValue).toArray(), freezeSeeds,
+        seed);
     try {
       Files.createDirectories(output);
     } catch (IOException e) {

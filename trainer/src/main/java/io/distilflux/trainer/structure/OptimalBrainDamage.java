@@ -6,7 +6,9 @@ import java.util.random.RandomGenerator;
  * Optimal Brain Damage: at a minimum of the loss, with the effects of removals taken as additive
  * and only the Hessian's diagonal kept, removing w_j raises the loss by about h_jj·w_j²/2, so the
  * parameter with the smallest saliency goes first. The diagonal is Hutchinson's estimate (see
- * {@link HessianDiagonal}) of the negative log-likelihood.
+ * {@link HessianDiagonal}) of the negative log-likelihood's, or the empirical Fisher's diagonal.
+ * Hutchinson's estimate of an entry can come out negative (its off-diagonal noise), which puts a
+ * large weight among the first removed; the Fisher's cannot.
  */
 public final class OptimalBrainDamage implements PruningEstimator {
 
@@ -38,6 +40,11 @@ public final class OptimalBrainDamage implements PruningEstimator {
   public static OptimalBrainDamage estimate(MeanLoss loss, double[] mu, RandomGenerator random) {
     return new OptimalBrainDamage(mu,
         HessianDiagonal.hutchinson(loss::gradient, mu, PROBES, EPSILON, random));
+  }
+
+  /** The rule with the empirical Fisher's diagonal of {@code loss} in place of the Hessian's. */
+  public static OptimalBrainDamage fisher(MeanLoss loss, double[] mu) {
+    return new OptimalBrainDamage(mu, loss.empiricalFisherDiagonal(mu));
   }
 
   /** h_jj·w_j²/2 per parameter (a copy). */

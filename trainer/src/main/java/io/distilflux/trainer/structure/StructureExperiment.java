@@ -28,6 +28,9 @@ public final class StructureExperiment {
   /** The scope of output-layer curves (where the Belsley rule applies). */
   public static final String OUTPUT_LAYER = "output layer";
 
+  /** The name of OBD with the empirical Fisher's diagonal. */
+  public static final String FISHER = "OBD (Fisher)";
+
   private final StructureProtocol protocol;
   private final PrintStream progress;
 
@@ -63,9 +66,15 @@ public final class StructureExperiment {
 
     Examples sample = train.head(Math.min(protocol.scoreExamples(), train.count()));
     long t = System.nanoTime();
-    OptimalBrainDamage obd = OptimalBrainDamage.estimate(new MeanLoss(network, sample), mu,
+    MeanLoss loss = new MeanLoss(network, sample);
+    OptimalBrainDamage obd = OptimalBrainDamage.estimate(loss, mu,
         new SplittableRandom(protocol.seed() + 31));
-    progress.printf(Locale.ROOT, "002-A: OBD Hessian diagonal in %.0f s%n", since(t));
+    int negative = (int) java.util.Arrays.stream(obd.scores()).filter(v -> v < 0).count();
+    progress.printf(Locale.ROOT, "002-A: OBD Hessian diagonal in %.0f s, %d of %d saliencies "
+        + "negative%n", since(t), negative, mu.length);
+    t = System.nanoTime();
+    OptimalBrainDamage fisher = OptimalBrainDamage.fisher(loss, mu);
+    progress.printf(Locale.ROOT, "002-A: empirical Fisher diagonal in %.0f s%n", since(t));
     VariationalPruning variational = new VariationalPruning(mu, rho);
     t = System.nanoTime();
     OutputPrecision precision = OutputPrecision.of(network, mu, sample, train.count(),
@@ -81,6 +90,7 @@ public final class StructureExperiment {
     for (boolean outputOnly : new boolean[] {false, true}) {
       curves.add(randomCurve(network, mu, outputOnly, evaluator, test));
       curves.add(curve("OBD", network, mu, obd, outputOnly, evaluator, test));
+      curves.add(curve(FISHER, network, mu, fisher, outputOnly, evaluator, test));
       curves.add(curve("variational", network, mu, variational, outputOnly, evaluator, test));
     }
     curves.add(curve("Belsley", network, mu, candidates -> belsleyOrder, true, evaluator, test));
@@ -97,8 +107,8 @@ public final class StructureExperiment {
           protocol.seed() + 7), network, mu, rho, false, train, test));
     }
     return new StructureResults.Pruned(protocol.fractions(), accuracy,
-        network.parameterCount(), trained.seconds() / protocol.epochs(), curves, students,
-        since(start));
+        network.parameterCount(), trained.seconds() / protocol.epochs(), negative, curves,
+        students, since(start));
   }
 
   private TrainingSettings settings(int epochs, long seed) {
@@ -134,13 +144,13 @@ public final class StructureExperiment {
     double[] mean = new double[n];
     double[] spread = new double[n];
     for (int k = 0; k < n; k++) {
-      for (double[] run : runs) {
-        mean[k] += run[k] / seeds;
+      double[] at = new double[seeds];
+      for (int s = 0; s < seeds; s++) {
+        at[s] = runs[s][k];
       }
-      for (double[] run : runs) {
-        spread[k] += (run[k] - mean[k]) * (run[k] - mean[k]) / Math.max(1, seeds - 1);
-      }
-      spread[k] = Math.sqrt(spread[k]);
+      double[] ms = meanAndSd(at);
+      mean[k] = ms[0];
+      spread[k] = ms[1];
     }
     return new StructureResults.Curve("random", outputOnly ? OUTPUT_LAYER : ALL_LAYERS, mean,
         spread);
@@ -170,54 +180,84 @@ public final class StructureExperiment {
         accuracy, tuned, seconds);
   }
 
-  /** Protocol 002-B. */
+  /** Protocol 002-B, repeated over the protocol's seeds. */
   StructureResults.Frozen freezing(Examples train, Examples test) {
     long start = System.nanoTime();
+    int seeds = protocol.freezeSeeds();
+    double[] fractions = protocol.frozenFractions();
+    Freezing.Order[] orders = Freezing.Order.values();
+    double[][][] accuracy = new double[fractions.length][orders.length][seeds];
+    long[][] updates = new long[fractions.length][orders.length];
+    double[] warmup = new double[seeds];
+    double[] unfrozen = new double[seeds];
+    long unfrozenUpdates = 0;
+    int zero = 0;
     VariationalMlp network = new VariationalMlp(train.width(), protocol.hidden(),
         train.classes());
-    double[] w = new double[network.parameterCount()];
-    network.initialise(w, new double[w.length], new SplittableRandom(protocol.seed() + 5));
-    // no clipping: the protocol's Adam is plain
-    Adam adam = new Adam(w.length, StructureProtocol.FREEZING_RATE, Double.POSITIVE_INFINITY);
-    MaskedTraining training = new MaskedTraining(network, StructureProtocol.FREEZING_BATCH);
-    GradientNoise noise = new GradientNoise(w.length);
-    MaskedTraining.Outcome warmup = training.train(w, adam, train, protocol.warmupEpochs(), null,
-        noise, new SplittableRandom(protocol.seed() + 6));
     Evaluator evaluator = new Evaluator(network, StructureProtocol.PRIOR_VARIANCE);
-    double warmupAccuracy = evaluator.accuracy(w, test);
-    double[] variance = noise.variance();
-    int zero = 0;
-    for (double v : variance) {
-      zero += v == 0 ? 1 : 0;
-    }
-    progress.printf(Locale.ROOT,
-        "002-B: t_0 = %d epoch(s) in %.0f s, test accuracy %.4f, %d of %d parameters with zero "
-            + "gradient-noise variance%n", protocol.warmupEpochs(), warmup.seconds(),
-        warmupAccuracy, zero, w.length);
-    long seed = protocol.seed() + 8;
-    double[] free = w.clone();
-    MaskedTraining.Outcome unfrozen = training.train(free, adam.copy(), train,
-        protocol.freezeEpochs(), null, null, new SplittableRandom(seed));
-    double unfrozenAccuracy = evaluator.accuracy(free, test);
-    progress.printf(Locale.ROOT, "002-B: nothing frozen: accuracy %.4f (%.0f s)%n",
-        unfrozenAccuracy, unfrozen.seconds());
-    List<StructureResults.Freeze> runs = new ArrayList<>();
-    for (double fraction : protocol.frozenFractions()) {
-      int k = (int) Math.round(fraction * w.length);
-      for (Freezing.Order order : Freezing.Order.values()) {
-        double[] alpha = Freezing.mask(variance, k, order, protocol.seed() + 9);
-        double[] v = w.clone();
-        // the same shuffles for every arm, so that only the mask differs
-        MaskedTraining.Outcome outcome = training.train(v, adam.copy(), train,
-            protocol.freezeEpochs(), alpha, null, new SplittableRandom(seed));
-        double accuracy = evaluator.accuracy(v, test);
-        progress.printf(Locale.ROOT, "002-B: %2.0f %% frozen by %-16s accuracy %.4f (%.0f s)%n",
-            100 * fraction, order.label(), accuracy, outcome.seconds());
-        runs.add(new StructureResults.Freeze(order, fraction, accuracy, outcome.updates()));
+    MaskedTraining training = new MaskedTraining(network, StructureProtocol.FREEZING_BATCH);
+    for (int s = 0; s < seeds; s++) {
+      long seed = protocol.seed() + 1000L * s;
+      double[] w = new double[network.parameterCount()];
+      network.initialise(w, new double[w.length], new SplittableRandom(seed + 5));
+      // no clipping: the protocol's Adam is plain
+      Adam adam = new Adam(w.length, StructureProtocol.FREEZING_RATE, Double.POSITIVE_INFINITY);
+      GradientNoise noise = new GradientNoise(w.length);
+      MaskedTraining.Outcome first = training.train(w, adam, train, protocol.warmupEpochs(),
+          null, noise, new SplittableRandom(seed + 6));
+      warmup[s] = evaluator.accuracy(w, test);
+      double[] variance = noise.variance();
+      zero = (int) java.util.Arrays.stream(variance).filter(v -> v == 0).count();
+      progress.printf(Locale.ROOT, "002-B seed %d: t_0 = %d epoch(s) in %.0f s, test accuracy "
+          + "%.4f, %d of %d parameters with zero gradient-noise variance%n", s,
+          protocol.warmupEpochs(), first.seconds(), warmup[s], zero, w.length);
+      double[] free = w.clone();
+      MaskedTraining.Outcome plain = training.train(free, adam.copy(), train,
+          protocol.freezeEpochs(), null, null, new SplittableRandom(seed + 8));
+      unfrozen[s] = evaluator.accuracy(free, test);
+      unfrozenUpdates = plain.updates();
+      progress.printf(Locale.ROOT, "002-B seed %d: nothing frozen: accuracy %.4f (%.0f s)%n", s,
+          unfrozen[s], plain.seconds());
+      for (int i = 0; i < fractions.length; i++) {
+        int k = (int) Math.round(fractions[i] * w.length);
+        for (int o = 0; o < orders.length; o++) {
+          double[] alpha = Freezing.mask(variance, k, orders[o], seed + 9);
+          double[] v = w.clone();
+          // the same shuffles for every arm, so that only the mask differs
+          MaskedTraining.Outcome outcome = training.train(v, adam.copy(), train,
+              protocol.freezeEpochs(), alpha, null, new SplittableRandom(seed + 8));
+          accuracy[i][o][s] = evaluator.accuracy(v, test);
+          updates[i][o] = outcome.updates();
+          progress.printf(Locale.ROOT, "002-B seed %d: %2.0f %% frozen by %-16s accuracy %.4f "
+              + "(%.0f s)%n", s, 100 * fractions[i], orders[o].label(), accuracy[i][o][s],
+              outcome.seconds());
+        }
       }
     }
-    return new StructureResults.Frozen(warmupAccuracy, unfrozenAccuracy, unfrozen.updates(),
-        w.length, zero, runs, since(start));
+    List<StructureResults.Freeze> runs = new ArrayList<>();
+    for (int i = 0; i < fractions.length; i++) {
+      for (int o = 0; o < orders.length; o++) {
+        double[] ms = meanAndSd(accuracy[i][o]);
+        runs.add(new StructureResults.Freeze(orders[o], fractions[i], ms[0], ms[1],
+            updates[i][o]));
+      }
+    }
+    double[] plain = meanAndSd(unfrozen);
+    return new StructureResults.Frozen(seeds, meanAndSd(warmup)[0], plain[0], plain[1],
+        unfrozenUpdates, network.parameterCount(), zero, runs, since(start));
+  }
+
+  /** The mean and the sample standard deviation (0 for one value). */
+  private static double[] meanAndSd(double[] values) {
+    double mean = 0;
+    for (double v : values) {
+      mean += v / values.length;
+    }
+    double sum = 0;
+    for (double v : values) {
+      sum += (v - mean) * (v - mean);
+    }
+    return new double[] {mean, Math.sqrt(sum / Math.max(1, values.length - 1))};
   }
 
   private static double since(long start) {

@@ -20,11 +20,12 @@ import java.util.Arrays;
  * @param warmupEpochs 002-B: epochs before the variances are read (t_0)
  * @param freezeEpochs 002-B: epochs trained with the mask
  * @param frozenFractions 002-B: the frozen shares k/n, each in [0, 1]
+ * @param freezeSeeds 002-B: how many seeds (initialisation, shuffles, random order) are averaged
  * @param seed seeds initialisation, shuffles, noise, probes and random orders
  */
 public record StructureProtocol(boolean pruning, boolean freezing, int hidden, int epochs,
     double lambda, double[] fractions, int randomSeeds, int scoreExamples, int[] unitsKept,
-    int warmupEpochs, int freezeEpochs, double[] frozenFractions, long seed) {
+    int warmupEpochs, int freezeEpochs, double[] frozenFractions, int freezeSeeds, long seed) {
 
   /** 002-A's batch size and Adam step size (as the complexity experiment's run A). */
   public static final int PRUNING_BATCH = 128;
@@ -47,7 +48,7 @@ public record StructureProtocol(boolean pruning, boolean freezing, int hidden, i
       throw new IllegalArgumentException("choose at least one protocol");
     }
     if (hidden < 1 || epochs < 1 || randomSeeds < 1 || scoreExamples < 1 || warmupEpochs < 1
-        || freezeEpochs < 1) {
+        || freezeEpochs < 1 || freezeSeeds < 1) {
       throw new IllegalArgumentException("sizes, epochs and seeds must be >= 1");
     }
     if (!(lambda > 0) || !Double.isFinite(lambda)) {
@@ -65,12 +66,14 @@ public record StructureProtocol(boolean pruning, boolean freezing, int hidden, i
     }
   }
 
-  /** The spec's protocol: 100 hidden units, 3 epochs at λ = 1, 0…90, 95, 99 % pruned; k ∈ {50,
-   * 75, 90} % frozen after 1 epoch, then 2 more. */
+  /**
+   * The default protocol: 100 hidden units, 3 epochs at λ = 1, 0…90, 95, 99 % pruned; k ∈ {50,
+   * 75, 90} % frozen after 1 epoch, then 2 more, over 3 seeds.
+   */
   public static StructureProtocol standard() {
     return new StructureProtocol(true, true, 100, 3, 1.0,
         new double[] {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99}, 3, 5000,
-        new int[] {50, 25, 10}, 1, 2, new double[] {0.5, 0.75, 0.9}, 1);
+        new int[] {50, 25, 10}, 1, 2, new double[] {0.5, 0.75, 0.9}, 3, 1);
   }
 
   private static double[] shares(double[] values, String what) {

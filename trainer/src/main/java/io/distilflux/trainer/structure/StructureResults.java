@@ -36,34 +36,41 @@ public record StructureResults(Pruned pruned, Frozen frozen) {
    * @param accuracy the unpruned network's test accuracy
    * @param parameters its parameter count
    * @param epochSeconds wall time per training epoch of the full network
+   * @param negativeSaliencies parameters whose Hutchinson OBD saliency came out negative
    * @param curves the pruning curves
    * @param students the smaller dense students
    * @param seconds wall time of the whole protocol
    */
   public record Pruned(double[] fractions, double accuracy, int parameters, double epochSeconds,
-      List<Curve> curves, List<Student> students, double seconds) {}
+      int negativeSaliencies, List<Curve> curves, List<Student> students, double seconds) {}
 
   /**
    * One freezing run.
    *
    * @param order which parameters were frozen first
    * @param fraction the share frozen
-   * @param accuracy test accuracy after the masked epochs
-   * @param updates Σ over the masked steps of the scalars that moved
+   * @param accuracy mean test accuracy over the seeds after the masked epochs
+   * @param spread its standard deviation over the seeds
+   * @param updates Σ over the masked steps of the scalars that moved (one seed)
    */
-  public record Freeze(Freezing.Order order, double fraction, double accuracy, long updates) {}
+  public record Freeze(Freezing.Order order, double fraction, double accuracy, double spread,
+      long updates) {}
 
   /**
    * Protocol 002-B.
    *
-   * @param warmupAccuracy test accuracy after t_0
-   * @param unfrozenAccuracy test accuracy after the same further epochs with nothing frozen
-   * @param unfrozenUpdates Σ of the scalars that moved over those epochs
+   * @param seeds how many seeds the figures are averaged over
+   * @param warmupAccuracy mean test accuracy after t_0
+   * @param unfrozenAccuracy mean test accuracy after the same further epochs with nothing frozen
+   * @param unfrozenSpread its standard deviation over the seeds
+   * @param unfrozenUpdates Σ of the scalars that moved over those epochs (one seed)
    * @param parameters the network's parameter count
-   * @param zeroVariance parameters whose gradient noise had exactly zero variance at t_0
+   * @param zeroVariance parameters whose gradient noise had exactly zero variance at t_0 (the
+   *     last seed)
    * @param runs the freezing runs
    * @param seconds wall time of the whole protocol
    */
-  public record Frozen(double warmupAccuracy, double unfrozenAccuracy, long unfrozenUpdates,
+  public record Frozen(int seeds, double warmupAccuracy, double unfrozenAccuracy,
+      double unfrozenSpread, long unfrozenUpdates,
       int parameters, int zeroVariance, List<Freeze> runs, double seconds) {}
 }

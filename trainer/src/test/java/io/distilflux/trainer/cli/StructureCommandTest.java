@@ -23,16 +23,17 @@ class StructureCommandTest {
     CliOutcome outcome = CliOutcome.execute("experiment", "structure", "--data-dir",
         data.toString(), "--output", out.toString(), "--hidden", "8", "--epochs", "1",
         "--score-examples", "100", "--units-kept", "4", "--fractions", "0,0.7,0.9",
-        "--frozen", "0.5", "--freeze-epochs", "1");
+        "--frozen", "0.5", "--freeze-epochs", "1", "--freeze-seeds", "2");
     assertEquals(0, outcome.exitCode(), outcome.err());
     String page = Files.readString(out.resolve("structure.md"));
     assertTrue(page.contains("## 002-A: pruning curves"), page);
     assertTrue(page.contains("| Belsley | output layer |"), page);
     assertTrue(page.contains("## 002-B: freezing by gradient-noise variance"), page);
-    assertTrue(page.contains("variational ≈ OBD ≫ random at 90 % pruned"), page);
+    assertTrue(page.contains("variational and OBD ≫ random (by ≥ 0.05) at 90 % pruned"), page);
+    assertTrue(page.contains("variational ≈ OBD (within 0.03) at 70 % pruned"), page);
     assertTrue(page.contains("lowest ≥ random ≥ highest variance at 50 % frozen"), page);
-    // 3 rules on all layers, 4 on the output layer, 3 fractions each
-    assertEquals(1 + 7 * 3, Files.readAllLines(out.resolve("pruning.csv")).size());
+    // 4 rules on all layers, 5 on the output layer, 3 fractions each
+    assertEquals(1 + 9 * 3, Files.readAllLines(out.resolve("pruning.csv")).size());
     List<String> freezing = Files.readAllLines(out.resolve("freezing.csv"));
     assertEquals(1 + 1 + 3, freezing.size(), String.join("\n", freezing));
     assertTrue(Files.size(out.resolve("pruning-curves.png")) > 1000);
@@ -46,7 +47,7 @@ class StructureCommandTest {
     Path out = dir.resolve("freeze-only");
     CliOutcome outcome = CliOutcome.execute("experiment", "structure", "--data-dir",
         data.toString(), "--output", out.toString(), "--protocols", "freezing", "--hidden", "6",
-        "--frozen", "0.9", "--freeze-epochs", "1");
+        "--frozen", "0.9", "--freeze-epochs", "1", "--freeze-seeds", "1");
     assertEquals(0, outcome.exitCode(), outcome.err());
     String page = Files.readString(out.resolve("structure.md"));
     assertTrue(page.contains("## 002-B"), page);

@@ -74,4 +74,25 @@ class HessianDiagonalTest {
       assertEquals(hessian[i][i], estimate[i], tolerance, "h_" + i + i);
     }
   }
+
+  @Test
+  void theEmpiricalFisherIsTheMeanSquaredPerExampleGradient() {
+    double[] fisher = loss.empiricalFisherDiagonal(w);
+    double[] expected = new double[w.length];
+    for (int e = 0; e < data.count(); e++) {
+      double[] g = new MeanLoss(network, one(e)).gradient(w);
+      for (int k = 0; k < w.length; k++) {
+        expected[k] += g[k] * g[k] / data.count();
+      }
+    }
+    for (int k = 0; k < w.length; k++) {
+      assertEquals(expected[k], fisher[k], 1e-12 * (1 + expected[k]), "F_" + k + k);
+    }
+  }
+
+  private Examples one(int e) {
+    float[] x = java.util.Arrays.copyOfRange(data.features(), e * data.width(),
+        (e + 1) * data.width());
+    return new Examples(x, new byte[] {data.labels()[e]}, data.width(), data.classes());
+  }
 }
