@@ -34,8 +34,8 @@ final class ExperimentCommand implements Callable<Integer> {
 
   @Parameters(index = "0", arity = "0..1", paramLabel = "DATASET",
       converter = KebabEnumConverter.Datasets.class,
-      description = "synthetic, cifar10 or mnist (the complexity experiment is the subcommand "
-          + "'experiment complexity').")
+      description = "synthetic, cifar10 or mnist (the complexity and structure experiments are "
+          + "the subcommands 'experiment complexity' and 'experiment structure').")
   RunConfig.DatasetKind dataset;
 
   @Option(names = "--schedules", paramLabel = "E:n,…",

@@ -150,7 +150,8 @@ final class StructureCommand implements Callable<Integer> {
     long start = System.nanoTime();
     StructureResults results = new StructureExperiment(protocol, System.out).run(train, test);
     double seconds = (System.nanoTime() - start) / 1e9;
-    String command = "distilflux experiment structure "
+    // the parse result of the root command: its original arguments start at "experiment"
+    String command = "distilflux "
         + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     StructureReport.write(output, protocol, results, data, command.trim(), seconds);
     for (StructureReport.Check c : StructureReport.checks(results)) {

@@ -26,6 +26,7 @@ class StructureCommandTest {
         "--frozen", "0.5", "--freeze-epochs", "1", "--freeze-seeds", "2");
     assertEquals(0, outcome.exitCode(), outcome.err());
     String page = Files.readString(out.resolve("structure.md"));
+    assertTrue(page.contains("\ndistilflux experiment structure --data-dir "), page);
     assertTrue(page.contains("## 002-A: pruning curves"), page);
     assertTrue(page.contains("| Belsley | output layer |"), page);
     assertTrue(page.contains("## 002-B: freezing by gradient-noise variance"), page);
