@@ -58,6 +58,43 @@ class FreezingMaskTest {
   }
 
   @Test
+  void aFrozenStudentsFrozenEntriesStayThroughStepsOnBothPaths() {
+    for (boolean denseEngine : new boolean[] {true, false}) {
+      // 4 features → 6 → 3 logits
+      MultiLayerNetwork network = DenseEngineTest.mlp(Activation.RELU, DataType.DOUBLE, 7, 4, 6);
+      DistillationLoss loss = new DistillationLoss(false);
+      DistillationTrainer trainer = denseEngine
+          ? new DistillationTrainer(network, OptimizerKind.ADAM, 0.05, loss, 1)
+          : new DistillationTrainer(network, OptimizerKind.ADAM, 0.05, loss,
+              Dl4jStudentComputation::new);
+      io.distilflux.pipeline.event.Unconstrained b =
+          new io.distilflux.pipeline.event.Unconstrained(0.3, -0.4, -0.7);
+      long[] features = {4};
+      trainer.step(HyperGradientCheckTest.randomBatch(features, 3, 8), b);
+      double[] alpha = everyThirdFrozen(network.params().length());
+      trainer.freeze(alpha);
+      assertEquals(trainer.mask().trainableCount(),
+          java.util.Arrays.stream(alpha).sum(), 0.0);
+      double[] before = HostArrays.read(network.params());
+      trainer.step(HyperGradientCheckTest.randomBatch(features, 3, 8), b);
+      trainer.stepWithHyperGradient(
+          HyperGradientCheckTest.randomBatch(features, 3, 8),
+          HyperGradientCheckTest.randomSplit(features, 3, 8), b);
+      double[] after = HostArrays.read(network.params());
+      int moved = 0;
+      for (int k = 0; k < alpha.length; k++) {
+        if (alpha[k] == 0) {
+          assertEquals(before[k], after[k], 0.0, trainer.computationPath() + " w " + k);
+        } else if (before[k] != after[k]) {
+          moved++;
+        }
+      }
+      assertNotEquals(0, moved, trainer.computationPath());
+      assertEquals(3, trainer.optimizerState().steps(), trainer.computationPath());
+    }
+  }
+
+  @Test
   void aMaskOfTheWrongLengthOrNotZeroOneIsRejected() {
     TrainableMask mask = TrainableMask.of(DenseEngineTest.mlp(Activation.TANH, DataType.DOUBLE,
         3));
