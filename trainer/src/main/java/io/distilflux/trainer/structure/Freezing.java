@@ -1,5 +1,6 @@
 package io.distilflux.trainer.structure;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
@@ -68,7 +69,7 @@ public final class Freezing {
       }
     };
     double[] alpha = new double[n];
-    java.util.Arrays.fill(alpha, 1.0);
+    Arrays.fill(alpha, 1.0);
     for (int r = 0; r < k; r++) {
       alpha[sequence[r]] = 0.0;
     }

@@ -3,6 +3,7 @@ package io.distilflux.trainer.structure;
 import io.distilflux.trainer.complexity.CrossEntropy;
 import io.distilflux.trainer.complexity.Examples;
 import io.distilflux.trainer.complexity.VariationalMlp;
+import java.util.Arrays;
 
 /**
  * The negative log-likelihood of a network used deterministically (its weights are the means
@@ -36,7 +37,7 @@ public final class MeanLoss {
     VariationalMlp.Buffers buffers = network.buffers(rows);
     double[] logitGradient = new double[rows * network.classes()];
     double[] chunkGradient = new double[w.length];
-    java.util.Arrays.fill(gradient, 0.0);
+    Arrays.fill(gradient, 0.0);
     double sum = 0;
     for (int from = 0; from < data.count(); from += rows) {
       int r = Math.min(rows, data.count() - from);

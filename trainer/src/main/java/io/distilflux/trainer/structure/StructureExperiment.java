@@ -10,6 +10,7 @@ import io.distilflux.trainer.complexity.VariationalMlp;
 import io.distilflux.trainer.complexity.VariationalTrainer;
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -69,7 +70,7 @@ public final class StructureExperiment {
     MeanLoss loss = new MeanLoss(network, sample);
     OptimalBrainDamage obd = OptimalBrainDamage.estimate(loss, mu,
         new SplittableRandom(protocol.seed() + 31));
-    int negative = (int) java.util.Arrays.stream(obd.scores()).filter(v -> v < 0).count();
+    int negative = (int) Arrays.stream(obd.scores()).filter(v -> v < 0).count();
     progress.printf(Locale.ROOT, "002-A: OBD Hessian diagonal in %.0f s, %d of %d saliencies "
         + "negative%n", since(t), negative, mu.length);
     t = System.nanoTime();
@@ -207,7 +208,7 @@ public final class StructureExperiment {
           null, noise, new SplittableRandom(seed + 6));
       warmup[s] = evaluator.accuracy(w, test);
       double[] variance = noise.variance();
-      zero = (int) java.util.Arrays.stream(variance).filter(v -> v == 0).count();
+      zero = (int) Arrays.stream(variance).filter(v -> v == 0).count();
       progress.printf(Locale.ROOT, "002-B seed %d: t_0 = %d epoch(s) in %.0f s, test accuracy "
           + "%.4f, %d of %d parameters with zero gradient-noise variance%n", s,
           protocol.warmupEpochs(), first.seconds(), warmup[s], zero, w.length);

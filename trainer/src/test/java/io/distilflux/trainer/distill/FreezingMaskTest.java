@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
+import io.distilflux.pipeline.event.Unconstrained;
 import io.distilflux.trainer.model.HostArrays;
+import java.util.Arrays;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
@@ -67,14 +69,13 @@ class FreezingMaskTest {
           ? new DistillationTrainer(network, OptimizerKind.ADAM, 0.05, loss, 1)
           : new DistillationTrainer(network, OptimizerKind.ADAM, 0.05, loss,
               Dl4jStudentComputation::new);
-      io.distilflux.pipeline.event.Unconstrained b =
-          new io.distilflux.pipeline.event.Unconstrained(0.3, -0.4, -0.7);
+      Unconstrained b = new Unconstrained(0.3, -0.4, -0.7);
       long[] features = {4};
       trainer.step(HyperGradientCheckTest.randomBatch(features, 3, 8), b);
       double[] alpha = everyThirdFrozen(network.params().length());
       trainer.freeze(alpha);
       assertEquals(trainer.mask().trainableCount(),
-          java.util.Arrays.stream(alpha).sum(), 0.0);
+          Arrays.stream(alpha).sum(), 0.0);
       double[] before = HostArrays.read(network.params());
       trainer.step(HyperGradientCheckTest.randomBatch(features, 3, 8), b);
       trainer.stepWithHyperGradient(

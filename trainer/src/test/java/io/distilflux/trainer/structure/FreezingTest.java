@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distilflux.trainer.complexity.Adam;
 import io.distilflux.trainer.complexity.Examples;
@@ -72,6 +73,6 @@ class FreezingTest {
     new MaskedTraining(network, 10).train(w, new Adam(w.length, 1e-2, Double.POSITIVE_INFINITY),
         data, 5, null, null, new SplittableRandom(6));
     double after = loss.value(w);
-    org.junit.jupiter.api.Assertions.assertTrue(after < before, before + " -> " + after);
+    assertTrue(after < before, before + " -> " + after);
   }
 }

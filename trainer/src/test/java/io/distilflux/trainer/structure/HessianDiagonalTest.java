@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.distilflux.trainer.complexity.Examples;
 import io.distilflux.trainer.complexity.VariationalMlp;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -91,7 +92,7 @@ class HessianDiagonalTest {
   }
 
   private Examples one(int e) {
-    float[] x = java.util.Arrays.copyOfRange(data.features(), e * data.width(),
+    float[] x = Arrays.copyOfRange(data.features(), e * data.width(),
         (e + 1) * data.width());
     return new Examples(x, new byte[] {data.labels()[e]}, data.width(), data.classes());
   }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.distilflux.trainer.complexity.Examples;
 import io.distilflux.trainer.complexity.VariationalMlp;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /** Cutting hidden units out of a network into a smaller dense one. */
@@ -27,7 +28,7 @@ class UnitPruningTest {
     assertTrue(student.network().parameterCount() < network.parameterCount());
     double[] masked = UnitPruning.mask(network, mu, kept);
     Examples data = TestExamples.clusters(12, 6, 3, 4);
-    int[] order = java.util.stream.IntStream.range(0, 12).toArray();
+    int[] order = IntStream.range(0, 12).toArray();
     VariationalMlp.Buffers large = network.buffers(12);
     VariationalMlp.Buffers small = student.network().buffers(12);
     data.copyRows(order, 0, 12, large.input());
