@@ -28,14 +28,14 @@ import picocli.CommandLine.Parameters;
       "All five modes, 5 seeds, the paper's epochs, iterations and splits unless flags say otherwise. Every run's events go to OUTPUT/events/<runId>.jsonl and the report to OUTPUT/report/. Takes the flags of 'run'; OUTPUT defaults to experiments/<dataset>."
     },
     defaultValueProvider = ConfigFileDefaults.class,
-    subcommands = ComplexityCommand.class,
+    subcommands = {ComplexityCommand.class, StructureCommand.class},
     sortOptions = false)
 final class ExperimentCommand implements Callable<Integer> {
 
   @Parameters(index = "0", arity = "0..1", paramLabel = "DATASET",
       converter = KebabEnumConverter.Datasets.class,
-      description = "synthetic, cifar10 or mnist (the complexity experiment is the subcommand "
-          + "'experiment complexity').")
+      description = "synthetic, cifar10 or mnist (the complexity and structure experiments are "
+          + "the subcommands 'experiment complexity' and 'experiment structure').")
   RunConfig.DatasetKind dataset;
 
   @Option(names = "--schedules", paramLabel = "E:n,…",

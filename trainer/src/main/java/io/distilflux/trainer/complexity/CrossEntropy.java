@@ -1,7 +1,7 @@
 package io.distilflux.trainer.complexity;
 
 /** Softmax cross-entropy of logits against class labels, computed stably. */
-final class CrossEntropy {
+public final class CrossEntropy {
 
   private CrossEntropy() {}
 
@@ -9,7 +9,7 @@ final class CrossEntropy {
    * Mean over the rows of −log softmax(z)_y, with the labels of examples {@code order[from …]};
    * writes its gradient (softmax − one-hot)/rows into {@code gradient} [rows, classes].
    */
-  static double meanAndGradient(double[] logits, byte[] labels, int[] order, int from,
+  public static double meanAndGradient(double[] logits, byte[] labels, int[] order, int from,
       int rows, int classes, double[] gradient) {
     double sum = 0;
     for (int r = 0; r < rows; r++) {
@@ -34,7 +34,7 @@ final class CrossEntropy {
   }
 
   /** Σ over the rows of −log softmax(z)_y, labels of examples {@code from …from+rows}. */
-  static double sum(double[] logits, byte[] labels, int from, int rows, int classes) {
+  public static double sum(double[] logits, byte[] labels, int from, int rows, int classes) {
     double sum = 0;
     for (int r = 0; r < rows; r++) {
       int ro = r * classes;

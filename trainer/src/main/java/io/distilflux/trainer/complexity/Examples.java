@@ -44,7 +44,7 @@ public record Examples(float[] features, byte[] labels, int width, int classes) 
   }
 
   /** Copies the examples {@code order[from …from+rows)} into {@code input} as doubles. */
-  void copyRows(int[] order, int from, int rows, double[] input) {
+  public void copyRows(int[] order, int from, int rows, double[] input) {
     for (int r = 0; r < rows; r++) {
       int e = order[from + r];
       int src = e * width;

@@ -51,12 +51,15 @@ public final class DistillationTrainer {
 
   private final MultiLayerNetwork student;
   private final DistillationLoss loss;
-  private final TrainableMask mask;
-  private final InnerOptimizer optimizer;
+  private final OptimizerKind kind;
+  private final double learningRate;
+  private final UnrolledDerivative unrolled;
+  private TrainableMask mask;
+  private InnerOptimizer optimizer;
   private final double differenceScale;
   private final StudentComputation computation;
   /** The whole step on Java arrays for plain dense students; null for the others. */
-  private final DenseEngine engine;
+  private DenseEngine engine;
   /** Training forwards so far, to tell a prepared step from a stale one. */
   private long forwards;
 
@@ -153,6 +156,9 @@ public final class DistillationTrainer {
     }
     this.computation = computationChoice.apply(student);
     this.loss = java.util.Objects.requireNonNull(loss, "loss");
+    this.kind = kind;
+    this.learningRate = learningRate;
+    this.unrolled = unrolled;
     this.mask = TrainableMask.of(student);
     this.optimizer = new InnerOptimizer(kind, learningRate, mask, unrolled);
     this.engine = denseEngine
@@ -199,6 +205,29 @@ public final class DistillationTrainer {
   /** Which parameters are trained. */
   public TrainableMask mask() {
     return mask;
+  }
+
+  /**
+   * From now on, trains only the entries of {@code net.params()} where {@code alpha} is 1
+   * (docs/structure.md §3): frozen entries get no step, and the hypergradient's virtual step
+   * and sensitivity leave them out too (P ⊙ α). The optimizer's state carries over; a later
+   * call replaces the freezing, and all ones unfreeze everything.
+   *
+   * @param alpha one entry per parameter, each 0 (frozen) or 1 (trained)
+   */
+  public void freeze(double[] alpha) {
+    OptimizerState state = optimizerState();
+    TrainableMask frozen = TrainableMask.of(student).freezing(alpha);
+    InnerOptimizer narrowed = new InnerOptimizer(kind, learningRate, frozen, unrolled);
+    narrowed.restore(state);
+    if (engine != null) {
+      DenseEngine narrowedEngine = DenseEngine.forNetwork(student, kind, unrolled, learningRate,
+          frozen, loss).orElseThrow();
+      narrowedEngine.restore(state);
+      engine = narrowedEngine;
+    }
+    mask = frozen;
+    optimizer = narrowed;
   }
 
   /** Copy of the optimizer state, for a checkpoint. */

@@ -73,7 +73,7 @@ public final class InnerOptimizer {
     this.maskValues = HostArrays.read(this.mask);
     this.buffers = new double[7][maskValues.length];
     this.floats = new float[maskValues.length];
-    this.runningStatistics = this.mask.rsub(1.0);
+    this.runningStatistics = mask.runningStatistics();
     this.firstMoment = Nd4j.zeros(this.mask.dataType(), this.mask.shape());
     this.secondMoment = Nd4j.zeros(this.mask.dataType(), this.mask.shape());
   }
@@ -159,7 +159,9 @@ public final class InnerOptimizer {
       double mHat = mi / firstCorrection;
       double sqrtVHat = Math.sqrt(vi / secondCorrection);
       double denominator = sqrtVHat + EPSILON;
-      delta[i] = round(mHat / denominator * learningRate, single);
+      // × mask: an entry frozen after training began still carries momentum, which must not
+      // move it (for running statistics m stays 0 and the product changes nothing)
+      delta[i] = round(mHat / denominator * learningRate * mask[i], single);
       if (derivative != null) {
         double gOverSqrtVHat = gi / Math.max(sqrtVHat, 1e-30);
         derivative[i] = round((c1 / denominator

@@ -19,10 +19,12 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 public final class TrainableMask {
 
   private final INDArray mask;
+  private final INDArray runningStatistics;
   private final long trainable;
 
-  private TrainableMask(INDArray mask) {
+  private TrainableMask(INDArray mask, INDArray runningStatistics) {
     this.mask = mask;
+    this.runningStatistics = runningStatistics;
     this.trainable = mask.sumNumber().longValue();
   }
 
@@ -48,7 +50,8 @@ public final class TrainableMask {
         }
       }
     }
-    return new TrainableMask(mask.reshape(flat.shape()));
+    INDArray shaped = mask.reshape(flat.shape());
+    return new TrainableMask(shaped, shaped.rsub(1.0));
   }
 
   private static boolean isRunningStatistic(String key) {
@@ -57,9 +60,40 @@ public final class TrainableMask {
         || key.equals(BatchNormalizationParamInitializer.GLOBAL_LOG_STD);
   }
 
-  /** Array shaped like {@code net.params()} of 1 (trained) and 0 (running statistic). */
+  /**
+   * This mask with the entries where {@code alpha} is 0 frozen as well: the mask α of freezing
+   * (docs/structure.md §3). An optimizer built on it leaves frozen entries where they are in
+   * every real step, and its virtual step and sensitivity (the P ⊙ α of the hypergradient) are
+   * zero there too, so the hypergradient sees the same frozen update.
+   *
+   * @param alpha one entry per parameter of {@code net.params()}'s flat order, each 0 or 1
+   */
+  public TrainableMask freezing(double[] alpha) {
+    if (alpha.length != mask.length()) {
+      throw new IllegalArgumentException("freezing mask has " + alpha.length
+          + " entries, parameters " + mask.length());
+    }
+    for (double a : alpha) {
+      if (a != 0 && a != 1) {
+        throw new IllegalArgumentException("freezing mask entries must be 0 or 1, got " + a);
+      }
+    }
+    INDArray keep = Nd4j.create(alpha).castTo(mask.dataType()).reshape(mask.shape());
+    // a frozen entry is not a running statistic: it must stay put, not follow w ← w − g
+    return new TrainableMask(mask.mul(keep), runningStatistics);
+  }
+
+  /** Array shaped like {@code net.params()} of 1 (trained) and 0 (running statistic, frozen). */
   public INDArray values() {
     return mask;
+  }
+
+  /**
+   * Array shaped like {@code net.params()} of 1 on batch-norm running statistics and 0
+   * elsewhere (frozen entries included).
+   */
+  public INDArray runningStatistics() {
+    return runningStatistics;
   }
 
   /** Number of trained entries. */

@@ -54,7 +54,7 @@ class ComplexityCommandTest {
   }
 
   /** Uncompressed idx files: digit-like blobs, each class brighter in its own band of rows. */
-  private static void writeMnist(Path folder, int train, int test) throws IOException {
+  static void writeMnist(Path folder, int train, int test) throws IOException {
     Files.createDirectories(folder);
     Random random = new Random(3);
     for (String[] set : new String[][] {{"train", Integer.toString(train)},

@@ -104,6 +104,50 @@ class HyperGradientCheckTest {
   private static final Unconstrained B = new Unconstrained(0.3, -0.4, -0.7);
 
   /**
+   * A student with every third parameter frozen: its hypergradient is the derivative of the
+   * look-ahead loss through the masked virtual step (P ⊙ α), on the dense engine against a
+   * central difference through DL4J's layers and InnerOptimizer with the same mask, and it
+   * differs from the unfrozen student's.
+   */
+  @ParameterizedTest
+  @CsvSource({"SGD", "ADAM"})
+  void aFrozenStudentsHyperGradientMatchesTheFiniteDifferenceOfItsMaskedLookahead(
+      OptimizerKind kind) {
+    double learningRate = kind == OptimizerKind.SGD ? 0.3 : 0.03;
+    DistillationLoss loss = new DistillationLoss(false, Divergence.named("forward"));
+    DistillationTrainer engine = new DistillationTrainer(
+        DenseEngineTest.mlp(Activation.RELU, DataType.DOUBLE, 11, 4, 6), kind, learningRate,
+        loss, 1);
+    Nd4j.getRandom().setSeed(5);
+    long[] features = {4};
+    for (int i = 0; i < 3; i++) {
+      engine.step(randomBatch(features, 3, 12), B);
+    }
+    double[] alpha = new double[(int) engine.student().params().length()];
+    for (int k = 0; k < alpha.length; k++) {
+      alpha[k] = k % 3 == 0 ? 0 : 1;
+    }
+    Batch batch = randomBatch(features, 3, 12);
+    Split validation = randomSplit(features, 3, 12);
+    DistillationTrainer unfrozen = new DistillationTrainer(engine.student().clone(), kind,
+        learningRate, loss, Dl4jStudentComputation::new);
+    unfrozen.restoreOptimizerState(engine.optimizerState());
+    DistillationTrainer reference = new DistillationTrainer(engine.student().clone(), kind,
+        learningRate, loss, Dl4jStudentComputation::new);
+    reference.restoreOptimizerState(engine.optimizerState());
+    reference.freeze(alpha);
+    engine.freeze(alpha);
+    assertEquals("dense-engine", engine.computationPath());
+    double[] numeric = numericHyperGradient(reference, batch, validation);
+    double[] whole = numericHyperGradient(unfrozen, batch, validation);
+    HyperGradientResult result =
+        engine.stepWithHyperGradient(batch, validation, B).hyperGradient().orElseThrow();
+    assertWithinTolerance(kind, result, numeric);
+    assertTrue(Math.abs(whole[0] - numeric[0]) > 1e-3 * Math.abs(numeric[0]),
+        "freezing should change the hypergradient: " + whole[0] + " vs " + numeric[0]);
+  }
+
+  /**
    * With the SGD unrolled derivative an Adam student's hypergradient is −γ ⟨v, ∂g/∂b⟩, v the
    * validation gradient at Adam's virtual point w': the derivative of L_val(w' − γ (g(b) −
    * g(b₀))) at b₀, checked here by a central difference of that function through DL4J's layers.

@@ -1,0 +1,169 @@
+package io.distilflux.trainer.cli;
+
+import io.distilflux.trainer.complexity.Examples;
+import io.distilflux.trainer.data.Mnist;
+import io.distilflux.trainer.structure.StructureExperiment;
+import io.distilflux.trainer.structure.StructureProtocol;
+import io.distilflux.trainer.structure.StructureReport;
+import io.distilflux.trainer.structure.StructureResults;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code distilflux experiment structure}: choosing the student's structure on MNIST
+ * (docs/structure.md): pruning curves by rule (protocol 002-A), smaller dense students, and
+ * freezing by gradient-noise variance (protocol 002-B).
+ */
+@Command(
+    name = "structure",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Choosing the student's structure on MNIST (docs/structure.md): pruning curves of a variational network by random, OBD, variational and Belsley pruning, smaller dense students cut out of it, and freezing by gradient-noise variance against random and highest-variance freezing.",
+      "Writes OUTPUT/structure.md, OUTPUT/pruning.csv, OUTPUT/freezing.csv, OUTPUT/pruning-curves.png and OUTPUT/freezing.png."
+    },
+    sortOptions = false)
+final class StructureCommand implements Callable<Integer> {
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "data/mnist",
+      description = "Folder of the MNIST idx files (default ${DEFAULT-VALUE}).")
+  Path dataDir;
+
+  @Option(names = "--output", paramLabel = "DIR", defaultValue = "experiments/structure",
+      description = "Report folder (default ${DEFAULT-VALUE}).")
+  Path output;
+
+  @Option(names = "--protocols", paramLabel = "LIST", split = ",",
+      defaultValue = "pruning,freezing",
+      description = "Protocols run: pruning (002-A), freezing (002-B) (default ${DEFAULT-VALUE}).")
+  List<String> protocols;
+
+  @Bounds(min = 1, max = 10_000)
+  @Option(names = "--hidden", paramLabel = "N", defaultValue = "100",
+      description = "Hidden units of the 784-N-10 networks (default ${DEFAULT-VALUE}).")
+  int hidden;
+
+  @Bounds(min = 1, max = 1000)
+  @Option(names = "--epochs", paramLabel = "N", defaultValue = "3",
+      description = "Epochs of the variational network before pruning (default ${DEFAULT-VALUE}).")
+  int epochs;
+
+  @Bounds(min = 0, minExclusive = true)
+  @Option(names = "--lambda", paramLabel = "L", defaultValue = "1",
+      description = "Complexity weight λ of the variational network (default ${DEFAULT-VALUE}).")
+  double lambda;
+
+  @Option(names = "--fractions", paramLabel = "LIST", split = ",",
+      defaultValue = "0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.95,0.99",
+      description = "Fractions of weights pruned, each in [0, 1] (default ${DEFAULT-VALUE}).")
+  List<Double> fractions;
+
+  @Bounds(min = 1, max = 100)
+  @Option(names = "--random-seeds", paramLabel = "N", defaultValue = "3",
+      description = "Random pruning orders averaged (default ${DEFAULT-VALUE}).")
+  int randomSeeds;
+
+  @Bounds(min = 1, max = 60_000)
+  @Option(names = "--score-examples", paramLabel = "N", defaultValue = "5000",
+      description = "Training images behind the OBD Hessian diagonal and the Belsley precision (default ${DEFAULT-VALUE}).")
+  int scoreExamples;
+
+  @Option(names = "--units-kept", paramLabel = "LIST", split = ",", defaultValue = "50,25,10",
+      description = "Hidden widths of the smaller dense students, each in 1..hidden (default ${DEFAULT-VALUE}).")
+  List<Integer> unitsKept;
+
+  @Bounds(min = 1, max = 1000)
+  @Option(names = "--warmup-epochs", paramLabel = "N", defaultValue = "1",
+      description = "Epochs before the gradient-noise variances are read, t_0 (default ${DEFAULT-VALUE}).")
+  int warmupEpochs;
+
+  @Bounds(min = 1, max = 1000)
+  @Option(names = "--freeze-epochs", paramLabel = "N", defaultValue = "2",
+      description = "Epochs trained with parameters frozen (default ${DEFAULT-VALUE}).")
+  int freezeEpochs;
+
+  @Option(names = "--frozen", paramLabel = "LIST", split = ",", defaultValue = "0.5,0.75,0.9",
+      description = "Shares of parameters frozen, each in [0, 1] (default ${DEFAULT-VALUE}).")
+  List<Double> frozen;
+
+  @Bounds(min = 1, max = 100)
+  @Option(names = "--freeze-seeds", paramLabel = "N", defaultValue = "3",
+      description = "Seeds the freezing protocol is repeated and averaged over (default ${DEFAULT-VALUE}).")
+  int freezeSeeds;
+
+  @Bounds(min = 1, max = 60_000)
+  @Option(names = "--train-size", paramLabel = "N", defaultValue = "60000",
+      description = "Training images used, the first N (all when the files hold fewer; default ${DEFAULT-VALUE}).")
+  int trainSize;
+
+  @Bounds(min = 1, max = 10_000)
+  @Option(names = "--test-size", paramLabel = "N", defaultValue = "10000",
+      description = "Test images used, the first N (all when the files hold fewer; default ${DEFAULT-VALUE}).")
+  int testSize;
+
+  @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
+      description = "Seed of initialisation, shuffles, noise, probes and random orders (default ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Override
+  public Integer call() throws IOException {
+    OptionBounds.check(this, name -> Optional.empty());
+    for (String p : protocols) {
+      if (!p.equals("pruning") && !p.equals("freezing")) {
+        throw new IllegalArgumentException("--protocols takes pruning and freezing, got '" + p
+            + "'");
+      }
+    }
+    StructureProtocol protocol = new StructureProtocol(protocols.contains("pruning"),
+        protocols.contains("freezing"), hidden, epochs, lambda,
+        fractions.stream().mapToDouble(Double::doubleValue).toArray(), randomSeeds,
+        scoreExamples, unitsKept.stream().mapToInt(Integer::intValue).toArray(), warmupEpochs,
+        freezeEpochs, frozen.stream().mapToDouble(Double::doubleValue).toArray(), freezeSeeds,
+        seed);
+    try {
+      Files.createDirectories(output);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + output + ": " + e.getMessage(), e);
+    }
+    if (!Files.isWritable(output)) {
+      throw new IllegalArgumentException("cannot write to " + output);
+    }
+    Examples allTrain = examples(Mnist.readFlat(dataDir, false));
+    Examples allTest = examples(Mnist.readFlat(dataDir, true));
+    Examples train = allTrain.head(Math.min(trainSize, allTrain.count()));
+    Examples test = allTest.head(Math.min(testSize, allTest.count()));
+    String data = String.format(Locale.ROOT, "MNIST, %d training and %d test images",
+        train.count(), test.count());
+    System.out.println("experiment structure: " + data);
+    long start = System.nanoTime();
+    StructureResults results = new StructureExperiment(protocol, System.out).run(train, test);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    // the parse result of the root command: its original arguments start at "experiment"
+    String command = "distilflux "
+        + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+    StructureReport.write(output, protocol, results, data, command.trim(), seconds);
+    for (StructureReport.Check c : StructureReport.checks(results)) {
+      System.out.println((c.passed() ? "holds:    " : "FAILS:    ") + c.criterion() + " ("
+          + c.detail() + ")");
+    }
+    System.out.printf(Locale.ROOT, "report: %s (%.0f s)%n",
+        output.resolve(StructureReport.PAGE), seconds);
+    return 0;
+  }
+
+  private static Examples examples(Mnist.Flat flat) {
+    return new Examples(flat.pixels(), flat.labels(), 784, Mnist.CLASSES);
+  }
+}

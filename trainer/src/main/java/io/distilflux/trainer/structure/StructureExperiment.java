@@ -1,0 +1,275 @@
+package io.distilflux.trainer.structure;
+
+import io.distilflux.trainer.complexity.Adam;
+import io.distilflux.trainer.complexity.DirectModel;
+import io.distilflux.trainer.complexity.Evaluator;
+import io.distilflux.trainer.complexity.Examples;
+import io.distilflux.trainer.complexity.LambdaDistribution;
+import io.distilflux.trainer.complexity.TrainingSettings;
+import io.distilflux.trainer.complexity.VariationalMlp;
+import io.distilflux.trainer.complexity.VariationalTrainer;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Runs the protocols of a {@link StructureProtocol} on a training and a test set: 002-A trains a
+ * variational 784→h→10 network and prunes it by every rule, per layer and on the output layer
+ * alone, and cuts smaller dense students out of it; 002-B trains a deterministic one for t_0
+ * epochs while tracking the gradient noise, then trains on with k parameters frozen in three
+ * orders.
+ */
+public final class StructureExperiment {
+
+  /** The scope of per-layer curves. */
+  public static final String ALL_LAYERS = "all layers";
+  /** The scope of output-layer curves (where the Belsley rule applies). */
+  public static final String OUTPUT_LAYER = "output layer";
+
+  /** The name of OBD with the empirical Fisher's diagonal. */
+  public static final String FISHER = "OBD (Fisher)";
+
+  private final StructureProtocol protocol;
+  private final PrintStream progress;
+
+  /** An experiment printing its progress to {@code progress}. */
+  public StructureExperiment(StructureProtocol protocol, PrintStream progress) {
+    this.protocol = protocol;
+    this.progress = progress;
+  }
+
+  /** Runs the chosen protocols. */
+  public StructureResults run(Examples train, Examples test) {
+    StructureResults.Pruned pruned = protocol.pruning() ? pruning(train, test) : null;
+    StructureResults.Frozen frozen = protocol.freezing() ? freezing(train, test) : null;
+    return new StructureResults(pruned, frozen);
+  }
+
+  /** Protocol 002-A. */
+  StructureResults.Pruned pruning(Examples train, Examples test) {
+    long start = System.nanoTime();
+    VariationalMlp network = new VariationalMlp(train.width(), protocol.hidden(),
+        train.classes());
+    double[] mu = new double[network.parameterCount()];
+    double[] rho = new double[network.parameterCount()];
+    network.initialise(mu, rho, new SplittableRandom(protocol.seed()));
+    DirectModel model = new DirectModel(mu, rho);
+    VariationalTrainer.Outcome trained = new VariationalTrainer(network, settings(
+        protocol.epochs(), protocol.seed())).train(model, train);
+    model.generate(protocol.lambda(), mu, rho);
+    Evaluator evaluator = new Evaluator(network, StructureProtocol.PRIOR_VARIANCE);
+    double accuracy = evaluator.accuracy(mu, test);
+    progress.printf(Locale.ROOT, "002-A: trained %d epochs in %.0f s, test accuracy %.4f%n",
+        protocol.epochs(), trained.seconds(), accuracy);
+
+    Examples sample = train.head(Math.min(protocol.scoreExamples(), train.count()));
+    long t = System.nanoTime();
+    MeanLoss loss = new MeanLoss(network, sample);
+    OptimalBrainDamage obd = OptimalBrainDamage.estimate(loss, mu,
+        new SplittableRandom(protocol.seed() + 31));
+    int negative = (int) Arrays.stream(obd.scores()).filter(v -> v < 0).count();
+    progress.printf(Locale.ROOT, "002-A: OBD Hessian diagonal in %.0f s, %d of %d saliencies "
+        + "negative%n", since(t), negative, mu.length);
+    t = System.nanoTime();
+    OptimalBrainDamage fisher = OptimalBrainDamage.fisher(loss, mu);
+    progress.printf(Locale.ROOT, "002-A: empirical Fisher diagonal in %.0f s%n", since(t));
+    VariationalPruning variational = new VariationalPruning(mu, rho);
+    t = System.nanoTime();
+    OutputPrecision precision = OutputPrecision.of(network, mu, sample, train.count(),
+        StructureProtocol.PRIOR_VARIANCE);
+    BelsleyPruning belsley = new BelsleyPruning(precision.matrix(), precision.parameters(),
+        StructureProtocol.BELSLEY_REFRESH);
+    int last = network.layers() - 1;
+    int[] belsleyOrder = belsley.removalOrder(Pruning.weights(network, last));
+    progress.printf(Locale.ROOT, "002-A: Belsley order of the output layer in %.0f s%n",
+        since(t));
+
+    List<StructureResults.Curve> curves = new ArrayList<>();
+    for (boolean outputOnly : new boolean[] {false, true}) {
+      curves.add(randomCurve(network, mu, outputOnly, evaluator, test));
+      curves.add(curve("OBD", network, mu, obd, outputOnly, evaluator, test));
+      curves.add(curve(FISHER, network, mu, fisher, outputOnly, evaluator, test));
+      curves.add(curve("variational", network, mu, variational, outputOnly, evaluator, test));
+    }
+    curves.add(curve("Belsley", network, mu, candidates -> belsleyOrder, true, evaluator, test));
+
+    List<StructureResults.Student> students = new ArrayList<>();
+    double[] variationalUnits = UnitPruning.unitScores(network, variational.scores())[0];
+    double[] obdUnits = UnitPruning.unitScores(network, obd.scores())[0];
+    for (int units : protocol.unitsKept()) {
+      students.add(student("variational", UnitPruning.best(variationalUnits, units), network, mu,
+          rho, true, train, test));
+      students.add(student("OBD", UnitPruning.best(obdUnits, units), network, mu, rho, false,
+          train, test));
+      students.add(student("random", UnitPruning.random(protocol.hidden(), units,
+          protocol.seed() + 7), network, mu, rho, false, train, test));
+    }
+    return new StructureResults.Pruned(protocol.fractions(), accuracy,
+        network.parameterCount(), trained.seconds() / protocol.epochs(), negative, curves,
+        students, since(start));
+  }
+
+  private TrainingSettings settings(int epochs, long seed) {
+    return new TrainingSettings(epochs, StructureProtocol.PRUNING_BATCH, 1,
+        StructureProtocol.PRUNING_RATE, StructureProtocol.CLIP,
+        StructureProtocol.PRIOR_VARIANCE, new LambdaDistribution.Fixed(protocol.lambda()), seed);
+  }
+
+  private StructureResults.Curve curve(String rule, VariationalMlp network, double[] mu,
+      PruningEstimator estimator, boolean outputOnly, Evaluator evaluator, Examples test) {
+    double[] fractions = protocol.fractions();
+    double[] accuracy = new double[fractions.length];
+    for (int k = 0; k < fractions.length; k++) {
+      double[] pruned = outputOnly
+          ? Pruning.oneLayer(network, mu, network.layers() - 1, estimator, fractions[k])
+          : Pruning.perLayer(network, mu, estimator, fractions[k]);
+      accuracy[k] = evaluator.accuracy(pruned, test);
+    }
+    String scope = outputOnly ? OUTPUT_LAYER : ALL_LAYERS;
+    progress.printf(Locale.ROOT, "002-A: %-11s %-12s %s%n", rule, scope, row(accuracy));
+    return new StructureResults.Curve(rule, scope, accuracy, new double[fractions.length]);
+  }
+
+  private StructureResults.Curve randomCurve(VariationalMlp network, double[] mu,
+      boolean outputOnly, Evaluator evaluator, Examples test) {
+    int n = protocol.fractions().length;
+    int seeds = protocol.randomSeeds();
+    double[][] runs = new double[seeds][];
+    for (int s = 0; s < seeds; s++) {
+      runs[s] = curve("random", network, mu, new RandomPruning(protocol.seed() + 100 + s),
+          outputOnly, evaluator, test).accuracy();
+    }
+    double[] mean = new double[n];
+    double[] spread = new double[n];
+    for (int k = 0; k < n; k++) {
+      double[] at = new double[seeds];
+      for (int s = 0; s < seeds; s++) {
+        at[s] = runs[s][k];
+      }
+      double[] ms = meanAndSd(at);
+      mean[k] = ms[0];
+      spread[k] = ms[1];
+    }
+    return new StructureResults.Curve("random", outputOnly ? OUTPUT_LAYER : ALL_LAYERS, mean,
+        spread);
+  }
+
+  private StructureResults.Student student(String rule, int[] kept, VariationalMlp network,
+      double[] mu, double[] rho, boolean tune, Examples train, Examples test) {
+    UnitPruning.Student cut = UnitPruning.keep(network, mu, rho, new int[][] {kept});
+    Evaluator evaluator = new Evaluator(cut.network(), StructureProtocol.PRIOR_VARIANCE);
+    double accuracy = evaluator.accuracy(cut.mu(), test);
+    double tuned = Double.NaN;
+    double seconds = Double.NaN;
+    if (tune) {
+      DirectModel model = new DirectModel(cut.mu(), cut.rho());
+      VariationalTrainer.Outcome outcome = new VariationalTrainer(cut.network(),
+          settings(1, protocol.seed() + kept.length)).train(model, train);
+      double[] tunedMu = new double[cut.mu().length];
+      double[] tunedRho = new double[cut.mu().length];
+      model.generate(protocol.lambda(), tunedMu, tunedRho);
+      tuned = evaluator.accuracy(tunedMu, test);
+      seconds = outcome.seconds();
+    }
+    progress.printf(Locale.ROOT, "002-A: %d units by %-11s accuracy %.4f%s%n", kept.length,
+        rule, accuracy, tune ? String.format(Locale.ROOT,
+            ", after 1 epoch %.4f (%.1f s)", tuned, seconds) : "");
+    return new StructureResults.Student(rule, kept.length, cut.network().parameterCount(),
+        accuracy, tuned, seconds);
+  }
+
+  /** Protocol 002-B, repeated over the protocol's seeds. */
+  StructureResults.Frozen freezing(Examples train, Examples test) {
+    long start = System.nanoTime();
+    int seeds = protocol.freezeSeeds();
+    double[] fractions = protocol.frozenFractions();
+    Freezing.Order[] orders = Freezing.Order.values();
+    double[][][] accuracy = new double[fractions.length][orders.length][seeds];
+    long[][] updates = new long[fractions.length][orders.length];
+    double[] warmup = new double[seeds];
+    double[] unfrozen = new double[seeds];
+    long unfrozenUpdates = 0;
+    int zero = 0;
+    VariationalMlp network = new VariationalMlp(train.width(), protocol.hidden(),
+        train.classes());
+    Evaluator evaluator = new Evaluator(network, StructureProtocol.PRIOR_VARIANCE);
+    MaskedTraining training = new MaskedTraining(network, StructureProtocol.FREEZING_BATCH);
+    for (int s = 0; s < seeds; s++) {
+      long seed = protocol.seed() + 1000L * s;
+      double[] w = new double[network.parameterCount()];
+      network.initialise(w, new double[w.length], new SplittableRandom(seed + 5));
+      // no clipping: the protocol's Adam is plain
+      Adam adam = new Adam(w.length, StructureProtocol.FREEZING_RATE, Double.POSITIVE_INFINITY);
+      GradientNoise noise = new GradientNoise(w.length);
+      MaskedTraining.Outcome first = training.train(w, adam, train, protocol.warmupEpochs(),
+          null, noise, new SplittableRandom(seed + 6));
+      warmup[s] = evaluator.accuracy(w, test);
+      double[] variance = noise.variance();
+      zero = (int) Arrays.stream(variance).filter(v -> v == 0).count();
+      progress.printf(Locale.ROOT, "002-B seed %d: t_0 = %d epoch(s) in %.0f s, test accuracy "
+          + "%.4f, %d of %d parameters with zero gradient-noise variance%n", s,
+          protocol.warmupEpochs(), first.seconds(), warmup[s], zero, w.length);
+      double[] free = w.clone();
+      MaskedTraining.Outcome plain = training.train(free, adam.copy(), train,
+          protocol.freezeEpochs(), null, null, new SplittableRandom(seed + 8));
+      unfrozen[s] = evaluator.accuracy(free, test);
+      unfrozenUpdates = plain.updates();
+      progress.printf(Locale.ROOT, "002-B seed %d: nothing frozen: accuracy %.4f (%.0f s)%n", s,
+          unfrozen[s], plain.seconds());
+      for (int i = 0; i < fractions.length; i++) {
+        int k = (int) Math.round(fractions[i] * w.length);
+        for (int o = 0; o < orders.length; o++) {
+          double[] alpha = Freezing.mask(variance, k, orders[o], seed + 9);
+          double[] v = w.clone();
+          // the same shuffles for every arm, so that only the mask differs
+          MaskedTraining.Outcome outcome = training.train(v, adam.copy(), train,
+              protocol.freezeEpochs(), alpha, null, new SplittableRandom(seed + 8));
+          accuracy[i][o][s] = evaluator.accuracy(v, test);
+          updates[i][o] = outcome.updates();
+          progress.printf(Locale.ROOT, "002-B seed %d: %2.0f %% frozen by %-16s accuracy %.4f "
+              + "(%.0f s)%n", s, 100 * fractions[i], orders[o].label(), accuracy[i][o][s],
+              outcome.seconds());
+        }
+      }
+    }
+    List<StructureResults.Freeze> runs = new ArrayList<>();
+    for (int i = 0; i < fractions.length; i++) {
+      for (int o = 0; o < orders.length; o++) {
+        double[] ms = meanAndSd(accuracy[i][o]);
+        runs.add(new StructureResults.Freeze(orders[o], fractions[i], ms[0], ms[1],
+            updates[i][o]));
+      }
+    }
+    double[] plain = meanAndSd(unfrozen);
+    return new StructureResults.Frozen(seeds, meanAndSd(warmup)[0], plain[0], plain[1],
+        unfrozenUpdates, network.parameterCount(), zero, runs, since(start));
+  }
+
+  /** The mean and the sample standard deviation (0 for one value). */
+  private static double[] meanAndSd(double[] values) {
+    double mean = 0;
+    for (double v : values) {
+      mean += v / values.length;
+    }
+    double sum = 0;
+    for (double v : values) {
+      sum += (v - mean) * (v - mean);
+    }
+    return new double[] {mean, Math.sqrt(sum / Math.max(1, values.length - 1))};
+  }
+
+  private static double since(long start) {
+    return (System.nanoTime() - start) / 1e9;
+  }
+
+  private static String row(double[] values) {
+    StringBuilder s = new StringBuilder();
+    for (double v : values) {
+      s.append(String.format(Locale.ROOT, " %.3f", v));
+    }
+    return s.toString().trim();
+  }
+}

@@ -1,0 +1,91 @@
+package io.distilflux.trainer.structure;
+
+import java.util.Arrays;
+
+/**
+ * The settings of {@code experiment structure} (docs/structure.md §4): protocol 002-A (pruning
+ * curves of a variational network) and 002-B (freezing by gradient-noise variance).
+ *
+ * @param pruning whether to run 002-A
+ * @param freezing whether to run 002-B
+ * @param hidden hidden units of both 784→hidden→10 networks
+ * @param epochs 002-A: epochs of the variational network (Adam 3e-3, B = 128, λ = 1)
+ * @param lambda 002-A: the complexity weight λ of the variational loss
+ * @param fractions 002-A: the pruned fractions, each in [0, 1]
+ * @param randomSeeds 002-A: how many random orders are averaged
+ * @param scoreExamples 002-A: training examples behind the Hessian diagonal and the Belsley
+ *     precision
+ * @param unitsKept 002-A: hidden widths of the smaller dense students, each in 1..hidden when
+ *     002-A runs
+ * @param warmupEpochs 002-B: epochs before the variances are read (t_0)
+ * @param freezeEpochs 002-B: epochs trained with the mask
+ * @param frozenFractions 002-B: the frozen shares k/n, each in [0, 1]
+ * @param freezeSeeds 002-B: how many seeds (initialisation, shuffles, random order) are averaged
+ * @param seed seeds initialisation, shuffles, noise, probes and random orders
+ */
+public record StructureProtocol(boolean pruning, boolean freezing, int hidden, int epochs,
+    double lambda, double[] fractions, int randomSeeds, int scoreExamples, int[] unitsKept,
+    int warmupEpochs, int freezeEpochs, double[] frozenFractions, int freezeSeeds, long seed) {
+
+  /** 002-A's batch size and Adam step size (as the complexity experiment's run A). */
+  public static final int PRUNING_BATCH = 128;
+  /** 002-A's Adam step size. */
+  public static final double PRUNING_RATE = 3e-3;
+  /** 002-A's prior variance s_p². */
+  public static final double PRIOR_VARIANCE = 0.1;
+  /** 002-A's gradient clipping by value. */
+  public static final double CLIP = 1.0;
+  /** 002-B's batch size. */
+  public static final int FREEZING_BATCH = 64;
+  /** 002-B's Adam step size. */
+  public static final double FREEZING_RATE = 1e-3;
+  /** The Belsley rule's share of candidates removed between two decompositions. */
+  public static final double BELSLEY_REFRESH = 0.05;
+
+  /** Checks every size and share and copies the arrays. */
+  public StructureProtocol {
+    if (!pruning && !freezing) {
+      throw new IllegalArgumentException("choose at least one protocol");
+    }
+    if (hidden < 1 || epochs < 1 || randomSeeds < 1 || scoreExamples < 1 || warmupEpochs < 1
+        || freezeEpochs < 1 || freezeSeeds < 1) {
+      throw new IllegalArgumentException("sizes, epochs and seeds must be >= 1");
+    }
+    if (!(lambda > 0) || !Double.isFinite(lambda)) {
+      throw new IllegalArgumentException("λ must be positive and finite, got " + lambda);
+    }
+    fractions = shares(fractions, "pruned fractions");
+    frozenFractions = shares(frozenFractions, "frozen fractions");
+    unitsKept = unitsKept.clone();
+    for (int units : unitsKept) {
+      // the widths only matter to 002-A, which cuts the students
+      if (pruning && (units < 1 || units > hidden)) {
+        throw new IllegalArgumentException("units kept must be in 1.." + hidden + ", got "
+            + units);
+      }
+    }
+  }
+
+  /**
+   * The default protocol: 100 hidden units, 3 epochs at λ = 1, 0…90, 95, 99 % pruned; k ∈ {50,
+   * 75, 90} % frozen after 1 epoch, then 2 more, over 3 seeds.
+   */
+  public static StructureProtocol standard() {
+    return new StructureProtocol(true, true, 100, 3, 1.0,
+        new double[] {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99}, 3, 5000,
+        new int[] {50, 25, 10}, 1, 2, new double[] {0.5, 0.75, 0.9}, 3, 1);
+  }
+
+  private static double[] shares(double[] values, String what) {
+    if (values.length == 0) {
+      throw new IllegalArgumentException(what + ": at least one is needed");
+    }
+    for (double v : values) {
+      if (!(v >= 0 && v <= 1)) {
+        throw new IllegalArgumentException(what + " must be in [0, 1], got "
+            + Arrays.toString(values));
+      }
+    }
+    return values.clone();
+  }
+}

@@ -1,0 +1,76 @@
+package io.distilflux.trainer.structure;
+
+import java.util.List;
+
+/** What {@code experiment structure} measured; each part is null when its protocol was skipped. */
+public record StructureResults(Pruned pruned, Frozen frozen) {
+
+  /**
+   * One pruning curve.
+   *
+   * @param rule the estimator's name
+   * @param scope "all layers" (per layer, weights only) or "output layer"
+   * @param accuracy test accuracy at each of the protocol's fractions (the mean over seeds for the
+   *     random rule)
+   * @param spread the standard deviation over seeds (zero for deterministic rules)
+   */
+  public record Curve(String rule, String scope, double[] accuracy, double[] spread) {}
+
+  /**
+   * A smaller dense student cut out of the trained network.
+   *
+   * @param rule how the units were chosen
+   * @param units hidden units kept
+   * @param parameters its parameter count
+   * @param accuracy test accuracy as cut, without training
+   * @param tunedAccuracy test accuracy after one epoch of training (NaN when not trained)
+   * @param epochSeconds wall time of that epoch (NaN when not trained)
+   */
+  public record Student(String rule, int units, int parameters, double accuracy,
+      double tunedAccuracy, double epochSeconds) {}
+
+  /**
+   * Protocol 002-A.
+   *
+   * @param fractions the pruned fractions
+   * @param accuracy the unpruned network's test accuracy
+   * @param parameters its parameter count
+   * @param epochSeconds wall time per training epoch of the full network
+   * @param negativeSaliencies parameters whose Hutchinson OBD saliency came out negative
+   * @param curves the pruning curves
+   * @param students the smaller dense students
+   * @param seconds wall time of the whole protocol
+   */
+  public record Pruned(double[] fractions, double accuracy, int parameters, double epochSeconds,
+      int negativeSaliencies, List<Curve> curves, List<Student> students, double seconds) {}
+
+  /**
+   * One freezing run.
+   *
+   * @param order which parameters were frozen first
+   * @param fraction the share frozen
+   * @param accuracy mean test accuracy over the seeds after the masked epochs
+   * @param spread its standard deviation over the seeds
+   * @param updates Σ over the masked steps of the scalars that moved (one seed)
+   */
+  public record Freeze(Freezing.Order order, double fraction, double accuracy, double spread,
+      long updates) {}
+
+  /**
+   * Protocol 002-B.
+   *
+   * @param seeds how many seeds the figures are averaged over
+   * @param warmupAccuracy mean test accuracy after t_0
+   * @param unfrozenAccuracy mean test accuracy after the same further epochs with nothing frozen
+   * @param unfrozenSpread its standard deviation over the seeds
+   * @param unfrozenUpdates Σ of the scalars that moved over those epochs (one seed)
+   * @param parameters the network's parameter count
+   * @param zeroVariance parameters whose gradient noise had exactly zero variance at t_0 (the
+   *     last seed)
+   * @param runs the freezing runs
+   * @param seconds wall time of the whole protocol
+   */
+  public record Frozen(int seeds, double warmupAccuracy, double unfrozenAccuracy,
+      double unfrozenSpread, long unfrozenUpdates,
+      int parameters, int zeroVariance, List<Freeze> runs, double seconds) {}
+}

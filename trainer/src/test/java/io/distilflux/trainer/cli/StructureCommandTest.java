@@ -1,0 +1,75 @@
+package io.distilflux.trainer.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code experiment structure} end to end on small generated MNIST files, and its bad input. */
+class StructureCommandTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void writesThePageTheTablesAndTheCharts() throws IOException {
+    Path data = dir.resolve("mnist");
+    ComplexityCommandTest.writeMnist(data, 300, 100);
+    Path out = dir.resolve("out");
+    CliOutcome outcome = CliOutcome.execute("experiment", "structure", "--data-dir",
+        data.toString(), "--output", out.toString(), "--hidden", "8", "--epochs", "1",
+        "--score-examples", "100", "--units-kept", "4", "--fractions", "0,0.7,0.9",
+        "--frozen", "0.5", "--freeze-epochs", "1", "--freeze-seeds", "2");
+    assertEquals(0, outcome.exitCode(), outcome.err());
+    String page = Files.readString(out.resolve("structure.md"));
+    assertTrue(page.contains("\ndistilflux experiment structure --data-dir "), page);
+    assertTrue(page.contains("## 002-A: pruning curves"), page);
+    assertTrue(page.contains("| Belsley | output layer |"), page);
+    assertTrue(page.contains("## 002-B: freezing by gradient-noise variance"), page);
+    assertTrue(page.contains("variational and OBD ≫ random (by ≥ 0.05) at 90 % pruned"), page);
+    assertTrue(page.contains("variational ≈ OBD (within 0.03) at 70 % pruned"), page);
+    assertTrue(page.contains("lowest ≥ random ≥ highest variance at 50 % frozen"), page);
+    // 4 rules on all layers, 5 on the output layer, 3 fractions each
+    assertEquals(1 + 9 * 3, Files.readAllLines(out.resolve("pruning.csv")).size());
+    List<String> freezing = Files.readAllLines(out.resolve("freezing.csv"));
+    assertEquals(1 + 1 + 3, freezing.size(), String.join("\n", freezing));
+    assertTrue(Files.size(out.resolve("pruning-curves.png")) > 1000);
+    assertTrue(Files.size(out.resolve("freezing.png")) > 1000);
+  }
+
+  @Test
+  void onlyTheChosenProtocolRuns() throws IOException {
+    Path data = dir.resolve("mnist");
+    ComplexityCommandTest.writeMnist(data, 200, 50);
+    Path out = dir.resolve("freeze-only");
+    CliOutcome outcome = CliOutcome.execute("experiment", "structure", "--data-dir",
+        data.toString(), "--output", out.toString(), "--protocols", "freezing", "--hidden", "6",
+        "--frozen", "0.9", "--freeze-epochs", "1", "--freeze-seeds", "1");
+    assertEquals(0, outcome.exitCode(), outcome.err());
+    String page = Files.readString(out.resolve("structure.md"));
+    assertTrue(page.contains("## 002-B"), page);
+    assertTrue(!page.contains("## 002-A"), page);
+    assertTrue(!Files.exists(out.resolve("pruning.csv")));
+  }
+
+  @Test
+  void badInputEndsWithOneLineAndExitTwo() {
+    CliOutcome protocol = CliOutcome.execute("experiment", "structure", "--protocols", "growth");
+    assertEquals(2, protocol.exitCode());
+    assertTrue(protocol.err().contains("--protocols"), protocol.err());
+    CliOutcome units = CliOutcome.execute("experiment", "structure", "--units-kept", "200");
+    assertEquals(2, units.exitCode());
+    assertTrue(units.err().contains("units kept"), units.err());
+    CliOutcome fraction = CliOutcome.execute("experiment", "structure", "--fractions", "1.5");
+    assertEquals(2, fraction.exitCode());
+    assertTrue(fraction.err().contains("pruned fractions"), fraction.err());
+    CliOutcome missing = CliOutcome.execute("experiment", "structure", "--data-dir",
+        dir.resolve("none").toString(), "--output", dir.resolve("o").toString());
+    assertEquals(2, missing.exitCode());
+    assertTrue(missing.err().startsWith("distilflux: "), missing.err());
+  }
+}

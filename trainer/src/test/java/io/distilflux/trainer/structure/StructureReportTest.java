@@ -1,0 +1,56 @@
+package io.distilflux.trainer.structure;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The verdicts on the expected effects follow the figures. */
+class StructureReportTest {
+
+  private static StructureResults.Curve curve(String rule, double... accuracy) {
+    return new StructureResults.Curve(rule, StructureExperiment.ALL_LAYERS, accuracy,
+        new double[accuracy.length]);
+  }
+
+  private static StructureResults.Pruned pruned(double obdAt90) {
+    return new StructureResults.Pruned(new double[] {0.5, 0.9}, 0.97, 100, 1, 0,
+        List.of(curve("random", 0.9, 0.5), curve("OBD", 0.95, obdAt90),
+            curve("variational", 0.96, 0.9)), List.of(), 1);
+  }
+
+  @Test
+  void pruningChecksBothTheMarginOverRandomAndTheAgreementOfTheRules() {
+    List<StructureReport.Check> holds = StructureReport.checks(
+        new StructureResults(pruned(0.88), null));
+    // 50 % is below the 70 % where the effect is expected: no check there
+    assertEquals(2, holds.size());
+    assertTrue(holds.get(0).passed() && holds.get(1).passed(), holds.toString());
+    List<StructureReport.Check> close = StructureReport.checks(
+        new StructureResults(pruned(0.52), null));
+    assertFalse(close.get(0).passed());
+    assertTrue(close.get(1).criterion().contains("≈"));
+    assertFalse(close.get(1).passed());
+    List<StructureReport.Check> apart = StructureReport.checks(
+        new StructureResults(pruned(0.8), null));
+    assertTrue(apart.get(0).passed());
+    assertFalse(apart.get(1).passed());
+  }
+
+  @Test
+  void freezingHoldsOnlyInTheExpectedOrder() {
+    StructureResults.Frozen ordered = frozen(0.95, 0.94, 0.90);
+    assertTrue(StructureReport.checks(new StructureResults(null, ordered)).get(0).passed());
+    StructureResults.Frozen swapped = frozen(0.93, 0.94, 0.90);
+    assertFalse(StructureReport.checks(new StructureResults(null, swapped)).get(0).passed());
+  }
+
+  private static StructureResults.Frozen frozen(double lowest, double random, double highest) {
+    return new StructureResults.Frozen(1, 0.9, 0.96, 0, 10, 100, 5, List.of(
+        new StructureResults.Freeze(Freezing.Order.LOWEST_VARIANCE, 0.5, lowest, 0, 5),
+        new StructureResults.Freeze(Freezing.Order.RANDOM, 0.5, random, 0, 5),
+        new StructureResults.Freeze(Freezing.Order.HIGHEST_VARIANCE, 0.5, highest, 0, 5)), 1);
+  }
+}
