@@ -26,7 +26,8 @@ public sealed interface Event
    * {@code RunConfig.dataSeed} and {@code divergence} and {@code
    * HyperGradient.validationGradientNormSquared}, version 3 {@code RunConfig.inputs}, version 4
    * the optional extra meta-parameters ({@code RunConfig.extraMeta}, the {@code extra} maps of
-   * {@code HyperGradient}, {@code MetaParams} and {@code TrajectoryForecast}); records of
+   * {@code TrainingStep}, {@code HyperGradient}, {@code MetaParams} and {@code
+   * TrajectoryForecast}); records of
    * older versions are read with the defaults of {@link SchemaUpgrade}.
    */
   int CURRENT_SCHEMA_VERSION = 4;

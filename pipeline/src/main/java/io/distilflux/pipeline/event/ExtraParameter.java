@@ -6,7 +6,7 @@ import java.util.Optional;
 /**
  * A meta-parameter beyond (λ1, λ2, T) that a run may declare in {@link RunConfig#extraMeta()}
  * and that then travels, by its {@link #jsonName() name}, in the {@code extra} maps of
- * {@link HyperGradient}, {@link MetaParams} and {@link TrajectoryForecast}. Each maps one
+ * {@link TrainingStep}, {@link HyperGradient}, {@link MetaParams} and {@link TrajectoryForecast}. Each maps one
  * unconstrained coordinate b to its natural value.
  */
 public enum ExtraParameter {

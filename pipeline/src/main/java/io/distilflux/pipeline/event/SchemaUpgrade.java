@@ -12,7 +12,7 @@ public final class SchemaUpgrade {
 
   /** The events that carry an {@code extra} map since version 4. */
   private static final java.util.Set<String> EXTRA_CARRIERS =
-      java.util.Set.of("HyperGradient", "MetaParams", "TrajectoryForecast");
+      java.util.Set.of("TrainingStep", "HyperGradient", "MetaParams", "TrajectoryForecast");
 
   private SchemaUpgrade() {}
 
