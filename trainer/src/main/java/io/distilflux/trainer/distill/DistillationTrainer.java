@@ -45,6 +45,10 @@ import org.slf4j.LoggerFactory;
  * the training-mode passes run through hand-written libnd4j ops ({@code speed.NativeOpsStep})
  * when the student has the cifar-very-tiny structure and through DL4J's layers otherwise; see
  * {@link #computationPath()}; evaluation (inference mode) likewise.
+ *
+ * <p>A trainer made by {@link #variational} steps a variational dense student instead
+ * (docs/complexity.md §4): the loss adds λ_c·KL(q‖p)/N, λ_c coming with each step among the
+ * run's extra meta-parameters, and the hypergradient also covers λ_c's coordinate.
  */
 public final class DistillationTrainer {
 

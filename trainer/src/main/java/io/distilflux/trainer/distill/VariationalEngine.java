@@ -71,6 +71,8 @@ final class VariationalEngine {
   private final double[] derivative;
   private final double[] validationGradient;
   private final double[] u;
+  private final double[] along;
+  private final double[] virtualMu;
   private final double[] ones;
   private double[] firstMoment;
   private double[] secondMoment;
@@ -108,6 +110,8 @@ final class VariationalEngine {
     derivative = new double[n];
     validationGradient = new double[n];
     u = new double[n];
+    along = new double[n];
+    virtualMu = new double[parameters];
     ones = new double[n];
     Arrays.fill(ones, 1.0);
     firstMoment = new double[n];
@@ -271,7 +275,6 @@ final class VariationalEngine {
 
   /** ⟨u, Jᵀ·direction⟩: one backward pass of an output direction. */
   private double directional(double[] direction) {
-    double[] along = new double[2 * parameters];
     backward(direction, along);
     return dot(u, along);
   }
@@ -281,7 +284,6 @@ final class VariationalEngine {
    * given, its gradient there (zero on ρ).
    */
   private double validationAtVirtualPoint(Split batch, double[] gradientOut) {
-    double[] virtualMu = new double[parameters];
     for (int k = 0; k < parameters; k++) {
       virtualMu[k] = mu[k] - delta[k];
     }
