@@ -153,16 +153,26 @@ public final class MonitorMetrics {
     });
   }
 
-  /** Records a hypergradient: validation loss and norm, or a skip when it is not finite. */
+  /**
+   * Records a hypergradient: validation loss and norm (over b and the run's declared extra
+   * coordinates), or a skip when one of them is not finite or a declared extra is missing, as
+   * the meta-optimizer counts it.
+   */
   public void hyperGradient(HyperGradient hyperGradient) {
     record(hyperGradient.runId(), run -> {
       run.validationLoss.set(hyperGradient.validationLoss());
-      if (!hyperGradient.gradient().isFinite()) {
+      double[] g = hyperGradient.gradient().toArray();
+      double squares = g[0] * g[0] + g[1] * g[1] + g[2] * g[2];
+      for (String name : run.extraValue.keySet()) {
+        var extra = hyperGradient.extra().get(name);
+        double component = extra == null ? Double.NaN : extra.gradient();
+        squares += component * component;
+      }
+      if (!Double.isFinite(squares)) {
         run.skipped.increment();
         return;
       }
-      double[] g = hyperGradient.gradient().toArray();
-      run.hyperGradientNorm.set(Math.sqrt(g[0] * g[0] + g[1] * g[1] + g[2] * g[2]));
+      run.hyperGradientNorm.set(Math.sqrt(squares));
       run.received.increment();
     });
   }

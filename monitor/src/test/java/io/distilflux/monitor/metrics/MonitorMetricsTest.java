@@ -10,7 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distilflux.pipeline.event.Event;
+import io.distilflux.pipeline.event.ExtraGradient;
 import io.distilflux.pipeline.event.ExtraLine;
+import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.Phase;
 import io.distilflux.pipeline.event.RunConfig.Mode;
 import io.distilflux.pipeline.event.RunStarted;
@@ -154,6 +156,18 @@ class MonitorMetricsTest {
     assertTrue(registry.find("distilflux.meta.extra").tag("run", "a").gauges().isEmpty());
     assertTrue(registry.scrape().contains(
         "distilflux_meta_extra{name=\"lambdaC\",run=\"c\"} 3.5"), registry.scrape());
+
+    // the hypergradient's norm covers λ_c's coordinate; a non-finite one is a skip
+    Unconstrained g = new Unconstrained(0, 0, 3);
+    metrics.hyperGradient(new HyperGradient(Event.CURRENT_SCHEMA_VERSION, "c", 0, g, g, 0.5, 0.1,
+        1.0, java.util.Map.of("lambdaC", new ExtraGradient(0, 4))));
+    assertEquals(5.0, gauge("distilflux.hypergradient.norm", "c"), 1e-12);
+    metrics.hyperGradient(new HyperGradient(Event.CURRENT_SCHEMA_VERSION, "c", 1, g, g, 0.5, 0.1,
+        1.0, java.util.Map.of("lambdaC", new ExtraGradient(0, Double.NaN))));
+    assertEquals(1, registry.get("distilflux.hypergradient.skipped").tag("run", "c").counter()
+        .count());
+    assertEquals(1, registry.get("distilflux.hypergradient.received").tag("run", "c").counter()
+        .count());
   }
 
   @Test
