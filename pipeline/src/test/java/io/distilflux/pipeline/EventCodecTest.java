@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distilflux.pipeline.event.Evaluation;
+import io.distilflux.pipeline.event.ExtraGradient;
+import io.distilflux.pipeline.event.ExtraLine;
+import io.distilflux.pipeline.event.ExtraParameter;
+import io.distilflux.pipeline.event.ExtraValue;
+import io.distilflux.pipeline.event.Extras;
 import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.MetaParamSource;
@@ -109,6 +114,77 @@ class EventCodecTest {
     MalformedEventException missing = assertThrows(MalformedEventException.class,
         () -> EventCodec.decode(withoutInputs.getBytes(StandardCharsets.UTF_8), RunStarted.class));
     assertTrue(missing.getMessage().contains("inputs"), missing.getMessage());
+  }
+
+  @Test
+  void eventsWithExtrasSurviveARoundTrip() {
+    RunConfig config = new RunConfig(RunConfig.DatasetKind.MNIST, "d", RunConfig.Mode.FORECAST,
+        7, 1, 100, 0, "none", "variational", RunConfig.OptimizerKind.SGD, 0.1,
+        RunConfig.OptimizerKind.SGD, 0.5, 1.0, 10, 2, B, false, 50, 0, false)
+        .withExtraMeta(java.util.Map.of("lambdaC", -0.5));
+    List<Event> events = List.of(
+        new RunStarted(V, "r", config, 5L, new Provenance("dev", "17", "host", "cpu")),
+        new HyperGradient(V, "r", 3, B, B, 0.3, 0.1, 2.5,
+            java.util.Map.of("lambdaC", new ExtraGradient(-0.5, Double.NaN))),
+        new MetaParams(V, "r", 4, B.toValues(), B, MetaParamSource.OPTIMIZER,
+            java.util.Map.of("lambdaC", ExtraValue.of(ExtraParameter.COMPLEXITY, -0.5))),
+        new TrajectoryForecast(V, "r", 0, 10, 19, B, B, B, 10,
+            java.util.Map.of("lambdaC", new ExtraLine(0.01, -0.5, 0.001))));
+    for (Event event : events) {
+      String json = EventCodec.encodeToString(event);
+      assertTrue(json.contains("lambdaC"), json);
+      assertEquals(event, EventCodec.decode(json.getBytes(StandardCharsets.UTF_8), Event.class));
+    }
+  }
+
+  @Test
+  void aRecordWithoutExtrasIsReadAsBefore() {
+    for (Event event : everyEventType()) {
+      String json = EventCodec.encodeToString(event);
+      String versionThree = json.replace("\"schemaVersion\":" + V, "\"schemaVersion\":3")
+          .replace(",\"extra\":{}", "").replace(",\"extraMeta\":{}", "");
+      Event old = EventCodec.decode(versionThree.getBytes(StandardCharsets.UTF_8), Event.class);
+      assertEquals(3, old.schemaVersion());
+      // the same event but for its version number: no extras, every other field as written
+      assertEquals(EventCodec.encodeToString(event).replace("\"schemaVersion\":" + V, ""),
+          EventCodec.encodeToString(old).replace("\"schemaVersion\":3", ""));
+      if (json.contains("\"extra\":{}")) {
+        // the current version must carry the field
+        MalformedEventException missing = assertThrows(MalformedEventException.class,
+            () -> EventCodec.decode(json.replace(",\"extra\":{}", "")
+                .getBytes(StandardCharsets.UTF_8), Event.class));
+        assertTrue(missing.getMessage().contains("extra"), missing.getMessage());
+      }
+    }
+  }
+
+  @Test
+  void hostileExtrasAreRejectedWithoutBuildingState() {
+    String gradient = EventCodec.encodeToString(new HyperGradient(V, "r", 3, B, B, 0.3, 0.1, 2.5,
+        java.util.Map.of("lambdaC", new ExtraGradient(0, 1))));
+    StringBuilder many = new StringBuilder();
+    for (int i = 0; i <= Extras.MAX_ENTRIES; i++) {
+      many.append(i == 0 ? "" : ",").append("\"p").append(i).append("\":{\"at\":0,\"gradient\":1}");
+    }
+    for (String hostile : List.of(
+        gradient.replace("\"extra\":{\"lambdaC\"", "\"extra\":{" + many + ",\"lambdaC\""),
+        gradient.replace("\"lambdaC\"", "\"" + "x".repeat(10_000) + "\""),
+        gradient.replace("{\"at\":0.0,\"gradient\":1.0}", "null"))) {
+      assertThrows(MalformedEventException.class,
+          () -> EventCodec.decode(hostile.getBytes(StandardCharsets.UTF_8), HyperGradient.class),
+          hostile.length() > 200 ? hostile.substring(0, 200) : hostile);
+    }
+    // a run may declare only the extra meta-parameters this build knows
+    RunConfig config = new RunConfig(RunConfig.DatasetKind.SYNTHETIC, "", RunConfig.Mode.FORECAST,
+        7, 1, 100, 0, "logreg", "logreg", RunConfig.OptimizerKind.SGD, 0.1,
+        RunConfig.OptimizerKind.SGD, 0.5, 1.0, 10, 2, B, false, 50, 0, false)
+        .withExtraMeta(java.util.Map.of("lambdaC", 0.0));
+    String started = EventCodec.encodeToString(
+        new RunStarted(V, "r", config, 5L, new Provenance("dev", "17", "host", "cpu")));
+    MalformedEventException unknown = assertThrows(MalformedEventException.class,
+        () -> EventCodec.decode(started.replace("\"lambdaC\"", "\"surprise\"")
+            .getBytes(StandardCharsets.UTF_8), RunStarted.class));
+    assertTrue(unknown.getMessage().contains("surprise"), unknown.getMessage());
   }
 
   @Test

@@ -1,14 +1,15 @@
 package io.distilflux.monitor.forecast;
 
 import io.distilflux.pipeline.event.Event;
+import io.distilflux.pipeline.event.ExtraLine;
 import io.distilflux.pipeline.event.TrajectoryForecast;
 import io.distilflux.pipeline.event.Unconstrained;
 import java.util.List;
 
 /**
  * The linear trajectory prediction of docs/method.md §4 (paper eq. 12): one least-squares line per
- * coordinate of b fitted to the points of a hypergradient mini-epoch, extrapolated over the
- * forecast mini-epochs of the same period.
+ * coordinate of b, and per extra coordinate of the run, fitted to the points of a hypergradient
+ * mini-epoch, extrapolated over the forecast mini-epochs of the same period.
  */
 public final class TrajectoryPredictor {
 
@@ -19,8 +20,21 @@ public final class TrajectoryPredictor {
    *
    * @param step global step index
    * @param at the b that step used
+   * @param extra the extra coordinates that step used, by name (those of the run's
+   *     declared names the step carried)
    */
-  public record Point(long step, Unconstrained at) {}
+  public record Point(long step, Unconstrained at, java.util.Map<String, Double> extra) {
+
+    /** Copies the extras. */
+    public Point {
+      extra = java.util.Map.copyOf(extra);
+    }
+
+    /** A point of b alone. */
+    public Point(long step, Unconstrained at) {
+      this(step, at, java.util.Map.of());
+    }
+  }
 
   /**
    * Fits the forecast of one period.
@@ -71,6 +85,22 @@ public final class TrajectoryPredictor {
       intercept[i] = line.intercept();
       residual[i] = line.residual();
     }
+    // Each extra coordinate gets the same line, fitted to the points that carry it finite.
+    java.util.Map<String, ExtraLine> extra = new java.util.TreeMap<>();
+    java.util.Set<String> names = new java.util.TreeSet<>();
+    points.forEach(point -> names.addAll(point.extra().keySet()));
+    for (String name : names) {
+      List<double[]> xy = points.stream()
+          .filter(point -> Double.isFinite(point.extra().getOrDefault(name, Double.NaN)))
+          .map(point -> new double[] {point.step() - periodStart, point.extra().get(name)})
+          .toList();
+      if (!xy.isEmpty()) {
+        LeastSquaresLine line = LeastSquaresLine.fit(
+            xy.stream().mapToDouble(p -> p[0]).toArray(),
+            xy.stream().mapToDouble(p -> p[1]).toArray());
+        extra.put(name, new ExtraLine(line.slope(), line.intercept(), line.residual()));
+      }
+    }
     long periodLength = (long) miniEpoch * forecastEvery;
     return new TrajectoryForecast(
         Event.CURRENT_SCHEMA_VERSION,
@@ -81,6 +111,7 @@ public final class TrajectoryPredictor {
         Unconstrained.of(slope),
         Unconstrained.of(intercept),
         Unconstrained.of(residual),
-        n);
+        n,
+        extra);
   }
 }

@@ -1,6 +1,7 @@
 package io.distilflux.monitor.metrics;
 
 import io.distilflux.pipeline.event.Evaluation;
+import io.distilflux.pipeline.event.ExtraLine;
 import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.Phase;
@@ -112,7 +113,7 @@ public final class MonitorMetrics {
     Waiting held;
     synchronized (this) {
       expired.remove(runId);
-      meters = runs.computeIfAbsent(runId, this::register);
+      meters = runs.computeIfAbsent(runId, id -> register(id, started.config()));
       meters.finishedAtMillis = Long.MAX_VALUE;
       held = waiting.remove(runId);
       if (held != null) {
@@ -137,6 +138,8 @@ public final class MonitorMetrics {
       run.lambda1.set(meta.lambda1());
       run.lambda2.set(meta.lambda2());
       run.temperature.set(meta.temperature());
+      run.extraValue.forEach((name, value) ->
+          value.set(step.extra().getOrDefault(name, Double.NaN)));
       run.trainLoss.set(step.trainLoss());
       run.ceLoss.set(step.ceLoss());
       run.kdLoss.set(step.kdLoss());
@@ -150,16 +153,26 @@ public final class MonitorMetrics {
     });
   }
 
-  /** Records a hypergradient: validation loss and norm, or a skip when it is not finite. */
+  /**
+   * Records a hypergradient: validation loss and norm (over b and the run's declared extra
+   * coordinates), or a skip when one of them is not finite or a declared extra is missing, as
+   * the meta-optimizer counts it.
+   */
   public void hyperGradient(HyperGradient hyperGradient) {
     record(hyperGradient.runId(), run -> {
       run.validationLoss.set(hyperGradient.validationLoss());
-      if (!hyperGradient.gradient().isFinite()) {
+      double[] g = hyperGradient.gradient().toArray();
+      double squares = g[0] * g[0] + g[1] * g[1] + g[2] * g[2];
+      for (String name : run.extraValue.keySet()) {
+        var extra = hyperGradient.extra().get(name);
+        double component = extra == null ? Double.NaN : extra.gradient();
+        squares += component * component;
+      }
+      if (!Double.isFinite(squares)) {
         run.skipped.increment();
         return;
       }
-      double[] g = hyperGradient.gradient().toArray();
-      run.hyperGradientNorm.set(Math.sqrt(g[0] * g[0] + g[1] * g[1] + g[2] * g[2]));
+      run.hyperGradientNorm.set(Math.sqrt(squares));
       run.received.increment();
     });
   }
@@ -184,6 +197,11 @@ public final class MonitorMetrics {
         run.slope[i].set(forecast.slope().get(i));
         run.residual[i].set(forecast.residual().get(i));
       }
+      run.extraSlope.forEach((name, value) -> {
+        ExtraLine line = forecast.extra().get(name);
+        value.set(line == null ? Double.NaN : line.slope());
+        run.extraResidual.get(name).set(line == null ? Double.NaN : line.residual());
+      });
       run.forecasts.increment();
     });
   }
@@ -287,8 +305,8 @@ public final class MonitorMetrics {
     }
   }
 
-  private RunMeters register(String runId) {
-    return new RunMeters(registry, Tags.of(RUN_TAG, runId));
+  private RunMeters register(String runId, io.distilflux.pipeline.event.RunConfig config) {
+    return new RunMeters(registry, Tags.of(RUN_TAG, runId), config.extraMeta().keySet());
   }
 
   /** Events of a run not started yet, and when the first of them came. */
@@ -333,6 +351,10 @@ public final class MonitorMetrics {
     final Value forecastActive = new Value();
     final Value[] slope = {new Value(), new Value(), new Value()};
     final Value[] residual = {new Value(), new Value(), new Value()};
+    /** Per extra meta-parameter the run declared (bounded by its configuration), by name. */
+    final Map<String, Value> extraValue = new java.util.TreeMap<>();
+    final Map<String, Value> extraSlope = new java.util.TreeMap<>();
+    final Map<String, Value> extraResidual = new java.util.TreeMap<>();
     final Timer stepDuration;
     final Counter skipped;
     final Counter received;
@@ -356,7 +378,7 @@ public final class MonitorMetrics {
     private double hyperGradientStepSeconds;
     private double allStepSeconds;
 
-    RunMeters(MeterRegistry registry, Tags tags) {
+    RunMeters(MeterRegistry registry, Tags tags, java.util.Set<String> extraNames) {
       gauge(registry, "distilflux.meta.lambda1", tags, lambda1, "weight of the CE with labels");
       gauge(registry, "distilflux.meta.lambda2", tags, lambda2, "weight of the KD term");
       gauge(registry, "distilflux.meta.temperature", tags, temperature, "temperature T");
@@ -379,6 +401,18 @@ public final class MonitorMetrics {
         gauge(registry, "distilflux.forecast.slope", coordinate, slope[i],
             "slope per step of the last forecast");
         gauge(registry, "distilflux.forecast.residual", coordinate, residual[i],
+            "RMS residual of the last forecast's fit");
+      }
+      for (String name : extraNames) {
+        extraValue.put(name, new Value());
+        extraSlope.put(name, new Value());
+        extraResidual.put(name, new Value());
+        gauge(registry, "distilflux.meta.extra", tags.and("name", name), extraValue.get(name),
+            "value of an extra meta-parameter (for example lambdaC, the complexity weight)");
+        Tags coordinate = tags.and("coordinate", name);
+        gauge(registry, "distilflux.forecast.slope", coordinate, extraSlope.get(name),
+            "slope per step of the last forecast");
+        gauge(registry, "distilflux.forecast.residual", coordinate, extraResidual.get(name),
             "RMS residual of the last forecast's fit");
       }
       gauge(registry, "distilflux.train.step", tags, latestStep,

@@ -5,11 +5,16 @@ import static io.distilflux.monitor.TestEvents.started;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.distilflux.pipeline.event.Event;
+import io.distilflux.pipeline.event.ExtraGradient;
+import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.RunConfig.Mode;
+import io.distilflux.pipeline.event.RunStarted;
 import io.distilflux.pipeline.event.TrajectoryForecast;
 import io.distilflux.pipeline.event.Unconstrained;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -54,6 +59,30 @@ class ForecastTrackerTest {
     assertEquals(-1.0, forecast.slope().b3(), 1e-12);
     assertEquals(5, ready.get(0).acknowledgements().size());
     assertEquals(1, acknowledged.get(), "the late duplicate is acknowledged at once");
+  }
+
+  @Test
+  void eachDeclaredExtraCoordinateGetsItsOwnLineAndUndeclaredOnesNone() {
+    RunStarted plain = started("r", Mode.FORECAST, 4, 2);
+    collect(tracker.runStarted(new RunStarted(plain.schemaVersion(), "r",
+        plain.config().withExtraMeta(Map.of("lambdaC", 0.0)), 0L, plain.provenance())));
+    for (long step = 0; step < 4; step++) {
+      Unconstrained at = new Unconstrained(step, 0, 0);
+      // λ_c's coordinate moves by −0.25 a step; step 2 carries a NaN, left out of its fit
+      double lambdaC = step == 2 ? Double.NaN : 1 - 0.25 * step;
+      HyperGradient point = new HyperGradient(Event.CURRENT_SCHEMA_VERSION, "r", step, at,
+          at, 0.5, 0.1, 1.0, Map.of("lambdaC", new ExtraGradient(lambdaC, 0.1),
+              "undeclared", new ExtraGradient(step, 0)));
+      collect(tracker.hyperGradient(point, acknowledged::incrementAndGet));
+    }
+    TrajectoryForecast forecast = ready.get(0).forecast();
+    assertEquals(java.util.Set.of("lambdaC"), forecast.extra().keySet());
+    assertEquals(-0.25, forecast.extra().get("lambdaC").slope(), 1e-12);
+    assertEquals(1.0, forecast.extra().get("lambdaC").intercept(), 1e-12);
+    assertEquals(0.0, forecast.extra().get("lambdaC").residual(), 1e-12);
+    // the substitution of a forecast step carries the extra coordinate too
+    assertEquals(1 - 0.25 * 6, forecast.extraAt(6).get("lambdaC"), 1e-12);
+    assertEquals(1.0, forecast.slope().b1(), 1e-12);
   }
 
   @Test

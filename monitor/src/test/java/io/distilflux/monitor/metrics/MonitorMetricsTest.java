@@ -9,8 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.distilflux.pipeline.event.Event;
+import io.distilflux.pipeline.event.ExtraGradient;
+import io.distilflux.pipeline.event.ExtraLine;
+import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.Phase;
 import io.distilflux.pipeline.event.RunConfig.Mode;
+import io.distilflux.pipeline.event.RunStarted;
+import io.distilflux.pipeline.event.TrainingStep;
 import io.distilflux.pipeline.event.TrajectoryForecast;
 import io.distilflux.pipeline.event.Unconstrained;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -122,6 +128,46 @@ class MonitorMetricsTest {
     assertTrue(scrape.contains("distilflux_forecast_slope{coordinate=\"b1\",run=\"b\"} 0.1"),
         scrape);
     assertTrue(scrape.contains("distilflux_step_duration_seconds_count{run=\"a\"}"), scrape);
+  }
+
+  @Test
+  void aRunsDeclaredExtraParametersGetAValueGaugeAndForecastGaugesByName() {
+    RunStarted plain = started("c", Mode.FORECAST, 4, 2);
+    metrics.runStarted(new RunStarted(plain.schemaVersion(), "c",
+        plain.config().withExtraMeta(java.util.Map.of("lambdaC", 0.0)), 0L, plain.provenance()));
+    TrainingStep base = step("c", 0, Phase.HYPERGRADIENT, 10_000);
+    metrics.step(new TrainingStep(base.schemaVersion(), "c", 0, 0, Phase.HYPERGRADIENT,
+        base.trainLoss(), base.ceLoss(), base.kdLoss(), base.meta(), base.durationSeconds(),
+        base.timestampMillis(), java.util.Map.of("lambdaC", 3.5, "undeclared", 1.0)));
+    metrics.forecast(new TrajectoryForecast(Event.CURRENT_SCHEMA_VERSION, "c", 0, 4, 7,
+        new Unconstrained(0.1, 0.2, 0.3), new Unconstrained(0, 0, 0),
+        new Unconstrained(0.01, 0.02, 0.03), 4,
+        java.util.Map.of("lambdaC", new ExtraLine(-0.05, 0.7, 0.004))));
+
+    assertEquals(3.5, registry.get("distilflux.meta.extra").tags("run", "c", "name", "lambdaC")
+        .gauge().value());
+    assertEquals(-0.05, registry.get("distilflux.forecast.slope")
+        .tags("run", "c", "coordinate", "lambdaC").gauge().value());
+    assertEquals(0.004, registry.get("distilflux.forecast.residual")
+        .tags("run", "c", "coordinate", "lambdaC").gauge().value());
+    // only declared names get meters; runs without extras get none
+    assertTrue(registry.find("distilflux.meta.extra").tag("name", "undeclared").gauges()
+        .isEmpty());
+    assertTrue(registry.find("distilflux.meta.extra").tag("run", "a").gauges().isEmpty());
+    assertTrue(registry.scrape().contains(
+        "distilflux_meta_extra{name=\"lambdaC\",run=\"c\"} 3.5"), registry.scrape());
+
+    // the hypergradient's norm covers λ_c's coordinate; a non-finite one is a skip
+    Unconstrained g = new Unconstrained(0, 0, 3);
+    metrics.hyperGradient(new HyperGradient(Event.CURRENT_SCHEMA_VERSION, "c", 0, g, g, 0.5, 0.1,
+        1.0, java.util.Map.of("lambdaC", new ExtraGradient(0, 4))));
+    assertEquals(5.0, gauge("distilflux.hypergradient.norm", "c"), 1e-12);
+    metrics.hyperGradient(new HyperGradient(Event.CURRENT_SCHEMA_VERSION, "c", 1, g, g, 0.5, 0.1,
+        1.0, java.util.Map.of("lambdaC", new ExtraGradient(0, Double.NaN))));
+    assertEquals(1, registry.get("distilflux.hypergradient.skipped").tag("run", "c").counter()
+        .count());
+    assertEquals(1, registry.get("distilflux.hypergradient.received").tag("run", "c").counter()
+        .count());
   }
 
   @Test

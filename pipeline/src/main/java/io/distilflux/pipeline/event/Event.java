@@ -24,10 +24,13 @@ public sealed interface Event
   /**
    * The schema version this build writes and the newest it reads. Version 2 added
    * {@code RunConfig.dataSeed} and {@code divergence} and {@code
-   * HyperGradient.validationGradientNormSquared}, version 3 {@code RunConfig.inputs}; records of
+   * HyperGradient.validationGradientNormSquared}, version 3 {@code RunConfig.inputs}, version 4
+   * the optional extra meta-parameters ({@code RunConfig.extraMeta}, the {@code extra} maps of
+   * {@code TrainingStep}, {@code HyperGradient}, {@code MetaParams} and {@code
+   * TrajectoryForecast}); records of
    * older versions are read with the defaults of {@link SchemaUpgrade}.
    */
-  int CURRENT_SCHEMA_VERSION = 3;
+  int CURRENT_SCHEMA_VERSION = 4;
 
   /** The run this event belongs to; the Kafka record key. */
   String runId();

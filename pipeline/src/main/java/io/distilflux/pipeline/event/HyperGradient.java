@@ -13,6 +13,8 @@ package io.distilflux.pipeline.event;
  * @param innerLearningRate the student's learning rate γ of the virtual step
  * @param validationGradientNormSquared ‖v‖², v = ∇w L_val(w') (the normalised meta rule divides
  *     by it); NaN when unknown, as in records of schema version 1
+ * @param extra the run's extra meta-parameters ({@link RunConfig#extraMeta()}) by name: the
+ *     coordinate the step used and dL_val/d of it; empty before schema version 4
  */
 public record HyperGradient(
     int schemaVersion,
@@ -22,8 +24,22 @@ public record HyperGradient(
     Unconstrained gradient,
     double validationLoss,
     double innerLearningRate,
-    double validationGradientNormSquared)
+    double validationGradientNormSquared,
+    java.util.Map<String, ExtraGradient> extra)
     implements Event {
+
+  /** Bounds and copies the extras (absent: none). */
+  public HyperGradient {
+    extra = Extras.copy(extra, "extra");
+  }
+
+  /** A hypergradient of (λ1, λ2, T) only. */
+  public HyperGradient(int schemaVersion, String runId, long step, Unconstrained at,
+      Unconstrained gradient, double validationLoss, double innerLearningRate,
+      double validationGradientNormSquared) {
+    this(schemaVersion, runId, step, at, gradient, validationLoss, innerLearningRate,
+        validationGradientNormSquared, java.util.Map.of());
+  }
 
   /** A hypergradient without ‖v‖² (NaN), as schema version 1 wrote it. */
   public HyperGradient(int schemaVersion, String runId, long step, Unconstrained at,

@@ -33,6 +33,9 @@ package io.distilflux.pipeline.event;
  *     SHA-256; empty for the built-in datasets and architectures, and before schema version 3
  * @param unrolledDerivative how the hypergradient differentiates the student's virtual step;
  *     exact before schema version 3
+ * @param extraMeta the extra meta-parameters the run tunes ({@link ExtraParameter}), name →
+ *     starting coordinate b; the only names the run's events may use. Empty before schema
+ *     version 4
  */
 public record RunConfig(
     DatasetKind dataset,
@@ -59,13 +62,38 @@ public record RunConfig(
     Long dataSeed,
     Divergence divergence,
     java.util.List<InputFile> inputs,
-    UnrolledDerivative unrolledDerivative) {
+    UnrolledDerivative unrolledDerivative,
+    java.util.Map<String, Double> extraMeta) {
 
-  /** Checks the divergence and the unrolled derivative are named and copies the inputs. */
+  /**
+   * Checks the divergence and the unrolled derivative are named, copies the inputs, and checks
+   * every extra meta-parameter is one this build knows, with a finite start.
+   */
   public RunConfig {
     java.util.Objects.requireNonNull(divergence, "divergence");
     java.util.Objects.requireNonNull(unrolledDerivative, "unrolledDerivative");
     inputs = java.util.List.copyOf(inputs);
+    extraMeta = Extras.copy(extraMeta, "extraMeta");
+    extraMeta.forEach((name, b) -> {
+      ExtraParameter.require(name);
+      if (!Double.isFinite(b)) {
+        throw new IllegalArgumentException("extraMeta." + name + " must be finite, got " + b);
+      }
+    });
+  }
+
+  /** A configuration without extra meta-parameters (schema version 3). */
+  public RunConfig(DatasetKind dataset, String dataDir, Mode mode, long seed, int epochs,
+      long steps, int batchSize, String teacher, String student, OptimizerKind innerOptimizer,
+      double innerLearningRate, OptimizerKind metaOptimizer, double metaLearningRate,
+      double metaClip, int miniEpoch, int forecastEvery, Unconstrained initial,
+      boolean temperatureSquared, int evaluateEvery, int maxStaleness, boolean validationIsTest,
+      Long dataSeed, Divergence divergence, java.util.List<InputFile> inputs,
+      UnrolledDerivative unrolledDerivative) {
+    this(dataset, dataDir, mode, seed, epochs, steps, batchSize, teacher, student, innerOptimizer,
+        innerLearningRate, metaOptimizer, metaLearningRate, metaClip, miniEpoch, forecastEvery,
+        initial, temperatureSquared, evaluateEvery, maxStaleness, validationIsTest, dataSeed,
+        divergence, inputs, unrolledDerivative, java.util.Map.of());
   }
 
   /** A configuration whose hypergradient differentiates the virtual step exactly. */
@@ -114,7 +142,16 @@ public record RunConfig(
     return new RunConfig(dataset, dataDir, runMode, runSeed, epochs, runSteps, batchSize,
         teacher, student, innerOptimizer, innerLearningRate, metaOptimizer, metaLearningRate,
         metaClip, miniEpoch, forecastEvery, start, temperatureSquared, evaluateEvery,
-        maxStaleness, validationIsTest, dataSeed, divergence, inputs, unrolledDerivative);
+        maxStaleness, validationIsTest, dataSeed, divergence, inputs, unrolledDerivative,
+        extraMeta);
+  }
+
+  /** The same configuration tuning these extra meta-parameters (name → starting b). */
+  public RunConfig withExtraMeta(java.util.Map<String, Double> extras) {
+    return new RunConfig(dataset, dataDir, mode, seed, epochs, steps, batchSize, teacher,
+        student, innerOptimizer, innerLearningRate, metaOptimizer, metaLearningRate, metaClip,
+        miniEpoch, forecastEvery, initial, temperatureSquared, evaluateEvery, maxStaleness,
+        validationIsTest, dataSeed, divergence, inputs, unrolledDerivative, extras);
   }
 
   /** The user's file of this role, if the run read one. */

@@ -10,6 +10,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  */
 public final class SchemaUpgrade {
 
+  /** The events that carry an {@code extra} map since version 4. */
+  private static final java.util.Set<String> EXTRA_CARRIERS =
+      java.util.Set.of("TrainingStep", "HyperGradient", "MetaParams", "TrajectoryForecast");
+
   private SchemaUpgrade() {}
 
   /**
@@ -27,12 +31,15 @@ public final class SchemaUpgrade {
     } else if (type.equals("HyperGradient") && !event.has("validationGradientNormSquared")) {
       event.put("validationGradientNormSquared", Double.NaN);
     }
+    if (EXTRA_CARRIERS.contains(type) && !event.has("extra")) {
+      event.putObject("extra");
+    }
   }
 
   /**
-   * A {@link RunConfig} tree written before version 3 (an event's, or a checkpoint manifest's):
+   * A {@link RunConfig} tree written before version 4 (an event's, or a checkpoint manifest's):
    * before version 2 no data seed and the forward divergence; before version 3 no user files
-   * and the exact derivative of the virtual step.
+   * and the exact derivative of the virtual step; before version 4 no extra meta-parameters.
    */
   public static void runConfig(ObjectNode config) {
     if (!config.has("dataSeed")) {
@@ -46,6 +53,9 @@ public final class SchemaUpgrade {
     }
     if (!config.has("unrolledDerivative")) {
       config.put("unrolledDerivative", RunConfig.UnrolledDerivative.EXACT.name());
+    }
+    if (!config.has("extraMeta")) {
+      config.putObject("extraMeta");
     }
   }
 }

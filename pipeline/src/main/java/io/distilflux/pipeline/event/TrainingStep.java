@@ -14,6 +14,8 @@ package io.distilflux.pipeline.event;
  * @param meta λ1, λ2 and T used for the step
  * @param durationSeconds wall time of the step, hypergradient included, in seconds
  * @param timestampMillis end of the step, epoch milliseconds
+ * @param extra the values of the run's extra meta-parameters the step used, by name (natural
+ *     values, not coordinates); empty before schema version 4
  */
 public record TrainingStep(
     int schemaVersion,
@@ -26,5 +28,20 @@ public record TrainingStep(
     double kdLoss,
     MetaValues meta,
     double durationSeconds,
-    long timestampMillis)
-    implements Event {}
+    long timestampMillis,
+    java.util.Map<String, Double> extra)
+    implements Event {
+
+  /** Bounds and copies the extras (absent: none). */
+  public TrainingStep {
+    extra = Extras.copy(extra, "extra");
+  }
+
+  /** A step of (λ1, λ2, T) only. */
+  public TrainingStep(int schemaVersion, String runId, long step, int epoch, Phase phase,
+      double trainLoss, double ceLoss, double kdLoss, MetaValues meta, double durationSeconds,
+      long timestampMillis) {
+    this(schemaVersion, runId, step, epoch, phase, trainLoss, ceLoss, kdLoss, meta,
+        durationSeconds, timestampMillis, java.util.Map.of());
+  }
+}

@@ -14,6 +14,8 @@ package io.distilflux.pipeline.event;
  * @param intercept per-coordinate value at z = 0
  * @param residual per-coordinate root-mean-square residual of the fit
  * @param points number of recorded points the line was fitted to
+ * @param extra one line per extra meta-parameter of the run, by name; empty before schema
+ *     version 4
  */
 public record TrajectoryForecast(
     int schemaVersion,
@@ -24,8 +26,30 @@ public record TrajectoryForecast(
     Unconstrained slope,
     Unconstrained intercept,
     Unconstrained residual,
-    int points)
+    int points,
+    java.util.Map<String, ExtraLine> extra)
     implements Event {
+
+  /** Bounds and copies the extras (absent: none). */
+  public TrajectoryForecast {
+    extra = Extras.copy(extra, "extra");
+  }
+
+  /** A forecast of (λ1, λ2, T) only. */
+  public TrajectoryForecast(int schemaVersion, String runId, long periodStart, long fromStep,
+      long toStep, Unconstrained slope, Unconstrained intercept, Unconstrained residual,
+      int points) {
+    this(schemaVersion, runId, periodStart, fromStep, toStep, slope, intercept, residual, points,
+        java.util.Map.of());
+  }
+
+  /** The forecast extra coordinates at a step of the window, by name. */
+  public java.util.Map<String, Double> extraAt(long step) {
+    double z = step - periodStart;
+    java.util.Map<String, Double> b = new java.util.TreeMap<>();
+    extra.forEach((name, line) -> b.put(name, line.at(z)));
+    return java.util.Collections.unmodifiableMap(b);
+  }
 
   /** The forecast b at a step of the window. */
   public Unconstrained at(long step) {

@@ -6,6 +6,9 @@ import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.Event;
+import io.distilflux.pipeline.event.ExtraGradient;
+import io.distilflux.pipeline.event.ExtraParameter;
+import io.distilflux.pipeline.event.ExtraValue;
 import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.MetaParamSource;
 import io.distilflux.pipeline.event.MetaParams;
@@ -52,6 +55,10 @@ import reactor.core.publisher.Mono;
  *       a run with no {@link RunStarted} (looked for on the runs topic, and once more 250 ms
  *       later, before it is rejected; no state is kept for it). MetaParams on the topic that are
  *       ahead of the sequence are dead-lettered by the state feed and do not move it either.
+ *   <li>A run that declares extra meta-parameters ({@code RunConfig.extraMeta}) has them
+ *       updated by the same rule, coordinate by coordinate, after b; they are published in
+ *       the MetaParams' {@code extra}. A name the run did not declare is ignored; a declared one
+ *       that is missing counts as non-finite.
  *   <li>A hypergradient with a non-finite component (in {@code gradient} or {@code at}) does
  *       not update b but its version is still published with b unchanged, so the trainer,
  *       which waits for that version, goes on; it is counted and logged on one line. When
@@ -294,6 +301,7 @@ public final class MetaOptimizerService implements AutoCloseable {
           if (params.b() != null && params.b().isFinite()) {
             state.lastBVersion = params.version();
             state.lastB = params.b();
+            state.lastExtra = params.extraCoordinates();
           }
         } else {
           rejection = "metaparams version " + params.version() + " of run " + params.runId()
@@ -401,8 +409,10 @@ public final class MetaOptimizerService implements AutoCloseable {
     synchronized (state) {
       // Same recursion as decide(): only versions that were published, each once, in order.
       if (version <= state.lastVersion && version > state.replayedVersion) {
-        if (finite(gradient.at()) && finite(gradient.gradient()) && state.usesAdam(defaults)) {
-          state.rule(defaults).step(gradient.at(), gradient.gradient());
+        double[] at = coordinates(gradient, state.extraNames(), false);
+        double[] g = coordinates(gradient, state.extraNames(), true);
+        if (finite(at) && finite(g) && state.usesAdam(defaults)) {
+          state.rule(defaults).step(at, g, gradient.validationGradientNormSquared());
         }
         state.replayedVersion = version;
       }
@@ -445,6 +455,7 @@ public final class MetaOptimizerService implements AutoCloseable {
           "hypergradient of run " + gradient.runId() + ", which has no RunStarted");
     }
     Unconstrained next;
+    Map<String, ExtraValue> nextExtra = new LinkedHashMap<>();
     synchronized (state) {
       if (!state.processed) {
         state.processed = true;
@@ -463,24 +474,41 @@ public final class MetaOptimizerService implements AutoCloseable {
             + " step " + gradient.step() + " is out of sequence: the run's next hypergradient"
             + " step is " + (expected == Long.MAX_VALUE ? "none" : expected - 1));
       }
-      if (finite(gradient.at()) && finite(gradient.gradient())
+      // b, then the extra coordinates the run declared (names it did not declare are ignored)
+      List<String> names = state.extraNames();
+      double[] at = coordinates(gradient, names, false);
+      double[] g = coordinates(gradient, names, true);
+      double[] nextPoint;
+      if (finite(at) && finite(g)
           && state.rule(defaults).accepts(gradient.validationGradientNormSquared())) {
-        next = state.rule(defaults).step(gradient.at(), gradient.gradient(),
-            gradient.validationGradientNormSquared());
+        nextPoint = state.rule(defaults).step(at, g, gradient.validationGradientNormSquared());
+        next = new Unconstrained(nextPoint[0], nextPoint[1], nextPoint[2]);
         updates.incrementAndGet();
       } else {
         Unconstrained kept = finite(gradient.at()) ? gradient.at() : state.fallbackPoint();
         next = kept != null ? kept : gradient.at();
+        nextPoint = at == null ? new double[3 + names.size()] : at.clone();
+        for (int i = 0; i < names.size(); i++) {
+          if (!Double.isFinite(nextPoint[3 + i]) || at == null) {
+            nextPoint[3 + i] = state.fallbackExtra(names.get(i));
+          }
+        }
         skippedNonFinite.incrementAndGet();
-        LOG.warn(
-            "run {} step {}: non-finite hypergradient (gradient={}, at={}, ‖v‖²={}), b kept at {}",
-            gradient.runId(), gradient.step(), gradient.gradient(), gradient.at(),
-            gradient.validationGradientNormSquared(), next);
+        LOG.warn("run {} step {}: non-finite hypergradient (gradient={}, at={}, extra={}, ‖v‖²={}),"
+                + " b kept at {}", gradient.runId(), gradient.step(), gradient.gradient(),
+            gradient.at(), gradient.extra(), gradient.validationGradientNormSquared(), next);
+      }
+      for (int i = 0; i < names.size(); i++) {
+        nextExtra.put(names.get(i),
+            ExtraValue.of(ExtraParameter.require(names.get(i)), nextPoint[3 + i]));
       }
       // Reserve the version before publishing so a concurrent duplicate is already skipped.
       state.lastVersion = version;
       state.lastBVersion = version;
       state.lastB = next;
+      Map<String, Double> extraB = new LinkedHashMap<>();
+      nextExtra.forEach((name, value) -> extraB.put(name, value.b()));
+      state.lastExtra = extraB;
     }
     MetaParams params =
         new MetaParams(
@@ -489,7 +517,8 @@ public final class MetaOptimizerService implements AutoCloseable {
             version,
             next == null ? null : next.toValues(),
             next,
-            MetaParamSource.OPTIMIZER);
+            MetaParamSource.OPTIMIZER,
+            nextExtra);
     return new Decision(received, params, null);
   }
 
@@ -527,6 +556,38 @@ public final class MetaOptimizerService implements AutoCloseable {
 
   private static boolean finite(Unconstrained b) {
     return b != null && b.isFinite();
+  }
+
+  private static boolean finite(double[] point) {
+    if (point == null) {
+      return false;
+    }
+    for (double x : point) {
+      if (!Double.isFinite(x)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * A hypergradient's point ({@code gradient} false) or gradient as b1, b2, b3 and then the
+   * run's extra coordinates in {@code names}' order, NaN for a name the record lacks (handled
+   * as a non-finite value); null when its b is null.
+   */
+  private static double[] coordinates(HyperGradient record, List<String> names,
+      boolean gradient) {
+    Unconstrained b = gradient ? record.gradient() : record.at();
+    if (b == null) {
+      return null;
+    }
+    double[] point = new double[3 + names.size()];
+    System.arraycopy(b.toArray(), 0, point, 0, 3);
+    for (int i = 0; i < names.size(); i++) {
+      ExtraGradient extra = record.extra().get(names.get(i));
+      point[3 + i] = extra == null ? Double.NaN : gradient ? extra.gradient() : extra.at();
+    }
+    return point;
   }
 
   /**

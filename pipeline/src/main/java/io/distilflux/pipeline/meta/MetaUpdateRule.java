@@ -23,8 +23,9 @@ public final class MetaUpdateRule {
   private final OptimizerKind kind;
   private final double learningRate;
   private final double clip;
-  private final double[] m = new double[3];
-  private final double[] v = new double[3];
+  /** Adam's moments, one per coordinate; sized by the first update. */
+  private double[] m;
+  private double[] v;
   private long adamSteps;
 
   /**
@@ -78,38 +79,61 @@ public final class MetaUpdateRule {
       throw new IllegalArgumentException(
           "non-finite update input: at=" + at + " gradient=" + gradient);
     }
+    return Unconstrained.of(
+        step(at.toArray(), gradient.toArray(), validationGradientNormSquared));
+  }
+
+  /**
+   * The same update on any number of coordinates: b and, after it, the run's extra
+   * coordinates. Each coordinate is treated as b's are (its own clip, its own Adam moments; one
+   * step count), so extra coordinates move by the rule that moves b. A run's dimension is fixed
+   * by its configuration; the Adam state takes the dimension of the first update.
+   *
+   * @throws IllegalArgumentException when an input is not finite, the lengths differ or change
+   *     between Adam updates, or the normalised rule gets an ‖v‖² it does not {@linkplain
+   *     #accepts accept}
+   */
+  public double[] step(double[] at, double[] gradient, double validationGradientNormSquared) {
+    if (at.length != gradient.length) {
+      throw new IllegalArgumentException(
+          "at has " + at.length + " coordinates, the gradient " + gradient.length);
+    }
+    for (int i = 0; i < at.length; i++) {
+      if (!Double.isFinite(at[i]) || !Double.isFinite(gradient[i])) {
+        throw new IllegalArgumentException("non-finite update input at coordinate " + i);
+      }
+    }
     if (!accepts(validationGradientNormSquared)) {
       throw new IllegalArgumentException("the normalised rule needs a finite ‖v‖² > 0, got "
           + validationGradientNormSquared);
     }
-    double[] b = at.toArray();
-    if (kind == OptimizerKind.NORMALIZED) {
-      double n = validationGradientNormSquared;
-      double[] g = clip(new Unconstrained(gradient.b1() / n, gradient.b2() / n,
-          gradient.b3() / n), clip).toArray();
-      for (int i = 0; i < 3; i++) {
-        b[i] -= learningRate * g[i];
+    double[] b = at.clone();
+    if (kind == OptimizerKind.NORMALIZED || kind == OptimizerKind.SGD) {
+      double scale = kind == OptimizerKind.NORMALIZED ? validationGradientNormSquared : 1;
+      for (int i = 0; i < b.length; i++) {
+        b[i] -= learningRate * clamp(gradient[i] / scale, clip);
       }
-      return Unconstrained.of(b);
+      return b;
     }
-    double[] g = clip(gradient, clip).toArray();
-    if (kind == OptimizerKind.SGD) {
-      for (int i = 0; i < 3; i++) {
-        b[i] -= learningRate * g[i];
-      }
-      return Unconstrained.of(b);
+    if (m == null) {
+      m = new double[b.length];
+      v = new double[b.length];
+    } else if (m.length != b.length) {
+      throw new IllegalArgumentException(
+          "Adam state has " + m.length + " coordinates, the update " + b.length);
     }
     adamSteps++;
     double correction1 = 1 - Math.pow(BETA1, adamSteps);
     double correction2 = 1 - Math.pow(BETA2, adamSteps);
-    for (int i = 0; i < 3; i++) {
-      m[i] = BETA1 * m[i] + (1 - BETA1) * g[i];
-      v[i] = BETA2 * v[i] + (1 - BETA2) * g[i] * g[i];
+    for (int i = 0; i < b.length; i++) {
+      double g = clamp(gradient[i], clip);
+      m[i] = BETA1 * m[i] + (1 - BETA1) * g;
+      v[i] = BETA2 * v[i] + (1 - BETA2) * g * g;
       double mHat = m[i] / correction1;
       double vHat = v[i] / correction2;
       b[i] -= learningRate * mHat / (Math.sqrt(vHat) + EPSILON);
     }
-    return Unconstrained.of(b);
+    return b;
   }
 
   /**

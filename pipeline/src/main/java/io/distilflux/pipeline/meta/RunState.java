@@ -16,6 +16,8 @@ final class RunState {
   long lastVersion = Long.MIN_VALUE;
   /** The b of the highest version seen on the metaparams topic, from any source. */
   Unconstrained lastB;
+  /** The extra coordinates published with {@link #lastB}, by name. */
+  java.util.Map<String, Double> lastExtra = java.util.Map.of();
   long lastBVersion = Long.MIN_VALUE;
   /** The starting point the run announced, a fallback when nothing else is known. */
   Unconstrained initial;
@@ -51,6 +53,20 @@ final class RunState {
 
   boolean usesAdam(MetaOptimizerSettings defaults) {
     return (settings != null ? settings : defaults).optimizer() == OptimizerKind.ADAM;
+  }
+
+  /** The names of the run's extra meta-parameters, in the order of their coordinates. */
+  java.util.List<String> extraNames() {
+    return java.util.List.copyOf(config.extraMeta().keySet());
+  }
+
+  /**
+   * The best known finite value of an extra coordinate, to keep when a hypergradient's own is
+   * not finite: the last published, else the run's start.
+   */
+  double fallbackExtra(String name) {
+    Double last = lastExtra.get(name);
+    return last != null && Double.isFinite(last) ? last : config.extraMeta().get(name);
   }
 
   /** The best known finite b to keep when a hypergradient's own point is not finite. */

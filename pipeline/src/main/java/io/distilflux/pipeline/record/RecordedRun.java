@@ -65,15 +65,17 @@ public record RecordedRun(String runId, List<Event> events) {
   static Event renamed(Event event, String id) {
     if (event instanceof TrainingStep s) {
       return new TrainingStep(s.schemaVersion(), id, s.step(), s.epoch(), s.phase(), s.trainLoss(),
-          s.ceLoss(), s.kdLoss(), s.meta(), s.durationSeconds(), s.timestampMillis());
+          s.ceLoss(), s.kdLoss(), s.meta(), s.durationSeconds(), s.timestampMillis(), s.extra());
     } else if (event instanceof HyperGradient h) {
       return new HyperGradient(h.schemaVersion(), id, h.step(), h.at(), h.gradient(),
-          h.validationLoss(), h.innerLearningRate());
+          h.validationLoss(), h.innerLearningRate(), h.validationGradientNormSquared(),
+          h.extra());
     } else if (event instanceof MetaParams m) {
-      return new MetaParams(m.schemaVersion(), id, m.version(), m.meta(), m.b(), m.source());
+      return new MetaParams(m.schemaVersion(), id, m.version(), m.meta(), m.b(), m.source(),
+          m.extra());
     } else if (event instanceof TrajectoryForecast f) {
       return new TrajectoryForecast(f.schemaVersion(), id, f.periodStart(), f.fromStep(),
-          f.toStep(), f.slope(), f.intercept(), f.residual(), f.points());
+          f.toStep(), f.slope(), f.intercept(), f.residual(), f.points(), f.extra());
     } else if (event instanceof Evaluation e) {
       return renamedEvaluation(e, id);
     } else if (event instanceof RunStarted r) {

@@ -13,6 +13,9 @@ import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.direct.InMemoryEventBus;
 import io.distilflux.pipeline.event.Event;
+import io.distilflux.pipeline.event.ExtraGradient;
+import io.distilflux.pipeline.event.ExtraParameter;
+import io.distilflux.pipeline.event.ExtraValue;
 import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.MetaParamSource;
 import io.distilflux.pipeline.event.MetaParams;
@@ -111,6 +114,36 @@ public class MetaOptimizerServiceTest {
     assertEquals(-0.5 - 0.1 * 1.0, out.b().b2(), TOL); // clipped to c = 1
     assertEquals(0.25 + 0.1 * 0.4, out.b().b3(), TOL);
     assertEquals(out.b().toValues(), out.meta());
+  }
+
+  @Test
+  void declaredExtraCoordinatesAreUpdatedByTheSameRuleAndPublished() {
+    RunStarted started = runStarted("r", OptimizerKind.SGD, 0.1, 1.0);
+    sendRun(new RunStarted(started.schemaVersion(), "r",
+        started.config().withExtraMeta(Map.of("lambdaC", 0.5)), 0L, started.provenance()));
+    MetaOptimizerService service = start("g", SGD);
+    Unconstrained at = new Unconstrained(0.5, -0.5, 0.25);
+    Unconstrained g = new Unconstrained(0.2, 0.1, -0.4);
+    send(new HyperGradient(Event.CURRENT_SCHEMA_VERSION, "r", 0, at, g, 1.0, 0.01, 1.0,
+        Map.of("lambdaC", new ExtraGradient(0.5, 3.0), "undeclared", new ExtraGradient(1, 1))));
+    send(new HyperGradient(Event.CURRENT_SCHEMA_VERSION, "r", 1, at, g, 1.0, 0.01, 1.0,
+        Map.of("lambdaC", new ExtraGradient(0.4, Double.NaN))));
+    send(new HyperGradient(Event.CURRENT_SCHEMA_VERSION, "r", 2, at, g, 1.0, 0.01, 1.0));
+
+    List<MetaParams> out = awaitMetaParams(3);
+    ExtraValue first = out.get(0).extra().get("lambdaC");
+    assertEquals(0.5 - 0.1 * 1.0, first.b(), TOL); // clipped to c = 1, as b's components
+    assertEquals(ExtraParameter.COMPLEXITY.value(first.b()), first.value(), TOL);
+    assertEquals(0.5 - 0.1 * 0.2, out.get(0).b().b1(), TOL);
+    assertEquals(List.of("lambdaC"), List.copyOf(out.get(0).extra().keySet()));
+    // a non-finite extra gradient skips the whole update and keeps the point it was taken at;
+    // a declared extra that is missing counts the same, and keeps the last published value
+    assertEquals(at, out.get(1).b());
+    assertEquals(0.4, out.get(1).extra().get("lambdaC").b(), TOL);
+    assertEquals(at, out.get(2).b());
+    assertEquals(0.4, out.get(2).extra().get("lambdaC").b(), TOL);
+    await(() -> service.stats().skippedNonFinite() == 2);
+    assertEquals(new MetaOptimizerStats(1, 2, 0, 0, 1), service.stats());
   }
 
   @Test

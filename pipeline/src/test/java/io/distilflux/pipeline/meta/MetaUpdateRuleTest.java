@@ -2,6 +2,7 @@ package io.distilflux.pipeline.meta;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
@@ -113,6 +114,32 @@ class MetaUpdateRuleTest {
         IllegalArgumentException.class,
         () -> rule.step(new Unconstrained(Double.POSITIVE_INFINITY, 0, 0), new Unconstrained(0, 0, 0)));
     assertEquals(0, rule.adamSteps());
+  }
+
+  @Test
+  void extraCoordinatesMoveByTheRuleThatMovesB() {
+    Unconstrained at = new Unconstrained(0.5, -0.5, 0.25);
+    Unconstrained g = new Unconstrained(0.2, 3.0, -0.4);
+    for (OptimizerKind kind : OptimizerKind.values()) {
+      MetaUpdateRule alone = new MetaUpdateRule(kind, 0.1, 1.0);
+      MetaUpdateRule withExtra = new MetaUpdateRule(kind, 0.1, 1.0);
+      for (int step = 0; step < 3; step++) {
+        // an extra coordinate equal to b1 (same point, same gradient) must follow b1 exactly
+        double[] b = alone.step(at, g, 4.0).toArray();
+        double[] extended = withExtra.step(new double[] {at.b1(), at.b2(), at.b3(), at.b2()},
+            new double[] {g.b1(), g.b2(), g.b3(), g.b2()}, 4.0);
+        assertEquals(4, extended.length);
+        for (int i = 0; i < 3; i++) {
+          assertEquals(b[i], extended[i], 0.0, kind + " coordinate " + i);
+        }
+        assertEquals(b[1], extended[3], 0.0, kind + " extra");
+      }
+    }
+    MetaUpdateRule adam = new MetaUpdateRule(OptimizerKind.ADAM, 0.1, 1.0);
+    adam.step(new double[4], new double[] {1, 1, 1, 1}, 1.0);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> adam.step(new double[3], new double[] {1, 1, 1}, 1.0));
+    assertTrue(e.getMessage().contains("4 coordinates"), e.getMessage());
   }
 
   @Test

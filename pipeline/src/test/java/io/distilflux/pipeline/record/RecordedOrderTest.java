@@ -71,4 +71,19 @@ class RecordedOrderTest {
     assertNull(new RecordedRun("r", List.of(new RunFinished(V, "r", 0, null, 0, 0, 0, 0, "x", 1)))
         .withRunId("s").finished().orElseThrow().finalEvaluation());
   }
+
+  @Test
+  void renamingKeepsTheExtrasAndTheValidationGradientNorm() {
+    var extraB = java.util.Map.of("lambdaC", new io.distilflux.pipeline.event.ExtraValue(0.5, 4));
+    List<Event> events = List.of(
+        new TrainingStep(V, "r", 0, 0, Phase.HYPERGRADIENT, 1, 0.5, 0.5,
+            new MetaValues(0.5, 0.5, 1), 0.01, 1000, java.util.Map.of("lambdaC", 4.0)),
+        new HyperGradient(V, "r", 0, B, B, 0.4, 0.1, 2.5, java.util.Map.of("lambdaC",
+            new io.distilflux.pipeline.event.ExtraGradient(0.5, -0.1))),
+        new MetaParams(V, "r", 1, B.toValues(), B, MetaParamSource.OPTIMIZER, extraB),
+        new io.distilflux.pipeline.event.TrajectoryForecast(V, "r", 0, 1, 1, B, B, B, 1,
+            java.util.Map.of("lambdaC", new io.distilflux.pipeline.event.ExtraLine(1, 2, 3))));
+    RecordedRun run = new RecordedRun("r", events);
+    assertEquals(run, run.withRunId("s").withRunId("r"));
+  }
 }

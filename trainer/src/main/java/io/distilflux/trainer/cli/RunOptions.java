@@ -1,5 +1,6 @@
 package io.distilflux.trainer.cli;
 
+import io.distilflux.pipeline.event.ExtraParameter;
 import io.distilflux.pipeline.event.InputFile;
 import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.RunConfig;
@@ -149,6 +150,10 @@ public final class RunOptions {
   @Option(names = "--temperature", paramLabel = "T", defaultValue = "6.5",
       description = "T of the fixed mode, in [0.1, 10] (default ${DEFAULT-VALUE}).")
   double temperature;
+
+  @Option(names = "--complexity-weight", paramLabel = "λc",
+      description = "Train the student as a variational network (docs/complexity.md §4): its loss adds λc·KL(q‖p)/N, and λc, strictly between 0.1 and 100, is a fourth meta-parameter starting here, tuned with λ1, λ2, T in the hypergradient and forecast modes and fixed in the others. The student must be plain dense layers with ReLU hidden layers (logreg, mnist-mlp-small); its runs take no checkpoints (default: none, a plain student).")
+  Double complexityWeight;
 
   @Option(names = "--temperature-squared", paramLabel = "BOOL", arity = "0..1",
       fallbackValue = "true", defaultValue = "false",
@@ -449,6 +454,10 @@ public final class RunOptions {
         or(evaluateEvery, d.evaluateEvery()), maxStaleness, validationIsTest, dataSeed,
         or(divergence, d.meta().divergence()), inputs,
         or(unrolledDerivative, d.meta().unrolled()));
+    if (complexityWeight != null) {
+      base = base.withExtraMeta(Map.of(ExtraParameter.COMPLEXITY.jsonName(),
+          complexityCoordinate(complexityWeight)));
+    }
     return new ExperimentSpec(base, modes.modes(), List.copyOf(seedList), fixed, transport,
         bootstrap, Optional.ofNullable(kafkaDir), topicPrefix, output, metricsPort, services,
         Duration.ofMillis((long) (metaTimeout * 1000)),
@@ -457,10 +466,26 @@ public final class RunOptions {
         // 0: chosen from the cores when the runs start (ExperimentSpec.computeThreads(int))
         or(computeThreads, 0), or(teacherEpochs, d.teacherEpochs()), teacherSteps,
         new ExperimentSpec.SplitSizes(trainSize, validationSize, testSize),
-        new ExperimentSpec.LongRun(checkpointEvery, keepCheckpoints, Optional.ofNullable(resume),
+        // a variational student's ρ and moments are not in a checkpoint: it takes none
+        new ExperimentSpec.LongRun(complexityWeight != null ? 0 : checkpointEvery, keepCheckpoints, Optional.ofNullable(resume),
             onMetaTimeout, seconds(finalScrapeWait), seconds(reclaimEvery)),
         Optional.ofNullable(kafkaConfig), Duration.ofMillis((long) (meterRetention * 1000)),
         Optional.ofNullable(saveStudent));
+  }
+
+  /** b4 of a starting λ_c, with the flag named when it is out of range or checkpoints are on. */
+  private double complexityCoordinate(double lambdaC) {
+    if (given("--checkpoint-every") && checkpointEvery > 0 || resume != null) {
+      throw new IllegalArgumentException("--complexity-weight cannot be combined with"
+          + " --checkpoint-every or --resume: a variational student is not checkpointed"
+          + from("--checkpoint-every"));
+    }
+    try {
+      return ExtraParameter.COMPLEXITY.coordinate(lambdaC);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--complexity-weight must lie strictly between 0.1 and"
+          + " 100, got " + lambdaC + from("--complexity-weight"));
+    }
   }
 
   /** A registered architecture's name, checked here so a typo fails before anything starts. */

@@ -1,5 +1,7 @@
 package io.distilflux.trainer.complexity;
 
+import io.distilflux.pipeline.event.ExtraParameter;
+
 /**
  * The complexity weight λ_c as a streamed meta-parameter (docs/complexity.md §4): its unconstrained coordinate b4 with λ_c = 10^{−1+3σ(b4)} (so λ_c ∈ (10⁻¹, 10²)), and
  * the closed-form one-step hypergradient. With the training loss L_train = … + λ_c·KL(q‖p)/N
@@ -9,28 +11,23 @@ package io.distilflux.trainer.complexity;
 public final class ComplexityHyperGradient {
 
   /** The name of λ_c's coordinate among a record's extra meta-parameters. */
-  public static final String NAME = "complexity";
+  public static final String NAME = "lambdaC";
 
   private ComplexityHyperGradient() {}
 
   /** λ_c = 10^{−1+3σ(b4)}. */
   public static double lambda(double b4) {
-    return Math.pow(10, -1 + 3 * sigmoid(b4));
+    return ExtraParameter.COMPLEXITY.value(b4);
   }
 
   /** b4 with {@link #lambda}(b4) = λ_c, for λ_c in (10⁻¹, 10²). */
   public static double coordinate(double lambdaC) {
-    double s = (Math.log10(lambdaC) + 1) / 3;
-    if (!(s > 0 && s < 1)) {
-      throw new IllegalArgumentException("λ_c must be in (0.1, 100), got " + lambdaC);
-    }
-    return Math.log(s / (1 - s));
+    return ExtraParameter.COMPLEXITY.coordinate(lambdaC);
   }
 
   /** dλ_c/db4 = 3·ln10·λ_c·σ(b4)(1 − σ(b4)). */
   public static double lambdaDerivative(double b4) {
-    double s = sigmoid(b4);
-    return 3 * Math.log(10) * lambda(b4) * s * (1 - s);
+    return ExtraParameter.COMPLEXITY.derivative(b4);
   }
 
   /**
@@ -61,9 +58,5 @@ public final class ComplexityHyperGradient {
   /** dL_val/db4 = dL_val/dλ_c · dλ_c/db4. */
   public static double withRespectToCoordinate(double hyperGradientLambda, double b4) {
     return hyperGradientLambda * lambdaDerivative(b4);
-  }
-
-  private static double sigmoid(double x) {
-    return 1 / (1 + Math.exp(-x));
   }
 }

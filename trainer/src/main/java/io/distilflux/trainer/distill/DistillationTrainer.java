@@ -2,10 +2,12 @@ package io.distilflux.trainer.distill;
 
 import io.distilflux.trainer.speed.NativeOpsStep;
 
+import io.distilflux.pipeline.event.ExtraParameter;
 import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.RunConfig.UnrolledDerivative;
 import io.distilflux.pipeline.event.Unconstrained;
+import io.distilflux.trainer.complexity.ComplexityHyperGradient;
 import io.distilflux.trainer.data.Batch;
 import io.distilflux.trainer.data.Split;
 import io.distilflux.trainer.distill.StudentComputation.Pass;
@@ -43,6 +45,10 @@ import org.slf4j.LoggerFactory;
  * the training-mode passes run through hand-written libnd4j ops ({@code speed.NativeOpsStep})
  * when the student has the cifar-very-tiny structure and through DL4J's layers otherwise; see
  * {@link #computationPath()}; evaluation (inference mode) likewise.
+ *
+ * <p>A trainer made by {@link #variational} steps a variational dense student instead
+ * (docs/complexity.md §4): the loss adds λ_c·KL(q‖p)/N, λ_c coming with each step among the
+ * run's extra meta-parameters, and the hypergradient also covers λ_c's coordinate.
  */
 public final class DistillationTrainer {
 
@@ -60,6 +66,8 @@ public final class DistillationTrainer {
   private final StudentComputation computation;
   /** The whole step on Java arrays for plain dense students; null for the others. */
   private DenseEngine engine;
+  /** The step of a variational student; null for the others. */
+  private final VariationalEngine variational;
   /** Training forwards so far, to tell a prepared step from a stale one. */
   private long forwards;
 
@@ -110,7 +118,25 @@ public final class DistillationTrainer {
       MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
       UnrolledDerivative unrolled, int computeThreads) {
     this(student, kind, learningRate, loss,
-        network -> StudentComputation.forNetwork(network, computeThreads), true, unrolled);
+        network -> StudentComputation.forNetwork(network, computeThreads), true, unrolled, null);
+  }
+
+  /**
+   * A trainer of a variational student (docs/complexity.md §4): the student's dense layers hold
+   * the means μ of q(w) = Π N(μ, σ² = e^{2ρ}), ρ starts at −3, and every step also weighs
+   * KL(q‖p)/N by the extra meta-parameter {@code lambdaC}, whose hypergradient it returns.
+   *
+   * @param student plain dense layers, ReLU hidden layers and linear logits (a one-line error
+   *     otherwise)
+   * @param trainingSize N, the size of the student's training set
+   * @param seed seed of the reparameterisation noise
+   */
+  public static DistillationTrainer variational(MultiLayerNetwork student, OptimizerKind kind,
+      double learningRate, DistillationLoss loss, UnrolledDerivative unrolled, int trainingSize,
+      long seed) {
+    return new DistillationTrainer(student, kind, learningRate, loss,
+        network -> new Dl4jStudentComputation(network), false, unrolled,
+        new VariationalSettings(trainingSize, seed));
   }
 
   /**
@@ -122,7 +148,7 @@ public final class DistillationTrainer {
       boolean temperatureSquared,
       java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice) {
     this(student, kind, learningRate, new DistillationLoss(temperatureSquared), computationChoice,
-        false, UnrolledDerivative.EXACT);
+        false, UnrolledDerivative.EXACT, null);
   }
 
   /**
@@ -132,7 +158,8 @@ public final class DistillationTrainer {
   DistillationTrainer(
       MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
       java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice) {
-    this(student, kind, learningRate, loss, computationChoice, false, UnrolledDerivative.EXACT);
+    this(student, kind, learningRate, loss, computationChoice, false, UnrolledDerivative.EXACT,
+        null);
   }
 
   /**
@@ -143,13 +170,13 @@ public final class DistillationTrainer {
       MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
       UnrolledDerivative unrolled,
       java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice) {
-    this(student, kind, learningRate, loss, computationChoice, false, unrolled);
+    this(student, kind, learningRate, loss, computationChoice, false, unrolled, null);
   }
 
   private DistillationTrainer(
       MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
       java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice,
-      boolean denseEngine, UnrolledDerivative unrolled) {
+      boolean denseEngine, UnrolledDerivative unrolled, VariationalSettings variationalSettings) {
     this.student = student;
     if (student.params() == null) {
       throw new IllegalArgumentException("student network must be initialised (call init())");
@@ -161,7 +188,10 @@ public final class DistillationTrainer {
     this.unrolled = unrolled;
     this.mask = TrainableMask.of(student);
     this.optimizer = new InnerOptimizer(kind, learningRate, mask, unrolled);
-    this.engine = denseEngine
+    this.variational = variationalSettings == null ? null
+        : VariationalEngine.forNetwork(student, kind, unrolled, learningRate, loss,
+            variationalSettings.trainingSize(), variationalSettings.seed());
+    this.engine = denseEngine && variational == null
         ? DenseEngine.forNetwork(student, kind, unrolled, learningRate, mask, loss).orElse(null)
         : null;
     // cube root of the machine epsilon balances truncation and rounding of a central difference
@@ -181,7 +211,20 @@ public final class DistillationTrainer {
    * libnd4j ops, chosen automatically for the cifar-very-tiny structure) or {@code dl4j-layers}.
    */
   public String computationPath() {
+    if (variational != null) {
+      return variational.path();
+    }
     return engine != null ? engine.path() : computation.name();
+  }
+
+  /** Whether the student is variational: its steps need λ_c ({@code lambdaC}). */
+  public boolean isVariational() {
+    return variational != null;
+  }
+
+  /** KL(q‖p) of a variational student's weights now; NaN for other students. */
+  public double complexity() {
+    return variational != null ? variational.kl() : Double.NaN;
   }
 
   /**
@@ -189,6 +232,10 @@ public final class DistillationTrainer {
    * recognised, or why the student falls back to DL4J's layers and a central-difference tangent.
    */
   public String computationReason() {
+    if (variational != null) {
+      return "a variational student: sampled forward with local reparameterisation, KL weighed"
+          + " by lambdaC, means for validation and evaluation";
+    }
     if (engine != null || io.distilflux.trainer.model.DenseStack.ofStudent(student).isPresent()) {
       return "plain dense layers: the dense engine's step and exact tangent";
     }
@@ -216,6 +263,7 @@ public final class DistillationTrainer {
    * @param alpha one entry per parameter, each 0 (frozen) or 1 (trained)
    */
   public void freeze(double[] alpha) {
+    requireNotVariational("freezing");
     OptimizerState state = optimizerState();
     TrainableMask frozen = TrainableMask.of(student).freezing(alpha);
     InnerOptimizer narrowed = new InnerOptimizer(kind, learningRate, frozen, unrolled);
@@ -232,11 +280,13 @@ public final class DistillationTrainer {
 
   /** Copy of the optimizer state, for a checkpoint. */
   public OptimizerState optimizerState() {
+    requireNotVariational("checkpoints");
     return engine != null ? engine.state() : optimizer.state();
   }
 
   /** Restores an optimizer state taken by {@link #optimizerState()}. */
   public void restoreOptimizerState(OptimizerState state) {
+    requireNotVariational("checkpoints");
     if (engine != null) {
       engine.restore(state);
     } else {
@@ -250,6 +300,10 @@ public final class DistillationTrainer {
    * Valid until the next {@code prepare} or step.
    */
   public PreparedStep prepare(Batch batch) {
+    if (variational != null) {
+      variational.prepare(batch);
+      return new PreparedStep(batch, null, ++forwards);
+    }
     if (engine != null) {
       engine.prepare(batch);
       return new PreparedStep(batch, null, ++forwards);
@@ -273,6 +327,19 @@ public final class DistillationTrainer {
 
   /** A plain training step at explicit λ from a {@link #prepare prepared} forward. */
   public StepOutcome step(PreparedStep prepared, MetaValues values) {
+    return step(prepared, values, java.util.Map.of());
+  }
+
+  /**
+   * A plain training step at explicit λ and the run's extra meta-parameters (natural values by
+   * name; a variational student needs {@code lambdaC}, other students ignore them).
+   */
+  public StepOutcome step(PreparedStep prepared, MetaValues values,
+      java.util.Map<String, Double> extraValues) {
+    if (variational != null) {
+      consume(prepared);
+      return variational.step(values, lambdaC(extraValues));
+    }
     if (engine != null) {
       consume(prepared);
       return engine.step(values);
@@ -295,6 +362,33 @@ public final class DistillationTrainer {
   /** {@link #stepWithHyperGradient(Batch, Split, Unconstrained)} from a prepared forward. */
   public StepOutcome stepWithHyperGradient(
       PreparedStep prepared, Split validationBatch, Unconstrained b) {
+    return stepWithHyperGradient(prepared, validationBatch, b, java.util.Map.of());
+  }
+
+  /**
+   * As {@link #stepWithHyperGradient(PreparedStep, Split, Unconstrained)}, with the run's extra
+   * coordinates (by name; a variational student needs {@code lambdaC}, whose derivative the
+   * result then carries in {@link HyperGradientResult#extra()}).
+   */
+  public StepOutcome stepWithHyperGradient(PreparedStep prepared, Split validationBatch,
+      Unconstrained b, java.util.Map<String, Double> extraB) {
+    if (variational != null) {
+      consume(prepared);
+      double b4 = lambdaCCoordinate(extraB);
+      VariationalEngine.HyperStep step = variational.stepWithHyperGradient(validationBatch,
+          b.toValues(), ExtraParameter.COMPLEXITY.value(b4));
+      StepOutcome outcome = step.outcome();
+      HyperGradientResult plain = hyperGradient(b, step.dLambda1(), step.dLambda2(),
+          step.dTemperature(), step.validationLoss(), step.validationGradientNormSquared());
+      double dB4 = ComplexityHyperGradient.withRespectToCoordinate(step.dLambdaC(), b4);
+      if (!Double.isFinite(dB4)) {
+        LOG.warn("non-finite hypergradient of lambdaC {} at b4 = {}", dB4, b4);
+      }
+      return new StepOutcome(outcome.trainLoss(), outcome.ceLoss(), outcome.kdLoss(),
+          Optional.of(new HyperGradientResult(plain.gradient(), plain.validationLoss(),
+              plain.finite() && Double.isFinite(dB4), plain.validationGradientNormSquared(),
+              java.util.Map.of(ExtraParameter.COMPLEXITY.jsonName(), dB4))));
+    }
     if (engine != null) {
       consume(prepared);
       DenseEngine.HyperStep step = engine.stepWithHyperGradient(validationBatch, b.toValues());
@@ -355,6 +449,17 @@ public final class DistillationTrainer {
    * {@link #stepWithHyperGradient} returns; used by gradient checks.
    */
   public double lookaheadValidationLoss(Batch batch, Split validationBatch, Unconstrained b) {
+    return lookaheadValidationLoss(batch, validationBatch, b, java.util.Map.of());
+  }
+
+  /** As the other, with the run's extra coordinates by name (see {@link #step}). */
+  public double lookaheadValidationLoss(Batch batch, Split validationBatch, Unconstrained b,
+      java.util.Map<String, Double> extraB) {
+    if (variational != null) {
+      consume(prepare(batch));
+      return variational.lookaheadValidationLoss(validationBatch, b.toValues(),
+          ExtraParameter.COMPLEXITY.value(lambdaCCoordinate(extraB)));
+    }
     if (engine != null) {
       consume(prepare(batch));
       return engine.lookaheadValidationLoss(validationBatch, b.toValues());
@@ -395,7 +500,34 @@ public final class DistillationTrainer {
     return Softmax.meanCrossEntropy(validationBatch.labels(), logits);
   }
 
+  private void requireNotVariational(String what) {
+    if (variational != null) {
+      throw new UnsupportedOperationException(what + " of a variational student are not supported");
+    }
+  }
+
+  /** λ_c from a step's natural extra values; a one-line error when it is missing. */
+  private static double lambdaC(java.util.Map<String, Double> extraValues) {
+    Double value = extraValues.get(ExtraParameter.COMPLEXITY.jsonName());
+    if (value == null) {
+      throw new IllegalArgumentException("a variational student's step needs "
+          + ExtraParameter.COMPLEXITY.jsonName() + " among the run's extra meta-parameters");
+    }
+    return value;
+  }
+
+  /** b4 from a step's extra coordinates; a one-line error when it is missing. */
+  private static double lambdaCCoordinate(java.util.Map<String, Double> extraB) {
+    Double b4 = extraB.get(ExtraParameter.COMPLEXITY.jsonName());
+    if (b4 == null) {
+      throw new IllegalArgumentException("a variational student's step needs "
+          + ExtraParameter.COMPLEXITY.jsonName() + " among the run's extra meta-parameters");
+    }
+    return b4;
+  }
+
   private void requireDl4jPath() {
+    requireNotVariational("gradient checks of DL4J's path");
     if (engine != null) {
       throw new IllegalStateException("gradient checks read DL4J's path, not the dense engine");
     }
@@ -406,6 +538,9 @@ public final class DistillationTrainer {
     long n = split.size();
     if (n == 0) {
       throw new IllegalArgumentException("cannot evaluate on an empty split");
+    }
+    if (variational != null) {
+      return variational.evaluate(split);
     }
     if (engine != null) {
       return engine.evaluate(split);
@@ -490,6 +625,9 @@ public final class DistillationTrainer {
   private INDArray backward(Pass pass, INDArray outputGradient) {
     return computation.backward(pass, outputGradient);
   }
+
+  /** What a variational student needs beyond the plain one's settings. */
+  private record VariationalSettings(int trainingSize, long seed) {}
 
   private static INDArray rows(INDArray array, long from, long to) {
     if (from == 0 && to == array.size(0)) {

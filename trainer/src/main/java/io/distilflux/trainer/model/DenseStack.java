@@ -119,6 +119,16 @@ public final class DenseStack {
     return relu.length;
   }
 
+  /** Layer widths from the input to the logits. */
+  public int[] widths() {
+    return widths.clone();
+  }
+
+  /** Whether layer {@code l}'s output goes through a ReLU (else it is linear). */
+  public boolean isRelu(int l) {
+    return relu[l];
+  }
+
   /** Input features per example. */
   public int inputWidth() {
     return widths[0];

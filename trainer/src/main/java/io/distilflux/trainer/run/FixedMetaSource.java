@@ -42,6 +42,11 @@ public final class FixedMetaSource implements MetaSource {
         random.nextDouble(-1, 1), random.nextDouble(-1, 1), random.nextDouble(-2, 0));
   }
 
+  /** The same source with the run's extra meta-parameters fixed at these coordinates. */
+  public FixedMetaSource withExtra(java.util.Map<String, Double> coordinates) {
+    return new FixedMetaSource(point.withExtra(coordinates));
+  }
+
   @Override
   public MetaPoint pointFor(long step, Duration timeout) {
     return point;

@@ -12,6 +12,7 @@ import io.distilflux.trainer.data.MiniBatches;
 import io.distilflux.trainer.data.Split;
 import io.distilflux.trainer.data.ValidationSampler;
 import io.distilflux.trainer.distill.DistillationLoss;
+import io.distilflux.pipeline.event.ExtraParameter;
 import io.distilflux.trainer.distill.DistillationTrainer;
 import io.distilflux.trainer.distill.Divergence;
 import io.distilflux.trainer.model.StudentArchitectures;
@@ -201,9 +202,22 @@ public final class RunAssembler {
     DistillationData d = data.data();
     Split train = d.studentTrain();
     var student = student(config, train.features(), d.classes());
-    DistillationTrainer trainer = new DistillationTrainer(student, config.innerOptimizer(),
-        config.innerLearningRate(), new DistillationLoss(config.temperatureSquared(),
-            Divergence.of(config.divergence())), config.unrolledDerivative(), computeThreads);
+    DistillationLoss loss = new DistillationLoss(config.temperatureSquared(),
+        Divergence.of(config.divergence()));
+    DistillationTrainer trainer;
+    if (config.extraMeta().containsKey(ExtraParameter.COMPLEXITY.jsonName())) {
+      // λ_c weighs the KL of a variational student: the run trains the student's layers as one
+      if (longRun.checkpointing().enabled() || from != null) {
+        throw new IllegalArgumentException(
+            "checkpoints are not supported for a variational student (--complexity-weight)");
+      }
+      trainer = DistillationTrainer.variational(student, config.innerOptimizer(),
+          config.innerLearningRate(), loss, config.unrolledDerivative(), train.size(),
+          config.seed());
+    } else {
+      trainer = new DistillationTrainer(student, config.innerOptimizer(),
+          config.innerLearningRate(), loss, config.unrolledDerivative(), computeThreads);
+    }
     long firstStep = 0;
     if (from != null) {
       if (from.params().length() != student.params().length()) {
@@ -258,8 +272,8 @@ public final class RunAssembler {
 
   private MetaSource metaSource(String runId, RunConfig config) {
     return switch (config.mode()) {
-      case NO_DISTILLATION -> FixedMetaSource.noDistillation();
-      case FIXED, RANDOM -> FixedMetaSource.fixed(config.initial());
+      case NO_DISTILLATION -> FixedMetaSource.noDistillation().withExtra(config.extraMeta());
+      case FIXED, RANDOM -> FixedMetaSource.fixed(config.initial()).withExtra(config.extraMeta());
       case HYPERGRADIENT, FORECAST -> metaFeed != null
           ? new StreamedMetaSource(metaFeed, runId, config, config.initial())
           : new StreamedMetaSource(bus, topics, runId, config, config.initial());

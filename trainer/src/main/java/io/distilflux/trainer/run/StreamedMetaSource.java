@@ -179,7 +179,8 @@ public final class StreamedMetaSource implements MetaSource {
     long z = step - periodStart;
     if (config.mode() == RunConfig.Mode.FORECAST && z >= config.miniEpoch()) {
       TrajectoryForecast forecast = forecasts.get(periodStart);
-      return forecast == null ? null : MetaPoint.of(forecast.at(step), MetaParamSource.FORECAST);
+      return forecast == null ? null
+          : point(forecast.at(step), forecast.extraAt(step), MetaParamSource.FORECAST);
     }
     MetaPoint anchor = anchor(periodStart);
     if (z == 0) {
@@ -191,7 +192,8 @@ public final class StreamedMetaSource implements MetaSource {
     if (newest != null && newest.getKey() >= oldest) {
       // Steps only move forward: versions older than this step's oldest are never read again.
       updates.headMap(oldest).clear();
-      return MetaPoint.of(newest.getValue().b(), MetaParamSource.OPTIMIZER);
+      MetaParams update = newest.getValue();
+      return point(update.b(), update.extraCoordinates(), MetaParamSource.OPTIMIZER);
     }
     return step - config.maxStaleness() <= periodStart ? anchor : null;
   }
@@ -216,11 +218,30 @@ public final class StreamedMetaSource implements MetaSource {
   /** The b a period starts from: the run's start, or the previous forecast line continued. */
   private MetaPoint anchor(long periodStart) {
     if (periodStart == 0) {
-      return MetaPoint.of(start, MetaParamSource.INITIAL);
+      return point(start, config.extraMeta(), MetaParamSource.INITIAL);
     }
     long previous = periodStart - (long) config.miniEpoch() * config.forecastEvery();
     TrajectoryForecast forecast = forecasts.get(previous);
-    return forecast == null ? null : MetaPoint.of(forecast.at(periodStart), MetaParamSource.FORECAST);
+    return forecast == null ? null : point(forecast.at(periodStart),
+        forecast.extraAt(periodStart), MetaParamSource.FORECAST);
+  }
+
+  /**
+   * A point with the run's declared extra coordinates taken from {@code extra}: an update's, or
+   * a forecast line's at the step. A declared name the record lacks (a line fitted to no finite
+   * point) keeps the run's start; names the run did not declare are dropped.
+   */
+  private MetaPoint point(Unconstrained b, Map<String, Double> extra, MetaParamSource source) {
+    MetaPoint point = MetaPoint.of(b, source);
+    if (config.extraMeta().isEmpty()) {
+      return point;
+    }
+    Map<String, Double> declared = new java.util.TreeMap<>();
+    config.extraMeta().forEach((name, initial) -> {
+      Double value = extra.get(name);
+      declared.put(name, value != null && Double.isFinite(value) ? value : initial);
+    });
+    return point.withExtra(declared);
   }
 
   private String missing(long step, Duration timeout) {

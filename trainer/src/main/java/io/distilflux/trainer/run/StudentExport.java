@@ -17,7 +17,7 @@ import org.deeplearning4j.util.ModelSerializer;
 /**
  * A trained student taken out of the tool: the network as a DL4J {@code ModelSerializer} zip any
  * DL4J application can load, with the run's meta-parameter trajectory ({@code
- * NAME.trajectory.csv}: step, phase, λ1, λ2, T) and its resolved settings ({@code
+ * NAME.trajectory.csv}: step, phase, λ1, λ2, T, and a column per extra meta-parameter) and its resolved settings ({@code
  * NAME.settings.json}, the run's {@link RunConfig}) beside it.
  */
 public final class StudentExport {
@@ -59,11 +59,17 @@ public final class StudentExport {
           .writeValueAsString(config), StandardCharsets.UTF_8);
       try (BufferedWriter out = Files.newBufferedWriter(sibling(absolute, ".trajectory.csv"),
           StandardCharsets.UTF_8)) {
-        out.write("step,phase,lambda1,lambda2,temperature\n");
+        // one more column per extra meta-parameter of the run (lambdaC of a variational one)
+        List<String> extras = List.copyOf(config.extraMeta().keySet());
+        StringBuilder header = new StringBuilder("step,phase,lambda1,lambda2,temperature");
+        extras.forEach(name -> header.append(',').append(name));
+        out.write(header.append('\n').toString());
         for (TrainingStep step : trajectory) {
-          out.write(String.format(Locale.ROOT, "%d,%s,%s,%s,%s%n", step.step(),
-              step.phase().name().toLowerCase(Locale.ROOT), step.meta().lambda1(),
+          StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%d,%s,%s,%s,%s",
+              step.step(), step.phase().name().toLowerCase(Locale.ROOT), step.meta().lambda1(),
               step.meta().lambda2(), step.meta().temperature()));
+          extras.forEach(name -> row.append(',').append(step.extra().getOrDefault(name, Double.NaN)));
+          out.write(row.append('\n').toString());
         }
       }
       return absolute;

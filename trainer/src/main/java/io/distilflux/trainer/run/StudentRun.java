@@ -2,6 +2,7 @@ package io.distilflux.trainer.run;
 
 import io.distilflux.pipeline.event.Evaluation;
 import io.distilflux.pipeline.event.Event;
+import io.distilflux.pipeline.event.ExtraGradient;
 import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.Phase;
 import io.distilflux.pipeline.event.Provenance;
@@ -19,6 +20,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.LongFunction;
 import java.util.function.Predicate;
 import io.micrometer.core.instrument.Counter;
@@ -295,20 +298,24 @@ public final class StudentRun {
     loop.lastPoint = point;
     long resumed = System.nanoTime();
     StepOutcome outcome = phase == Phase.HYPERGRADIENT
-        ? trainer.stepWithHyperGradient(prepared, validationBatch.apply(step), point.b())
-        : trainer.step(prepared, point.values());
+        ? trainer.stepWithHyperGradient(prepared, validationBatch.apply(step), point.b(),
+            point.extra())
+        : trainer.step(prepared, point.values(), point.extraValues());
     double seconds = (forwardNanos + System.nanoTime() - resumed) / 1e9;
     int epoch = (int) (step / batchesPerEpoch);
     out.add(new TrainingStep(Event.CURRENT_SCHEMA_VERSION, runId, step, epoch, phase,
         outcome.trainLoss(), outcome.ceLoss(), outcome.kdLoss(), point.values(), seconds,
-        System.currentTimeMillis()));
+        System.currentTimeMillis(), point.extraValues()));
     if (phase == Phase.HYPERGRADIENT) {
       loop.hypergradientSteps++;
       loop.hypergradientSeconds += seconds;
       HyperGradientResult hg = outcome.hyperGradient().orElseThrow();
+      Map<String, ExtraGradient> extra = new TreeMap<>();
+      point.extra().forEach((name, at) ->
+          extra.put(name, new ExtraGradient(at, hg.extra().getOrDefault(name, Double.NaN))));
       out.add(new HyperGradient(Event.CURRENT_SCHEMA_VERSION, runId, step, point.b(),
           hg.gradient(), hg.validationLoss(), config.innerLearningRate(),
-          hg.validationGradientNormSquared()));
+          hg.validationGradientNormSquared(), extra));
     } else if (phase == Phase.FORECAST) {
       loop.forecastSteps++;
     }

@@ -159,6 +159,20 @@ class RunOptionsTest {
   }
 
   @Test
+  void theComplexityWeightMakesAVariationalStudentWithLambdaCAsAnExtraMetaParameter() {
+    ExperimentSpec spec = RunOptions.parse(Map.of("dataset", "mnist", "complexity-weight", "2"));
+    double b4 = spec.base().extraMeta().get("lambdaC");
+    assertEquals(2.0, io.distilflux.pipeline.event.ExtraParameter.COMPLEXITY.value(b4), 1e-12);
+    assertEquals(0, spec.longRun().checkpointEvery(), "a variational student takes no checkpoints");
+    assertTrue(RunOptions.parse(Map.of("dataset", "mnist")).base().extraMeta().isEmpty());
+    assertMessage("--complexity-weight must lie strictly between 0.1 and 100, got 100.0",
+        Map.of("complexity-weight", "100"));
+    assertMessage("--complexity-weight cannot be combined with --checkpoint-every or --resume: a"
+        + " variational student is not checkpointed",
+        Map.of("complexity-weight", "1", "checkpoint-every", "10"));
+  }
+
+  @Test
   void impossibleCombinationsAreRejected() {
     assertMessage("--services external needs --bootstrap-servers: the services must reach the same cluster",
         Map.of("services", "external"));

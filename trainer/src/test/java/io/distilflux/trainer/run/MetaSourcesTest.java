@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.direct.InMemoryEventBus;
 import io.distilflux.pipeline.event.Event;
+import io.distilflux.pipeline.event.ExtraLine;
+import io.distilflux.pipeline.event.ExtraParameter;
+import io.distilflux.pipeline.event.ExtraValue;
 import io.distilflux.pipeline.event.MetaParamSource;
 import io.distilflux.pipeline.event.MetaParams;
 import io.distilflux.pipeline.event.MetaValues;
@@ -16,6 +19,7 @@ import io.distilflux.pipeline.event.TrajectoryForecast;
 import io.distilflux.pipeline.event.Unconstrained;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 
@@ -109,6 +113,31 @@ class MetaSourcesTest {
         // forecast window and is not used there.
         publish(bus, topics, update("run-a", 4, new Unconstrained(7, 7, 7)));
         assertEquals(line.at(4), source.pointFor(4, SHORT).b());
+      }
+    }
+  }
+
+  @Test
+  void extraCoordinatesComeFromTheStartTheUpdatesAndTheForecastLines() throws Exception {
+    try (InMemoryEventBus bus = new InMemoryEventBus()) {
+      Topics topics = Topics.defaults();
+      RunConfig config = config(RunConfig.Mode.FORECAST, 0).withExtraMeta(Map.of("lambdaC", 0.5));
+      try (StreamedMetaSource source = new StreamedMetaSource(bus, topics, "run-a", config, START)) {
+        assertEquals(Map.of("lambdaC", 0.5), source.pointFor(0, SHORT).extra());
+        publish(bus, topics, new MetaParams(Event.CURRENT_SCHEMA_VERSION, "run-a", 1,
+            START.toValues(), START, MetaParamSource.OPTIMIZER,
+            Map.of("lambdaC", ExtraValue.of(ExtraParameter.COMPLEXITY, 0.25),
+                "undeclared", new ExtraValue(1, 1))));
+        MetaPoint updated = source.pointFor(1, SHORT);
+        assertEquals(Map.of("lambdaC", 0.25), updated.extra());
+        assertEquals(ExtraParameter.COMPLEXITY.value(0.25), updated.extraValues().get("lambdaC"),
+            1e-15);
+        publish(bus, topics, new TrajectoryForecast(Event.CURRENT_SCHEMA_VERSION, "run-a", 0, 4,
+            7, new Unconstrained(0, 0, 0), START, new Unconstrained(0, 0, 0), 4,
+            Map.of("lambdaC", new ExtraLine(-0.1, 0.5, 0))));
+        // the forecast window and the next period's start follow the extra coordinate's line
+        assertEquals(0.5 - 0.1 * 6, source.pointFor(6, SHORT).extra().get("lambdaC"), 1e-12);
+        assertEquals(0.5 - 0.1 * 8, source.pointFor(8, SHORT).extra().get("lambdaC"), 1e-12);
       }
     }
   }

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distilflux.pipeline.event.Evaluation;
+import io.distilflux.pipeline.event.ExtraGradient;
+import io.distilflux.pipeline.event.ExtraParameter;
 import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.MetaParams;
 import io.distilflux.pipeline.event.MetaValues;
@@ -157,6 +159,48 @@ class PipelineEndToEndTest {
     assertLifecycle(r, runId, STEPS);
   }
 
+  @Test
+  void aVariationalStudentsLambdaCTravelsThroughTheBrokerTheMetaOptimizerAndTheMonitor()
+      throws Exception {
+    String runId = "e2e-variational";
+    String name = ExtraParameter.COMPLEXITY.jsonName();
+    RunConfig config = services.config(RunConfig.Mode.FORECAST, STEPS)
+        .withExtraMeta(Map.of(name, 0.0));
+    RunFinished finished = services.train(runId, config, Function.identity());
+    assertNull(finished.failure(), "failure: " + finished.failure());
+    assertScrapeShows(runId, "distilflux_meta_extra{name=\"" + name + "\"");
+
+    Recorded r = readBack(runId, true);
+    assertStepsOnceInOrder(r.steps(), STEPS);
+    Map<Long, MetaParams> byVersion = oneMetaParamsPerVersion(r.metaParams());
+    Map<Long, TrajectoryForecast> forecasts = r.forecasts().stream()
+        .collect(Collectors.toMap(TrajectoryForecast::periodStart, f -> f));
+    long period = (long) MINI_EPOCH * FORECAST_EVERY;
+    for (HyperGradient hg : r.hyperGradients()) {
+      ExtraGradient extra = hg.extra().get(name);
+      assertNotNull(extra, "λ_c's coordinate in hypergradient " + hg.step());
+      assertTrue(Double.isFinite(extra.gradient()) && extra.gradient() != 0,
+          "dL_val/db4 at step " + hg.step() + ": " + extra.gradient());
+      assertEquals(ExtraParameter.COMPLEXITY.value(extra.at()),
+          r.steps().get((int) hg.step()).extra().get(name), SAME, "λ_c used at " + hg.step());
+      if (hg.step() % period != 0) {
+        assertEquals(byVersion.get(hg.step()).extra().get(name).b(), extra.at(), SAME,
+            "b4 the meta-optimizer published for step " + hg.step());
+      }
+    }
+    for (TrainingStep step : r.steps()) {
+      if (step.phase() == Phase.FORECAST) {
+        TrajectoryForecast line = forecasts.get(step.step() - step.step() % period);
+        assertTrue(line.extra().containsKey(name), "λ_c's line in " + line);
+        assertEquals(ExtraParameter.COMPLEXITY.value(line.extraAt(step.step()).get(name)),
+            step.extra().get(name), SAME, "forecast λ_c at " + step.step());
+      }
+    }
+    assertTrue(r.metaParams().stream().anyMatch(m -> m.extra().get(name).b() != 0.0),
+        "the meta-optimizer moved b4");
+    assertLifecycle(r, runId, STEPS);
+  }
+
   /**
    * Reads every topic of the run back from the broker. A hypergradient run has no forecasts;
    * that topic is skipped for it, as waiting for a first record that never comes would cost
@@ -214,10 +258,14 @@ class PipelineEndToEndTest {
 
   /** The monitor's scrape endpoint shows the run's λ and its step counter. */
   private static void assertScrapeShowsRun(String runId) throws Exception {
+    assertScrapeShows(runId, "distilflux_meta_lambda1{");
+  }
+
+  /** The monitor's scrape endpoint shows the run's meter of this prefix and its step counter. */
+  private static void assertScrapeShows(String runId, String lambdaLine) throws Exception {
     HttpClient client = HttpClient.newHttpClient();
     HttpRequest request = HttpRequest.newBuilder(
         URI.create("http://127.0.0.1:" + services.monitor.port() + "/metrics")).build();
-    String lambdaLine = "distilflux_meta_lambda1{";
     String body = "";
     // The monitor consumes asynchronously; poll briefly until it has seen the run.
     for (int attempt = 0; attempt < 50; attempt++) {
@@ -231,7 +279,7 @@ class PipelineEndToEndTest {
       }
       Thread.sleep(200);
     }
-    throw new AssertionError("no distilflux_meta_lambda1 / distilflux_steps_total for run "
+    throw new AssertionError("no " + lambdaLine + " / distilflux_steps_total for run "
         + runId + " in:\n" + body);
   }
 }
