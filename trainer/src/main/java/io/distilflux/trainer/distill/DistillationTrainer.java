@@ -502,7 +502,7 @@ public final class DistillationTrainer {
 
   private void requireNotVariational(String what) {
     if (variational != null) {
-      throw new UnsupportedOperationException(what + " of a variational student are not supported");
+      throw new UnsupportedOperationException(what + ": not supported for a variational student");
     }
   }
 
