@@ -16,8 +16,6 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.INDArrayIndex;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The whole distillation step of a plain dense student ({@link DenseStack}) on Java arrays:
@@ -156,7 +154,7 @@ final class DenseEngine {
   HyperStep stepWithHyperGradient(Split validationBatch, MetaValues values) {
     DistillationLoss.Rows terms = trainGradient(values, derivative);
     double validationLoss = validationAtVirtualPoint(validationBatch, validationGradient);
-    double validationNormSquared = dot(validationGradient, validationGradient,
+    double validationNormSquared = Rows.dot(validationGradient, validationGradient,
         validationGradient.length);
     InnerOptimizer.sensitivity(differentiated, learningRate, mask, derivative,
         validationGradient, u, single);
@@ -169,9 +167,9 @@ final class DenseEngine {
       // direction as such
       Arrays.fill(ju, 0, rows * classes, Double.NaN);
     }
-    double dLambda1 = -dot(ju, terms.lambda1Direction(), rows * classes);
-    double dLambda2 = -dot(ju, terms.lambda2Direction(), rows * classes);
-    double dTemperature = -dot(ju, terms.temperatureDirection(), rows * classes);
+    double dLambda1 = -Rows.dot(ju, terms.lambda1Direction(), rows * classes);
+    double dLambda2 = -Rows.dot(ju, terms.lambda2Direction(), rows * classes);
+    double dTemperature = -Rows.dot(ju, terms.temperatureDirection(), rows * classes);
     apply();
     return new HyperStep(new StepOutcome(terms.total(), terms.crossEntropy(),
         terms.distillation(), Optional.empty()), dLambda1, dLambda2, dTemperature,
@@ -194,12 +192,14 @@ final class DenseEngine {
     for (int from = 0; from < n; from += EVALUATION_BATCH) {
       int to = Math.min(n, from + EVALUATION_BATCH);
       int rows = to - from;
-      pass.read(rowRange(split.features(), from, to), rowRange(split.labels(), from, to), null);
+      pass.read(Rows.rowRange(split.features(), from, to),
+          Rows.rowRange(split.labels(), from, to), null);
       stack.forward(w, pass.activations, rows);
       double[] z = pass.activations.logits();
       lossSum += Softmax.crossEntropy(pass.labels, z, rows, classes, null, p, logP) * rows;
       for (int r = 0; r < rows; r++) {
-        correct += argMax(z, r * classes) == argMax(pass.labels, r * classes) ? 1 : 0;
+        int predicted = Rows.argMax(z, r * classes, classes);
+        correct += predicted == Rows.argMax(pass.labels, r * classes, classes) ? 1 : 0;
       }
     }
     return new EvaluationResult((double) correct / n, lossSum / n);
@@ -303,36 +303,8 @@ final class DenseEngine {
     return sum == 0;
   }
 
-  private static double dot(double[] a, double[] b, int n) {
-    double sum = 0;
-    for (int i = 0; i < n; i++) {
-      sum += a[i] * b[i];
-    }
-    return sum;
-  }
 
-  /** The first index of the row's largest value, as ND4J's argMax. */
-  private int argMax(double[] values, int from) {
-    int best = 0;
-    for (int i = 1; i < classes; i++) {
-      if (values[from + i] > values[from + best]) {
-        best = i;
-      }
-    }
-    return best;
-  }
 
-  private static INDArray rowRange(INDArray array, int from, int to) {
-    if (from == 0 && to == array.size(0)) {
-      return array;
-    }
-    INDArrayIndex[] index = new INDArrayIndex[array.rank()];
-    index[0] = NDArrayIndex.interval(from, to);
-    for (int d = 1; d < index.length; d++) {
-      index[d] = NDArrayIndex.all();
-    }
-    return array.get(index);
-  }
 
   /** One hypergradient step's numbers, before the chain rule to b. */
   record HyperStep(StepOutcome outcome, double dLambda1, double dLambda2, double dTemperature,

@@ -14,8 +14,6 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.INDArrayIndex;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The distillation step of a variational dense student (docs/complexity.md §4) on Java arrays in
@@ -196,7 +194,8 @@ final class VariationalEngine {
     DistillationLoss.Rows terms = trainGradient(values, lambdaC, derivative);
     double kl = kl();
     double validationLoss = validationAtVirtualPoint(validationBatch, validationGradient);
-    double validationNormSquared = dot(validationGradient, validationGradient);
+    double validationNormSquared =
+        Rows.dot(validationGradient, validationGradient, validationGradient.length);
     InnerOptimizer.sensitivity(differentiated, learningRate, ones, derivative,
         validationGradient, u, false);
     double dLambda1 = -directional(terms.lambda1Direction());
@@ -227,12 +226,14 @@ final class VariationalEngine {
     for (int from = 0; from < n; from += EVALUATION_BATCH) {
       int to = Math.min(n, from + EVALUATION_BATCH);
       int rows = to - from;
-      pass.read(rowRange(split.features(), from, to), rowRange(split.labels(), from, to), null);
+      pass.read(Rows.rowRange(split.features(), from, to),
+          Rows.rowRange(split.labels(), from, to), null);
       mlp.meanForward(mu, pass.buffers, rows);
       double[] z = pass.buffers.logits();
       lossSum += Softmax.crossEntropy(pass.labels, z, rows, classes, null, p, logP) * rows;
       for (int r = 0; r < rows; r++) {
-        correct += argMax(z, r * classes) == argMax(pass.labels, r * classes) ? 1 : 0;
+        int predicted = Rows.argMax(z, r * classes, classes);
+        correct += predicted == Rows.argMax(pass.labels, r * classes, classes) ? 1 : 0;
       }
     }
     return new EvaluationResult((double) correct / n, lossSum / n);
@@ -276,7 +277,7 @@ final class VariationalEngine {
   /** ⟨u, Jᵀ·direction⟩: one backward pass of an output direction. */
   private double directional(double[] direction) {
     backward(direction, along);
-    return dot(u, along);
+    return Rows.dot(u, along, u.length);
   }
 
   /**
@@ -373,35 +374,8 @@ final class VariationalEngine {
     return pass != null && pass.buffers.capacity() >= rows ? pass : new Pass(rows);
   }
 
-  private static double dot(double[] a, double[] b) {
-    double sum = 0;
-    for (int i = 0; i < a.length; i++) {
-      sum += a[i] * b[i];
-    }
-    return sum;
-  }
 
-  private int argMax(double[] values, int from) {
-    int best = 0;
-    for (int i = 1; i < classes; i++) {
-      if (values[from + i] > values[from + best]) {
-        best = i;
-      }
-    }
-    return best;
-  }
 
-  private static INDArray rowRange(INDArray array, int from, int to) {
-    if (from == 0 && to == array.size(0)) {
-      return array;
-    }
-    INDArrayIndex[] index = new INDArrayIndex[array.rank()];
-    index[0] = NDArrayIndex.interval(from, to);
-    for (int d = 1; d < index.length; d++) {
-      index[d] = NDArrayIndex.all();
-    }
-    return array.get(index);
-  }
 
   /**
    * One hypergradient step's numbers, before the chain rule to b.
