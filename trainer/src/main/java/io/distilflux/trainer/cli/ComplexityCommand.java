@@ -6,6 +6,7 @@ import io.distilflux.trainer.complexity.ComplexityReport;
 import io.distilflux.trainer.complexity.ComplexityResult;
 import io.distilflux.trainer.complexity.Examples;
 import io.distilflux.trainer.complexity.LambdaInput;
+import io.distilflux.trainer.complexity.Optimizer;
 import io.distilflux.trainer.complexity.Variant;
 import io.distilflux.trainer.data.Mnist;
 import java.io.IOException;
@@ -100,10 +101,20 @@ final class ComplexityCommand implements Callable<Integer> {
       description = "The prior's variance s_p^2 (default ${DEFAULT-VALUE}).")
   double priorVariance;
 
+  @Option(names = "--optimizer", paramLabel = "KIND", defaultValue = "adam",
+      converter = KebabEnumConverter.ComplexityOptimizers.class,
+      description = "Step rule of every training: adam (the small protocol's) or sgd (SGD with momentum, the paper's) (default ${DEFAULT-VALUE}).")
+  Optimizer.Kind optimizer;
+
   @Bounds(min = 0, minExclusive = true, max = 1)
-  @Option(names = "--learning-rate", paramLabel = "RATE", defaultValue = "0.003",
-      description = "Adam's step size (default ${DEFAULT-VALUE}).")
-  double learningRate;
+  @Option(names = "--learning-rate", paramLabel = "RATE",
+      description = "Step size of either optimizer (default 0.003 for adam, 0.01 for sgd).")
+  Double learningRate;
+
+  @Bounds(min = 0, max = 1)
+  @Option(names = "--momentum", paramLabel = "M", defaultValue = "0.9",
+      description = "SGD's momentum, in [0, 1); adam ignores it (default ${DEFAULT-VALUE}).")
+  double momentum;
 
   @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
       description = "Seed of initialisation, shuffles, λ samples and noise (default ${DEFAULT-VALUE}).")
@@ -118,10 +129,14 @@ final class ComplexityCommand implements Callable<Integer> {
             + lambda);
       }
     }
+    if (momentum >= 1) {
+      throw new IllegalArgumentException("--momentum must be below 1, got " + momentum);
+    }
     Set<Variant> chosen = variants.isEmpty() ? Set.of() : EnumSet.copyOf(variants);
     ComplexityProtocol protocol = new ComplexityProtocol(lambdas, hidden, directEpochs,
-        hyperEpochs, fineTuneEpochs, samples, 128, learningRate, priorVariance, input, chosen,
-        seed);
+        hyperEpochs, fineTuneEpochs, samples, 128, new Optimizer(optimizer,
+        learningRate == null ? optimizer.defaultLearningRate() : learningRate, momentum),
+        priorVariance, input, chosen, seed);
     try {
       Files.createDirectories(output);
     } catch (IOException e) {

@@ -69,6 +69,13 @@ abstract class KebabEnumConverter<E extends Enum<E>> implements ITypeConverter<E
   }
 
   /** {@code kafka}, {@code direct}. */
+  static final class ComplexityOptimizers
+      extends KebabEnumConverter<io.distilflux.trainer.complexity.Optimizer.Kind> {
+    ComplexityOptimizers() {
+      super(io.distilflux.trainer.complexity.Optimizer.Kind.class);
+    }
+  }
+
   static final class Transports extends KebabEnumConverter<ExperimentSpec.Transport> {
     Transports() {
       super(ExperimentSpec.Transport.class);

@@ -112,10 +112,10 @@ public final class ComplexityReport {
     StringBuilder out = new StringBuilder();
     out.append("# Complexity control: variational students and hypernetworks\n\n");
     out.append(String.format(Locale.ROOT, "Data: %s. Network 784→%d→10 ReLU, prior s_p² = %s, "
-        + "Adam %s, B = %d, clipping by value at %s. Epochs: direct %d, hypernetworks %d, "
+        + "%s, B = %d, clipping by value at %s. Epochs: direct %d, hypernetworks %d, "
         + "fine-tune %d; linear hypernetwork %d λ per minibatch, log₁₀λ ~ U(−1, 2), "
         + "hypernetwork input %s. Seed %d. Wall time %.0f s.%n%n",
-        dataDescription, protocol.hidden(), protocol.priorVariance(), protocol.learningRate(),
+        dataDescription, protocol.hidden(), protocol.priorVariance(), protocol.optimizer().describe(),
         protocol.batchSize(), ComplexityProtocol.CLIP, protocol.directEpochs(),
         protocol.hyperEpochs(), protocol.fineTuneEpochs(), protocol.samplesPerBatch(),
         protocol.input().name().toLowerCase(Locale.ROOT), protocol.seed(), seconds));

@@ -24,10 +24,11 @@ class ComplexityCommandTest {
     Path out = dir.resolve("out");
     CliOutcome outcome = CliOutcome.execute("experiment", "complexity", "--data-dir",
         data.toString(), "--output", out.toString(), "--lambdas", "0.1,100",
-        "--variants", "direct,low-rank-fine-tuned,linear", "--hidden", "8");
+        "--variants", "direct,low-rank-fine-tuned,linear", "--hidden", "8", "--optimizer", "sgd");
     assertEquals(0, outcome.exitCode(), outcome.err());
     String page = Files.readString(out.resolve("complexity.md"));
     assertTrue(page.contains("| (а) direct | "), page);
+    assertTrue(page.contains("SGD 0.01, momentum 0.9"), page);
     assertTrue(page.contains("*paper а*"), page);
     assertTrue(page.contains("(г) low-rank + fine-tune"), page);
     assertTrue(page.contains("## Pass criteria"), page);
@@ -48,6 +49,13 @@ class ComplexityCommandTest {
     CliOutcome epochs = CliOutcome.execute("experiment", "complexity", "--hyper-epochs", "0");
     assertEquals(2, epochs.exitCode());
     assertTrue(epochs.err().contains("--hyper-epochs"), epochs.err());
+    CliOutcome momentum = CliOutcome.execute("experiment", "complexity", "--optimizer", "sgd",
+        "--momentum", "1");
+    assertEquals(2, momentum.exitCode());
+    assertTrue(momentum.err().contains("--momentum"), momentum.err());
+    CliOutcome optimizer = CliOutcome.execute("experiment", "complexity", "--optimizer", "rms");
+    assertEquals(2, optimizer.exitCode());
+    assertTrue(optimizer.err().contains("--optimizer"), optimizer.err());
     CliOutcome none = CliOutcome.execute("experiment");
     assertEquals(2, none.exitCode());
     assertTrue(none.err().contains("DATASET"), none.err());
