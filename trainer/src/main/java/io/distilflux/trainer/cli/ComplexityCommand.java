@@ -6,6 +6,7 @@ import io.distilflux.trainer.complexity.ComplexityReport;
 import io.distilflux.trainer.complexity.ComplexityResult;
 import io.distilflux.trainer.complexity.Examples;
 import io.distilflux.trainer.complexity.LambdaInput;
+import io.distilflux.trainer.complexity.OnlineResult;
 import io.distilflux.trainer.complexity.Optimizer;
 import io.distilflux.trainer.complexity.Variant;
 import io.distilflux.trainer.data.Mnist;
@@ -53,7 +54,7 @@ final class ComplexityCommand implements Callable<Integer> {
   @Option(names = "--variants", paramLabel = "LIST", split = ",",
       defaultValue = "direct,linear,linear-fine-tuned",
       converter = KebabEnumConverter.ComplexityVariants.class,
-      description = "Variants trained: direct, direct-one-epoch, low-rank, low-rank-fine-tuned, linear, linear-fine-tuned (default ${DEFAULT-VALUE}).")
+      description = "Variants trained: direct, direct-one-epoch, low-rank, low-rank-fine-tuned, linear, linear-fine-tuned, online (a variational student of the distillation pipeline whose λ the meta-optimizer tunes, evaluated at its final λ) (default ${DEFAULT-VALUE}).")
   List<Variant> variants;
 
   @Bounds(min = 1, max = 1000)
@@ -116,6 +117,15 @@ final class ComplexityCommand implements Callable<Integer> {
       description = "SGD's momentum, in [0, 1); adam ignores it (default ${DEFAULT-VALUE}).")
   double momentum;
 
+  @Option(names = "--online-start", paramLabel = "λc", defaultValue = "10",
+      description = "The online variant's λ at its first step, strictly between 0.1 and 100 (default ${DEFAULT-VALUE}). It trains --direct-epochs epochs with the chosen optimizer (the pipeline's SGD has no momentum), a logistic-regression teacher and the meta-optimizer's MNIST defaults.")
+  double onlineStart;
+
+  @Bounds(min = 1, max = 1000)
+  @Option(names = "--online-teacher-epochs", paramLabel = "N", defaultValue = "1",
+      description = "Epochs of the online variant's logistic-regression teacher (default ${DEFAULT-VALUE}).")
+  int onlineTeacherEpochs;
+
   @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
       description = "Seed of initialisation, shuffles, λ samples and noise (default ${DEFAULT-VALUE}).")
   long seed;
@@ -131,6 +141,10 @@ final class ComplexityCommand implements Callable<Integer> {
     }
     if (momentum >= 1) {
       throw new IllegalArgumentException("--momentum must be below 1, got " + momentum);
+    }
+    if (!(onlineStart > 0.1 && onlineStart < 100)) {
+      throw new IllegalArgumentException("--online-start must lie strictly between 0.1 and 100,"
+          + " got " + onlineStart);
     }
     Set<Variant> chosen = variants.isEmpty() ? Set.of() : EnumSet.copyOf(variants);
     ComplexityProtocol protocol = new ComplexityProtocol(lambdas, hidden, directEpochs,
@@ -155,8 +169,12 @@ final class ComplexityCommand implements Callable<Integer> {
     long start = System.nanoTime();
     List<ComplexityResult> results = new ComplexityExperiment(protocol, train.width(),
         train.classes(), System.out).run(train, test);
+    Optional<OnlineResult> online = chosen.contains(Variant.ONLINE)
+        ? Optional.of(new OnlineComplexity(dataDir, output.resolve("online"), onlineStart,
+            directEpochs, onlineTeacherEpochs).run(protocol, train, test, System.out, System.err))
+        : Optional.empty();
     double seconds = (System.nanoTime() - start) / 1e9;
-    ComplexityReport.write(output, protocol, results, data, seconds);
+    ComplexityReport.write(output, protocol, results, online, data, seconds);
     for (ComplexityReport.Check c : ComplexityReport.checks(results)) {
       System.out.println((c.passed() ? "holds:    " : "FAILS:    ") + c.criterion() + " ("
           + c.detail() + ")");

@@ -222,6 +222,19 @@ public final class DistillationTrainer {
     return variational != null;
   }
 
+  /**
+   * A copy of a variational student's θ = (μ, ρ) now, μ first, each in {@link
+   * io.distilflux.trainer.complexity.VariationalMlp}'s layout of the student's widths.
+   *
+   * @throws UnsupportedOperationException for a student that is not variational
+   */
+  public double[] variationalParameters() {
+    if (variational == null) {
+      throw new UnsupportedOperationException("the student is not variational");
+    }
+    return variational.parameters();
+  }
+
   /** KL(q‖p) of a variational student's weights now; NaN for other students. */
   public double complexity() {
     return variational != null ? variational.kl() : Double.NaN;

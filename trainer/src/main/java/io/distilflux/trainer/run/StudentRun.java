@@ -91,6 +91,16 @@ public final class StudentRun {
     return trainer.student();
   }
 
+  /**
+   * A copy of a variational student's θ = (μ, ρ), μ first (see {@link
+   * DistillationTrainer#variationalParameters()}).
+   *
+   * @throws UnsupportedOperationException for a student that is not variational
+   */
+  public double[] variationalParameters() {
+    return trainer.variationalParameters();
+  }
+
   /** How long a held step waits for its update before training with the held λ again. */
   static final Duration HOLD_WAIT = Duration.ofSeconds(1);
 

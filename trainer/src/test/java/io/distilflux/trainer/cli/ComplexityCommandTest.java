@@ -38,6 +38,31 @@ class ComplexityCommandTest {
   }
 
   @Test
+  void theOnlineVariantTunesLambdaThroughThePipelineAndIsReportedBesideTheDirectModels()
+      throws IOException {
+    Path data = dir.resolve("mnist");
+    writeMnist(data, 300, 100);
+    Path out = dir.resolve("out");
+    CliOutcome outcome = CliOutcome.execute("experiment", "complexity", "--data-dir",
+        data.toString(), "--output", out.toString(), "--lambdas", "1,10", "--variants",
+        "direct,online", "--hidden", "8", "--direct-epochs", "2", "--online-start", "10");
+    assertEquals(0, outcome.exitCode(), outcome.err());
+    String page = Files.readString(out.resolve("complexity.md"));
+    assertTrue(page.contains("## Online λ_c"), page);
+    assertTrue(page.contains("| (λc) online λ_c | 10 → "), page);
+    assertTrue(page.contains("| (а) direct, fixed λ | 10 | "), page);
+    List<String> online = Files.readAllLines(out.resolve("results.csv")).stream()
+        .filter(line -> line.startsWith("online,")).toList();
+    assertEquals(1, online.size(), String.join("\n", online));
+    String[] row = online.get(0).split(",");
+    double end = Double.parseDouble(row[1]);
+    assertTrue(end > 0.1 && end < 100 && end != 10.0, "λ_c was not tuned: " + end);
+    double accuracy = Double.parseDouble(row[2]);
+    assertTrue(accuracy > 0.2, "the online student did not learn: " + accuracy);
+    assertTrue(Double.isFinite(Double.parseDouble(row[4])), "𝔏 " + row[4]);
+  }
+
+  @Test
   void badInputEndsWithOneLineAndExitTwo() throws IOException {
     CliOutcome missing = CliOutcome.execute("experiment", "complexity", "--data-dir",
         dir.resolve("none").toString(), "--output", dir.resolve("o").toString());
@@ -56,6 +81,9 @@ class ComplexityCommandTest {
     CliOutcome optimizer = CliOutcome.execute("experiment", "complexity", "--optimizer", "rms");
     assertEquals(2, optimizer.exitCode());
     assertTrue(optimizer.err().contains("--optimizer"), optimizer.err());
+    CliOutcome start = CliOutcome.execute("experiment", "complexity", "--online-start", "100");
+    assertEquals(2, start.exitCode());
+    assertTrue(start.err().contains("--online-start"), start.err());
     CliOutcome none = CliOutcome.execute("experiment");
     assertEquals(2, none.exitCode());
     assertTrue(none.err().contains("DATASET"), none.err());
