@@ -52,7 +52,7 @@ final class ComplexityCommand implements Callable<Integer> {
   List<Double> lambdas;
 
   @Option(names = "--variants", paramLabel = "LIST", split = ",",
-      defaultValue = "direct,linear,linear-fine-tuned",
+      defaultValue = "direct,linear,linear-fine-tuned,online",
       converter = KebabEnumConverter.ComplexityVariants.class,
       description = "Variants trained: direct, direct-one-epoch, low-rank, low-rank-fine-tuned, linear, linear-fine-tuned, online (a variational student of the distillation pipeline whose λ the meta-optimizer tunes, evaluated at its final λ) (default ${DEFAULT-VALUE}).")
   List<Variant> variants;

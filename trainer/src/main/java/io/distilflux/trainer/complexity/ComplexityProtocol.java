@@ -49,11 +49,15 @@ public record ComplexityProtocol(List<Double> lambdas, int hidden, int directEpo
     }
   }
 
-  /** The small protocol of §3.5: (а), (д), (е) at λ = 0.1, 1, 10, 100, raw λ input. */
+  /**
+   * The small protocol of §3.5: (а), (д), (е) and the online run at λ = 0.1, 1, 10, 100, raw λ
+   * input.
+   */
   public static ComplexityProtocol small() {
     return new ComplexityProtocol(List.of(0.1, 1.0, 10.0, 100.0), 100, 3, 2, 1, 5, 128,
         Optimizer.adam(Optimizer.Kind.ADAM.defaultLearningRate()),
-        0.1, LambdaInput.RAW, Set.of(Variant.DIRECT, Variant.LINEAR, Variant.LINEAR_FINE_TUNED),
+        0.1, LambdaInput.RAW, Set.of(Variant.DIRECT, Variant.LINEAR, Variant.LINEAR_FINE_TUNED,
+            Variant.ONLINE),
         1);
   }
 
