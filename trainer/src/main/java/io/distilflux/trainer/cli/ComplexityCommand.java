@@ -25,14 +25,14 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code distilflux experiment complexity}: variational students with complexity control on
- * MNIST (docs/complexity.md): direct models, hypernetworks over λ and fine-tunes, evaluated
- * beside the paper's Tables 1–3, with pruning curves.
+ * MNIST (docs/complexity.md): direct models, hypernetworks over λ, fine-tunes and the online
+ * run ({@link OnlineComplexity}), evaluated beside the paper's Tables 1–3, with pruning curves.
  */
 @Command(
     name = "complexity",
     mixinStandardHelpOptions = true,
     description = {
-      "Variational students with complexity control on MNIST (docs/complexity.md): direct models, hypernetworks over the complexity weight λ and fine-tunes; accuracy, stability, evidence and update counts per λ beside the published tables, and pruning curves.",
+      "Variational students with complexity control on MNIST (docs/complexity.md): direct models, hypernetworks over the complexity weight λ, fine-tunes, and an online run of the distillation pipeline whose λ the meta-optimizer tunes; accuracy, stability, evidence and update counts per λ beside the published tables, and pruning curves.",
       "Writes OUTPUT/complexity.md, OUTPUT/results.csv and OUTPUT/pruning-curves.png."
     },
     sortOptions = false)
