@@ -140,6 +140,15 @@ public final class MonitorMetrics {
       run.temperature.set(meta.temperature());
       run.extraValue.forEach((name, value) ->
           value.set(step.extra().getOrDefault(name, Double.NaN)));
+      // a variational student's diagnostics: set when a step carries them, kept otherwise
+      Double kl = step.extra().get(TrainingStep.KL);
+      if (kl != null) {
+        run.kl.set(kl);
+      }
+      Double stability = step.extra().get(TrainingStep.STABILITY);
+      if (stability != null) {
+        run.stability.set(stability);
+      }
       run.trainLoss.set(step.trainLoss());
       run.ceLoss.set(step.ceLoss());
       run.kdLoss.set(step.kdLoss());
@@ -338,6 +347,8 @@ public final class MonitorMetrics {
     final Value lambda2 = new Value();
     final Value temperature = new Value();
     final Value trainLoss = new Value();
+    final Value kl = new Value();
+    final Value stability = new Value();
     final Value ceLoss = new Value();
     final Value kdLoss = new Value();
     final Value validationLoss = new Value();
@@ -414,6 +425,13 @@ public final class MonitorMetrics {
             "slope per step of the last forecast");
         gauge(registry, "distilflux.forecast.residual", coordinate, extraResidual.get(name),
             "RMS residual of the last forecast's fit");
+      }
+      if (extraNames.contains(io.distilflux.pipeline.event.ExtraParameter.COMPLEXITY.jsonName())) {
+        gauge(registry, "distilflux.student.kl", tags, kl,
+            "KL(q‖p) of the variational student's weights after the latest step");
+        gauge(registry, "distilflux.student.stability", tags, stability,
+            "S = acc(0 %)/acc(90 % pruned) of the variational student on a test slice, at the"
+                + " latest evaluation");
       }
       gauge(registry, "distilflux.train.step", tags, latestStep,
           "index of the latest training step");

@@ -171,6 +171,33 @@ class MonitorMetricsTest {
   }
 
   @Test
+  void aVariationalRunsStepsSetTheKlAndStabilityGaugesAndAStepWithoutSKeepsTheLastOne() {
+    metrics.runStarted(started("a", Mode.FORECAST, 4, 2));
+    RunStarted plain = started("v", Mode.FORECAST, 4, 2);
+    metrics.runStarted(new RunStarted(plain.schemaVersion(), "v",
+        plain.config().withExtraMeta(java.util.Map.of("lambdaC", 0.0)), 0L, plain.provenance()));
+    metrics.step(withExtra(step("v", 0, Phase.HYPERGRADIENT, 10_000), java.util.Map.of(
+        "lambdaC", 3.5, TrainingStep.KL, 1200.0, TrainingStep.STABILITY, 1.25)));
+    metrics.step(withExtra(step("v", 1, Phase.HYPERGRADIENT, 10_100), java.util.Map.of(
+        "lambdaC", 3.4, TrainingStep.KL, 1100.0)));
+
+    assertEquals(1100.0, gauge("distilflux.student.kl", "v"));
+    assertEquals(1.25, gauge("distilflux.student.stability", "v"));
+    assertTrue(registry.scrape().contains("distilflux_student_kl{run=\"v\"} 1100.0"),
+        registry.scrape());
+    // diagnostics are not meta-parameters; a plain run gets no such gauges
+    assertTrue(registry.find("distilflux.meta.extra").tag("name", TrainingStep.KL).gauges()
+        .isEmpty());
+    assertTrue(registry.find("distilflux.student.kl").tag("run", "a").gauges().isEmpty());
+  }
+
+  private static TrainingStep withExtra(TrainingStep s, java.util.Map<String, Double> extra) {
+    return new TrainingStep(s.schemaVersion(), s.runId(), s.step(), s.epoch(), s.phase(),
+        s.trainLoss(), s.ceLoss(), s.kdLoss(), s.meta(), s.durationSeconds(),
+        s.timestampMillis(), extra);
+  }
+
+  @Test
   void eventsOfARunThatNeverStartedMakeNoMetersAndAreDroppedAfterTheGrace() {
     for (int i = 1; i <= 9; i++) {
       metrics.step(step("ghost-run-" + i, 0, Phase.HYPERGRADIENT, 10_000));

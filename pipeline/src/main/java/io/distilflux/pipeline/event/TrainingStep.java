@@ -15,7 +15,8 @@ package io.distilflux.pipeline.event;
  * @param durationSeconds wall time of the step, hypergradient included, in seconds
  * @param timestampMillis end of the step, epoch milliseconds
  * @param extra the values of the run's extra meta-parameters the step used, by name (natural
- *     values, not coordinates); empty before schema version 4
+ *     values, not coordinates), and for a variational student its diagnostics {@value #KL} and,
+ *     at evaluation steps, {@value #STABILITY}; empty before schema version 4
  */
 public record TrainingStep(
     int schemaVersion,
@@ -31,6 +32,14 @@ public record TrainingStep(
     long timestampMillis,
     java.util.Map<String, Double> extra)
     implements Event {
+
+  /** Name in {@link #extra()} of a variational student's KL(q‖p) after the step. */
+  public static final String KL = "kl";
+  /**
+   * Name in {@link #extra()} of a variational student's stability S = acc(0 %)/acc(90 % pruned)
+   * on a test slice after the step, at the steps that are evaluated.
+   */
+  public static final String STABILITY = "stability";
 
   /** Bounds and copies the extras (absent: none). */
   public TrainingStep {

@@ -6,6 +6,8 @@ import io.distilflux.trainer.complexity.ComplexityReport;
 import io.distilflux.trainer.complexity.ComplexityResult;
 import io.distilflux.trainer.complexity.Examples;
 import io.distilflux.trainer.complexity.LambdaInput;
+import io.distilflux.trainer.complexity.OnlineResult;
+import io.distilflux.trainer.complexity.Optimizer;
 import io.distilflux.trainer.complexity.Variant;
 import io.distilflux.trainer.data.Mnist;
 import java.io.IOException;
@@ -23,14 +25,14 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code distilflux experiment complexity}: variational students with complexity control on
- * MNIST (docs/complexity.md): direct models, hypernetworks over λ and fine-tunes, evaluated
- * beside the paper's Tables 1–3, with pruning curves.
+ * MNIST (docs/complexity.md): direct models, hypernetworks over λ, fine-tunes and the online
+ * run ({@link OnlineComplexity}), evaluated beside the paper's Tables 1–3, with pruning curves.
  */
 @Command(
     name = "complexity",
     mixinStandardHelpOptions = true,
     description = {
-      "Variational students with complexity control on MNIST (docs/complexity.md): direct models, hypernetworks over the complexity weight λ and fine-tunes; accuracy, stability, evidence and update counts per λ beside the published tables, and pruning curves.",
+      "Variational students with complexity control on MNIST (docs/complexity.md): direct models, hypernetworks over the complexity weight λ, fine-tunes, and an online run of the distillation pipeline whose λ the meta-optimizer tunes; accuracy, stability, evidence and update counts per λ beside the published tables, and pruning curves.",
       "Writes OUTPUT/complexity.md, OUTPUT/results.csv and OUTPUT/pruning-curves.png."
     },
     sortOptions = false)
@@ -50,9 +52,9 @@ final class ComplexityCommand implements Callable<Integer> {
   List<Double> lambdas;
 
   @Option(names = "--variants", paramLabel = "LIST", split = ",",
-      defaultValue = "direct,linear,linear-fine-tuned",
+      defaultValue = "direct,linear,linear-fine-tuned,online",
       converter = KebabEnumConverter.ComplexityVariants.class,
-      description = "Variants trained: direct, direct-one-epoch, low-rank, low-rank-fine-tuned, linear, linear-fine-tuned (default ${DEFAULT-VALUE}).")
+      description = "Variants trained: direct, direct-one-epoch, low-rank, low-rank-fine-tuned, linear, linear-fine-tuned, online (a variational student of the distillation pipeline whose λ the meta-optimizer tunes, evaluated at its final λ) (default ${DEFAULT-VALUE}).")
   List<Variant> variants;
 
   @Bounds(min = 1, max = 1000)
@@ -100,10 +102,29 @@ final class ComplexityCommand implements Callable<Integer> {
       description = "The prior's variance s_p^2 (default ${DEFAULT-VALUE}).")
   double priorVariance;
 
+  @Option(names = "--optimizer", paramLabel = "KIND", defaultValue = "adam",
+      converter = KebabEnumConverter.ComplexityOptimizers.class,
+      description = "Step rule of every training: adam (the small protocol's) or sgd (SGD with momentum, the paper's) (default ${DEFAULT-VALUE}).")
+  Optimizer.Kind optimizer;
+
   @Bounds(min = 0, minExclusive = true, max = 1)
-  @Option(names = "--learning-rate", paramLabel = "RATE", defaultValue = "0.003",
-      description = "Adam's step size (default ${DEFAULT-VALUE}).")
-  double learningRate;
+  @Option(names = "--learning-rate", paramLabel = "RATE",
+      description = "Step size of either optimizer (default 0.003 for adam, 0.01 for sgd).")
+  Double learningRate;
+
+  @Bounds(min = 0, max = 1)
+  @Option(names = "--momentum", paramLabel = "M", defaultValue = "0.9",
+      description = "SGD's momentum, in [0, 1); adam ignores it (default ${DEFAULT-VALUE}).")
+  double momentum;
+
+  @Option(names = "--online-start", paramLabel = "λc", defaultValue = "10",
+      description = "The online variant's λ at its first step, strictly between 0.1 and 100 (default ${DEFAULT-VALUE}). It trains --direct-epochs epochs with the chosen optimizer (the pipeline's SGD has no momentum), a logistic-regression teacher and the meta-optimizer's MNIST defaults.")
+  double onlineStart;
+
+  @Bounds(min = 1, max = 1000)
+  @Option(names = "--online-teacher-epochs", paramLabel = "N", defaultValue = "1",
+      description = "Epochs of the online variant's logistic-regression teacher (default ${DEFAULT-VALUE}).")
+  int onlineTeacherEpochs;
 
   @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
       description = "Seed of initialisation, shuffles, λ samples and noise (default ${DEFAULT-VALUE}).")
@@ -118,10 +139,18 @@ final class ComplexityCommand implements Callable<Integer> {
             + lambda);
       }
     }
+    if (momentum >= 1) {
+      throw new IllegalArgumentException("--momentum must be below 1, got " + momentum);
+    }
+    if (!(onlineStart > 0.1 && onlineStart < 100)) {
+      throw new IllegalArgumentException("--online-start must lie strictly between 0.1 and 100,"
+          + " got " + onlineStart);
+    }
     Set<Variant> chosen = variants.isEmpty() ? Set.of() : EnumSet.copyOf(variants);
     ComplexityProtocol protocol = new ComplexityProtocol(lambdas, hidden, directEpochs,
-        hyperEpochs, fineTuneEpochs, samples, 128, learningRate, priorVariance, input, chosen,
-        seed);
+        hyperEpochs, fineTuneEpochs, samples, 128, new Optimizer(optimizer,
+        learningRate == null ? optimizer.defaultLearningRate() : learningRate, momentum),
+        priorVariance, input, chosen, seed);
     try {
       Files.createDirectories(output);
     } catch (IOException e) {
@@ -140,8 +169,12 @@ final class ComplexityCommand implements Callable<Integer> {
     long start = System.nanoTime();
     List<ComplexityResult> results = new ComplexityExperiment(protocol, train.width(),
         train.classes(), System.out).run(train, test);
+    Optional<OnlineResult> online = chosen.contains(Variant.ONLINE)
+        ? Optional.of(new OnlineComplexity(dataDir, output.resolve("online"), onlineStart,
+            directEpochs, onlineTeacherEpochs).run(protocol, train, test, System.out, System.err))
+        : Optional.empty();
     double seconds = (System.nanoTime() - start) / 1e9;
-    ComplexityReport.write(output, protocol, results, data, seconds);
+    ComplexityReport.write(output, protocol, results, online, data, seconds);
     for (ComplexityReport.Check c : ComplexityReport.checks(results)) {
       System.out.println((c.passed() ? "holds:    " : "FAILS:    ") + c.criterion() + " ("
           + c.detail() + ")");

@@ -53,6 +53,19 @@ final class ExperimentRunner {
    */
   record Schedule(int miniEpoch, int forecastEvery) {}
 
+  /**
+   * A run that finished without failure, handed to the runner's listener before the results
+   * table is printed.
+   *
+   * @param runId the run's id
+   * @param config the run's configuration
+   * @param run the trained run (its student and, for a variational one, θ)
+   * @param lastStep the run's last training step (λ and the extra values it used)
+   * @param finished the run's end
+   */
+  record FinishedRun(String runId, RunConfig config, StudentRun run, TrainingStep lastStep,
+      RunFinished finished) {}
+
   /** What an experiment produced. */
   record Results(List<ResultsTable.RunResult> runs) {
     boolean allSucceeded() {
@@ -83,6 +96,7 @@ final class ExperimentRunner {
   private final Optional<Path> eventsDir;
   private final ShutdownReport stopReport;
   private final ResultsFiles resultsFiles;
+  private final java.util.function.Consumer<FinishedRun> onFinished;
   /**
    * Set when the JVM is being stopped: runs that fail from then on fail because their services
    * are closing, and are not written as results (the stop report says how to resume them).
@@ -91,20 +105,28 @@ final class ExperimentRunner {
       new java.util.concurrent.atomic.AtomicBoolean();
 
   ExperimentRunner(ExperimentSpec spec, PrintStream out, PrintStream log) {
-    this(spec, out, log, List.of(), Optional.empty());
+    this(spec, out, log, List.of(), Optional.empty(), run -> { });
+  }
+
+  ExperimentRunner(ExperimentSpec spec, PrintStream out, PrintStream log,
+      List<Schedule> extraSchedules, Optional<Path> eventsDir) {
+    this(spec, out, log, extraSchedules, eventsDir, run -> { });
   }
 
   /**
    * @param extraSchedules forecast runs (every seed) with these schedules besides the spec's
    * @param eventsDir where to record each run's events as {@code <runId>.jsonl}, if anywhere
+   * @param onFinished called with every run that finishes without failure
    */
   ExperimentRunner(ExperimentSpec spec, PrintStream out, PrintStream log,
-      List<Schedule> extraSchedules, Optional<Path> eventsDir) {
+      List<Schedule> extraSchedules, Optional<Path> eventsDir,
+      java.util.function.Consumer<FinishedRun> onFinished) {
     this.spec = spec;
     this.out = out;
     this.log = log;
     this.extraSchedules = List.copyOf(extraSchedules);
     this.eventsDir = eventsDir;
+    this.onFinished = onFinished;
     this.stopReport = new ShutdownReport(spec, log);
     this.resultsFiles = new ResultsFiles(spec.outputDir(),
         ResultsFiles.newInvocation(java.time.Clock.systemUTC()));
@@ -337,9 +359,11 @@ final class ExperimentRunner {
       stopReport.started(runId, label, config.mode(), config.steps(), run.firstStep());
       // λ per step, for the saved student's trajectory file
       List<TrainingStep> trajectory = new ArrayList<>();
+      AtomicReference<TrainingStep> lastStep = new AtomicReference<>();
       Flux<Event> events = run.events(trainers, permits)
           .doOnNext(event -> {
             if (event instanceof TrainingStep s) {
+              lastStep.set(s);
               if (spec.saveStudent().isPresent()) {
                 trajectory.add(s);
               }
@@ -361,6 +385,9 @@ final class ExperimentRunner {
                 f.finalEvaluation() == null ? Double.NaN : f.finalEvaluation().testAccuracy();
             stopReport.finished(runId, f.steps(), testAccuracy, f.failure());
             board.finished(label, f.steps(), config.steps(), testAccuracy, f.failure());
+            if (f.failure() == null) {
+              onFinished.accept(new FinishedRun(runId, config, run, lastStep.get(), f));
+            }
           })
           .flatMap(f -> saveStudent(runId, config, run, trajectory, f, trainers)
               .thenReturn(f))

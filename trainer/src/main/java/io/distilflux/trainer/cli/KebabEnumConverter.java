@@ -69,6 +69,14 @@ abstract class KebabEnumConverter<E extends Enum<E>> implements ITypeConverter<E
   }
 
   /** {@code kafka}, {@code direct}. */
+  /** {@code adam}, {@code sgd}. */
+  static final class ComplexityOptimizers
+      extends KebabEnumConverter<io.distilflux.trainer.complexity.Optimizer.Kind> {
+    ComplexityOptimizers() {
+      super(io.distilflux.trainer.complexity.Optimizer.Kind.class);
+    }
+  }
+
   static final class Transports extends KebabEnumConverter<ExperimentSpec.Transport> {
     Transports() {
       super(ExperimentSpec.Transport.class);

@@ -4,7 +4,7 @@ package io.distilflux.trainer.complexity;
  * Adam (β1 = 0.9, β2 = 0.999, ε = 1e-8, bias-corrected) on a flat {@code double[]}, after
  * clipping every gradient entry to [−clip, clip] (gradient clipping by value).
  */
-public final class Adam {
+public final class Adam implements GradientStep {
 
   private final double learningRate;
   private final double clip;
@@ -34,6 +34,7 @@ public final class Adam {
   }
 
   /** One step of {@code parameters} along the (clipped) {@code gradient}. */
+  @Override
   public void step(double[] parameters, double[] gradient) {
     step(parameters, gradient, null);
   }

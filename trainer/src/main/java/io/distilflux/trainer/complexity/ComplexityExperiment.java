@@ -97,6 +97,21 @@ public final class ComplexityExperiment {
     double[] mu = new double[network.parameterCount()];
     double[] rho = new double[network.parameterCount()];
     model.generate(lambda, mu, rho);
+    return evaluate(variant, lambda, mu, rho, updates, seconds, train, test);
+  }
+
+  /**
+   * Evaluates trained parameters of this experiment's network at {@code lambda}: pruning curve
+   * on {@code test}, KL and the evidence on {@code train}; prints a progress line.
+   *
+   * @param mu the means, in {@link VariationalMlp}'s layout
+   * @param rho ρ = ln σ, same layout
+   */
+  public ComplexityResult evaluate(Variant variant, double lambda, double[] mu, double[] rho,
+      long updates, double seconds, Examples train, Examples test) {
+    if (mu.length != network.parameterCount() || rho.length != network.parameterCount()) {
+      throw new IllegalArgumentException("parameters do not fit the network");
+    }
     double[] curve = evaluator.pruningCurve(mu, rho, test);
     double kl = VariationalMlp.kl(mu, rho, protocol.priorVariance());
     double evidence = evaluator.evidence(mu, rho, lambda, train);

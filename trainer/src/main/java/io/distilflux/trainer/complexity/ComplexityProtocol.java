@@ -15,7 +15,8 @@ import java.util.Set;
  * @param samplesPerBatch λ samples per minibatch of the linear hypernetwork (the low-rank one
  *     takes one, as in the paper)
  * @param batchSize examples per minibatch
- * @param learningRate Adam's step size
+ * @param optimizer the step rule of every training (Adam in the small protocol, SGD in the
+ *     paper)
  * @param priorVariance s_p²
  * @param input how the hypernetworks see λ
  * @param variants the variants to train
@@ -23,7 +24,7 @@ import java.util.Set;
  */
 public record ComplexityProtocol(List<Double> lambdas, int hidden, int directEpochs,
     int hyperEpochs, int fineTuneEpochs, int samplesPerBatch, int batchSize,
-    double learningRate, double priorVariance, LambdaInput input, Set<Variant> variants,
+    Optimizer optimizer, double priorVariance, LambdaInput input, Set<Variant> variants,
     long seed) {
 
   /** Gradient clipping by value [ref]. */
@@ -35,6 +36,7 @@ public record ComplexityProtocol(List<Double> lambdas, int hidden, int directEpo
   public ComplexityProtocol {
     lambdas = List.copyOf(lambdas);
     variants = Set.copyOf(variants);
+    java.util.Objects.requireNonNull(optimizer, "optimizer");
     if (lambdas.isEmpty() || variants.isEmpty()) {
       throw new IllegalArgumentException("at least one λ and one variant are needed");
     }
@@ -47,16 +49,21 @@ public record ComplexityProtocol(List<Double> lambdas, int hidden, int directEpo
     }
   }
 
-  /** The small protocol of §3.5: (а), (д), (е) at λ = 0.1, 1, 10, 100, raw λ input. */
+  /**
+   * The small protocol of §3.5: (а), (д), (е) and the online run at λ = 0.1, 1, 10, 100, raw λ
+   * input.
+   */
   public static ComplexityProtocol small() {
-    return new ComplexityProtocol(List.of(0.1, 1.0, 10.0, 100.0), 100, 3, 2, 1, 5, 128, 3e-3,
-        0.1, LambdaInput.RAW, Set.of(Variant.DIRECT, Variant.LINEAR, Variant.LINEAR_FINE_TUNED),
+    return new ComplexityProtocol(List.of(0.1, 1.0, 10.0, 100.0), 100, 3, 2, 1, 5, 128,
+        Optimizer.adam(Optimizer.Kind.ADAM.defaultLearningRate()),
+        0.1, LambdaInput.RAW, Set.of(Variant.DIRECT, Variant.LINEAR, Variant.LINEAR_FINE_TUNED,
+            Variant.ONLINE),
         1);
   }
 
   /** Settings of one training. */
   TrainingSettings training(int epochs, LambdaDistribution distribution, int samples, long salt) {
-    return new TrainingSettings(epochs, batchSize, samples, learningRate, CLIP, priorVariance,
+    return new TrainingSettings(epochs, batchSize, samples, optimizer, CLIP, priorVariance,
         distribution, seed * 1_000_003L + salt);
   }
 }

@@ -37,13 +37,20 @@ public final class ComplexityReport {
 
   private ComplexityReport() {}
 
-  /** Writes the page, the chart and the CSV into {@code dir} (created if needed). */
+  /**
+   * Writes the page, the chart and the CSV into {@code dir} (created if needed).
+   *
+   * @param online the online variant's result, if it ran (a section of its own, a CSV line and a
+   *     row of the pruning curves)
+   */
   public static void write(Path dir, ComplexityProtocol protocol, List<ComplexityResult> results,
-      String dataDescription, double seconds) throws IOException {
+      Optional<OnlineResult> online, String dataDescription, double seconds) throws IOException {
     Files.createDirectories(dir);
-    Files.writeString(dir.resolve(PAGE), markdown(protocol, results, dataDescription, seconds),
-        StandardCharsets.UTF_8);
-    Files.writeString(dir.resolve(CSV), csv(results), StandardCharsets.UTF_8);
+    Files.writeString(dir.resolve(PAGE), markdown(protocol, results, online, dataDescription,
+        seconds), StandardCharsets.UTF_8);
+    List<ComplexityResult> all = new ArrayList<>(results);
+    online.ifPresent(o -> all.add(o.atEnd()));
+    Files.writeString(dir.resolve(CSV), csv(all), StandardCharsets.UTF_8);
     LineFigure.writePng(panels(protocol, results), Math.min(2, protocol.lambdas().size()),
         dir.resolve(CHART));
   }
@@ -108,14 +115,14 @@ public final class ComplexityReport {
 
   /** The report page. */
   public static String markdown(ComplexityProtocol protocol, List<ComplexityResult> results,
-      String dataDescription, double seconds) {
+      Optional<OnlineResult> online, String dataDescription, double seconds) {
     StringBuilder out = new StringBuilder();
     out.append("# Complexity control: variational students and hypernetworks\n\n");
     out.append(String.format(Locale.ROOT, "Data: %s. Network 784→%d→10 ReLU, prior s_p² = %s, "
-        + "Adam %s, B = %d, clipping by value at %s. Epochs: direct %d, hypernetworks %d, "
+        + "%s, B = %d, clipping by value at %s. Epochs: direct %d, hypernetworks %d, "
         + "fine-tune %d; linear hypernetwork %d λ per minibatch, log₁₀λ ~ U(−1, 2), "
         + "hypernetwork input %s. Seed %d. Wall time %.0f s.%n%n",
-        dataDescription, protocol.hidden(), protocol.priorVariance(), protocol.learningRate(),
+        dataDescription, protocol.hidden(), protocol.priorVariance(), protocol.optimizer().describe(),
         protocol.batchSize(), ComplexityProtocol.CLIP, protocol.directEpochs(),
         protocol.hyperEpochs(), protocol.fineTuneEpochs(), protocol.samplesPerBatch(),
         protocol.input().name().toLowerCase(Locale.ROOT), protocol.seed(), seconds));
@@ -127,6 +134,7 @@ public final class ComplexityReport {
         ComplexityResult::stability, row -> row.stability(), "%.3f", false);
     table(out, "Evidence 𝔏 = log p(D|μ) − λ·KL on the training set (Table 3)", protocol,
         results, ComplexityResult::evidence, row -> row.evidence(), "%.0f", false);
+    online.ifPresent(o -> online(out, o, results));
     out.append("## Pass criteria\n\n| criterion | holds | figures |\n|---|---|---|\n");
     for (Check c : checks(results)) {
       out.append("| ").append(c.criterion()).append(" | ").append(c.passed() ? "yes" : "**no**")
@@ -135,14 +143,39 @@ public final class ComplexityReport {
     out.append("\n## Pruning curves\n\n![pruning curves](").append(CHART).append(")\n\n")
         .append("| variant | λ | 0 % | 10 % | 20 % | 30 % | 40 % | 50 % | 60 % | 70 % | 80 % "
             + "| 90 % |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    for (ComplexityResult r : results) {
-      out.append("| ").append(r.variant().label()).append(" | ").append(lambda(r.lambda()));
+    List<ComplexityResult> curves = new ArrayList<>(results);
+    online.ifPresent(o -> curves.add(o.atEnd()));
+    for (ComplexityResult r : curves) {
+      out.append("| ").append(r.variant().label()).append(" | ")
+          .append(r.variant() == Variant.ONLINE
+              ? String.format(Locale.ROOT, "%.4g", r.lambda()) : lambda(r.lambda()));
       for (double a : r.curve()) {
         out.append(String.format(Locale.ROOT, " | %.4f", a));
       }
       out.append(" |\n");
     }
     return out.toString();
+  }
+
+  /** The online run beside the direct models at the λ nearest its final λ_c. */
+  private static void online(StringBuilder out, OnlineResult o, List<ComplexityResult> results) {
+    ComplexityResult r = o.atEnd();
+    out.append("## Online λ_c (the meta-optimizer tunes λ_c while the student trains)\n\n")
+        .append("| run | λ_c start → end | accuracy | S | 𝔏 at λ | KL | steps | seconds |\n")
+        .append("|---|---|---|---|---|---|---|---|\n")
+        .append(String.format(Locale.ROOT, "| %s | %s → %.4g | %.4f | %.3f | %.0f | %.0f | %d "
+                + "| %.0f |%n", r.variant().label(), lambda(o.startLambda()), r.lambda(),
+            r.accuracy(), r.stability(), r.evidence(), r.kl(), o.steps(), r.seconds()));
+    of(results, Variant.DIRECT).stream()
+        .min(java.util.Comparator.comparingDouble(
+            d -> Math.abs(Math.log(d.lambda()) - Math.log(r.lambda()))))
+        .ifPresent(d -> out.append(String.format(Locale.ROOT,
+            "| %s, fixed λ | %s | %.4f | %.3f | %.0f | %.0f | — | %.0f |%n",
+            d.variant().label(), lambda(d.lambda()), d.accuracy(), d.stability(), d.evidence(),
+            d.kl(), d.seconds())));
+    out.append(String.format(Locale.ROOT, "%nThe pipeline's own test accuracy of the online "
+        + "student: %.4f. 𝔏 and KL of the online student are at its final λ_c.%n%n",
+        o.pipelineTestAccuracy()));
   }
 
   private static void table(StringBuilder out, String title, ComplexityProtocol protocol,
@@ -158,7 +191,7 @@ public final class ComplexityReport {
         .append("|\n");
     for (Variant v : Variant.values()) {
       List<ComplexityResult> rows = of(results, v);
-      if (rows.isEmpty()) {
+      if (rows.isEmpty() || !PaperTables.ROWS.containsKey(v)) {
         continue;
       }
       out.append("| ").append(v.label());

@@ -16,7 +16,12 @@ public enum Variant {
   /** (д) the linear hypernetwork. */
   LINEAR("д", "linear hypernetwork"),
   /** (е) the linear hypernetwork, then a fine-tune at each λ. */
-  LINEAR_FINE_TUNED("е", "linear + fine-tune");
+  LINEAR_FINE_TUNED("е", "linear + fine-tune"),
+  /**
+   * Not in the paper: one variational student of the distillation pipeline whose λ is tuned
+   * online by the meta-optimizer (docs/complexity.md §4), evaluated at its final λ.
+   */
+  ONLINE("λc", "online λ_c");
 
   private final String letter;
   private final String description;

@@ -5,7 +5,7 @@ import java.util.SplittableRandom;
 /**
  * Trains a {@link Hypernet} (a direct model or a hypernetwork) on labelled examples with the
  * settings' loss: per minibatch S values λ_s are drawn, each generates θ = G(λ_s), draws its own
- * noise and adds (1/S)·∇[mean CE + λ_s·KL/N]; then one clipped Adam step.
+ * noise and adds (1/S)·∇[mean CE + λ_s·KL/N]; then one clipped optimizer step (Adam or SGD with momentum).
  */
 public final class VariationalTrainer {
 
@@ -49,7 +49,7 @@ public final class VariationalTrainer {
     double[] gradRho = new double[p];
     double[] logitGradient = new double[b * network.classes()];
     VariationalMlp.Buffers buffers = network.buffers(b);
-    Adam adam = new Adam(phi.length, settings.learningRate(), settings.clip());
+    GradientStep optimizer = settings.optimizer().create(phi.length, settings.clip());
     int[] order = new int[n];
     for (int i = 0; i < n; i++) {
       order[i] = i;
@@ -84,7 +84,7 @@ public final class VariationalTrainer {
           loss += scale * VariationalMlp.kl(mu, rho, settings.priorVariance());
           model.accumulate(lambda, gradMu, gradRho, weight, gradient);
         }
-        adam.step(phi, gradient);
+        optimizer.step(phi, gradient);
         steps++;
         lossSum += loss * weight;
         lossCount++;

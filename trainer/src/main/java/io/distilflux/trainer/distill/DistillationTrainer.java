@@ -4,6 +4,7 @@ import io.distilflux.trainer.speed.NativeOpsStep;
 
 import io.distilflux.pipeline.event.ExtraParameter;
 import io.distilflux.pipeline.event.MetaValues;
+import io.distilflux.pipeline.event.TrainingStep;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.RunConfig.UnrolledDerivative;
 import io.distilflux.pipeline.event.Unconstrained;
@@ -220,6 +221,38 @@ public final class DistillationTrainer {
   /** Whether the student is variational: its steps need λ_c ({@code lambdaC}). */
   public boolean isVariational() {
     return variational != null;
+  }
+
+  /**
+   * A copy of a variational student's θ = (μ, ρ) now, μ first, each in {@link
+   * io.distilflux.trainer.complexity.VariationalMlp}'s layout of the student's widths.
+   *
+   * @throws UnsupportedOperationException for a student that is not variational
+   */
+  public double[] variationalParameters() {
+    if (variational == null) {
+      throw new UnsupportedOperationException("the student is not variational");
+    }
+    return variational.parameters();
+  }
+
+  /**
+   * A variational student's diagnostics now, by their names in a training step's extras: KL(q‖p)
+   * ({@link TrainingStep#KL}) and, when {@code stabilityTest} is given, S on its first rows
+   * ({@link TrainingStep#STABILITY}); empty for other students.
+   *
+   * @param stabilityTest the test split to measure S on, or null for none
+   */
+  public java.util.Map<String, Double> diagnostics(Split stabilityTest) {
+    if (variational == null) {
+      return java.util.Map.of();
+    }
+    java.util.Map<String, Double> out = new java.util.TreeMap<>();
+    out.put(TrainingStep.KL, variational.kl());
+    if (stabilityTest != null) {
+      out.put(TrainingStep.STABILITY, variational.stability(stabilityTest));
+    }
+    return out;
   }
 
   /** KL(q‖p) of a variational student's weights now; NaN for other students. */

@@ -4,6 +4,8 @@ import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.RunConfig.UnrolledDerivative;
 import io.distilflux.trainer.complexity.ComplexityHyperGradient;
+import io.distilflux.trainer.complexity.Evaluator;
+import io.distilflux.trainer.complexity.Examples;
 import io.distilflux.trainer.complexity.VariationalMlp;
 import io.distilflux.trainer.data.Batch;
 import io.distilflux.trainer.data.Split;
@@ -46,6 +48,8 @@ final class VariationalEngine {
   /** ρ of every parameter at the start: σ = e^{−3}, as in the complexity experiment. */
   static final double INITIAL_RHO = -3.0;
   private static final int EVALUATION_BATCH = 512;
+  /** Test rows the stability S is measured on. */
+  static final int STABILITY_SLICE = 2000;
 
   private final MultiLayerNetwork network;
   private final DenseStack stack;
@@ -82,6 +86,8 @@ final class VariationalEngine {
   private Pass validation;
   private final double[] p;
   private final double[] logP;
+  private Split stabilitySource;
+  private Examples stabilitySlice;
 
   private VariationalEngine(MultiLayerNetwork network, DenseStack stack, OptimizerKind kind,
       UnrolledDerivative unrolled, double learningRate, DistillationLoss loss, int trainingSize,
@@ -237,6 +243,34 @@ final class VariationalEngine {
       }
     }
     return new EvaluationResult((double) correct / n, lossSum / n);
+  }
+
+  /**
+   * S = acc(0 %)/acc(90 % pruned) with the means on the first {@link #STABILITY_SLICE} rows of
+   * {@code split}, pruned as the complexity experiment prunes (per layer, weights only, by
+   * μ²/σ²; docs/complexity.md §1). The slice is read once per split.
+   */
+  double stability(Split split) {
+    if (stabilitySource != split) {
+      int n = Math.min(STABILITY_SLICE, split.size());
+      int width = mlp.inputWidth(0);
+      double[] x = HostArrays.read(rowRange(split.features(), 0, n));
+      double[] y = HostArrays.read(rowRange(split.labels(), 0, n));
+      float[] features = new float[n * width];
+      byte[] labels = new byte[n];
+      for (int k = 0; k < features.length; k++) {
+        features[k] = (float) x[k];
+      }
+      for (int r = 0; r < n; r++) {
+        labels[r] = (byte) argMax(y, r * classes);
+      }
+      stabilitySlice = new Examples(features, labels, width, classes);
+      stabilitySource = split;
+    }
+    Evaluator evaluator = new Evaluator(mlp, PRIOR_VARIANCE);
+    double[] curve = {evaluator.accuracy(mu, stabilitySlice),
+        evaluator.accuracy(evaluator.prune(mu, rho, 0.9), stabilitySlice)};
+    return Evaluator.stability(curve);
   }
 
   /** A copy of θ = (μ, ρ), μ first, for checks. */

@@ -91,6 +91,16 @@ public final class StudentRun {
     return trainer.student();
   }
 
+  /**
+   * A copy of a variational student's θ = (μ, ρ), μ first (see {@link
+   * DistillationTrainer#variationalParameters()}).
+   *
+   * @throws UnsupportedOperationException for a student that is not variational
+   */
+  public double[] variationalParameters() {
+    return trainer.variationalParameters();
+  }
+
   /** How long a held step waits for its update before training with the held λ again. */
   static final Duration HOLD_WAIT = Duration.ofSeconds(1);
 
@@ -303,9 +313,16 @@ public final class StudentRun {
         : trainer.step(prepared, point.values(), point.extraValues());
     double seconds = (forwardNanos + System.nanoTime() - resumed) / 1e9;
     int epoch = (int) (step / batchesPerEpoch);
+    boolean due = config.evaluateEvery() > 0 && (step + 1) % config.evaluateEvery() == 0;
+    Map<String, Double> values = point.extraValues();
+    if (trainer.isVariational()) {
+      // KL after every step, S on a test slice at the evaluated ones (the monitor's gauges)
+      values = new TreeMap<>(values);
+      values.putAll(trainer.diagnostics(due ? test : null));
+    }
     out.add(new TrainingStep(Event.CURRENT_SCHEMA_VERSION, runId, step, epoch, phase,
         outcome.trainLoss(), outcome.ceLoss(), outcome.kdLoss(), point.values(), seconds,
-        System.currentTimeMillis(), point.extraValues()));
+        System.currentTimeMillis(), values));
     if (phase == Phase.HYPERGRADIENT) {
       loop.hypergradientSteps++;
       loop.hypergradientSeconds += seconds;
@@ -320,7 +337,6 @@ public final class StudentRun {
       loop.forecastSteps++;
     }
     loop.step++;
-    boolean due = config.evaluateEvery() > 0 && (step + 1) % config.evaluateEvery() == 0;
     if (due) {
       out.add(evaluate(loop, step));
     }

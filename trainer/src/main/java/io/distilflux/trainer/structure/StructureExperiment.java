@@ -5,6 +5,7 @@ import io.distilflux.trainer.complexity.DirectModel;
 import io.distilflux.trainer.complexity.Evaluator;
 import io.distilflux.trainer.complexity.Examples;
 import io.distilflux.trainer.complexity.LambdaDistribution;
+import io.distilflux.trainer.complexity.Optimizer;
 import io.distilflux.trainer.complexity.TrainingSettings;
 import io.distilflux.trainer.complexity.VariationalMlp;
 import io.distilflux.trainer.complexity.VariationalTrainer;
@@ -114,7 +115,7 @@ public final class StructureExperiment {
 
   private TrainingSettings settings(int epochs, long seed) {
     return new TrainingSettings(epochs, StructureProtocol.PRUNING_BATCH, 1,
-        StructureProtocol.PRUNING_RATE, StructureProtocol.CLIP,
+        Optimizer.adam(StructureProtocol.PRUNING_RATE), StructureProtocol.CLIP,
         StructureProtocol.PRIOR_VARIANCE, new LambdaDistribution.Fixed(protocol.lambda()), seed);
   }
 

@@ -24,16 +24,42 @@ class ComplexityCommandTest {
     Path out = dir.resolve("out");
     CliOutcome outcome = CliOutcome.execute("experiment", "complexity", "--data-dir",
         data.toString(), "--output", out.toString(), "--lambdas", "0.1,100",
-        "--variants", "direct,low-rank-fine-tuned,linear", "--hidden", "8");
+        "--variants", "direct,low-rank-fine-tuned,linear", "--hidden", "8", "--optimizer", "sgd");
     assertEquals(0, outcome.exitCode(), outcome.err());
     String page = Files.readString(out.resolve("complexity.md"));
     assertTrue(page.contains("| (а) direct | "), page);
+    assertTrue(page.contains("SGD 0.01, momentum 0.9"), page);
     assertTrue(page.contains("*paper а*"), page);
     assertTrue(page.contains("(г) low-rank + fine-tune"), page);
     assertTrue(page.contains("## Pass criteria"), page);
     List<String> csv = Files.readAllLines(out.resolve("results.csv"));
     assertEquals(1 + 3 * 2, csv.size(), String.join("\n", csv));
     assertTrue(Files.size(out.resolve("pruning-curves.png")) > 1000);
+  }
+
+  @Test
+  void theOnlineVariantTunesLambdaThroughThePipelineAndIsReportedBesideTheDirectModels()
+      throws IOException {
+    Path data = dir.resolve("mnist");
+    writeMnist(data, 300, 100);
+    Path out = dir.resolve("out");
+    CliOutcome outcome = CliOutcome.execute("experiment", "complexity", "--data-dir",
+        data.toString(), "--output", out.toString(), "--lambdas", "1,10", "--variants",
+        "direct,online", "--hidden", "8", "--direct-epochs", "2", "--online-start", "10");
+    assertEquals(0, outcome.exitCode(), outcome.err());
+    String page = Files.readString(out.resolve("complexity.md"));
+    assertTrue(page.contains("## Online λ_c"), page);
+    assertTrue(page.contains("| (λc) online λ_c | 10 → "), page);
+    assertTrue(page.contains("| (а) direct, fixed λ | 10 | "), page);
+    List<String> online = Files.readAllLines(out.resolve("results.csv")).stream()
+        .filter(line -> line.startsWith("online,")).toList();
+    assertEquals(1, online.size(), String.join("\n", online));
+    String[] row = online.get(0).split(",");
+    double end = Double.parseDouble(row[1]);
+    assertTrue(end > 0.1 && end < 100 && end != 10.0, "λ_c was not tuned: " + end);
+    double accuracy = Double.parseDouble(row[2]);
+    assertTrue(accuracy > 0.2, "the online student did not learn: " + accuracy);
+    assertTrue(Double.isFinite(Double.parseDouble(row[4])), "𝔏 " + row[4]);
   }
 
   @Test
@@ -48,6 +74,16 @@ class ComplexityCommandTest {
     CliOutcome epochs = CliOutcome.execute("experiment", "complexity", "--hyper-epochs", "0");
     assertEquals(2, epochs.exitCode());
     assertTrue(epochs.err().contains("--hyper-epochs"), epochs.err());
+    CliOutcome momentum = CliOutcome.execute("experiment", "complexity", "--optimizer", "sgd",
+        "--momentum", "1");
+    assertEquals(2, momentum.exitCode());
+    assertTrue(momentum.err().contains("--momentum"), momentum.err());
+    CliOutcome optimizer = CliOutcome.execute("experiment", "complexity", "--optimizer", "rms");
+    assertEquals(2, optimizer.exitCode());
+    assertTrue(optimizer.err().contains("--optimizer"), optimizer.err());
+    CliOutcome start = CliOutcome.execute("experiment", "complexity", "--online-start", "100");
+    assertEquals(2, start.exitCode());
+    assertTrue(start.err().contains("--online-start"), start.err());
     CliOutcome none = CliOutcome.execute("experiment");
     assertEquals(2, none.exitCode());
     assertTrue(none.err().contains("DATASET"), none.err());

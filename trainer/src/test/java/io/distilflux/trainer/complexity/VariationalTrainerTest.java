@@ -15,7 +15,8 @@ class VariationalTrainerTest {
   private final Examples test = TestData.clusters(300, 12, 1, 2);
 
   private TrainingSettings settings(LambdaDistribution lambdas, int samples, int epochs) {
-    return new TrainingSettings(epochs, 32, samples, 3e-3, 1.0, PRIOR, lambdas, 5);
+    return new TrainingSettings(epochs, 32, samples, Optimizer.adam(3e-3), 1.0, PRIOR, lambdas,
+        5);
   }
 
   private DirectModel fresh() {

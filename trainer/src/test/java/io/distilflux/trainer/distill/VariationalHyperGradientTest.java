@@ -9,6 +9,10 @@ import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.RunConfig.UnrolledDerivative;
 import io.distilflux.pipeline.event.Unconstrained;
+import io.distilflux.pipeline.event.TrainingStep;
+import io.distilflux.trainer.complexity.Evaluator;
+import io.distilflux.trainer.complexity.Examples;
+import io.distilflux.trainer.complexity.VariationalMlp;
 import io.distilflux.trainer.data.Batch;
 import io.distilflux.trainer.data.Split;
 import java.util.Map;
@@ -116,6 +120,40 @@ class VariationalHyperGradientTest {
     StepOutcome high = twin.step(twin.prepare(batch), values, Map.of(LAMBDA_C, 11.0));
     assertEquals(low.ceLoss(), high.ceLoss(), 0.0, "same weights, same noise");
     assertEquals(10 * kl / TRAINING_SIZE, high.trainLoss() - low.trainLoss(), 1e-9);
+  }
+
+  @Test
+  void theDiagnosticsAreTheKlAndTheStabilityOfTheMeansPrunedByTheirSignalToNoise() {
+    DistillationTrainer trainer = trainer(OptimizerKind.ADAM, 0.05, "forward",
+        UnrolledDerivative.EXACT);
+    Nd4j.getRandom().setSeed(8);
+    for (int i = 0; i < 5; i++) {
+      trainer.step(trainer.prepare(HyperGradientCheckTest.randomBatch(new long[] {4}, 3, 12)),
+          B.toValues(), Map.of(LAMBDA_C, 10.0));
+    }
+    assertEquals(Map.of(TrainingStep.KL, trainer.complexity()), trainer.diagnostics(null));
+    Split test = HyperGradientCheckTest.randomSplit(new long[] {4}, 3, 300);
+    Map<String, Double> diagnostics = trainer.diagnostics(test);
+    // the same S through the complexity experiment's evaluator, from θ and the split's rows
+    double[] theta = trainer.variationalParameters();
+    int p = theta.length / 2;
+    double[] mu = java.util.Arrays.copyOf(theta, p);
+    double[] rho = java.util.Arrays.copyOfRange(theta, p, 2 * p);
+    double[] x = test.features().dup().data().asDouble();
+    float[] features = new float[x.length];
+    for (int k = 0; k < x.length; k++) {
+      features[k] = (float) x[k];
+    }
+    byte[] labels = new byte[test.size()];
+    for (int r = 0; r < labels.length; r++) {
+      labels[r] = (byte) test.labels().getRow(r).argMax().getInt(0);
+    }
+    Examples examples = new Examples(features, labels, 4, 3);
+    Evaluator evaluator = new Evaluator(new VariationalMlp(4, 6, 3), 0.1);
+    double expected = evaluator.accuracy(mu, examples)
+        / evaluator.accuracy(evaluator.prune(mu, rho, 0.9), examples);
+    assertEquals(expected, diagnostics.get(TrainingStep.STABILITY), 1e-12);
+    assertEquals(trainer.complexity(), diagnostics.get(TrainingStep.KL));
   }
 
   @Test

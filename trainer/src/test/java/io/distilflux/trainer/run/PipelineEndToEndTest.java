@@ -169,6 +169,7 @@ class PipelineEndToEndTest {
     RunFinished finished = services.train(runId, config, Function.identity());
     assertNull(finished.failure(), "failure: " + finished.failure());
     assertScrapeShows(runId, "distilflux_meta_extra{name=\"" + name + "\"");
+    assertScrapeShows(runId, "distilflux_student_kl{");
 
     Recorded r = readBack(runId, true);
     assertStepsOnceInOrder(r.steps(), STEPS);
@@ -198,6 +199,13 @@ class PipelineEndToEndTest {
     }
     assertTrue(r.metaParams().stream().anyMatch(m -> m.extra().get(name).b() != 0.0),
         "the meta-optimizer moved b4");
+    // the student's diagnostics: KL after every step, S at the evaluated steps
+    for (TrainingStep step : r.steps()) {
+      assertTrue(step.extra().get(TrainingStep.KL) > 0, "KL at step " + step.step());
+      boolean evaluated = (step.step() + 1) % config.evaluateEvery() == 0;
+      assertEquals(evaluated, step.extra().containsKey(TrainingStep.STABILITY),
+          "S at step " + step.step());
+    }
     assertLifecycle(r, runId, STEPS);
   }
 
