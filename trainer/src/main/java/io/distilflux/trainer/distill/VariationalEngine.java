@@ -254,15 +254,15 @@ final class VariationalEngine {
     if (stabilitySource != split) {
       int n = Math.min(STABILITY_SLICE, split.size());
       int width = mlp.inputWidth(0);
-      double[] x = HostArrays.read(rowRange(split.features(), 0, n));
-      double[] y = HostArrays.read(rowRange(split.labels(), 0, n));
+      double[] x = HostArrays.read(Rows.rowRange(split.features(), 0, n));
+      double[] y = HostArrays.read(Rows.rowRange(split.labels(), 0, n));
       float[] features = new float[n * width];
       byte[] labels = new byte[n];
       for (int k = 0; k < features.length; k++) {
         features[k] = (float) x[k];
       }
       for (int r = 0; r < n; r++) {
-        labels[r] = (byte) argMax(y, r * classes);
+        labels[r] = (byte) Rows.argMax(y, r * classes, classes);
       }
       stabilitySlice = new Examples(features, labels, width, classes);
       stabilitySource = split;
