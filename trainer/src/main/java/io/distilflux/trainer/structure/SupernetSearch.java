@@ -1,0 +1,140 @@
+package io.distilflux.trainer.structure;
+
+import io.distilflux.trainer.complexity.Adam;
+import io.distilflux.trainer.complexity.Examples;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The bilevel search of a {@link Supernet} (docs/structure.md §7): each step draws Gumbel noise,
+ * takes the temperature c from its schedule, moves the structure logits log α by Adam along the
+ * one-step hypergradient of the validation loss ({@link StructureHyperGradient}) and then the
+ * weights by Adam along the training loss's gradient, both under the same noise. At the end the
+ * argmax of the logits per edge is the discrete student.
+ */
+public final class SupernetSearch {
+
+  /**
+   * The search's settings.
+   *
+   * @param epochs passes over the training set
+   * @param batch minibatch size of both the training and the validation batches
+   * @param rate Adam's step size for the weights, also β of the virtual step
+   * @param metaRate Adam's step size for the structure logits
+   * @param fromTemperature c at the first step
+   * @param toTemperature c at the last step (geometric annealing); equal to fromTemperature for
+   *     a fixed c
+   * @param seed initialisation, shuffles and noise
+   */
+  public record Settings(int epochs, int batch, double rate, double metaRate,
+      double fromTemperature, double toTemperature, long seed) {
+
+    /** Checks every size and rate. */
+    public Settings {
+      if (epochs < 1 || batch < 1) {
+        throw new IllegalArgumentException("epochs and batch must be >= 1");
+      }
+      if (!(rate > 0) || !(metaRate > 0) || !(fromTemperature > 0) || !(toTemperature > 0)
+          || !Double.isFinite(fromTemperature) || !Double.isFinite(toTemperature)) {
+        throw new IllegalArgumentException("rates and temperatures must be positive and finite");
+      }
+    }
+
+    /** Whether c is annealed rather than fixed. */
+    public boolean annealed() {
+      return fromTemperature != toTemperature;
+    }
+  }
+
+  /**
+   * What a search produced.
+   *
+   * @param weights the supernet's weights
+   * @param logAlpha the structure logits, flat
+   * @param temperature c at the end
+   * @param choice the argmax block per edge
+   * @param history the structure logits after each epoch (epoch 0: before training)
+   * @param steps optimizer steps
+   * @param seconds wall time
+   */
+  public record Outcome(double[] weights, double[] logAlpha, double temperature, int[] choice,
+      List<double[]> history, long steps, double seconds) {}
+
+  private final Supernet net;
+  private final Settings settings;
+
+  /** A search over this supernet with these settings. */
+  public SupernetSearch(Supernet net, Settings settings) {
+    this.net = net;
+    this.settings = settings;
+  }
+
+  /** Trains the weights on {@code train} and the structure logits on {@code validation}. */
+  public Outcome run(Examples train, Examples validation) {
+    long start = System.nanoTime();
+    SplittableRandom random = new SplittableRandom(settings.seed());
+    double[] w = new double[net.parameterCount()];
+    net.initialise(w, random);
+    double[] logAlpha = new double[net.structureSize()];
+    int b = Math.min(settings.batch(), Math.min(train.count(), validation.count()));
+    SupernetLoss loss = new SupernetLoss(net, b);
+    StructureHyperGradient hyper = new StructureHyperGradient(loss);
+    Adam weights = new Adam(w.length, settings.rate(), Double.POSITIVE_INFINITY);
+    Adam structure = new Adam(logAlpha.length, settings.metaRate(), Double.POSITIVE_INFINITY);
+    double[] gradW = new double[w.length];
+    double[] hyperGradient = new double[logAlpha.length];
+    int[] order = identity(train.count());
+    int[] valOrder = identity(validation.count());
+    int stepsPerEpoch = (train.count() + b - 1) / b;
+    long total = (long) stepsPerEpoch * settings.epochs();
+    List<double[]> history = new ArrayList<>();
+    history.add(logAlpha.clone());
+    long step = 0;
+    int valFrom = validation.count();
+    double c = settings.fromTemperature();
+    for (int epoch = 0; epoch < settings.epochs(); epoch++) {
+      RandomPruning.shuffle(order, random);
+      for (int from = 0; from < train.count(); from += b) {
+        int rows = Math.min(b, train.count() - from);
+        if (valFrom + b > validation.count()) {
+          RandomPruning.shuffle(valOrder, random);
+          valFrom = 0;
+        }
+        c = GumbelSoftmax.annealed(settings.fromTemperature(), settings.toTemperature(), step,
+            total);
+        double[] noise = SupernetLoss.noise(net, random);
+        loss.evaluate(w, logAlpha, noise, c, train, order, from, rows, gradW, null);
+        hyper.compute(w, logAlpha, noise, c, gradW,
+            new StructureHyperGradient.Batch(train, order, from, rows),
+            new StructureHyperGradient.Batch(validation, valOrder, valFrom, b), settings.rate(),
+            hyperGradient);
+        structure.step(logAlpha, hyperGradient);
+        weights.step(w, gradW);
+        valFrom += b;
+        step++;
+      }
+      history.add(logAlpha.clone());
+    }
+    return new Outcome(w, logAlpha, c, choice(net, logAlpha), history, step,
+        (System.nanoTime() - start) / 1e9);
+  }
+
+  /** The argmax of the structure logits on each edge. */
+  public static int[] choice(Supernet net, double[] logAlpha) {
+    int[] choice = new int[Supernet.EDGES];
+    for (int e = 0; e < Supernet.EDGES; e++) {
+      choice[e] = GumbelSoftmax.argmax(SupernetLoss.slice(logAlpha, net.offset(e),
+          net.choices(e)));
+    }
+    return choice;
+  }
+
+  private static int[] identity(int n) {
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    return order;
+  }
+}
