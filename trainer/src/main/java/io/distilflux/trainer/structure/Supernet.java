@@ -1,5 +1,6 @@
 package io.distilflux.trainer.structure;
 
+import io.distilflux.trainer.complexity.Examples;
 import java.util.Arrays;
 import java.util.random.RandomGenerator;
 
@@ -241,16 +242,19 @@ public final class Supernet {
   }
 
   /**
-   * Back-propagates dL/dlogits through the last {@link #forward} of the same buffers: adds
-   * nothing, writes dL/dw into {@code gradW} and dL/dγ into {@code gradGamma}.
+   * Back-propagates dL/dlogits through the last {@link #forward} of the same buffers: writes
+   * dL/dw into {@code gradW} and dL/dγ into {@code gradGamma}. A null {@code gradW} skips the
+   * weight gradients (dL/dγ alone costs no pass over the first layer's weights).
    */
   public void backward(double[] w, double[] gamma, Buffers b, int rows, double[] gradLogits,
       double[] gradW, double[] gradGamma) {
     check(w, gamma, b, rows);
-    if (gradW.length != parameters || gradGamma.length != structureSize()) {
+    if ((gradW != null && gradW.length != parameters) || gradGamma.length != structureSize()) {
       throw new IllegalArgumentException("gradient buffers differ from the supernet's sizes");
     }
-    Arrays.fill(gradW, 0);
+    if (gradW != null) {
+      Arrays.fill(gradW, 0);
+    }
     double[] gz = b.gradMixed;
     Arrays.fill(gz, 0, rows * hidden, 0);
     double[] go = b.gradOutput;
@@ -293,7 +297,9 @@ public final class Supernet {
         }
       }
       gradGamma[h] = dot;
-      denseBackward(w, widthStart[h], units, input, b.input, rows, ga, gradW, null, false);
+      if (gradW != null) {
+        denseBackward(w, widthStart[h], units, input, b.input, rows, ga, gradW, null, false);
+      }
     }
   }
 
@@ -315,8 +321,8 @@ public final class Supernet {
   }
 
   /**
-   * Adds dL/dW and dL/db of a dense layer given dL/dout; when {@code gradX} is not null, writes
-   * (or, with {@code accumulate}, adds) dL/dx.
+   * Adds dL/dW and dL/db of a dense layer given dL/dout (unless {@code gradW} is null); when
+   * {@code gradX} is not null, writes (or, with {@code accumulate}, adds) dL/dx.
    */
   private static void denseBackward(double[] w, int start, int outs, int ins, double[] x,
       int rows, double[] gradOut, double[] gradW, double[] gradX, boolean accumulate) {
@@ -332,9 +338,11 @@ public final class Supernet {
           continue;
         }
         int wj = start + j * ins;
-        gradW[bias + j] += g;
-        for (int i = 0; i < ins; i++) {
-          gradW[wj + i] += g * x[xr + i];
+        if (gradW != null) {
+          gradW[bias + j] += g;
+          for (int i = 0; i < ins; i++) {
+            gradW[wj + i] += g * x[xr + i];
+          }
         }
         if (gradX != null) {
           for (int i = 0; i < ins; i++) {
@@ -343,6 +351,34 @@ public final class Supernet {
         }
       }
     }
+  }
+
+  /** The share of {@code data}'s examples whose largest logit is their label, at weights γ. */
+  public double accuracy(double[] w, double[] gamma, Examples data) {
+    int rows = Math.min(500, data.count());
+    Buffers b = buffers(rows);
+    int[] order = new int[data.count()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    int correct = 0;
+    for (int from = 0; from < data.count(); from += rows) {
+      int n = Math.min(rows, data.count() - from);
+      data.copyRows(order, from, n, b.input);
+      double[] z = forward(w, gamma, b, n);
+      for (int r = 0; r < n; r++) {
+        int best = 0;
+        for (int c = 1; c < classes; c++) {
+          if (z[r * classes + c] > z[r * classes + best]) {
+            best = c;
+          }
+        }
+        if (best == data.labels()[from + r]) {
+          correct++;
+        }
+      }
+    }
+    return (double) correct / data.count();
   }
 
   /**

@@ -16,7 +16,6 @@ public final class SupernetLoss {
   private final Supernet.Buffers buffers;
   private final double[] gradLogits;
   private final double[] gradGamma;
-  private final double[] scratch;
 
   /** A loss of batches of up to {@code capacity} examples. */
   public SupernetLoss(Supernet net, int capacity) {
@@ -24,7 +23,6 @@ public final class SupernetLoss {
     this.buffers = net.buffers(capacity);
     this.gradLogits = new double[capacity * net.classes()];
     this.gradGamma = new double[net.structureSize()];
-    this.scratch = new double[net.parameterCount()];
   }
 
   /** The supernet. */
@@ -62,8 +60,8 @@ public final class SupernetLoss {
     if (gradW == null && gradLogAlpha == null) {
       return loss;
     }
-    double[] gw = gradW != null ? gradW : scratch;
-    net.backward(w, gamma, buffers, rows, gradLogits, gw, gradGamma);
+    // without gradW only dL/dγ is needed, which skips the first layer's weight gradients
+    net.backward(w, gamma, buffers, rows, gradLogits, gradW, gradGamma);
     if (gradLogAlpha != null) {
       for (int e = 0; e < Supernet.EDGES; e++) {
         int k = net.choices(e);

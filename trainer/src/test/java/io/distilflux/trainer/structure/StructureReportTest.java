@@ -24,17 +24,17 @@ class StructureReportTest {
   @Test
   void pruningChecksBothTheMarginOverRandomAndTheAgreementOfTheRules() {
     List<StructureReport.Check> holds = StructureReport.checks(
-        new StructureResults(pruned(0.88), null));
+        new StructureResults(pruned(0.88), null, null));
     // 50 % is below the 70 % where the effect is expected: no check there
     assertEquals(2, holds.size());
     assertTrue(holds.get(0).passed() && holds.get(1).passed(), holds.toString());
     List<StructureReport.Check> close = StructureReport.checks(
-        new StructureResults(pruned(0.52), null));
+        new StructureResults(pruned(0.52), null, null));
     assertFalse(close.get(0).passed());
     assertTrue(close.get(1).criterion().contains("≈"));
     assertFalse(close.get(1).passed());
     List<StructureReport.Check> apart = StructureReport.checks(
-        new StructureResults(pruned(0.8), null));
+        new StructureResults(pruned(0.8), null, null));
     assertTrue(apart.get(0).passed());
     assertFalse(apart.get(1).passed());
   }
@@ -42,9 +42,9 @@ class StructureReportTest {
   @Test
   void freezingHoldsOnlyInTheExpectedOrder() {
     StructureResults.Frozen ordered = frozen(0.95, 0.94, 0.90);
-    assertTrue(StructureReport.checks(new StructureResults(null, ordered)).get(0).passed());
+    assertTrue(StructureReport.checks(new StructureResults(null, ordered, null)).get(0).passed());
     StructureResults.Frozen swapped = frozen(0.93, 0.94, 0.90);
-    assertFalse(StructureReport.checks(new StructureResults(null, swapped)).get(0).passed());
+    assertFalse(StructureReport.checks(new StructureResults(null, swapped, null)).get(0).passed());
   }
 
   private static StructureResults.Frozen frozen(double lowest, double random, double highest) {
