@@ -123,6 +123,13 @@ public final class Supernet {
     return deep.clone();
   }
 
+  /** The hidden layer widths of one discrete choice, input side first. */
+  public int[] hiddenSizes(int[] choice) {
+    checkChoice(choice);
+    return deep[choice[1]] ? new int[] {widths[choice[0]], deepWidth}
+        : new int[] {widths[choice[0]]};
+  }
+
   /** A short name of one discrete choice, such as "784-50-100-10". */
   public String describe(int[] choice) {
     return input + "-" + widths[choice[0]] + (deep[choice[1]] ? "-" + deepWidth : "") + "-"

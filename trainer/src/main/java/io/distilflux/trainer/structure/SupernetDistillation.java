@@ -6,6 +6,7 @@ import io.distilflux.trainer.complexity.Examples;
 import io.distilflux.trainer.distill.DistillationLoss;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.function.LongConsumer;
 
 /**
  * Distils a supernet into the discrete student chosen from it (docs/structure.md §7): the
@@ -47,6 +48,18 @@ public final class SupernetDistillation {
    */
   public Outcome train(Supernet student, double[] w, Examples train, int epochs, int batch,
       double rate, long seed) {
+    int b = Math.min(batch, train.count());
+    return trainSteps(student, w, train, (long) epochs * ((train.count() + b - 1) / b), batch,
+        rate, seed, step -> { });
+  }
+
+  /**
+   * {@code steps} minibatches, passing over {@code train} in a fresh order each time it is
+   * exhausted, updating the student's weights {@code w} in place; {@code done} hears the count
+   * of steps taken after each.
+   */
+  public Outcome trainSteps(Supernet student, double[] w, Examples train, long steps, int batch,
+      double rate, long seed, LongConsumer done) {
     if (student.inputWidth() != teacher.inputWidth() || student.classes() != teacher.classes()
         || student.structureSize() != Supernet.EDGES) {
       throw new IllegalArgumentException("the student must be a discrete net of the teacher's "
@@ -69,24 +82,26 @@ public final class SupernetDistillation {
       order[i] = i;
     }
     SplittableRandom random = new SplittableRandom(seed);
-    long steps = 0;
-    for (int epoch = 0; epoch < epochs; epoch++) {
-      RandomPruning.shuffle(order, random);
-      for (int from = 0; from < train.count(); from += b) {
-        int rows = Math.min(b, train.count() - from);
-        train.copyRows(order, from, rows, own.input());
-        System.arraycopy(own.input(), 0, taught.input(), 0, rows * student.inputWidth());
-        double[] f = teacher.forward(teacherWeights, teacherGamma, taught, rows);
-        double[] z = student.forward(w, gamma, own, rows);
-        Arrays.fill(y, 0);
-        for (int r = 0; r < rows; r++) {
-          y[r * classes + train.labels()[order[from + r]]] = 1;
-        }
-        loss.evaluate(z, y, f, rows, values, out);
-        student.backward(w, gamma, own, rows, out.outputGradient(), gradW, gradGamma);
-        adam.step(w, gradW);
-        steps++;
+    int from = train.count();
+    for (long step = 0; step < steps; step++) {
+      if (from >= train.count()) {
+        RandomPruning.shuffle(order, random);
+        from = 0;
       }
+      int rows = Math.min(b, train.count() - from);
+      train.copyRows(order, from, rows, own.input());
+      System.arraycopy(own.input(), 0, taught.input(), 0, rows * student.inputWidth());
+      double[] f = teacher.forward(teacherWeights, teacherGamma, taught, rows);
+      double[] z = student.forward(w, gamma, own, rows);
+      Arrays.fill(y, 0);
+      for (int r = 0; r < rows; r++) {
+        y[r * classes + train.labels()[order[from + r]]] = 1;
+      }
+      loss.evaluate(z, y, f, rows, values, out);
+      student.backward(w, gamma, own, rows, out.outputGradient(), gradW, gradGamma);
+      adam.step(w, gradW);
+      from += rows;
+      done.accept(step + 1);
     }
     return new Outcome(steps, (System.nanoTime() - start) / 1e9);
   }

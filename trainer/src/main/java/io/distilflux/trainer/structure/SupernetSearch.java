@@ -72,52 +72,116 @@ public final class SupernetSearch {
 
   /** Trains the weights on {@code train} and the structure logits on {@code validation}. */
   public Outcome run(Examples train, Examples validation) {
-    long start = System.nanoTime();
-    SplittableRandom random = new SplittableRandom(settings.seed());
-    double[] w = new double[net.parameterCount()];
-    net.initialise(w, random);
-    double[] logAlpha = new double[net.structureSize()];
-    int b = Math.min(settings.batch(), Math.min(train.count(), validation.count()));
-    SupernetLoss loss = new SupernetLoss(net, b);
-    StructureHyperGradient hyper = new StructureHyperGradient(loss);
-    Adam weights = new Adam(w.length, settings.rate(), Double.POSITIVE_INFINITY);
-    Adam structure = new Adam(logAlpha.length, settings.metaRate(), Double.POSITIVE_INFINITY);
-    double[] gradW = new double[w.length];
-    double[] hyperGradient = new double[logAlpha.length];
-    int[] order = identity(train.count());
-    int[] valOrder = identity(validation.count());
-    int stepsPerEpoch = (train.count() + b - 1) / b;
-    long total = (long) stepsPerEpoch * settings.epochs();
+    Stepper stepper = start(train, validation);
     List<double[]> history = new ArrayList<>();
-    history.add(logAlpha.clone());
-    long step = 0;
-    int valFrom = validation.count();
-    double c = settings.fromTemperature();
+    history.add(stepper.logAlpha.clone());
     for (int epoch = 0; epoch < settings.epochs(); epoch++) {
-      RandomPruning.shuffle(order, random);
-      for (int from = 0; from < train.count(); from += b) {
-        int rows = Math.min(b, train.count() - from);
-        if (valFrom + b > validation.count()) {
-          RandomPruning.shuffle(valOrder, random);
-          valFrom = 0;
-        }
-        c = GumbelSoftmax.annealed(settings.fromTemperature(), settings.toTemperature(), step,
-            total);
-        double[] noise = SupernetLoss.noise(net, random);
-        loss.evaluate(w, logAlpha, noise, c, train, order, from, rows, gradW, null);
-        hyper.compute(w, logAlpha, noise, c, gradW,
-            new StructureHyperGradient.Batch(train, order, from, rows),
-            new StructureHyperGradient.Batch(validation, valOrder, valFrom, b), settings.rate(),
-            hyperGradient);
-        structure.step(logAlpha, hyperGradient);
-        weights.step(w, gradW);
-        valFrom += b;
-        step++;
+      for (int s = 0; s < stepper.stepsPerEpoch; s++) {
+        stepper.step();
       }
-      history.add(logAlpha.clone());
+      history.add(stepper.logAlpha.clone());
     }
-    return new Outcome(w, logAlpha, c, choice(net, logAlpha), history, step,
-        (System.nanoTime() - start) / 1e9);
+    return stepper.outcome(history);
+  }
+
+  /** A search ready to take its first step. */
+  public Stepper start(Examples train, Examples validation) {
+    return new Stepper(train, validation);
+  }
+
+  /**
+   * The search one step at a time, for a caller that decides when to stop (such as a switch to
+   * the discrete student at a mini-epoch boundary). Past the settings' epochs, c stays at its
+   * last value.
+   */
+  public final class Stepper {
+    private final long start = System.nanoTime();
+    private final Examples train;
+    private final Examples validation;
+    private final SplittableRandom random = new SplittableRandom(settings.seed());
+    private final double[] w = new double[net.parameterCount()];
+    private final double[] logAlpha = new double[net.structureSize()];
+    private final int b;
+    private final SupernetLoss loss;
+    private final StructureHyperGradient hyper;
+    private final Adam weights;
+    private final Adam structure;
+    private final double[] gradW;
+    private final double[] hyperGradient;
+    private final int[] order;
+    private final int[] valOrder;
+    private final int stepsPerEpoch;
+    private final long total;
+    private long step;
+    private int from;
+    private int valFrom;
+    private double c = settings.fromTemperature();
+
+    private Stepper(Examples train, Examples validation) {
+      this.train = train;
+      this.validation = validation;
+      net.initialise(w, random);
+      b = Math.min(settings.batch(), Math.min(train.count(), validation.count()));
+      loss = new SupernetLoss(net, b);
+      hyper = new StructureHyperGradient(loss);
+      weights = new Adam(w.length, settings.rate(), Double.POSITIVE_INFINITY);
+      structure = new Adam(logAlpha.length, settings.metaRate(), Double.POSITIVE_INFINITY);
+      gradW = new double[w.length];
+      hyperGradient = new double[logAlpha.length];
+      order = identity(train.count());
+      valOrder = identity(validation.count());
+      stepsPerEpoch = (train.count() + b - 1) / b;
+      total = (long) stepsPerEpoch * settings.epochs();
+      from = train.count();
+      valFrom = validation.count();
+    }
+
+    /** One step: the structure logits along the hypergradient, then the weights. */
+    public void step() {
+      if (from >= train.count()) {
+        RandomPruning.shuffle(order, random);
+        from = 0;
+      }
+      int rows = Math.min(b, train.count() - from);
+      if (valFrom + b > validation.count()) {
+        RandomPruning.shuffle(valOrder, random);
+        valFrom = 0;
+      }
+      c = GumbelSoftmax.annealed(settings.fromTemperature(), settings.toTemperature(),
+          Math.min(step, total), total);
+      double[] noise = SupernetLoss.noise(net, random);
+      loss.evaluate(w, logAlpha, noise, c, train, order, from, rows, gradW, null);
+      hyper.compute(w, logAlpha, noise, c, gradW,
+          new StructureHyperGradient.Batch(train, order, from, rows),
+          new StructureHyperGradient.Batch(validation, valOrder, valFrom, b), settings.rate(),
+          hyperGradient);
+      structure.step(logAlpha, hyperGradient);
+      weights.step(w, gradW);
+      from += rows;
+      valFrom += b;
+      step++;
+    }
+
+    /** Steps taken so far. */
+    public long steps() {
+      return step;
+    }
+
+    /** Steps in one pass over the training set. */
+    public int stepsPerEpoch() {
+      return stepsPerEpoch;
+    }
+
+    /** Steps in the settings' epochs, over which c is annealed. */
+    public long scheduledSteps() {
+      return total;
+    }
+
+    /** Where the search stands, with the structure logits of the given epochs. */
+    public Outcome outcome(List<double[]> history) {
+      return new Outcome(w.clone(), logAlpha.clone(), c, choice(net, logAlpha), history, step,
+          (System.nanoTime() - start) / 1e9);
+    }
   }
 
   /** The argmax of the structure logits on each edge. */
