@@ -1,5 +1,7 @@
 package io.distilflux.trainer.structure;
 
+import io.distilflux.pipeline.EventCodec;
+import io.distilflux.pipeline.event.StructureChosen;
 import io.distilflux.trainer.complexity.Adam;
 import io.distilflux.trainer.complexity.DirectModel;
 import io.distilflux.trainer.complexity.Evaluator;
@@ -71,33 +73,45 @@ public final class StructureExperiment {
   private StructureResults.Search search(String schedule, double from, double to,
       Examples train, Examples validation, Examples test) {
     Supernet net = Supernet.standard(train.width(), train.classes());
-    SupernetSearch.Outcome found = new SupernetSearch(net, new SupernetSearch.Settings(
-        protocol.searchEpochs(), StructureProtocol.SEARCH_BATCH, StructureProtocol.SEARCH_RATE,
-        StructureProtocol.META_RATE, from, to, protocol.seed())).run(train, validation);
-    double c = found.temperature();
-    double[] mean = SupernetLoss.gamma(net, found.logAlpha(), new double[net.structureSize()],
-        c);
-    double supernet = net.accuracy(found.weights(), mean, test);
-    double distance = vertexDistance(net, found.logAlpha(), c,
-        new SplittableRandom(protocol.seed() + 41));
+    SupernetSearch.Settings settings = new SupernetSearch.Settings(protocol.searchEpochs(),
+        StructureProtocol.SEARCH_BATCH, StructureProtocol.SEARCH_RATE,
+        StructureProtocol.META_RATE, from, to, protocol.seed());
+    // what the supernet and the cut student score at the switch, before any distillation
+    double[] atSwitch = new double[3];
+    long distilSteps = (long) protocol.distilEpochs()
+        * ((train.count() + StructureProtocol.SEARCH_BATCH - 1) / StructureProtocol.SEARCH_BATCH);
+    List<StructureChosen> published = new ArrayList<>();
+    StructureSwitch.Outcome outcome = new StructureSwitch(net, settings,
+        StructureProtocol.MINI_EPOCH, "structure-" + schedule, published::add)
+        .run(train, validation, distilSteps, StructureProtocol.DISTILLATION,
+            StructureProtocol.SEARCH_RATE, protocol.seed() + 43, found -> {
+              double c = found.temperature();
+              double[] mean = SupernetLoss.gamma(net, found.logAlpha(),
+                  new double[net.structureSize()], c);
+              atSwitch[0] = net.accuracy(found.weights(), mean, test);
+              atSwitch[1] = vertexDistance(net, found.logAlpha(), c,
+                  new SplittableRandom(protocol.seed() + 41));
+              int[] choice = found.choice();
+              atSwitch[2] = net.discrete(choice).accuracy(
+                  net.discreteWeights(found.weights(), choice), new double[] {1, 1}, test);
+              progress.printf(Locale.ROOT, "003 %s: searched %d steps in %.0f s, log α %s, "
+                  + "supernet accuracy %.4f, 1 − max γ %.3f; student %s as cut %.4f%n",
+                  schedule, found.steps(), found.seconds(), row(found.logAlpha()),
+                  atSwitch[0], atSwitch[1], net.describe(choice), atSwitch[2]);
+            });
+    SupernetSearch.Outcome found = outcome.search();
     int[] choice = found.choice();
-    Supernet student = net.discrete(choice);
-    double[] w = net.discreteWeights(found.weights(), choice);
-    double cut = student.accuracy(w, new double[] {1, 1}, test);
-    progress.printf(Locale.ROOT, "003 %s: searched %d epochs in %.0f s, log α %s, supernet "
-        + "accuracy %.4f, 1 − max γ %.3f; student %s as cut %.4f%n", schedule,
-        protocol.searchEpochs(), found.seconds(), row(found.logAlpha()), supernet, distance,
-        net.describe(choice), cut);
-    SupernetDistillation.Outcome distilled = new SupernetDistillation(net, found.weights(),
-        mean, StructureProtocol.DISTILLATION).train(student, w, train, protocol.distilEpochs(),
-        StructureProtocol.SEARCH_BATCH, StructureProtocol.SEARCH_RATE, protocol.seed() + 43);
-    double accuracy = student.accuracy(w, new double[] {1, 1}, test);
-    progress.printf(Locale.ROOT, "003 %s: student %s distilled %d epoch(s) in %.0f s, accuracy "
-        + "%.4f%n", schedule, net.describe(choice), protocol.distilEpochs(),
-        distilled.seconds(), accuracy);
+    double accuracy = outcome.student().accuracy(outcome.studentWeights(), new double[] {1, 1},
+        test);
+    String event = EventCodec.encodeToString(published.get(0));
+    progress.printf(Locale.ROOT, "003 %s: published %s%n", schedule, event);
+    progress.printf(Locale.ROOT, "003 %s: student %s distilled %d steps in %.0f s, accuracy "
+        + "%.4f%n", schedule, net.describe(choice), outcome.distillation().steps(),
+        outcome.distillation().seconds(), accuracy);
     return new StructureResults.Search(schedule, from, to, found.logAlpha(), choice,
-        net.describe(choice), net.parameterCount(), student.parameterCount(), supernet,
-        distance, cut, accuracy, found.seconds(), distilled.seconds());
+        net.describe(choice), net.parameterCount(), outcome.student().parameterCount(),
+        atSwitch[0], atSwitch[1], atSwitch[2], accuracy, found.seconds(),
+        outcome.distillation().seconds(), event);
   }
 
   /** The mean over edges and samples of 1 − max_h γ_h at temperature c. */

@@ -60,6 +60,8 @@ public record StructureProtocol(boolean pruning, boolean freezing, boolean searc
   public static final double FIRST_TEMPERATURE = 1.0;
   /** 003's last temperature c when annealed. */
   public static final double LAST_TEMPERATURE = 0.1;
+  /** 003's steps per mini-epoch: the switch to the student waits for a multiple. */
+  public static final int MINI_EPOCH = 10;
   /** 003's distillation loss: λ1, λ2 and T (with Hinton's T²). */
   public static final MetaValues DISTILLATION = new MetaValues(0.5, 0.5, 2.0);
 

@@ -317,7 +317,13 @@ public final class StructureReport {
           s.supernetParameters(), s.student(), s.studentParameters(), s.cutAccuracy(),
           s.distilledAccuracy(), s.searchSeconds(), s.distilSeconds()));
     }
-    page.append("\n");
+    page.append(String.format(Locale.ROOT, "%nEach search ran to the first multiple of %d steps "
+        + "(a mini-epoch) after its schedule, then published the chosen structure and switched "
+        + "to the student:%n%n```%n", StructureProtocol.MINI_EPOCH));
+    for (StructureResults.Search s : sr.searches()) {
+      page.append(s.event()).append('\n');
+    }
+    page.append("```\n\n");
   }
 
   private static String logits(double[] logAlpha) {

@@ -24,11 +24,12 @@ public record StructureResults(Pruned pruned, Frozen frozen, Searched searched) 
    * @param distilledAccuracy its test accuracy after distillation from the supernet
    * @param searchSeconds wall time of the search
    * @param distilSeconds wall time of the distillation
+   * @param event the published {@code StructureChosen}, as JSON
    */
   public record Search(String schedule, double fromTemperature, double toTemperature,
       double[] logAlpha, int[] choice, String student, int supernetParameters,
       int studentParameters, double supernetAccuracy, double vertexDistance, double cutAccuracy,
-      double distilledAccuracy, double searchSeconds, double distilSeconds) {}
+      double distilledAccuracy, double searchSeconds, double distilSeconds, String event) {}
 
   /**
    * Protocol 003.

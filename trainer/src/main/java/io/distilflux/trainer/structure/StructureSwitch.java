@@ -70,12 +70,19 @@ public final class StructureSwitch {
    */
   public Outcome run(Examples train, Examples validation, long distilSteps, MetaValues values,
       double rate, long seed) {
+    return run(train, validation, distilSteps, values, rate, seed, search -> { });
+  }
+
+  /** As the other, with {@code atSwitch} hearing the search's outcome before the event. */
+  public Outcome run(Examples train, Examples validation, long distilSteps, MetaValues values,
+      double rate, long seed, Consumer<SupernetSearch.Outcome> atSwitch) {
     SupernetSearch.Stepper stepper = new SupernetSearch(net, settings).start(train, validation);
     while (stepper.steps() < stepper.scheduledSteps() || stepper.steps() % miniEpoch != 0) {
       stepper.step();
     }
     // no per-epoch history: the switch need not fall on an epoch's end
     SupernetSearch.Outcome search = stepper.outcome(List.of());
+    atSwitch.accept(search);
     int[] choice = search.choice();
     StructureChosen chosen = new StructureChosen(Event.CURRENT_SCHEMA_VERSION, runId,
         search.steps() - 1, Arrays.stream(net.hiddenSizes(choice)).boxed().toList(),

@@ -56,6 +56,8 @@ class StructureCommandTest {
     assertTrue(page.contains("annealed c: the discrete student within 1 % of the supernet"),
         page);
     assertTrue(page.contains("samples near the simplex's vertices only with annealing"), page);
+    assertTrue(page.contains("{\"type\":\"StructureChosen\""), page);
+    assertTrue(page.contains("\"runId\":\"structure-annealed\""), page);
     assertTrue(!page.contains("## 002-A"), page);
     List<String> search = Files.readAllLines(out.resolve("search.csv"));
     assertEquals(1 + 2, search.size(), String.join("\n", search));

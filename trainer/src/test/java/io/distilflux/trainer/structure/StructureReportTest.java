@@ -74,6 +74,6 @@ class StructureReportTest {
       double student, double vertexDistance) {
     return new StructureResults.Search(schedule, 1, schedule.equals("fixed") ? 1 : 0.1,
         new double[5], new int[] {0, 0}, "784-100-10", 1000, 500, supernet, vertexDistance,
-        student - 0.01, student, 1, 1);
+        student - 0.01, student, 1, 1, "{}");
   }
 }
