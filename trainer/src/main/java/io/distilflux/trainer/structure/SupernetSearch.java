@@ -1,5 +1,8 @@
 package io.distilflux.trainer.structure;
 
+import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
+import io.distilflux.pipeline.meta.MetaOptimizerSettings;
+import io.distilflux.pipeline.meta.MetaUpdateRule;
 import io.distilflux.trainer.complexity.Adam;
 import io.distilflux.trainer.complexity.Examples;
 import java.util.ArrayList;
@@ -8,9 +11,11 @@ import java.util.SplittableRandom;
 
 /**
  * The bilevel search of a {@link Supernet} (docs/structure.md §7): each step draws Gumbel noise,
- * takes the temperature c from its schedule, moves the structure logits log α by Adam along the
- * one-step hypergradient of the validation loss ({@link StructureHyperGradient}) and then the
- * weights by Adam along the training loss's gradient, both under the same noise. At the end the
+ * takes the temperature c from its schedule, moves the structure logits log α along the
+ * one-step hypergradient of the validation loss ({@link StructureHyperGradient}) by the
+ * meta-optimizer's own rule ({@link MetaUpdateRule}: Adam, each coordinate clipped to [−c, c]
+ * with the meta-optimizer's default c, as b and the run's extra coordinates are moved) and then
+ * the weights by Adam along the training loss's gradient, both under the same noise. At the end the
  * argmax of the logits per edge is the discrete student.
  */
 public final class SupernetSearch {
@@ -21,7 +26,7 @@ public final class SupernetSearch {
    * @param epochs passes over the training set
    * @param batch minibatch size of both the training and the validation batches
    * @param rate Adam's step size for the weights, also β of the virtual step
-   * @param metaRate Adam's step size for the structure logits
+   * @param metaRate the meta-optimizer's Adam step size for the structure logits
    * @param fromTemperature c at the first step
    * @param toTemperature c at the last step (geometric annealing); equal to fromTemperature for
    *     a fixed c
@@ -105,7 +110,7 @@ public final class SupernetSearch {
     private final SupernetLoss loss;
     private final StructureHyperGradient hyper;
     private final Adam weights;
-    private final Adam structure;
+    private final MetaUpdateRule structure;
     private final double[] gradW;
     private final double[] hyperGradient;
     private final int[] order;
@@ -125,7 +130,8 @@ public final class SupernetSearch {
       loss = new SupernetLoss(net, b);
       hyper = new StructureHyperGradient(loss);
       weights = new Adam(w.length, settings.rate(), Double.POSITIVE_INFINITY);
-      structure = new Adam(logAlpha.length, settings.metaRate(), Double.POSITIVE_INFINITY);
+      structure = new MetaUpdateRule(OptimizerKind.ADAM, settings.metaRate(),
+          MetaOptimizerSettings.DEFAULT_CLIP);
       gradW = new double[w.length];
       hyperGradient = new double[logAlpha.length];
       order = identity(train.count());
@@ -155,7 +161,8 @@ public final class SupernetSearch {
           new StructureHyperGradient.Batch(train, order, from, rows),
           new StructureHyperGradient.Batch(validation, valOrder, valFrom, b), settings.rate(),
           hyperGradient);
-      structure.step(logAlpha, hyperGradient);
+      double[] next = structure.step(logAlpha, hyperGradient, Double.NaN);
+      System.arraycopy(next, 0, logAlpha, 0, next.length);
       weights.step(w, gradW);
       from += rows;
       valFrom += b;
