@@ -297,8 +297,9 @@ public final class StructureReport {
     page.append(String.format(Locale.ROOT, "## 003: supernet search and the discrete student%n%n"
         + "Supernet: hidden width 100, 50 or 10 (ReLU, zero-padded), output linear or "
         + "100 → 100 ReLU → 10, mixed by Gumbel-softmax weights; %d epochs, B = %d, Adam %s on "
-        + "the weights and %s on the structure logits along the one-step hypergradient of the "
-        + "validation loss (%d held-out training images). The argmax student starts from the "
+        + "the weights and the meta-optimizer's rule (Adam %s, clip 1) on the structure "
+        + "logits along the one-step hypergradient of the validation loss (%d held-out "
+        + "training images). The argmax student starts from the "
         + "supernet's weights and is distilled from it for %d epoch(s) (λ1 = %s, λ2 = %s, "
         + "T = %s). Protocol wall time %.0f s.%n%n", protocol.searchEpochs(),
         StructureProtocol.SEARCH_BATCH, number(StructureProtocol.SEARCH_RATE),
