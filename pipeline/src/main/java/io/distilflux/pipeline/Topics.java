@@ -5,6 +5,7 @@ import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.MetaParams;
 import io.distilflux.pipeline.event.RunEvent;
+import io.distilflux.pipeline.event.StructureChosen;
 import io.distilflux.pipeline.event.TrainingStep;
 import io.distilflux.pipeline.event.TrajectoryForecast;
 import java.util.List;
@@ -49,6 +50,11 @@ public record Topics(String prefix) {
     return new Channel<>(prefix + "evaluations", Evaluation.class, Channel.Urgency.BACKGROUND);
   }
 
+  /** Chosen student structures, {@code <prefix>structure}. */
+  public Channel<StructureChosen> structure() {
+    return new Channel<>(prefix + "structure", StructureChosen.class);
+  }
+
   /** Run life-cycle events, {@code <prefix>runs}. */
   public Channel<RunEvent> runs() {
     return new Channel<>(prefix + "runs", RunEvent.class);
@@ -73,6 +79,8 @@ public record Topics(String prefix) {
       channel = forecasts();
     } else if (event instanceof Evaluation) {
       channel = evaluations();
+    } else if (event instanceof StructureChosen) {
+      channel = structure();
     } else {
       channel = runs();
     }
@@ -81,7 +89,8 @@ public record Topics(String prefix) {
 
   /** Every event channel, in a stable order. */
   public List<Channel<? extends Event>> all() {
-    return List.of(steps(), hyperGradients(), metaParams(), forecasts(), evaluations(), runs());
+    return List.of(steps(), hyperGradients(), metaParams(), forecasts(), evaluations(),
+        structure(), runs());
   }
 
   /** Every topic name, the dead-letter topic included. */

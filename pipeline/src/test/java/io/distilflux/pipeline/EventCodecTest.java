@@ -22,6 +22,7 @@ import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.RunEvent;
 import io.distilflux.pipeline.event.RunFinished;
 import io.distilflux.pipeline.event.RunStarted;
+import io.distilflux.pipeline.event.StructureChosen;
 import io.distilflux.pipeline.event.TrainingStep;
 import io.distilflux.pipeline.event.TrajectoryForecast;
 import io.distilflux.pipeline.event.Unconstrained;
@@ -185,6 +186,47 @@ class EventCodecTest {
         () -> EventCodec.decode(started.replace("\"lambdaC\"", "\"surprise\"")
             .getBytes(StandardCharsets.UTF_8), RunStarted.class));
     assertTrue(unknown.getMessage().contains("surprise"), unknown.getMessage());
+  }
+
+  @Test
+  void aChosenStructureSurvivesARoundTripOnItsOwnTopic() {
+    StructureChosen chosen = new StructureChosen(V, "r", 937, List.of(100, 100),
+        List.of(2.5, -1.3, -2.1, -1.9, 1.9));
+    assertEquals(chosen, EventCodec.decode(EventCodec.encode(chosen), Event.class));
+    assertEquals(chosen, EventCodec.decode(EventCodec.encode(chosen), StructureChosen.class));
+    assertEquals(Topics.defaults().structure(), Topics.defaults().channelOf(chosen));
+    assertEquals("distilflux.structure", Topics.defaults().structure().topic());
+    assertTrue(Topics.defaults().all().contains(Topics.defaults().structure()));
+    StructureChosen bare = new StructureChosen(V, "r", 0, List.of(10), null);
+    assertEquals(List.of(), EventCodec.decode(EventCodec.encode(bare), StructureChosen.class)
+        .structureLogits());
+  }
+
+  @Test
+  void hostileStructureRecordsAreRejectedWithAOneLineReason() {
+    String json = EventCodec.encodeToString(new StructureChosen(V, "r", 3, List.of(50),
+        List.of(0.5, -0.5)));
+    StringBuilder manyLayers = new StringBuilder("[1");
+    for (int i = 0; i < StructureChosen.MAX_LAYERS; i++) {
+      manyLayers.append(",1");
+    }
+    manyLayers.append(']');
+    for (String hostile : List.of(
+        json.replace("[50]", "[]"),
+        json.replace("[50]", manyLayers.toString()),
+        json.replace("[50]", "[0]"),
+        json.replace("[50]", "[" + (StructureChosen.MAX_UNITS + 1) + "]"),
+        json.replace("[50]", "[null]"),
+        json.replace("\"step\":3", "\"step\":-1"),
+        json.replace("[0.5,-0.5]", "[0.5,-0.5,1,2,3,4,5]"),
+        json.replace("[0.5,-0.5]", "[\"NaN\",-0.5]"),
+        json.replace("[0.5,-0.5]", "[null,-0.5]"),
+        json.replace(",\"hiddenSizes\":[50]", ""))) {
+      MalformedEventException e = assertThrows(MalformedEventException.class,
+          () -> EventCodec.decode(hostile.getBytes(StandardCharsets.UTF_8),
+              StructureChosen.class), hostile);
+      assertTrue(!e.getMessage().contains("\n"), e.getMessage());
+    }
   }
 
   @Test

@@ -15,11 +15,13 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = MetaParams.class, name = "MetaParams"),
     @JsonSubTypes.Type(value = TrajectoryForecast.class, name = "TrajectoryForecast"),
     @JsonSubTypes.Type(value = Evaluation.class, name = "Evaluation"),
+    @JsonSubTypes.Type(value = StructureChosen.class, name = "StructureChosen"),
     @JsonSubTypes.Type(value = RunStarted.class, name = "RunStarted"),
     @JsonSubTypes.Type(value = RunFinished.class, name = "RunFinished")
 })
 public sealed interface Event
-    permits TrainingStep, HyperGradient, MetaParams, TrajectoryForecast, Evaluation, RunEvent {
+    permits TrainingStep, HyperGradient, MetaParams, TrajectoryForecast, Evaluation,
+        StructureChosen, RunEvent {
 
   /**
    * The schema version this build writes and the newest it reads. Version 2 added

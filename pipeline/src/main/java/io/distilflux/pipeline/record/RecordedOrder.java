@@ -5,6 +5,7 @@ import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.MetaParams;
 import io.distilflux.pipeline.event.RunStarted;
+import io.distilflux.pipeline.event.StructureChosen;
 import io.distilflux.pipeline.event.TrainingStep;
 import io.distilflux.pipeline.event.TrajectoryForecast;
 import java.util.ArrayList;
@@ -60,6 +61,8 @@ final class RecordedOrder {
       return f.fromStep() - 1;
     } else if (event instanceof Evaluation e) {
       return e.step();
+    } else if (event instanceof StructureChosen c) {
+      return c.step();
     } else if (event instanceof RunStarted) {
       return Long.MIN_VALUE;
     }

@@ -6,6 +6,7 @@ import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.MetaParams;
 import io.distilflux.pipeline.event.RunFinished;
 import io.distilflux.pipeline.event.RunStarted;
+import io.distilflux.pipeline.event.StructureChosen;
 import io.distilflux.pipeline.event.TrainingStep;
 import io.distilflux.pipeline.event.TrajectoryForecast;
 import java.util.List;
@@ -78,6 +79,9 @@ public record RecordedRun(String runId, List<Event> events) {
           f.toStep(), f.slope(), f.intercept(), f.residual(), f.points(), f.extra());
     } else if (event instanceof Evaluation e) {
       return renamedEvaluation(e, id);
+    } else if (event instanceof StructureChosen c) {
+      return new StructureChosen(c.schemaVersion(), id, c.step(), c.hiddenSizes(),
+          c.structureLogits());
     } else if (event instanceof RunStarted r) {
       return new RunStarted(r.schemaVersion(), id, r.config(), r.startedAtMillis(),
           r.provenance());

@@ -147,6 +147,28 @@ public class MetaOptimizerServiceTest {
   }
 
   @Test
+  void structureLogitsAreUpdatedByTheSameRuleAsB() {
+    RunStarted started = runStarted("r", OptimizerKind.SGD, 0.1, 1.0);
+    sendRun(new RunStarted(started.schemaVersion(), "r", started.config().withExtraMeta(
+        Map.of("logAlpha0", 0.0, "logAlpha1", 0.0, "logAlpha2", 0.0)), 0L,
+        started.provenance()));
+    start("g", SGD);
+    Unconstrained at = new Unconstrained(0.5, -0.5, 0.25);
+    send(new HyperGradient(Event.CURRENT_SCHEMA_VERSION, "r", 0, at,
+        new Unconstrained(0.2, 0.1, -0.4), 1.0, 0.01, 1.0,
+        Map.of("logAlpha0", new ExtraGradient(0.3, 0.5), "logAlpha1", new ExtraGradient(-1, -4),
+            "logAlpha2", new ExtraGradient(2, 0))));
+
+    Map<String, ExtraValue> out = awaitMetaParams(1).get(0).extra();
+    assertEquals(0.3 - 0.1 * 0.5, out.get("logAlpha0").b(), TOL);
+    assertEquals(-1 + 0.1 * 1.0, out.get("logAlpha1").b(), TOL); // clipped to c = 1
+    assertEquals(2.0, out.get("logAlpha2").b(), TOL);
+    for (ExtraValue v : out.values()) {
+      assertEquals(v.b(), v.value(), 0.0); // a logit is its own coordinate
+    }
+  }
+
+  @Test
   void duplicatesAreDeadLetteredAndGiveOneUpdatePerVersion() {
     sendRun(runStarted("r", OptimizerKind.SGD, 0.1, 1.0));
     MetaOptimizerService service = start("g", SGD);

@@ -21,15 +21,16 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code distilflux experiment structure}: choosing the student's structure on MNIST
- * (docs/structure.md): pruning curves by rule (protocol 002-A), smaller dense students, and
- * freezing by gradient-noise variance (protocol 002-B).
+ * (docs/structure.md): pruning curves by rule (protocol 002-A), smaller dense students,
+ * freezing by gradient-noise variance (protocol 002-B), and a supernet search whose discrete
+ * student is distilled (protocol 003).
  */
 @Command(
     name = "structure",
     mixinStandardHelpOptions = true,
     description = {
-      "Choosing the student's structure on MNIST (docs/structure.md): pruning curves of a variational network by random, OBD, variational and Belsley pruning, smaller dense students cut out of it, and freezing by gradient-noise variance against random and highest-variance freezing.",
-      "Writes OUTPUT/structure.md, OUTPUT/pruning.csv, OUTPUT/freezing.csv, OUTPUT/pruning-curves.png and OUTPUT/freezing.png."
+      "Choosing the student's structure on MNIST (docs/structure.md): pruning curves of a variational network by random, OBD, variational and Belsley pruning, smaller dense students cut out of it, freezing by gradient-noise variance against random and highest-variance freezing, and a supernet over widths and depths searched by the hypergradient of its Gumbel-softmax structure logits, whose argmax student is distilled from it.",
+      "Writes OUTPUT/structure.md, OUTPUT/pruning.csv, OUTPUT/freezing.csv, OUTPUT/search.csv, OUTPUT/pruning-curves.png and OUTPUT/freezing.png."
     },
     sortOptions = false)
 final class StructureCommand implements Callable<Integer> {
@@ -46,8 +47,8 @@ final class StructureCommand implements Callable<Integer> {
   Path output;
 
   @Option(names = "--protocols", paramLabel = "LIST", split = ",",
-      defaultValue = "pruning,freezing",
-      description = "Protocols run: pruning (002-A), freezing (002-B) (default ${DEFAULT-VALUE}).")
+      defaultValue = "pruning,freezing,search",
+      description = "Protocols run: pruning (002-A), freezing (002-B), search (003) (default ${DEFAULT-VALUE}).")
   List<String> protocols;
 
   @Bounds(min = 1, max = 10_000)
@@ -103,6 +104,21 @@ final class StructureCommand implements Callable<Integer> {
       description = "Seeds the freezing protocol is repeated and averaged over (default ${DEFAULT-VALUE}).")
   int freezeSeeds;
 
+  @Bounds(min = 1, max = 1000)
+  @Option(names = "--search-epochs", paramLabel = "N", defaultValue = "2",
+      description = "Epochs of the supernet search (default ${DEFAULT-VALUE}).")
+  int searchEpochs;
+
+  @Bounds(min = 1, max = 59_999)
+  @Option(names = "--validation", paramLabel = "N", defaultValue = "5000",
+      description = "Training images held out to steer the supernet's structure logits, the last N (default ${DEFAULT-VALUE}).")
+  int validation;
+
+  @Bounds(min = 1, max = 1000)
+  @Option(names = "--distil-epochs", paramLabel = "N", defaultValue = "1",
+      description = "Epochs the chosen discrete student is distilled from the supernet (default ${DEFAULT-VALUE}).")
+  int distilEpochs;
+
   @Bounds(min = 1, max = 60_000)
   @Option(names = "--train-size", paramLabel = "N", defaultValue = "60000",
       description = "Training images used, the first N (all when the files hold fewer; default ${DEFAULT-VALUE}).")
@@ -121,17 +137,17 @@ final class StructureCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     OptionBounds.check(this, name -> Optional.empty());
     for (String p : protocols) {
-      if (!p.equals("pruning") && !p.equals("freezing")) {
-        throw new IllegalArgumentException("--protocols takes pruning and freezing, got '" + p
-            + "'");
+      if (!p.equals("pruning") && !p.equals("freezing") && !p.equals("search")) {
+        throw new IllegalArgumentException("--protocols takes pruning, freezing and search, got '"
+            + p + "'");
       }
     }
     StructureProtocol protocol = new StructureProtocol(protocols.contains("pruning"),
-        protocols.contains("freezing"), hidden, epochs, lambda,
+        protocols.contains("freezing"), protocols.contains("search"), hidden, epochs, lambda,
         fractions.stream().mapToDouble(Double::doubleValue).toArray(), randomSeeds,
         scoreExamples, unitsKept.stream().mapToInt(Integer::intValue).toArray(), warmupEpochs,
         freezeEpochs, frozen.stream().mapToDouble(Double::doubleValue).toArray(), freezeSeeds,
-        seed);
+        searchEpochs, validation, distilEpochs, seed);
     try {
       Files.createDirectories(output);
     } catch (IOException e) {

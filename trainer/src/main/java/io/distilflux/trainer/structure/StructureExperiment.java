@@ -1,5 +1,7 @@
 package io.distilflux.trainer.structure;
 
+import io.distilflux.pipeline.EventCodec;
+import io.distilflux.pipeline.event.StructureChosen;
 import io.distilflux.trainer.complexity.Adam;
 import io.distilflux.trainer.complexity.DirectModel;
 import io.distilflux.trainer.complexity.Evaluator;
@@ -21,7 +23,8 @@ import java.util.SplittableRandom;
  * variational 784→h→10 network and prunes it by every rule, per layer and on the output layer
  * alone, and cuts smaller dense students out of it; 002-B trains a deterministic one for t_0
  * epochs while tracking the gradient noise, then trains on with k parameters frozen in three
- * orders.
+ * orders; 003 searches a supernet's structure with the temperature annealed and fixed, cuts out
+ * the argmax student and distils it from the supernet.
  */
 public final class StructureExperiment {
 
@@ -46,7 +49,98 @@ public final class StructureExperiment {
   public StructureResults run(Examples train, Examples test) {
     StructureResults.Pruned pruned = protocol.pruning() ? pruning(train, test) : null;
     StructureResults.Frozen frozen = protocol.freezing() ? freezing(train, test) : null;
-    return new StructureResults(pruned, frozen);
+    StructureResults.Searched searched = protocol.search() ? search(train, test) : null;
+    return new StructureResults(pruned, frozen, searched);
+  }
+
+  /** Protocol 003: the annealed and the fixed-temperature search, each student distilled. */
+  StructureResults.Searched search(Examples train, Examples test) {
+    long start = System.nanoTime();
+    if (protocol.validation() >= train.count()) {
+      throw new IllegalArgumentException("the validation set (" + protocol.validation()
+          + ") must leave training images (" + train.count() + ")");
+    }
+    int kept = train.count() - protocol.validation();
+    Examples weights = train.head(kept);
+    Examples validation = tail(train, kept);
+    List<StructureResults.Search> searches = new ArrayList<>();
+    double first = StructureProtocol.FIRST_TEMPERATURE;
+    searches.add(search("annealed", first, StructureProtocol.LAST_TEMPERATURE, weights,
+        validation, test));
+    searches.add(search("fixed", first, first, weights, validation, test));
+    return new StructureResults.Searched(searches, since(start));
+  }
+
+  private StructureResults.Search search(String schedule, double from, double to,
+      Examples train, Examples validation, Examples test) {
+    Supernet net = Supernet.standard(train.width(), train.classes());
+    SupernetSearch.Settings settings = new SupernetSearch.Settings(protocol.searchEpochs(),
+        StructureProtocol.SEARCH_BATCH, StructureProtocol.SEARCH_RATE,
+        StructureProtocol.META_RATE, from, to, protocol.seed());
+    // what the supernet and the cut student score at the switch, before any distillation
+    double[] atSwitch = new double[3];
+    long distilSteps = (long) protocol.distilEpochs()
+        * ((train.count() + StructureProtocol.SEARCH_BATCH - 1) / StructureProtocol.SEARCH_BATCH);
+    List<StructureChosen> published = new ArrayList<>();
+    StructureSwitch.Outcome outcome = new StructureSwitch(net, settings,
+        StructureProtocol.MINI_EPOCH, "structure-" + schedule, published::add)
+        .run(train, validation, distilSteps, StructureProtocol.DISTILLATION,
+            StructureProtocol.SEARCH_RATE, protocol.seed() + 43, found -> {
+              double c = found.temperature();
+              double[] mean = SupernetLoss.gamma(net, found.logAlpha(),
+                  new double[net.structureSize()], c);
+              atSwitch[0] = net.accuracy(found.weights(), mean, test);
+              atSwitch[1] = vertexDistance(net, found.logAlpha(), c,
+                  new SplittableRandom(protocol.seed() + 41));
+              int[] choice = found.choice();
+              atSwitch[2] = net.discrete(choice).accuracy(
+                  net.discreteWeights(found.weights(), choice), new double[] {1, 1}, test);
+              progress.printf(Locale.ROOT, "003 %s: searched %d steps in %.0f s, log α %s, "
+                  + "supernet accuracy %.4f, 1 − max γ %.3f; student %s as cut %.4f%n",
+                  schedule, found.steps(), found.seconds(), row(found.logAlpha()),
+                  atSwitch[0], atSwitch[1], net.describe(choice), atSwitch[2]);
+            });
+    SupernetSearch.Outcome found = outcome.search();
+    int[] choice = found.choice();
+    double accuracy = outcome.student().accuracy(outcome.studentWeights(), new double[] {1, 1},
+        test);
+    String event = EventCodec.encodeToString(published.get(0));
+    progress.printf(Locale.ROOT, "003 %s: published %s%n", schedule, event);
+    progress.printf(Locale.ROOT, "003 %s: student %s distilled %d steps in %.0f s, accuracy "
+        + "%.4f%n", schedule, net.describe(choice), outcome.distillation().steps(),
+        outcome.distillation().seconds(), accuracy);
+    return new StructureResults.Search(schedule, from, to, found.logAlpha(), choice,
+        net.describe(choice), net.parameterCount(), outcome.student().parameterCount(),
+        atSwitch[0], atSwitch[1], atSwitch[2], accuracy, found.seconds(),
+        outcome.distillation().seconds(), event);
+  }
+
+  /** The mean over edges and samples of 1 − max_h γ_h at temperature c. */
+  static double vertexDistance(Supernet net, double[] logAlpha, double c,
+      SplittableRandom random) {
+    int samples = 1000;
+    double sum = 0;
+    for (int s = 0; s < samples; s++) {
+      double[] gamma = SupernetLoss.gamma(net, logAlpha, SupernetLoss.noise(net, random), c);
+      for (int e = 0; e < Supernet.EDGES; e++) {
+        double max = 0;
+        for (int h = 0; h < net.choices(e); h++) {
+          max = Math.max(max, gamma[net.offset(e) + h]);
+        }
+        sum += 1 - max;
+      }
+    }
+    return sum / (samples * Supernet.EDGES);
+  }
+
+  /** The examples from {@code from} on. */
+  private static Examples tail(Examples data, int from) {
+    int n = data.count() - from;
+    float[] x = new float[n * data.width()];
+    System.arraycopy(data.features(), from * data.width(), x, 0, x.length);
+    byte[] y = new byte[n];
+    System.arraycopy(data.labels(), from, y, 0, n);
+    return new Examples(x, y, data.width(), data.classes());
   }
 
   /** Protocol 002-A. */

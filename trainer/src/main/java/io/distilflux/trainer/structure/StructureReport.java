@@ -12,7 +12,8 @@ import java.util.Optional;
 
 /**
  * The report of {@code experiment structure}: OUTPUT/structure.md with the tables and the checks
- * of the expected effects, OUTPUT/pruning.csv, OUTPUT/freezing.csv, and the charts
+ * of the expected effects, OUTPUT/pruning.csv, OUTPUT/freezing.csv, OUTPUT/search.csv, and the
+ * charts
  * OUTPUT/pruning-curves.png and OUTPUT/freezing.png.
  */
 public final class StructureReport {
@@ -27,6 +28,10 @@ public final class StructureReport {
   public static final double MUCH_BETTER = 0.05;
   /** "≈": the largest accuracy gap between OBD and variational pruning that counts as equal. */
   public static final double ABOUT_EQUAL = 0.03;
+  /** 003: how far below the supernet's accuracy the distilled student may fall. */
+  public static final double WITHIN = 0.01;
+  /** 003: the mean 1 − max γ below which samples count as vertices ("C_struct ≈ 0"). */
+  public static final double NEAR_VERTEX = 0.01;
 
   /**
    * One expected effect and whether it appeared.
@@ -64,6 +69,25 @@ public final class StructureReport {
                 "variational %.4f, OBD %.4f", variational[k], obd[k])));
       }
     }
+    StructureResults.Searched sr = results.searched();
+    if (sr != null) {
+      for (StructureResults.Search s : sr.searches()) {
+        checks.add(new Check(String.format(Locale.ROOT,
+            "%s c: the discrete student within %s of the supernet", s.schedule(),
+            percent(WITHIN)), s.distilledAccuracy() >= s.supernetAccuracy() - WITHIN,
+            String.format(Locale.ROOT, "student %s %.4f, supernet %.4f", s.student(),
+                s.distilledAccuracy(), s.supernetAccuracy())));
+      }
+      StructureResults.Search annealed = search(sr, "annealed");
+      StructureResults.Search fixed = search(sr, "fixed");
+      if (annealed != null && fixed != null) {
+        checks.add(new Check("samples near the simplex's vertices only with annealing "
+            + "(1 − max γ below " + number(NEAR_VERTEX) + " annealed, above it fixed)",
+            annealed.vertexDistance() < NEAR_VERTEX && fixed.vertexDistance() >= NEAR_VERTEX,
+            String.format(Locale.ROOT, "annealed %.4f, fixed %.4f", annealed.vertexDistance(),
+                fixed.vertexDistance())));
+      }
+    }
     StructureResults.Frozen fz = results.frozen();
     if (fz != null) {
       List<Double> fractions = fz.runs().stream().map(StructureResults.Freeze::fraction)
@@ -99,6 +123,11 @@ public final class StructureReport {
       freezingSection(page, protocol, fz);
       writeFreezingTable(output.resolve("freezing.csv"), fz);
       freezingChart(output.resolve(FREEZING_CHART), fz);
+    }
+    StructureResults.Searched sr = results.searched();
+    if (sr != null) {
+      searchSection(page, protocol, sr);
+      writeSearchTable(output.resolve("search.csv"), sr);
     }
     page.append("## Expected effects\n\n| expected | holds | figures |\n|---|---|---|\n");
     for (Check c : checks(results)) {
@@ -256,5 +285,68 @@ public final class StructureReport {
   private static String number(double v) {
     return v == Math.rint(v) && Math.abs(v) < 1e9 ? String.valueOf((long) v)
         : String.valueOf(v);
+  }
+
+  private static StructureResults.Search search(StructureResults.Searched sr, String schedule) {
+    return sr.searches().stream().filter(s -> s.schedule().equals(schedule)).findFirst()
+        .orElse(null);
+  }
+
+  private static void searchSection(StringBuilder page, StructureProtocol protocol,
+      StructureResults.Searched sr) {
+    page.append(String.format(Locale.ROOT, "## 003: supernet search and the discrete student%n%n"
+        + "Supernet: hidden width 100, 50 or 10 (ReLU, zero-padded), output linear or "
+        + "100 → 100 ReLU → 10, mixed by Gumbel-softmax weights; %d epochs, B = %d, Adam %s on "
+        + "the weights and the meta-optimizer's rule (Adam %s, clip 1) on the structure "
+        + "logits along the one-step hypergradient of the validation loss (%d held-out "
+        + "training images). The argmax student starts from the "
+        + "supernet's weights and is distilled from it for %d epoch(s) (λ1 = %s, λ2 = %s, "
+        + "T = %s). Protocol wall time %.0f s.%n%n", protocol.searchEpochs(),
+        StructureProtocol.SEARCH_BATCH, number(StructureProtocol.SEARCH_RATE),
+        number(StructureProtocol.META_RATE), protocol.validation(), protocol.distilEpochs(),
+        number(StructureProtocol.DISTILLATION.lambda1()),
+        number(StructureProtocol.DISTILLATION.lambda2()),
+        number(StructureProtocol.DISTILLATION.temperature()), sr.seconds()));
+    page.append("| c | log α (widths 100, 50, 10; linear, deep) | 1 − max γ | supernet "
+        + "(params) | student (params) | as cut | distilled | search s | distil s |\n"
+        + "|---|---|---|---|---|---|---|---|---|\n");
+    for (StructureResults.Search s : sr.searches()) {
+      page.append(String.format(Locale.ROOT,
+          "| %s %s → %s | %s | %.4f | %.4f (%d) | %s (%d) | %.4f | %.4f | %.0f | %.0f |%n",
+          s.schedule(), number(s.fromTemperature()), number(s.toTemperature()),
+          logits(s.logAlpha()), s.vertexDistance(), s.supernetAccuracy(),
+          s.supernetParameters(), s.student(), s.studentParameters(), s.cutAccuracy(),
+          s.distilledAccuracy(), s.searchSeconds(), s.distilSeconds()));
+    }
+    page.append(String.format(Locale.ROOT, "%nEach search ran to the first multiple of %d steps "
+        + "(a mini-epoch) after its schedule, then published the chosen structure and switched "
+        + "to the student:%n%n```%n", StructureProtocol.MINI_EPOCH));
+    for (StructureResults.Search s : sr.searches()) {
+      page.append(s.event()).append('\n');
+    }
+    page.append("```\n\n");
+  }
+
+  private static String logits(double[] logAlpha) {
+    StringBuilder s = new StringBuilder();
+    for (double v : logAlpha) {
+      s.append(s.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f", v));
+    }
+    return s.toString();
+  }
+
+  private static void writeSearchTable(Path file, StructureResults.Searched sr)
+      throws IOException {
+    StringBuilder csv = new StringBuilder("schedule,from_c,to_c,log_alpha,student,"
+        + "supernet_parameters,student_parameters,supernet_accuracy,vertex_distance,"
+        + "cut_accuracy,distilled_accuracy,search_seconds,distil_seconds\n");
+    for (StructureResults.Search s : sr.searches()) {
+      csv.append(String.format(Locale.ROOT, "%s,%s,%s,%s,%s,%d,%d,%.6f,%.6f,%.6f,%.6f,%.1f,%.1f%n",
+          s.schedule(), number(s.fromTemperature()), number(s.toTemperature()),
+          logits(s.logAlpha()).replace(", ", ";"), s.student(), s.supernetParameters(),
+          s.studentParameters(), s.supernetAccuracy(), s.vertexDistance(), s.cutAccuracy(),
+          s.distilledAccuracy(), s.searchSeconds(), s.distilSeconds()));
+    }
+    Files.writeString(file, csv, StandardCharsets.UTF_8);
   }
 }

@@ -3,7 +3,41 @@ package io.distilflux.trainer.structure;
 import java.util.List;
 
 /** What {@code experiment structure} measured; each part is null when its protocol was skipped. */
-public record StructureResults(Pruned pruned, Frozen frozen) {
+public record StructureResults(Pruned pruned, Frozen frozen, Searched searched) {
+
+  /**
+   * One supernet search and its discrete student (protocol 003).
+   *
+   * @param schedule "annealed" or "fixed"
+   * @param fromTemperature c at the first step
+   * @param toTemperature c at the last step
+   * @param logAlpha the structure logits at the end, flat (width blocks, then depth blocks)
+   * @param choice the argmax block per edge
+   * @param student the chosen student's layer sizes, such as "784-50-10"
+   * @param supernetParameters the supernet's parameter count
+   * @param studentParameters the student's parameter count
+   * @param supernetAccuracy the supernet's test accuracy at the noise-free structure weights
+   *     softmax(log α / c) of the last temperature
+   * @param vertexDistance the mean over edges and 1 000 noise samples of 1 − max_h γ_h at the
+   *     last temperature: 0 when every sample is a vertex of the simplex
+   * @param cutAccuracy the student's test accuracy as cut out, before distillation
+   * @param distilledAccuracy its test accuracy after distillation from the supernet
+   * @param searchSeconds wall time of the search
+   * @param distilSeconds wall time of the distillation
+   * @param event the published {@code StructureChosen}, as JSON
+   */
+  public record Search(String schedule, double fromTemperature, double toTemperature,
+      double[] logAlpha, int[] choice, String student, int supernetParameters,
+      int studentParameters, double supernetAccuracy, double vertexDistance, double cutAccuracy,
+      double distilledAccuracy, double searchSeconds, double distilSeconds, String event) {}
+
+  /**
+   * Protocol 003.
+   *
+   * @param searches the annealed and the fixed-temperature searches
+   * @param seconds wall time of the whole protocol
+   */
+  public record Searched(List<Search> searches, double seconds) {}
 
   /**
    * One pruning curve.

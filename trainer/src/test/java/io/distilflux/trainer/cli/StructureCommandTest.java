@@ -21,7 +21,8 @@ class StructureCommandTest {
     ComplexityCommandTest.writeMnist(data, 300, 100);
     Path out = dir.resolve("out");
     CliOutcome outcome = CliOutcome.execute("experiment", "structure", "--data-dir",
-        data.toString(), "--output", out.toString(), "--hidden", "8", "--epochs", "1",
+        data.toString(), "--output", out.toString(), "--protocols", "pruning,freezing",
+        "--hidden", "8", "--epochs", "1",
         "--score-examples", "100", "--units-kept", "4", "--fractions", "0,0.7,0.9",
         "--frozen", "0.5", "--freeze-epochs", "1", "--freeze-seeds", "2");
     assertEquals(0, outcome.exitCode(), outcome.err());
@@ -39,6 +40,34 @@ class StructureCommandTest {
     assertEquals(1 + 1 + 3, freezing.size(), String.join("\n", freezing));
     assertTrue(Files.size(out.resolve("pruning-curves.png")) > 1000);
     assertTrue(Files.size(out.resolve("freezing.png")) > 1000);
+  }
+
+  @Test
+  void theSearchProtocolWritesItsTableAndItsChecks() throws IOException {
+    Path data = dir.resolve("mnist");
+    ComplexityCommandTest.writeMnist(data, 300, 100);
+    Path out = dir.resolve("search");
+    CliOutcome outcome = CliOutcome.execute("experiment", "structure", "--data-dir",
+        data.toString(), "--output", out.toString(), "--protocols", "search",
+        "--search-epochs", "1", "--validation", "100");
+    assertEquals(0, outcome.exitCode(), outcome.err());
+    String page = Files.readString(out.resolve("structure.md"));
+    assertTrue(page.contains("## 003: supernet search and the discrete student"), page);
+    assertTrue(page.contains("annealed c: the discrete student within 1 % of the supernet"),
+        page);
+    assertTrue(page.contains("samples near the simplex's vertices only with annealing"), page);
+    assertTrue(page.contains("{\"type\":\"StructureChosen\""), page);
+    assertTrue(page.contains("\"runId\":\"structure-annealed\""), page);
+    assertTrue(!page.contains("## 002-A"), page);
+    List<String> search = Files.readAllLines(out.resolve("search.csv"));
+    assertEquals(1 + 2, search.size(), String.join("\n", search));
+    assertTrue(search.get(1).startsWith("annealed,1,0.1,"), search.get(1));
+    assertTrue(search.get(2).startsWith("fixed,1,1,"), search.get(2));
+    CliOutcome tooMany = CliOutcome.execute("experiment", "structure", "--data-dir",
+        data.toString(), "--output", dir.resolve("o").toString(), "--protocols", "search",
+        "--validation", "300");
+    assertEquals(2, tooMany.exitCode());
+    assertTrue(tooMany.err().contains("validation set"), tooMany.err());
   }
 
   @Test

@@ -24,17 +24,17 @@ class StructureReportTest {
   @Test
   void pruningChecksBothTheMarginOverRandomAndTheAgreementOfTheRules() {
     List<StructureReport.Check> holds = StructureReport.checks(
-        new StructureResults(pruned(0.88), null));
+        new StructureResults(pruned(0.88), null, null));
     // 50 % is below the 70 % where the effect is expected: no check there
     assertEquals(2, holds.size());
     assertTrue(holds.get(0).passed() && holds.get(1).passed(), holds.toString());
     List<StructureReport.Check> close = StructureReport.checks(
-        new StructureResults(pruned(0.52), null));
+        new StructureResults(pruned(0.52), null, null));
     assertFalse(close.get(0).passed());
     assertTrue(close.get(1).criterion().contains("≈"));
     assertFalse(close.get(1).passed());
     List<StructureReport.Check> apart = StructureReport.checks(
-        new StructureResults(pruned(0.8), null));
+        new StructureResults(pruned(0.8), null, null));
     assertTrue(apart.get(0).passed());
     assertFalse(apart.get(1).passed());
   }
@@ -42,9 +42,9 @@ class StructureReportTest {
   @Test
   void freezingHoldsOnlyInTheExpectedOrder() {
     StructureResults.Frozen ordered = frozen(0.95, 0.94, 0.90);
-    assertTrue(StructureReport.checks(new StructureResults(null, ordered)).get(0).passed());
+    assertTrue(StructureReport.checks(new StructureResults(null, ordered, null)).get(0).passed());
     StructureResults.Frozen swapped = frozen(0.93, 0.94, 0.90);
-    assertFalse(StructureReport.checks(new StructureResults(null, swapped)).get(0).passed());
+    assertFalse(StructureReport.checks(new StructureResults(null, swapped, null)).get(0).passed());
   }
 
   private static StructureResults.Frozen frozen(double lowest, double random, double highest) {
@@ -52,5 +52,28 @@ class StructureReportTest {
         new StructureResults.Freeze(Freezing.Order.LOWEST_VARIANCE, 0.5, lowest, 0, 5),
         new StructureResults.Freeze(Freezing.Order.RANDOM, 0.5, random, 0, 5),
         new StructureResults.Freeze(Freezing.Order.HIGHEST_VARIANCE, 0.5, highest, 0, 5)), 1);
+  }
+
+  @Test
+  void theSearchChecksCompareTheStudentWithTheSupernetAndTheSchedules() {
+    StructureResults.Searched close = new StructureResults.Searched(List.of(
+        search("annealed", 0.975, 0.968, 0.001), search("fixed", 0.95, 0.93, 0.2)), 1);
+    List<StructureReport.Check> checks = StructureReport.checks(
+        new StructureResults(null, null, close));
+    assertEquals(3, checks.size());
+    assertTrue(checks.get(0).passed(), checks.get(0).toString());
+    assertFalse(checks.get(1).passed(), "0.93 is more than 1 % below 0.95");
+    assertTrue(checks.get(2).passed(), checks.get(2).toString());
+    StructureResults.Searched bothSharp = new StructureResults.Searched(List.of(
+        search("annealed", 0.97, 0.97, 0.001), search("fixed", 0.97, 0.97, 0.005)), 1);
+    assertFalse(StructureReport.checks(new StructureResults(null, null, bothSharp)).get(2)
+        .passed());
+  }
+
+  private static StructureResults.Search search(String schedule, double supernet,
+      double student, double vertexDistance) {
+    return new StructureResults.Search(schedule, 1, schedule.equals("fixed") ? 1 : 0.1,
+        new double[5], new int[] {0, 0}, "784-100-10", 1000, 500, supernet, vertexDistance,
+        student - 0.01, student, 1, 1, "{}");
   }
 }
