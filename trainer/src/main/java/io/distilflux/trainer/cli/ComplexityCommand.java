@@ -9,10 +9,7 @@ import io.distilflux.trainer.complexity.LambdaInput;
 import io.distilflux.trainer.complexity.OnlineResult;
 import io.distilflux.trainer.complexity.Optimizer;
 import io.distilflux.trainer.complexity.Variant;
-import io.distilflux.trainer.data.Mnist;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
@@ -21,6 +18,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -38,9 +36,7 @@ import picocli.CommandLine.Option;
     sortOptions = false)
 final class ComplexityCommand implements Callable<Integer> {
 
-  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "data/mnist",
-      description = "Folder of the MNIST idx files (default ${DEFAULT-VALUE}).")
-  Path dataDir;
+  @Mixin MnistExperimentData data = new MnistExperimentData();
 
   @Option(names = "--output", paramLabel = "DIR", defaultValue = "experiments/complexity",
       description = "Report folder (default ${DEFAULT-VALUE}).")
@@ -87,16 +83,6 @@ final class ComplexityCommand implements Callable<Integer> {
       description = "Hidden units of the 784-N-10 network (default ${DEFAULT-VALUE}).")
   int hidden;
 
-  @Bounds(min = 1, max = 60_000)
-  @Option(names = "--train-size", paramLabel = "N", defaultValue = "60000",
-      description = "Training images used, the first N (all when the files hold fewer; default ${DEFAULT-VALUE}).")
-  int trainSize;
-
-  @Bounds(min = 1, max = 10_000)
-  @Option(names = "--test-size", paramLabel = "N", defaultValue = "10000",
-      description = "Test images used, the first N (all when the files hold fewer; default ${DEFAULT-VALUE}).")
-  int testSize;
-
   @Bounds(min = 0, minExclusive = true)
   @Option(names = "--prior-variance", paramLabel = "S2", defaultValue = "0.1",
       description = "The prior's variance s_p^2 (default ${DEFAULT-VALUE}).")
@@ -133,6 +119,7 @@ final class ComplexityCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     OptionBounds.check(this, name -> Optional.empty());
+    data.check();
     for (double lambda : lambdas) {
       if (!(lambda > 0) || !Double.isFinite(lambda)) {
         throw new IllegalArgumentException("--lambdas needs positive finite values, got "
@@ -151,30 +138,21 @@ final class ComplexityCommand implements Callable<Integer> {
         hyperEpochs, fineTuneEpochs, samples, 128, new Optimizer(optimizer,
         learningRate == null ? optimizer.defaultLearningRate() : learningRate, momentum),
         priorVariance, input, chosen, seed);
-    try {
-      Files.createDirectories(output);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create " + output + ": " + e.getMessage(), e);
-    }
-    if (!Files.isWritable(output)) {
-      throw new IllegalArgumentException("cannot write to " + output);
-    }
-    Examples allTrain = examples(Mnist.readFlat(dataDir, false));
-    Examples allTest = examples(Mnist.readFlat(dataDir, true));
-    Examples train = allTrain.head(Math.min(trainSize, allTrain.count()));
-    Examples test = allTest.head(Math.min(testSize, allTest.count()));
-    String data = String.format(Locale.ROOT, "MNIST, %d training and %d test images",
-        train.count(), test.count());
-    System.out.println("experiment complexity: " + data);
+    MnistExperimentData.prepareOutput(output);
+    MnistExperimentData.Loaded loaded = data.load();
+    Examples train = loaded.train();
+    Examples test = loaded.test();
+    String description = loaded.description();
+    System.out.println("experiment complexity: " + description);
     long start = System.nanoTime();
     List<ComplexityResult> results = new ComplexityExperiment(protocol, train.width(),
         train.classes(), System.out).run(train, test);
     Optional<OnlineResult> online = chosen.contains(Variant.ONLINE)
-        ? Optional.of(new OnlineComplexity(dataDir, output.resolve("online"), onlineStart,
+        ? Optional.of(new OnlineComplexity(data.dataDir, output.resolve("online"), onlineStart,
             directEpochs, onlineTeacherEpochs).run(protocol, train, test, System.out, System.err))
         : Optional.empty();
     double seconds = (System.nanoTime() - start) / 1e9;
-    ComplexityReport.write(output, protocol, results, online, data, seconds);
+    ComplexityReport.write(output, protocol, results, online, description, seconds);
     for (ComplexityReport.Check c : ComplexityReport.checks(results)) {
       System.out.println((c.passed() ? "holds:    " : "FAILS:    ") + c.criterion() + " ("
           + c.detail() + ")");
@@ -182,9 +160,5 @@ final class ComplexityCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "report: %s (%.0f s)%n",
         output.resolve(ComplexityReport.PAGE), seconds);
     return 0;
-  }
-
-  private static Examples examples(Mnist.Flat flat) {
-    return new Examples(flat.pixels(), flat.labels(), 784, Mnist.CLASSES);
   }
 }

@@ -1,20 +1,18 @@
 package io.distilflux.trainer.cli;
 
 import io.distilflux.trainer.complexity.Examples;
-import io.distilflux.trainer.data.Mnist;
 import io.distilflux.trainer.structure.StructureExperiment;
 import io.distilflux.trainer.structure.StructureProtocol;
 import io.distilflux.trainer.structure.StructureReport;
 import io.distilflux.trainer.structure.StructureResults;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -38,9 +36,7 @@ final class StructureCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "data/mnist",
-      description = "Folder of the MNIST idx files (default ${DEFAULT-VALUE}).")
-  Path dataDir;
+  @Mixin MnistExperimentData data = new MnistExperimentData();
 
   @Option(names = "--output", paramLabel = "DIR", defaultValue = "experiments/structure",
       description = "Report folder (default ${DEFAULT-VALUE}).")
@@ -119,16 +115,6 @@ final class StructureCommand implements Callable<Integer> {
       description = "Epochs the chosen discrete student is distilled from the supernet (default ${DEFAULT-VALUE}).")
   int distilEpochs;
 
-  @Bounds(min = 1, max = 60_000)
-  @Option(names = "--train-size", paramLabel = "N", defaultValue = "60000",
-      description = "Training images used, the first N (all when the files hold fewer; default ${DEFAULT-VALUE}).")
-  int trainSize;
-
-  @Bounds(min = 1, max = 10_000)
-  @Option(names = "--test-size", paramLabel = "N", defaultValue = "10000",
-      description = "Test images used, the first N (all when the files hold fewer; default ${DEFAULT-VALUE}).")
-  int testSize;
-
   @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
       description = "Seed of initialisation, shuffles, noise, probes and random orders (default ${DEFAULT-VALUE}).")
   long seed;
@@ -136,6 +122,7 @@ final class StructureCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     OptionBounds.check(this, name -> Optional.empty());
+    data.check();
     for (String p : protocols) {
       if (!p.equals("pruning") && !p.equals("freezing") && !p.equals("search")) {
         throw new IllegalArgumentException("--protocols takes pruning, freezing and search, got '"
@@ -148,28 +135,19 @@ final class StructureCommand implements Callable<Integer> {
         scoreExamples, unitsKept.stream().mapToInt(Integer::intValue).toArray(), warmupEpochs,
         freezeEpochs, frozen.stream().mapToDouble(Double::doubleValue).toArray(), freezeSeeds,
         searchEpochs, validation, distilEpochs, seed);
-    try {
-      Files.createDirectories(output);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create " + output + ": " + e.getMessage(), e);
-    }
-    if (!Files.isWritable(output)) {
-      throw new IllegalArgumentException("cannot write to " + output);
-    }
-    Examples allTrain = examples(Mnist.readFlat(dataDir, false));
-    Examples allTest = examples(Mnist.readFlat(dataDir, true));
-    Examples train = allTrain.head(Math.min(trainSize, allTrain.count()));
-    Examples test = allTest.head(Math.min(testSize, allTest.count()));
-    String data = String.format(Locale.ROOT, "MNIST, %d training and %d test images",
-        train.count(), test.count());
-    System.out.println("experiment structure: " + data);
+    MnistExperimentData.prepareOutput(output);
+    MnistExperimentData.Loaded loaded = data.load();
+    Examples train = loaded.train();
+    Examples test = loaded.test();
+    String description = loaded.description();
+    System.out.println("experiment structure: " + description);
     long start = System.nanoTime();
     StructureResults results = new StructureExperiment(protocol, System.out).run(train, test);
     double seconds = (System.nanoTime() - start) / 1e9;
     // the parse result of the root command: its original arguments start at "experiment"
     String command = "distilflux "
         + String.join(" ", spec.commandLine().getParseResult().originalArgs());
-    StructureReport.write(output, protocol, results, data, command.trim(), seconds);
+    StructureReport.write(output, protocol, results, description, command.trim(), seconds);
     for (StructureReport.Check c : StructureReport.checks(results)) {
       System.out.println((c.passed() ? "holds:    " : "FAILS:    ") + c.criterion() + " ("
           + c.detail() + ")");
@@ -177,9 +155,5 @@ final class StructureCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "report: %s (%.0f s)%n",
         output.resolve(StructureReport.PAGE), seconds);
     return 0;
-  }
-
-  private static Examples examples(Mnist.Flat flat) {
-    return new Examples(flat.pixels(), flat.labels(), 784, Mnist.CLASSES);
   }
 }
