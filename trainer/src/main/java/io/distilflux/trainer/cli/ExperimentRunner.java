@@ -153,7 +153,11 @@ final class ExperimentRunner {
     board.phase(spec.transport() == ExperimentSpec.Transport.KAFKA
         && spec.bootstrapServers().isEmpty()
         ? "starting the embedded Kafka broker and the services" : "starting the services");
-    try (ServiceStack stack = ServiceStack.start(spec, log).closeOnStop(() -> stopping.set(true))) {
+    Runnable onStop = () -> {
+      stopping.set(true);
+      ticking.dispose(); // no more estimates of a time left that will not come
+    };
+    try (ServiceStack stack = ServiceStack.start(spec, log).closeOnStop(onStop)) {
       RunAssembler preparing = new RunAssembler(
           new DataOptions(spec.splits().train(), spec.splits().validation(), spec.splits().test(),
               spec.teacherEpochs(), spec.teacherSteps(), spec.outputDir().resolve("teachers")),
