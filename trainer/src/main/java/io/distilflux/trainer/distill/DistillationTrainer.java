@@ -464,7 +464,8 @@ public final class DistillationTrainer {
       SupernetEngine.HyperStep step = supernet.stepWithHyperGradient(validationBatch,
           supernet.logAlpha(extraB));
       // λ and T do not enter the supernet's loss: their hypergradients are zero
-      HyperGradientResult plain = hyperGradient(b, 0, 0, 0, step.validationLoss(), Double.NaN);
+      HyperGradientResult plain = hyperGradient(b, 0, 0, 0, step.validationLoss(),
+          step.validationGradientNormSquared());
       java.util.Map<String, Double> extra = new java.util.TreeMap<>();
       boolean finite = plain.finite();
       for (int i = 0; i < step.dLogAlpha().length; i++) {

@@ -100,7 +100,8 @@ final class SupernetEngine {
   }
 
   /** What a hypergradient step measured and dL_val/d(log α), flat like log α. */
-  record HyperStep(StepOutcome outcome, double validationLoss, double[] dLogAlpha) {}
+  record HyperStep(StepOutcome outcome, double validationLoss,
+      double validationGradientNormSquared, double[] dLogAlpha) {}
 
   /** The structure logits' hypergradient on {@code validation}, then the weights' step. */
   HyperStep stepWithHyperGradient(Split validation, double[] logAlpha) {
@@ -119,7 +120,7 @@ final class SupernetEngine {
         dLogAlpha);
     adam.step(w, gradW);
     return new HyperStep(new StepOutcome(ce, ce, 0, java.util.Optional.empty()), validationLoss,
-        dLogAlpha);
+        hyper.validationGradientNormSquared(), dLogAlpha);
   }
 
   /** Accuracy and mean cross-entropy at γ = softmax(log α / c) without noise. */

@@ -209,6 +209,48 @@ class PipelineEndToEndTest {
     assertLifecycle(r, runId, STEPS);
   }
 
+  @Test
+  void aSupernetStudentsStructureLogitsTravelThroughTheBrokerTheMetaOptimizerAndTheMonitor()
+      throws Exception {
+    String runId = "e2e-supernet";
+    Map<String, Double> logits = new java.util.TreeMap<>();
+    for (int i = 0; i < 5; i++) {
+      logits.put(ExtraParameter.structureLogit(i).jsonName(), 0.0);
+    }
+    RunConfig config = services.config(RunConfig.Mode.HYPERGRADIENT, HG_STEPS)
+        .withExtraMeta(logits);
+    RunFinished finished = services.train(runId, config, Function.identity());
+    assertNull(finished.failure(), "failure: " + finished.failure());
+    assertEquals(HG_STEPS, finished.steps());
+    assertScrapeShows(runId, "distilflux_meta_extra{name=\"logAlpha4\"");
+
+    Recorded r = readBack(runId, false);
+    assertStepsOnceInOrder(r.steps(), HG_STEPS);
+    assertEquals(HG_STEPS, r.hyperGradients().size());
+    Map<Long, MetaParams> byVersion = oneMetaParamsPerVersion(r.metaParams());
+    for (HyperGradient hg : r.hyperGradients()) {
+      assertEquals(logits.keySet(), hg.extra().keySet(), "the logits in hypergradient "
+          + hg.step());
+      for (String name : logits.keySet()) {
+        ExtraGradient extra = hg.extra().get(name);
+        assertTrue(Double.isFinite(extra.gradient()),
+            "dL_val/d" + name + " at step " + hg.step() + ": " + extra.gradient());
+        // the trainer's step used the logit the hypergradient was taken at
+        assertEquals(extra.at(), r.steps().get((int) hg.step()).extra().get(name), SAME,
+            name + " used at " + hg.step());
+        if (hg.step() >= 1) {
+          assertEquals(byVersion.get(hg.step()).extra().get(name).b(), extra.at(), SAME,
+              name + " the meta-optimizer published for step " + hg.step());
+        }
+      }
+    }
+    assertTrue(r.hyperGradients().stream().anyMatch(hg -> hg.extra().values().stream()
+        .anyMatch(e -> e.gradient() != 0)), "some logit's hypergradient is not zero");
+    assertTrue(r.metaParams().stream().anyMatch(m -> m.extra().values().stream()
+        .anyMatch(e -> e.b() != 0.0)), "the meta-optimizer moved the logits");
+    assertLifecycle(r, runId, HG_STEPS);
+  }
+
   /**
    * Reads every topic of the run back from the broker. A hypergradient run has no forecasts;
    * that topic is skipped for it, as waiting for a first record that never comes would cost
