@@ -151,13 +151,16 @@ public final class DistillationTrainer {
    * @param student a placeholder network the run keeps for its bookkeeping; the supernet's own
    *     weights are the ones trained and evaluated
    * @param seed seed of the weights' initialisation and of the Gumbel noise
+   * @param searchSteps steps of the search; at the next multiple of {@code miniEpoch} the run
+   *     {@link #chooseStructure chooses} the structure and trains the discrete student on
+   * @param miniEpoch E, steps per mini-epoch
    */
   public static DistillationTrainer supernet(MultiLayerNetwork student,
       io.distilflux.trainer.structure.Supernet net, double learningRate, DistillationLoss loss,
-      long seed) {
+      long seed, long searchSteps, int miniEpoch) {
     return new DistillationTrainer(student, OptimizerKind.ADAM, learningRate, loss,
         network -> new Dl4jStudentComputation(network), false, UnrolledDerivative.EXACT, null,
-        new SupernetEngine(net, learningRate, seed));
+        new SupernetEngine(net, learningRate, seed, searchSteps, miniEpoch));
   }
 
   /**
@@ -258,6 +261,26 @@ public final class DistillationTrainer {
       throw new UnsupportedOperationException("the student is not a supernet");
     }
     return supernet.choice(supernet.lastLogAlpha());
+  }
+
+  /** Whether a supernet student's structure is to be chosen before step {@code step}. */
+  public boolean structureDue(long step) {
+    return supernet != null && supernet.structureDue(step);
+  }
+
+  /**
+   * Chooses a supernet student's structure (the argmax of the latest logits per edge) and
+   * switches to the discrete student, distilled from the supernet at λ = {@code values}.
+   *
+   * @param lastStep the last step trained as a supernet
+   * @return the event to publish
+   */
+  public io.distilflux.pipeline.event.StructureChosen chooseStructure(String runId,
+      long lastStep, MetaValues values) {
+    if (supernet == null) {
+      throw new UnsupportedOperationException("the student is not a supernet");
+    }
+    return supernet.choose(runId, lastStep, values);
   }
 
   /** Whether the student is variational: its steps need λ_c ({@code lambdaC}). */

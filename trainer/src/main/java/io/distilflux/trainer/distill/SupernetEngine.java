@@ -1,12 +1,16 @@
 package io.distilflux.trainer.distill;
 
+import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.ExtraParameter;
+import io.distilflux.pipeline.event.MetaValues;
+import io.distilflux.pipeline.event.StructureChosen;
 import io.distilflux.trainer.complexity.Adam;
 import io.distilflux.trainer.complexity.Examples;
 import io.distilflux.trainer.data.Batch;
 import io.distilflux.trainer.data.Split;
 import io.distilflux.trainer.structure.StructureHyperGradient;
 import io.distilflux.trainer.structure.Supernet;
+import io.distilflux.trainer.structure.SupernetDistillation;
 import io.distilflux.trainer.structure.SupernetLoss;
 import io.distilflux.trainer.structure.SupernetSearch;
 import java.util.Map;
@@ -21,6 +25,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * temperature; a hypergradient step also returns dL_val/d(log α) ({@link StructureHyperGradient})
  * for the meta-optimizer. The supernet trains on the labels alone: λ and T do not enter its loss,
  * so their hypergradients are zero and the meta-optimizer leaves b1–b3 where they start.
+ *
+ * <p>After {@code searchSteps}, at the next mini-epoch boundary, the run {@link #choose chooses}
+ * the argmax structure: from then on the steps train the discrete student cut out of the
+ * supernet, distilled from the supernet at its noise-free structure weights with λ and T as they
+ * stand at the switch; every hypergradient after it is zero, the structure being fixed.
  */
 final class SupernetEngine {
 
@@ -39,13 +48,28 @@ final class SupernetEngine {
   private StructureHyperGradient hyper;
   private int capacity;
   private double[] lastLogAlpha;
+  private final long searchSteps;
+  private final int miniEpoch;
+  /** After the switch: the discrete student, its weights and its distillation; null before. */
+  private Supernet student;
+  private double[] studentWeights;
+  private SupernetDistillation.Stepper distillation;
 
   /**
    * @param net the supernet
    * @param rate Adam's step size for the weights, also β of the virtual step
    * @param seed initialisation and noise
+   * @param searchSteps steps of the search before the switch (the switch waits for the next
+   *     multiple of {@code miniEpoch})
+   * @param miniEpoch E, steps per mini-epoch (at least 1)
    */
-  SupernetEngine(Supernet net, double rate, long seed) {
+  SupernetEngine(Supernet net, double rate, long seed, long searchSteps, int miniEpoch) {
+    if (searchSteps < 0 || miniEpoch < 1) {
+      throw new IllegalArgumentException("a supernet search needs searchSteps >= 0 and a"
+          + " mini-epoch of at least one step");
+    }
+    this.searchSteps = searchSteps;
+    this.miniEpoch = miniEpoch;
     this.net = net;
     this.rate = rate;
     this.random = new SplittableRandom(seed);
@@ -90,8 +114,44 @@ final class SupernetEngine {
     return logAlpha;
   }
 
+  /** Whether the structure is to be chosen before step {@code step}. */
+  boolean structureDue(long step) {
+    return student == null && step >= searchSteps && step % miniEpoch == 0;
+  }
+
+  /** Whether the structure has been chosen: the steps train the discrete student. */
+  boolean switched() {
+    return student != null;
+  }
+
+  /**
+   * Chooses the argmax structure of the latest logits and switches to the discrete student.
+   *
+   * @param lastStep the last step trained as a supernet
+   * @param values λ1, λ2 and T of the student's distillation from then on
+   */
+  StructureChosen choose(String runId, long lastStep, MetaValues values) {
+    if (student != null) {
+      throw new IllegalStateException("the structure is already chosen");
+    }
+    double[] logAlpha = lastLogAlpha();
+    int[] choice = choice(logAlpha);
+    student = net.discrete(choice);
+    studentWeights = net.discreteWeights(w, choice);
+    double[] teacherGamma = SupernetLoss.gamma(net, logAlpha, new double[net.structureSize()],
+        TEMPERATURE);
+    distillation = new SupernetDistillation(net, w.clone(), teacherGamma, values)
+        .stepper(student, studentWeights, Math.max(1, capacity), rate);
+    return new StructureChosen(Event.CURRENT_SCHEMA_VERSION, runId, lastStep,
+        java.util.Arrays.stream(net.hiddenSizes(choice)).boxed().toList(),
+        java.util.Arrays.stream(logAlpha).boxed().toList());
+  }
+
   /** A plain step of the weights at these structure logits. */
   StepOutcome step(double[] logAlpha) {
+    if (student != null) {
+      return distil();
+    }
     Examples train = examples(prepared.features(), prepared.labels());
     double ce = loss(train.count()).evaluate(w, logAlpha, SupernetLoss.noise(net, random),
         TEMPERATURE, train, identity(train.count()), 0, train.count(), gradW, null);
@@ -105,6 +165,15 @@ final class SupernetEngine {
 
   /** The structure logits' hypergradient on {@code validation}, then the weights' step. */
   HyperStep stepWithHyperGradient(Split validation, double[] logAlpha) {
+    if (student != null) {
+      StepOutcome outcome = distil();
+      Examples val = examples(validation.features(), validation.labels());
+      double validationLoss = new SupernetLoss(student, val.count()).evaluate(studentWeights,
+          new double[Supernet.EDGES], new double[Supernet.EDGES], TEMPERATURE, val,
+          identity(val.count()), 0, val.count(), null, null);
+      // the structure is fixed and λ, T do not reach the validation loss through a step
+      return new HyperStep(outcome, validationLoss, Double.NaN, new double[logAlpha.length]);
+    }
     Examples train = examples(prepared.features(), prepared.labels());
     Examples val = examples(validation.features(), validation.labels());
     int rows = Math.max(train.count(), val.count());
@@ -123,9 +192,32 @@ final class SupernetEngine {
         hyper.validationGradientNormSquared(), dLogAlpha);
   }
 
-  /** Accuracy and mean cross-entropy at γ = softmax(log α / c) without noise. */
+  /** The discrete student's distillation step on the prepared batch. */
+  private StepOutcome distil() {
+    Examples train = examples(prepared.features(), prepared.labels());
+    if (train.count() > capacity) {
+      throw new IllegalStateException("a batch of " + train.count()
+          + " examples after the switch, larger than the search's " + capacity);
+    }
+    var terms = distillation.step(train, identity(train.count()), 0, train.count());
+    return new StepOutcome(terms.total(), terms.crossEntropy(), terms.distillation(),
+        java.util.Optional.empty());
+  }
+
+  /**
+   * Accuracy and mean cross-entropy: of the supernet at γ = softmax(log α / c) without noise
+   * before the switch, of the discrete student after it.
+   */
   EvaluationResult evaluate(Split split, double[] logAlpha) {
     Examples data = examples(split.features(), split.labels());
+    if (student != null) {
+      return evaluate(student, studentWeights, new double[Supernet.EDGES], data);
+    }
+    return evaluate(net, w, logAlpha, data);
+  }
+
+  private static EvaluationResult evaluate(Supernet net, double[] w, double[] logAlpha,
+      Examples data) {
     double[] noise = new double[net.structureSize()];
     double[] gamma = SupernetLoss.gamma(net, logAlpha, noise, TEMPERATURE);
     int n = data.count();

@@ -229,8 +229,9 @@ public final class RunAssembler {
         throw new IllegalArgumentException("the supernet has " + net.structureSize()
             + " structure logits, the run declares " + logits);
       }
+      // the search takes the first half of the run; the discrete student the rest
       trainer = DistillationTrainer.supernet(student, net, config.innerLearningRate(), loss,
-          config.seed());
+          config.seed(), config.steps() / 2, config.miniEpoch());
     } else {
       trainer = new DistillationTrainer(student, config.innerOptimizer(),
           config.innerLearningRate(), loss, config.unrolledDerivative(), computeThreads);

@@ -337,6 +337,10 @@ public final class StudentRun {
       loop.forecastSteps++;
     }
     loop.step++;
+    if (trainer.structureDue(loop.step) && loop.step < config.steps()) {
+      // the end of the search, at a mini-epoch boundary: the next step trains the chosen student
+      out.add(trainer.chooseStructure(runId, step, point.values()));
+    }
     if (due) {
       out.add(evaluate(loop, step));
     }

@@ -251,6 +251,45 @@ class PipelineEndToEndTest {
     assertLifecycle(r, runId, HG_STEPS);
   }
 
+  @Test
+  void aSupernetRunPublishesOneStructureChosenAtTheEndOfItsSearchAndFinishesOnTheStudent()
+      throws Exception {
+    String runId = "e2e-structure-switch";
+    Map<String, Double> logits = new java.util.TreeMap<>();
+    for (int i = 0; i < 5; i++) {
+      logits.put(ExtraParameter.structureLogit(i).jsonName(), 0.0);
+    }
+    RunConfig config = services.config(RunConfig.Mode.FORECAST, STEPS).withExtraMeta(logits);
+    RunFinished finished = services.train(runId, config, Function.identity());
+    assertNull(finished.failure(), "failure: " + finished.failure());
+    assertEquals(STEPS, finished.steps());
+
+    List<io.distilflux.pipeline.event.StructureChosen> chosen =
+        TopicReader.all(services.bus, services.topics.structure(), runId)
+            .block(Duration.ofSeconds(60));
+    assertEquals(1, chosen.size(), "StructureChosen events on the topic: " + chosen);
+    io.distilflux.pipeline.event.StructureChosen event = chosen.get(0);
+    // the search takes half the run and ends at a mini-epoch boundary
+    assertEquals(0, (event.step() + 1) % MINI_EPOCH, "switch after step " + event.step());
+    assertTrue(event.step() + 1 >= STEPS / 2 && event.step() + 1 < STEPS,
+        "switch after step " + event.step());
+    assertEquals(logits.size(), event.structureLogits().size());
+    Recorded r = readBack(runId, true);
+    assertStepsOnceInOrder(r.steps(), STEPS);
+    // the logits the last supernet step used are the ones the choice was the argmax of
+    TrainingStep last = r.steps().get((int) event.step());
+    for (int i = 0; i < logits.size(); i++) {
+      assertEquals(event.structureLogits().get(i),
+          last.extra().get(ExtraParameter.structureLogit(i).jsonName()), SAME, "logit " + i);
+    }
+    // after the switch the student distils: its steps have a distillation term
+    assertTrue(r.steps().stream().filter(s -> s.step() > event.step())
+        .allMatch(s -> s.kdLoss() > 0), "distillation after the switch");
+    assertTrue(r.steps().stream().filter(s -> s.step() <= event.step())
+        .allMatch(s -> s.kdLoss() == 0), "the supernet trains on the labels");
+    assertLifecycle(r, runId, STEPS);
+  }
+
   /**
    * Reads every topic of the run back from the broker. A hypergradient run has no forecasts;
    * that topic is skipped for it, as waiting for a first record that never comes would cost
