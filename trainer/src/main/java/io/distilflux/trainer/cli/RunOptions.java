@@ -155,8 +155,9 @@ public final class RunOptions {
       description = "Train the student as a variational network (docs/complexity.md §4): its loss adds λc·KL(q‖p)/N, and λc, strictly between 0.1 and 100, is a fourth meta-parameter starting here, tuned with λ1, λ2, T in the hypergradient and forecast modes and fixed in the others. The student must be plain dense layers with ReLU hidden layers (logreg, mnist-mlp-small); its runs take no checkpoints (default: none, a plain student).")
   Double complexityWeight;
 
-  @Option(names = "--structure-search",
-      description = "Train the standard supernet (widths 100, 50 or 10, then a linear or a 100-unit ReLU output block; docs/structure.md §7) in place of the student: its five structure logits logAlpha0…logAlpha4, starting at 0, are extra meta-parameters moved by the meta-optimizer along their one-step hypergradient in the hypergradient and forecast modes. The supernet trains on the labels alone, so λ1, λ2 and T do not enter its loss; its runs take no checkpoints.")
+  @Option(names = "--structure-search", paramLabel = "BOOL", arity = "0..1",
+      fallbackValue = "true", defaultValue = "false",
+      description = "Train the standard supernet (widths 100, 50 or 10, then a linear or a 100-unit ReLU output block; docs/structure.md §7) in place of the student: its five structure logits logAlpha0…logAlpha4, starting at 0, are extra meta-parameters moved by the meta-optimizer along their one-step hypergradient in the hypergradient and forecast modes. The supernet trains on the labels alone, so λ1, λ2 and T do not enter its loss; its runs take no checkpoints (default ${DEFAULT-VALUE}).")
   boolean structureSearch;
 
   @Option(names = "--temperature-squared", paramLabel = "BOOL", arity = "0..1",
