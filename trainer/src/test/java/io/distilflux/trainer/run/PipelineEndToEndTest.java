@@ -213,10 +213,7 @@ class PipelineEndToEndTest {
   void aSupernetStudentsStructureLogitsTravelThroughTheBrokerTheMetaOptimizerAndTheMonitor()
       throws Exception {
     String runId = "e2e-supernet";
-    Map<String, Double> logits = new java.util.TreeMap<>();
-    for (int i = 0; i < 5; i++) {
-      logits.put(ExtraParameter.structureLogit(i).jsonName(), 0.0);
-    }
+    Map<String, Double> logits = supernetLogits();
     RunConfig config = services.config(RunConfig.Mode.HYPERGRADIENT, HG_STEPS)
         .withExtraMeta(logits);
     RunFinished finished = services.train(runId, config, Function.identity());
@@ -255,10 +252,7 @@ class PipelineEndToEndTest {
   void aSupernetRunPublishesOneStructureChosenAtTheEndOfItsSearchAndFinishesOnTheStudent()
       throws Exception {
     String runId = "e2e-structure-switch";
-    Map<String, Double> logits = new java.util.TreeMap<>();
-    for (int i = 0; i < 5; i++) {
-      logits.put(ExtraParameter.structureLogit(i).jsonName(), 0.0);
-    }
+    Map<String, Double> logits = supernetLogits();
     RunConfig config = services.config(RunConfig.Mode.FORECAST, STEPS).withExtraMeta(logits);
     RunFinished finished = services.train(runId, config, Function.identity());
     assertNull(finished.failure(), "failure: " + finished.failure());
@@ -288,6 +282,15 @@ class PipelineEndToEndTest {
     assertTrue(r.steps().stream().filter(s -> s.step() <= event.step())
         .allMatch(s -> s.kdLoss() == 0), "the supernet trains on the labels");
     assertLifecycle(r, runId, STEPS);
+  }
+
+  /** The standard supernet's five structure logits, starting at 0. */
+  private static Map<String, Double> supernetLogits() {
+    Map<String, Double> logits = new java.util.TreeMap<>();
+    for (int i = 0; i < 5; i++) {
+      logits.put(ExtraParameter.structureLogit(i).jsonName(), 0.0);
+    }
+    return logits;
   }
 
   /**
