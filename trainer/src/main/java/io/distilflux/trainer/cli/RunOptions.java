@@ -155,6 +155,11 @@ public final class RunOptions {
       description = "Train the student as a variational network (docs/complexity.md §4): its loss adds λc·KL(q‖p)/N, and λc, strictly between 0.1 and 100, is a fourth meta-parameter starting here, tuned with λ1, λ2, T in the hypergradient and forecast modes and fixed in the others. The student must be plain dense layers with ReLU hidden layers (logreg, mnist-mlp-small); its runs take no checkpoints (default: none, a plain student).")
   Double complexityWeight;
 
+  @Option(names = "--structure-search", paramLabel = "BOOL", arity = "0..1",
+      fallbackValue = "true", defaultValue = "false",
+      description = "Train the standard supernet (widths 100, 50 or 10, then a linear or a 100-unit ReLU output block; docs/structure.md §7) in place of the student: its five structure logits logAlpha0…logAlpha4, starting at 0, are extra meta-parameters moved by the meta-optimizer along their one-step hypergradient in the hypergradient and forecast modes. The supernet trains on the labels alone, so λ1, λ2 and T do not enter its loss; its runs take no checkpoints (default ${DEFAULT-VALUE}).")
+  boolean structureSearch;
+
   @Option(names = "--temperature-squared", paramLabel = "BOOL", arity = "0..1",
       fallbackValue = "true", defaultValue = "false",
       description = "Multiply the distillation term by T² (Hinton); off by default, as in the paper (default ${DEFAULT-VALUE}).")
@@ -454,6 +459,9 @@ public final class RunOptions {
         or(evaluateEvery, d.evaluateEvery()), maxStaleness, validationIsTest, dataSeed,
         or(divergence, d.meta().divergence()), inputs,
         or(unrolledDerivative, d.meta().unrolled()));
+    if (structureSearch) {
+      base = base.withExtraMeta(structureLogits());
+    }
     if (complexityWeight != null) {
       base = base.withExtraMeta(Map.of(ExtraParameter.COMPLEXITY.jsonName(),
           complexityCoordinate(complexityWeight)));
@@ -466,11 +474,30 @@ public final class RunOptions {
         // 0: chosen from the cores when the runs start (ExperimentSpec.computeThreads(int))
         or(computeThreads, 0), or(teacherEpochs, d.teacherEpochs()), teacherSteps,
         new ExperimentSpec.SplitSizes(trainSize, validationSize, testSize),
-        // a variational student's ρ and moments are not in a checkpoint: it takes none
-        new ExperimentSpec.LongRun(complexityWeight != null ? 0 : checkpointEvery, keepCheckpoints, Optional.ofNullable(resume),
+        // a variational student's ρ and moments, a supernet's weights are not in a checkpoint
+        new ExperimentSpec.LongRun(complexityWeight != null || structureSearch ? 0 : checkpointEvery, keepCheckpoints, Optional.ofNullable(resume),
             onMetaTimeout, seconds(finalScrapeWait), seconds(reclaimEvery)),
         Optional.ofNullable(kafkaConfig), Duration.ofMillis((long) (meterRetention * 1000)),
         Optional.ofNullable(saveStudent));
+  }
+
+  /** The standard supernet's structure logits at 0, checked against the other options. */
+  private Map<String, Double> structureLogits() {
+    if (complexityWeight != null) {
+      throw new IllegalArgumentException("--structure-search cannot be combined with"
+          + " --complexity-weight" + from("--structure-search"));
+    }
+    if (given("--checkpoint-every") && checkpointEvery > 0 || resume != null) {
+      throw new IllegalArgumentException("--structure-search cannot be combined with"
+          + " --checkpoint-every or --resume: a supernet student is not checkpointed"
+          + from("--checkpoint-every"));
+    }
+    Map<String, Double> logits = new java.util.TreeMap<>();
+    int count = io.distilflux.trainer.structure.Supernet.standard(1, 2).structureSize();
+    for (int i = 0; i < count; i++) {
+      logits.put(ExtraParameter.structureLogit(i).jsonName(), 0.0);
+    }
+    return logits;
   }
 
   /** b4 of a starting λ_c, with the flag named when it is out of range or checkpoints are on. */

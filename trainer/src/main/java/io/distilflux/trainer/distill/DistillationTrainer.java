@@ -69,6 +69,8 @@ public final class DistillationTrainer {
   private DenseEngine engine;
   /** The step of a variational student; null for the others. */
   private final VariationalEngine variational;
+  /** The step of a supernet student; null for the others. */
+  private final SupernetEngine supernet;
   /** Training forwards so far, to tell a prepared step from a stale one. */
   private long forwards;
 
@@ -119,7 +121,8 @@ public final class DistillationTrainer {
       MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
       UnrolledDerivative unrolled, int computeThreads) {
     this(student, kind, learningRate, loss,
-        network -> StudentComputation.forNetwork(network, computeThreads), true, unrolled, null);
+        network -> StudentComputation.forNetwork(network, computeThreads), true, unrolled, null,
+        null);
   }
 
   /**
@@ -137,7 +140,27 @@ public final class DistillationTrainer {
       long seed) {
     return new DistillationTrainer(student, kind, learningRate, loss,
         network -> new Dl4jStudentComputation(network), false, unrolled,
-        new VariationalSettings(trainingSize, seed));
+        new VariationalSettings(trainingSize, seed), null);
+  }
+
+  /**
+   * A trainer of a supernet student (docs/structure.md §7): the weights of {@code net} train on
+   * the labels at the structure logits the run's extra meta-parameters carry ({@code logAlpha0…}),
+   * whose one-step hypergradient a hypergradient step returns; λ and T do not enter its loss.
+   *
+   * @param student a placeholder network the run keeps for its bookkeeping; the supernet's own
+   *     weights are the ones trained and evaluated
+   * @param seed seed of the weights' initialisation and of the Gumbel noise
+   * @param searchSteps steps of the search; at the next multiple of {@code miniEpoch} the run
+   *     {@link #chooseStructure chooses} the structure and trains the discrete student on
+   * @param miniEpoch E, steps per mini-epoch
+   */
+  public static DistillationTrainer supernet(MultiLayerNetwork student,
+      io.distilflux.trainer.structure.Supernet net, double learningRate, DistillationLoss loss,
+      long seed, long searchSteps, int miniEpoch) {
+    return new DistillationTrainer(student, OptimizerKind.ADAM, learningRate, loss,
+        network -> new Dl4jStudentComputation(network), false, UnrolledDerivative.EXACT, null,
+        new SupernetEngine(net, learningRate, seed, searchSteps, miniEpoch));
   }
 
   /**
@@ -149,7 +172,7 @@ public final class DistillationTrainer {
       boolean temperatureSquared,
       java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice) {
     this(student, kind, learningRate, new DistillationLoss(temperatureSquared), computationChoice,
-        false, UnrolledDerivative.EXACT, null);
+        false, UnrolledDerivative.EXACT, null, null);
   }
 
   /**
@@ -160,7 +183,7 @@ public final class DistillationTrainer {
       MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
       java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice) {
     this(student, kind, learningRate, loss, computationChoice, false, UnrolledDerivative.EXACT,
-        null);
+        null, null);
   }
 
   /**
@@ -171,13 +194,15 @@ public final class DistillationTrainer {
       MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
       UnrolledDerivative unrolled,
       java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice) {
-    this(student, kind, learningRate, loss, computationChoice, false, unrolled, null);
+    this(student, kind, learningRate, loss, computationChoice, false, unrolled, null, null);
   }
 
   private DistillationTrainer(
       MultiLayerNetwork student, OptimizerKind kind, double learningRate, DistillationLoss loss,
       java.util.function.Function<MultiLayerNetwork, StudentComputation> computationChoice,
-      boolean denseEngine, UnrolledDerivative unrolled, VariationalSettings variationalSettings) {
+      boolean denseEngine, UnrolledDerivative unrolled, VariationalSettings variationalSettings,
+      SupernetEngine supernet) {
+    this.supernet = supernet;
     this.student = student;
     if (student.params() == null) {
       throw new IllegalArgumentException("student network must be initialised (call init())");
@@ -192,7 +217,7 @@ public final class DistillationTrainer {
     this.variational = variationalSettings == null ? null
         : VariationalEngine.forNetwork(student, kind, unrolled, learningRate, loss,
             variationalSettings.trainingSize(), variationalSettings.seed());
-    this.engine = denseEngine && variational == null
+    this.engine = denseEngine && variational == null && supernet == null
         ? DenseEngine.forNetwork(student, kind, unrolled, learningRate, mask, loss).orElse(null)
         : null;
     // cube root of the machine epsilon balances truncation and rounding of a central difference
@@ -215,7 +240,47 @@ public final class DistillationTrainer {
     if (variational != null) {
       return variational.path();
     }
+    if (supernet != null) {
+      return "supernet";
+    }
     return engine != null ? engine.path() : computation.name();
+  }
+
+  /** Whether the student is a supernet: its steps need the structure logits. */
+  public boolean isSupernet() {
+    return supernet != null;
+  }
+
+  /**
+   * The argmax block per edge of the structure logits the supernet student's latest step used.
+   *
+   * @throws UnsupportedOperationException for a student that is not a supernet
+   */
+  public int[] structureChoice() {
+    if (supernet == null) {
+      throw new UnsupportedOperationException("the student is not a supernet");
+    }
+    return supernet.choice(supernet.lastLogAlpha());
+  }
+
+  /** Whether a supernet student's structure is to be chosen before step {@code step}. */
+  public boolean structureDue(long step) {
+    return supernet != null && supernet.structureDue(step);
+  }
+
+  /**
+   * Chooses a supernet student's structure (the argmax of the latest logits per edge) and
+   * switches to the discrete student, distilled from the supernet at λ = {@code values}.
+   *
+   * @param lastStep the last step trained as a supernet
+   * @return the event to publish
+   */
+  public io.distilflux.pipeline.event.StructureChosen chooseStructure(String runId,
+      long lastStep, MetaValues values) {
+    if (supernet == null) {
+      throw new UnsupportedOperationException("the student is not a supernet");
+    }
+    return supernet.choose(runId, lastStep, values);
   }
 
   /** Whether the student is variational: its steps need λ_c ({@code lambdaC}). */
@@ -265,6 +330,10 @@ public final class DistillationTrainer {
    * recognised, or why the student falls back to DL4J's layers and a central-difference tangent.
    */
   public String computationReason() {
+    if (supernet != null) {
+      return "a supernet student: Gumbel-softmax mixture of dense blocks on Java arrays,"
+          + " structure logits from the run's extra meta-parameters";
+    }
     if (variational != null) {
       return "a variational student: sampled forward with local reparameterisation, KL weighed"
           + " by lambdaC, means for validation and evaluation";
@@ -333,6 +402,10 @@ public final class DistillationTrainer {
    * Valid until the next {@code prepare} or step.
    */
   public PreparedStep prepare(Batch batch) {
+    if (supernet != null) {
+      supernet.prepare(batch);
+      return new PreparedStep(batch, null, ++forwards);
+    }
     if (variational != null) {
       variational.prepare(batch);
       return new PreparedStep(batch, null, ++forwards);
@@ -369,6 +442,10 @@ public final class DistillationTrainer {
    */
   public StepOutcome step(PreparedStep prepared, MetaValues values,
       java.util.Map<String, Double> extraValues) {
+    if (supernet != null) {
+      consume(prepared);
+      return supernet.step(supernet.logAlpha(extraValues));
+    }
     if (variational != null) {
       consume(prepared);
       return variational.step(values, lambdaC(extraValues));
@@ -405,6 +482,24 @@ public final class DistillationTrainer {
    */
   public StepOutcome stepWithHyperGradient(PreparedStep prepared, Split validationBatch,
       Unconstrained b, java.util.Map<String, Double> extraB) {
+    if (supernet != null) {
+      consume(prepared);
+      SupernetEngine.HyperStep step = supernet.stepWithHyperGradient(validationBatch,
+          supernet.logAlpha(extraB));
+      // λ and T do not enter the supernet's loss: their hypergradients are zero
+      HyperGradientResult plain = hyperGradient(b, 0, 0, 0, step.validationLoss(),
+          step.validationGradientNormSquared());
+      java.util.Map<String, Double> extra = new java.util.TreeMap<>();
+      boolean finite = plain.finite();
+      for (int i = 0; i < step.dLogAlpha().length; i++) {
+        extra.put(ExtraParameter.structureLogit(i).jsonName(), step.dLogAlpha()[i]);
+        finite &= Double.isFinite(step.dLogAlpha()[i]);
+      }
+      StepOutcome outcome = step.outcome();
+      return new StepOutcome(outcome.trainLoss(), outcome.ceLoss(), outcome.kdLoss(),
+          Optional.of(new HyperGradientResult(plain.gradient(), plain.validationLoss(), finite,
+              plain.validationGradientNormSquared(), extra)));
+    }
     if (variational != null) {
       consume(prepared);
       double b4 = lambdaCCoordinate(extraB);
@@ -488,6 +583,7 @@ public final class DistillationTrainer {
   /** As the other, with the run's extra coordinates by name (see {@link #step}). */
   public double lookaheadValidationLoss(Batch batch, Split validationBatch, Unconstrained b,
       java.util.Map<String, Double> extraB) {
+    requireNotSupernet("lookahead losses");
     if (variational != null) {
       consume(prepare(batch));
       return variational.lookaheadValidationLoss(validationBatch, b.toValues(),
@@ -533,7 +629,14 @@ public final class DistillationTrainer {
     return Softmax.meanCrossEntropy(validationBatch.labels(), logits);
   }
 
+  private void requireNotSupernet(String what) {
+    if (supernet != null) {
+      throw new UnsupportedOperationException(what + ": not supported for a supernet student");
+    }
+  }
+
   private void requireNotVariational(String what) {
+    requireNotSupernet(what);
     if (variational != null) {
       throw new UnsupportedOperationException(what + ": not supported for a variational student");
     }
@@ -571,6 +674,9 @@ public final class DistillationTrainer {
     long n = split.size();
     if (n == 0) {
       throw new IllegalArgumentException("cannot evaluate on an empty split");
+    }
+    if (supernet != null) {
+      return supernet.evaluate(split, supernet.lastLogAlpha());
     }
     if (variational != null) {
       return variational.evaluate(split);

@@ -14,6 +14,7 @@ import io.distilflux.trainer.data.ValidationSampler;
 import io.distilflux.trainer.distill.DistillationLoss;
 import io.distilflux.pipeline.event.ExtraParameter;
 import io.distilflux.trainer.distill.DistillationTrainer;
+import io.distilflux.trainer.structure.Supernet;
 import io.distilflux.trainer.distill.Divergence;
 import io.distilflux.trainer.model.StudentArchitectures;
 import io.distilflux.trainer.model.StudentFile;
@@ -214,6 +215,23 @@ public final class RunAssembler {
       trainer = DistillationTrainer.variational(student, config.innerOptimizer(),
           config.innerLearningRate(), loss, config.unrolledDerivative(), train.size(),
           config.seed());
+    } else if (config.extraMeta().containsKey(ExtraParameter.LOG_ALPHA_0.jsonName())) {
+      // structure logits among the extras: the student is the standard supernet, searched live
+      if (longRun.checkpointing().enabled() || from != null) {
+        throw new IllegalArgumentException(
+            "checkpoints are not supported for a supernet student (--structure-search)");
+      }
+      long input = train.features().length() / train.size();
+      Supernet net = Supernet.standard((int) input, d.classes());
+      long logits = config.extraMeta().keySet().stream()
+          .filter(name -> ExtraParameter.require(name).isStructureLogit()).count();
+      if (logits != net.structureSize()) {
+        throw new IllegalArgumentException("the supernet has " + net.structureSize()
+            + " structure logits, the run declares " + logits);
+      }
+      // the search takes the first half of the run; the discrete student the rest
+      trainer = DistillationTrainer.supernet(student, net, config.innerLearningRate(), loss,
+          config.seed(), config.steps() / 2, config.miniEpoch());
     } else {
       trainer = new DistillationTrainer(student, config.innerOptimizer(),
           config.innerLearningRate(), loss, config.unrolledDerivative(), computeThreads);

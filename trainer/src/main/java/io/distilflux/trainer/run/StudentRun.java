@@ -9,6 +9,7 @@ import io.distilflux.pipeline.event.Provenance;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.RunFinished;
 import io.distilflux.pipeline.event.RunStarted;
+import io.distilflux.pipeline.event.StructureChosen;
 import io.distilflux.pipeline.event.TrainingStep;
 import io.distilflux.trainer.data.Batch;
 import io.distilflux.trainer.data.Split;
@@ -339,6 +340,13 @@ public final class StudentRun {
     loop.step++;
     if (due) {
       out.add(evaluate(loop, step));
+    }
+    if (trainer.structureDue(loop.step) && loop.step < config.steps()) {
+      // the end of the search, at a mini-epoch boundary: the next step trains the chosen student
+      StructureChosen chosen = trainer.chooseStructure(runId, step, point.values());
+      LOG.info("run {}: structure chosen after step {}: hidden layers {}, logits {}", runId,
+          step, chosen.hiddenSizes(), chosen.structureLogits());
+      out.add(chosen);
     }
   }
 

@@ -33,6 +33,7 @@ public final class StructureHyperGradient {
   private final double[] shifted;
   private final double[] plus;
   private final double[] minus;
+  private double normSquared = Double.NaN;
 
   /** Hypergradients of this loss's supernet. */
   public StructureHyperGradient(SupernetLoss loss) {
@@ -43,6 +44,11 @@ public final class StructureHyperGradient {
     shifted = new double[n];
     plus = new double[loss.net().structureSize()];
     minus = new double[loss.net().structureSize()];
+  }
+
+  /** ‖v‖² of v = ∇_w L_val(w′, α) at the latest {@link #compute}; NaN before the first. */
+  public double validationGradientNormSquared() {
+    return normSquared;
   }
 
   /**
@@ -64,6 +70,7 @@ public final class StructureHyperGradient {
     for (double x : v) {
       norm += x * x;
     }
+    normSquared = norm;
     norm = Math.sqrt(norm);
     if (!(norm > 0) || beta == 0) {
       return value;

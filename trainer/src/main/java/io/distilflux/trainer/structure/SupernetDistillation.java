@@ -55,28 +55,19 @@ public final class SupernetDistillation {
 
   /**
    * {@code steps} minibatches, passing over {@code train} in a fresh order each time it is
-   * exhausted, updating the student's weights {@code w} in place; {@code done} hears the count
-   * of steps taken after each.
+   * exhausted, updating the student's weights {@code w} in place.
    */
   public Outcome trainSteps(Supernet student, double[] w, Examples train, long steps, int batch,
+      double rate, long seed) {
+    return trainSteps(student, w, train, steps, batch, rate, seed, step -> { });
+  }
+
+  /** As the other, with {@code done} hearing the count of steps taken after each. */
+  public Outcome trainSteps(Supernet student, double[] w, Examples train, long steps, int batch,
       double rate, long seed, LongConsumer done) {
-    if (student.inputWidth() != teacher.inputWidth() || student.classes() != teacher.classes()
-        || student.structureSize() != Supernet.EDGES) {
-      throw new IllegalArgumentException("the student must be a discrete net of the teacher's "
-          + "input and classes");
-    }
     long start = System.nanoTime();
     int b = Math.min(batch, train.count());
-    int classes = student.classes();
-    Supernet.Buffers own = student.buffers(b);
-    Supernet.Buffers taught = teacher.buffers(b);
-    double[] gamma = {1, 1};
-    double[] y = new double[b * classes];
-    double[] gradW = new double[w.length];
-    double[] gradGamma = new double[Supernet.EDGES];
-    DistillationLoss loss = new DistillationLoss(true);
-    DistillationLoss.Rows out = new DistillationLoss.Rows(b, classes);
-    Adam adam = new Adam(w.length, rate, Double.POSITIVE_INFINITY);
+    Stepper stepper = stepper(student, w, b, rate);
     int[] order = new int[train.count()];
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
@@ -89,6 +80,60 @@ public final class SupernetDistillation {
         from = 0;
       }
       int rows = Math.min(b, train.count() - from);
+      stepper.step(train, order, from, rows);
+      from += rows;
+      done.accept(step + 1);
+    }
+    return new Outcome(steps, (System.nanoTime() - start) / 1e9);
+  }
+
+  /**
+   * A distillation one batch at a time, for a caller that draws the batches itself, updating the
+   * student's weights {@code w} in place by Adam of step size {@code rate}.
+   *
+   * @param capacity the largest batch
+   */
+  public Stepper stepper(Supernet student, double[] w, int capacity, double rate) {
+    if (student.inputWidth() != teacher.inputWidth() || student.classes() != teacher.classes()
+        || student.structureSize() != Supernet.EDGES) {
+      throw new IllegalArgumentException("the student must be a discrete net of the teacher's "
+          + "input and classes");
+    }
+    return new Stepper(student, w, capacity, rate);
+  }
+
+  /** The distillation's state between batches: buffers and the student's Adam moments. */
+  public final class Stepper {
+    private final Supernet student;
+    private final double[] w;
+    private final Supernet.Buffers own;
+    private final Supernet.Buffers taught;
+    private final double[] gamma = {1, 1};
+    private final double[] y;
+    private final double[] gradW;
+    private final double[] gradGamma = new double[Supernet.EDGES];
+    private final DistillationLoss loss = new DistillationLoss(true);
+    private final DistillationLoss.Rows out;
+    private final Adam adam;
+
+    private Stepper(Supernet student, double[] w, int capacity, double rate) {
+      this.student = student;
+      this.w = w;
+      own = student.buffers(capacity);
+      taught = teacher.buffers(capacity);
+      y = new double[capacity * student.classes()];
+      gradW = new double[w.length];
+      out = new DistillationLoss.Rows(capacity, student.classes());
+      adam = new Adam(w.length, rate, Double.POSITIVE_INFINITY);
+    }
+
+    /**
+     * One step on examples {@code order[from … from + rows)}.
+     *
+     * @return the loss's terms before the step, valid until the next step
+     */
+    public DistillationLoss.Rows step(Examples train, int[] order, int from, int rows) {
+      int classes = student.classes();
       train.copyRows(order, from, rows, own.input());
       System.arraycopy(own.input(), 0, taught.input(), 0, rows * student.inputWidth());
       double[] f = teacher.forward(teacherWeights, teacherGamma, taught, rows);
@@ -100,9 +145,7 @@ public final class SupernetDistillation {
       loss.evaluate(z, y, f, rows, values, out);
       student.backward(w, gamma, own, rows, out.outputGradient(), gradW, gradGamma);
       adam.step(w, gradW);
-      from += rows;
-      done.accept(step + 1);
+      return out;
     }
-    return new Outcome(steps, (System.nanoTime() - start) / 1e9);
   }
 }

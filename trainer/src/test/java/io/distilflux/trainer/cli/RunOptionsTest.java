@@ -173,6 +173,19 @@ class RunOptionsTest {
   }
 
   @Test
+  void theStructureSearchDeclaresTheSupernetsFiveLogitsAsExtraMetaParameters() {
+    ExperimentSpec spec = RunOptions.parse(Map.of("dataset", "mnist", "structure-search", "true"));
+    assertEquals(Map.of("logAlpha0", 0.0, "logAlpha1", 0.0, "logAlpha2", 0.0, "logAlpha3", 0.0,
+        "logAlpha4", 0.0), spec.base().extraMeta());
+    assertEquals(0, spec.longRun().checkpointEvery(), "a supernet student takes no checkpoints");
+    assertMessage("--structure-search cannot be combined with --complexity-weight",
+        Map.of("structure-search", "true", "complexity-weight", "1"));
+    assertMessage("--structure-search cannot be combined with --checkpoint-every or --resume: a"
+        + " supernet student is not checkpointed",
+        Map.of("structure-search", "true", "checkpoint-every", "10"));
+  }
+
+  @Test
   void impossibleCombinationsAreRejected() {
     assertMessage("--services external needs --bootstrap-servers: the services must reach the same cluster",
         Map.of("services", "external"));

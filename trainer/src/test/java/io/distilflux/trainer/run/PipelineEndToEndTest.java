@@ -209,6 +209,90 @@ class PipelineEndToEndTest {
     assertLifecycle(r, runId, STEPS);
   }
 
+  @Test
+  void aSupernetStudentsStructureLogitsTravelThroughTheBrokerTheMetaOptimizerAndTheMonitor()
+      throws Exception {
+    String runId = "e2e-supernet";
+    Map<String, Double> logits = supernetLogits();
+    RunConfig config = services.config(RunConfig.Mode.HYPERGRADIENT, HG_STEPS)
+        .withExtraMeta(logits);
+    RunFinished finished = services.train(runId, config, Function.identity());
+    assertNull(finished.failure(), "failure: " + finished.failure());
+    assertEquals(HG_STEPS, finished.steps());
+    assertScrapeShows(runId, "distilflux_meta_extra{name=\"logAlpha4\"");
+
+    Recorded r = readBack(runId, false);
+    assertStepsOnceInOrder(r.steps(), HG_STEPS);
+    assertEquals(HG_STEPS, r.hyperGradients().size());
+    Map<Long, MetaParams> byVersion = oneMetaParamsPerVersion(r.metaParams());
+    for (HyperGradient hg : r.hyperGradients()) {
+      assertEquals(logits.keySet(), hg.extra().keySet(), "the logits in hypergradient "
+          + hg.step());
+      for (String name : logits.keySet()) {
+        ExtraGradient extra = hg.extra().get(name);
+        assertTrue(Double.isFinite(extra.gradient()),
+            "dL_val/d" + name + " at step " + hg.step() + ": " + extra.gradient());
+        // the trainer's step used the logit the hypergradient was taken at
+        assertEquals(extra.at(), r.steps().get((int) hg.step()).extra().get(name), SAME,
+            name + " used at " + hg.step());
+        if (hg.step() >= 1) {
+          assertEquals(byVersion.get(hg.step()).extra().get(name).b(), extra.at(), SAME,
+              name + " the meta-optimizer published for step " + hg.step());
+        }
+      }
+    }
+    assertTrue(r.hyperGradients().stream().anyMatch(hg -> hg.extra().values().stream()
+        .anyMatch(e -> e.gradient() != 0)), "some logit's hypergradient is not zero");
+    assertTrue(r.metaParams().stream().anyMatch(m -> m.extra().values().stream()
+        .anyMatch(e -> e.b() != 0.0)), "the meta-optimizer moved the logits");
+    assertLifecycle(r, runId, HG_STEPS);
+  }
+
+  @Test
+  void aSupernetRunPublishesOneStructureChosenAtTheEndOfItsSearchAndFinishesOnTheStudent()
+      throws Exception {
+    String runId = "e2e-structure-switch";
+    Map<String, Double> logits = supernetLogits();
+    RunConfig config = services.config(RunConfig.Mode.FORECAST, STEPS).withExtraMeta(logits);
+    RunFinished finished = services.train(runId, config, Function.identity());
+    assertNull(finished.failure(), "failure: " + finished.failure());
+    assertEquals(STEPS, finished.steps());
+
+    List<io.distilflux.pipeline.event.StructureChosen> chosen =
+        TopicReader.all(services.bus, services.topics.structure(), runId)
+            .block(Duration.ofSeconds(60));
+    assertEquals(1, chosen.size(), "StructureChosen events on the topic: " + chosen);
+    io.distilflux.pipeline.event.StructureChosen event = chosen.get(0);
+    // the search takes half the run and ends at a mini-epoch boundary
+    assertEquals(0, (event.step() + 1) % MINI_EPOCH, "switch after step " + event.step());
+    assertTrue(event.step() + 1 >= STEPS / 2 && event.step() + 1 < STEPS,
+        "switch after step " + event.step());
+    assertEquals(logits.size(), event.structureLogits().size());
+    Recorded r = readBack(runId, true);
+    assertStepsOnceInOrder(r.steps(), STEPS);
+    // the logits the last supernet step used are the ones the choice was the argmax of
+    TrainingStep last = r.steps().get((int) event.step());
+    for (int i = 0; i < logits.size(); i++) {
+      assertEquals(event.structureLogits().get(i),
+          last.extra().get(ExtraParameter.structureLogit(i).jsonName()), SAME, "logit " + i);
+    }
+    // after the switch the student distils: its steps have a distillation term
+    assertTrue(r.steps().stream().filter(s -> s.step() > event.step())
+        .allMatch(s -> s.kdLoss() > 0), "distillation after the switch");
+    assertTrue(r.steps().stream().filter(s -> s.step() <= event.step())
+        .allMatch(s -> s.kdLoss() == 0), "the supernet trains on the labels");
+    assertLifecycle(r, runId, STEPS);
+  }
+
+  /** The standard supernet's five structure logits, starting at 0. */
+  private static Map<String, Double> supernetLogits() {
+    Map<String, Double> logits = new java.util.TreeMap<>();
+    for (int i = 0; i < 5; i++) {
+      logits.put(ExtraParameter.structureLogit(i).jsonName(), 0.0);
+    }
+    return logits;
+  }
+
   /**
    * Reads every topic of the run back from the broker. A hypergradient run has no forecasts;
    * that topic is skipped for it, as waiting for a first record that never comes would cost
