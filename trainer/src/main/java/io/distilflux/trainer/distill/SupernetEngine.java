@@ -13,6 +13,7 @@ import io.distilflux.trainer.structure.Supernet;
 import io.distilflux.trainer.structure.SupernetDistillation;
 import io.distilflux.trainer.structure.SupernetLoss;
 import io.distilflux.trainer.structure.SupernetSearch;
+import java.util.stream.IntStream;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -154,7 +155,7 @@ final class SupernetEngine {
     }
     Examples train = examples(prepared.features(), prepared.labels());
     double ce = loss(train.count()).evaluate(w, logAlpha, SupernetLoss.noise(net, random),
-        TEMPERATURE, train, identity(train.count()), 0, train.count(), gradW, null);
+        TEMPERATURE, train, inOrder(train), 0, train.count(), gradW, null);
     adam.step(w, gradW);
     return new StepOutcome(ce, ce, 0, java.util.Optional.empty());
   }
@@ -170,7 +171,7 @@ final class SupernetEngine {
       Examples val = examples(validation.features(), validation.labels());
       double validationLoss = new SupernetLoss(student, val.count()).evaluate(studentWeights,
           new double[Supernet.EDGES], new double[Supernet.EDGES], TEMPERATURE, val,
-          identity(val.count()), 0, val.count(), null, null);
+          inOrder(val), 0, val.count(), null, null);
       // the structure is fixed and λ, T do not reach the validation loss through a step
       return new HyperStep(outcome, validationLoss, Double.NaN, new double[logAlpha.length]);
     }
@@ -179,13 +180,13 @@ final class SupernetEngine {
     int rows = Math.max(train.count(), val.count());
     SupernetLoss l = loss(rows);
     double[] noise = SupernetLoss.noise(net, random);
-    int[] trainOrder = identity(train.count());
+    int[] trainOrder = inOrder(train);
     double ce = l.evaluate(w, logAlpha, noise, TEMPERATURE, train, trainOrder, 0, train.count(),
         gradW, null);
     double[] dLogAlpha = new double[logAlpha.length];
     double validationLoss = hyper.compute(w, logAlpha, noise, TEMPERATURE, gradW,
         new StructureHyperGradient.Batch(train, trainOrder, 0, train.count()),
-        new StructureHyperGradient.Batch(val, identity(val.count()), 0, val.count()), rate,
+        new StructureHyperGradient.Batch(val, inOrder(val), 0, val.count()), rate,
         dLogAlpha);
     adam.step(w, gradW);
     return new HyperStep(new StepOutcome(ce, ce, 0, java.util.Optional.empty()), validationLoss,
@@ -199,7 +200,7 @@ final class SupernetEngine {
       throw new IllegalStateException("a batch of " + train.count()
           + " examples after the switch, larger than the search's " + capacity);
     }
-    var terms = distillation.step(train, identity(train.count()), 0, train.count());
+    var terms = distillation.step(train, inOrder(train), 0, train.count());
     return new StepOutcome(terms.total(), terms.crossEntropy(), terms.distillation(),
         java.util.Optional.empty());
   }
@@ -221,7 +222,7 @@ final class SupernetEngine {
     double[] noise = new double[net.structureSize()];
     double[] gamma = SupernetLoss.gamma(net, logAlpha, noise, TEMPERATURE);
     int n = data.count();
-    int[] order = identity(n);
+    int[] order = IntStream.range(0, n).toArray();
     SupernetLoss l = new SupernetLoss(net, Math.min(n, EVALUATION_BATCH));
     double sum = 0;
     for (int from = 0; from < n; from += EVALUATION_BATCH) {
@@ -260,11 +261,9 @@ final class SupernetEngine {
     return new Examples(x, y, x.length / n, (int) labels.size(1));
   }
 
-  private static int[] identity(int n) {
-    int[] order = new int[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = i;
-    }
-    return order;
+
+  /** The examples' indices in order: a step takes its batch whole. */
+  private static int[] inOrder(Examples examples) {
+    return IntStream.range(0, examples.count()).toArray();
   }
 }

@@ -5,6 +5,7 @@ import io.distilflux.pipeline.meta.MetaOptimizerSettings;
 import io.distilflux.pipeline.meta.MetaUpdateRule;
 import io.distilflux.trainer.complexity.Adam;
 import io.distilflux.trainer.complexity.Examples;
+import java.util.stream.IntStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -134,8 +135,8 @@ public final class SupernetSearch {
           MetaOptimizerSettings.DEFAULT_CLIP);
       gradW = new double[w.length];
       hyperGradient = new double[logAlpha.length];
-      order = identity(train.count());
-      valOrder = identity(validation.count());
+      order = IntStream.range(0, train.count()).toArray();
+      valOrder = IntStream.range(0, validation.count()).toArray();
       stepsPerEpoch = (train.count() + b - 1) / b;
       total = (long) stepsPerEpoch * settings.epochs();
       from = train.count();
@@ -201,11 +202,4 @@ public final class SupernetSearch {
     return choice;
   }
 
-  private static int[] identity(int n) {
-    int[] order = new int[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = i;
-    }
-    return order;
-  }
 }
