@@ -29,6 +29,16 @@ final class Rows {
     return best;
   }
 
+  /** Rows of {@code logits} whose largest value is at the one-hot label's class. */
+  static long correct(double[] logits, double[] oneHotLabels, int rows, int classes) {
+    long correct = 0;
+    for (int r = 0; r < rows; r++) {
+      correct += argMax(logits, r * classes, classes) == argMax(oneHotLabels, r * classes, classes)
+          ? 1 : 0;
+    }
+    return correct;
+  }
+
   /** Rows [from, to) of an array of any rank, the array itself when that is all of it. */
   static INDArray rowRange(INDArray array, int from, int to) {
     if (from == 0 && to == array.size(0)) {

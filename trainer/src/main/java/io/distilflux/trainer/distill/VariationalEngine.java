@@ -237,10 +237,7 @@ final class VariationalEngine {
       mlp.meanForward(mu, pass.buffers, rows);
       double[] z = pass.buffers.logits();
       lossSum += Softmax.crossEntropy(pass.labels, z, rows, classes, null, p, logP) * rows;
-      for (int r = 0; r < rows; r++) {
-        int predicted = Rows.argMax(z, r * classes, classes);
-        correct += predicted == Rows.argMax(pass.labels, r * classes, classes) ? 1 : 0;
-      }
+      correct += Rows.correct(z, pass.labels, rows, classes);
     }
     return new EvaluationResult((double) correct / n, lossSum / n);
   }
