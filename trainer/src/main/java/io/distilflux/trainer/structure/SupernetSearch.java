@@ -16,8 +16,9 @@ import java.util.SplittableRandom;
  * one-step hypergradient of the validation loss ({@link StructureHyperGradient}) by the
  * meta-optimizer's own rule ({@link MetaUpdateRule}: Adam, each coordinate clipped to [−c, c]
  * with the meta-optimizer's default c, as b and the run's extra coordinates are moved) and then
- * the weights by Adam along the training loss's gradient, both under the same noise. At the end the
- * argmax of the logits per edge is the discrete student.
+ * the weights by Adam along the training loss's gradient, both under the same noise. An
+ * {@link EnumerationTerm} adds its gradient to the logits' hypergradient. At the end the argmax
+ * of the logits per edge is the discrete student.
  */
 public final class SupernetSearch {
 
@@ -69,11 +70,21 @@ public final class SupernetSearch {
 
   private final Supernet net;
   private final Settings settings;
+  private final EnumerationTerm term;
 
   /** A search over this supernet with these settings. */
   public SupernetSearch(Supernet net, Settings settings) {
+    this(net, settings, null);
+  }
+
+  /**
+   * A search whose structure logits also follow an enumeration term of the outer objective
+   * (repulsion from the structures of earlier searches); null for none.
+   */
+  public SupernetSearch(Supernet net, Settings settings, EnumerationTerm term) {
     this.net = net;
     this.settings = settings;
+    this.term = term;
   }
 
   /** Trains the weights on {@code train} and the structure logits on {@code validation}. */
@@ -162,6 +173,10 @@ public final class SupernetSearch {
           new StructureHyperGradient.Batch(train, order, from, rows),
           new StructureHyperGradient.Batch(validation, valOrder, valFrom, b), settings.rate(),
           hyperGradient);
+      if (term != null) {
+        // the term depends on the logits alone, not through the weights' virtual step
+        term.addGradient(logAlpha, hyperGradient);
+      }
       double[] next = structure.step(logAlpha, hyperGradient, Double.NaN);
       System.arraycopy(next, 0, logAlpha, 0, next.length);
       weights.step(w, gradW);
