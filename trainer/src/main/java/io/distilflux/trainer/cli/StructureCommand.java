@@ -21,14 +21,14 @@ import picocli.CommandLine.Spec;
  * {@code distilflux experiment structure}: choosing the student's structure on MNIST
  * (docs/structure.md): pruning curves by rule (protocol 002-A), smaller dense students,
  * freezing by gradient-noise variance (protocol 002-B), and a supernet search whose discrete
- * student is distilled (protocol 003).
+ * student is distilled (protocol 003), and the enumeration of structures by repelled searches.
  */
 @Command(
     name = "structure",
     mixinStandardHelpOptions = true,
     description = {
-      "Choosing the student's structure on MNIST (docs/structure.md): pruning curves of a variational network by random, OBD, variational and Belsley pruning, smaller dense students cut out of it, freezing by gradient-noise variance against random and highest-variance freezing, and a supernet over widths and depths searched by the hypergradient of its Gumbel-softmax structure logits, whose argmax student is distilled from it.",
-      "Writes OUTPUT/structure.md, OUTPUT/pruning.csv, OUTPUT/freezing.csv, OUTPUT/search.csv, OUTPUT/pruning-curves.png and OUTPUT/freezing.png."
+      "Choosing the student's structure on MNIST (docs/structure.md): pruning curves of a variational network by random, OBD, variational and Belsley pruning, smaller dense students cut out of it, freezing by gradient-noise variance against random and highest-variance freezing, and a supernet over widths and depths searched by the hypergradient of its Gumbel-softmax structure logits, whose argmax student is distilled from it, and an enumeration of structures by searches in sequence, each repelled from the structures found before.",
+      "Writes OUTPUT/structure.md, OUTPUT/pruning.csv, OUTPUT/freezing.csv, OUTPUT/search.csv, OUTPUT/enumeration.csv, OUTPUT/pruning-curves.png and OUTPUT/freezing.png."
     },
     sortOptions = false)
 final class StructureCommand implements Callable<Integer> {
@@ -43,8 +43,8 @@ final class StructureCommand implements Callable<Integer> {
   Path output;
 
   @Option(names = "--protocols", paramLabel = "LIST", split = ",",
-      defaultValue = "pruning,freezing,search",
-      description = "Protocols run: pruning (002-A), freezing (002-B), search (003) (default ${DEFAULT-VALUE}).")
+      defaultValue = "pruning,freezing,search,enumeration",
+      description = "Protocols run: pruning (002-A), freezing (002-B), search (003), enumeration (003's sequential searches repelled from the structures found) (default ${DEFAULT-VALUE}).")
   List<String> protocols;
 
   @Bounds(min = 1, max = 10_000)
@@ -115,6 +115,16 @@ final class StructureCommand implements Callable<Integer> {
       description = "Epochs the chosen discrete student is distilled from the supernet (default ${DEFAULT-VALUE}).")
   int distilEpochs;
 
+  @Bounds(min = 1, max = 100)
+  @Option(names = "--enumeration-runs", paramLabel = "N", defaultValue = "6",
+      description = "Sequential supernet searches of the enumeration, each repelled from the structures of the searches before it (default ${DEFAULT-VALUE}).")
+  int enumerationRuns;
+
+  @Bounds(min = 1, max = 60_000)
+  @Option(names = "--enumeration-images", paramLabel = "N", defaultValue = "20000",
+      description = "Training images each enumeration search trains its weights on for one epoch, the first N of those not held out by --validation (default ${DEFAULT-VALUE}).")
+  int enumerationImages;
+
   @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
       description = "Seed of initialisation, shuffles, noise, probes and random orders (default ${DEFAULT-VALUE}).")
   long seed;
@@ -124,17 +134,18 @@ final class StructureCommand implements Callable<Integer> {
     OptionBounds.check(this, name -> Optional.empty());
     data.check();
     for (String p : protocols) {
-      if (!p.equals("pruning") && !p.equals("freezing") && !p.equals("search")) {
-        throw new IllegalArgumentException("--protocols takes pruning, freezing and search, got '"
-            + p + "'");
+      if (!List.of("pruning", "freezing", "search", "enumeration").contains(p)) {
+        throw new IllegalArgumentException("--protocols takes pruning, freezing, search and "
+            + "enumeration, got '" + p + "'");
       }
     }
     StructureProtocol protocol = new StructureProtocol(protocols.contains("pruning"),
-        protocols.contains("freezing"), protocols.contains("search"), hidden, epochs, lambda,
+        protocols.contains("freezing"), protocols.contains("search"),
+        protocols.contains("enumeration"), hidden, epochs, lambda,
         fractions.stream().mapToDouble(Double::doubleValue).toArray(), randomSeeds,
         scoreExamples, unitsKept.stream().mapToInt(Integer::intValue).toArray(), warmupEpochs,
         freezeEpochs, frozen.stream().mapToDouble(Double::doubleValue).toArray(), freezeSeeds,
-        searchEpochs, validation, distilEpochs, seed);
+        searchEpochs, validation, distilEpochs, enumerationRuns, enumerationImages, seed);
     MnistExperimentData.prepareOutput(output);
     MnistExperimentData.Loaded loaded = data.load();
     Examples train = loaded.train();

@@ -24,7 +24,8 @@ import java.util.SplittableRandom;
  * alone, and cuts smaller dense students out of it; 002-B trains a deterministic one for t_0
  * epochs while tracking the gradient noise, then trains on with k parameters frozen in three
  * orders; 003 searches a supernet's structure with the temperature annealed and fixed, cuts out
- * the argmax student and distils it from the supernet.
+ * the argmax student and distils it from the supernet; its enumeration runs searches in sequence,
+ * each repelled from the structures found before.
  */
 public final class StructureExperiment {
 
@@ -50,19 +51,73 @@ public final class StructureExperiment {
     StructureResults.Pruned pruned = protocol.pruning() ? pruning(train, test) : null;
     StructureResults.Frozen frozen = protocol.freezing() ? freezing(train, test) : null;
     StructureResults.Searched searched = protocol.search() ? search(train, test) : null;
-    return new StructureResults(pruned, frozen, searched);
+    StructureResults.Enumerated enumerated = protocol.enumeration() ? enumeration(train, test)
+        : null;
+    return new StructureResults(pruned, frozen, searched, enumerated);
   }
 
-  /** Protocol 003: the annealed and the fixed-temperature search, each student distilled. */
-  StructureResults.Searched search(Examples train, Examples test) {
+  /**
+   * 003's enumeration: N searches in sequence, one epoch each on the first images of the
+   * training set, c annealed, each repelled (c_comb = −1, each KL clipped at 10) from the
+   * structure distributions the searches before it found. Every search starts from the same seed,
+   * so that they differ by the enumeration term alone.
+   */
+  StructureResults.Enumerated enumeration(Examples train, Examples test) {
     long start = System.nanoTime();
+    Examples[] split = heldOut(train);
+    Examples weights = split[0].head(Math.min(protocol.enumerationImages(), split[0].count()));
+    Supernet net = Supernet.standard(train.width(), train.classes());
+    SupernetSearch.Settings settings = new SupernetSearch.Settings(
+        StructureProtocol.ENUMERATION_EPOCHS, StructureProtocol.SEARCH_BATCH,
+        StructureProtocol.SEARCH_RATE, StructureProtocol.META_RATE,
+        StructureProtocol.FIRST_TEMPERATURE, StructureProtocol.LAST_TEMPERATURE, protocol.seed());
+    List<double[]> found = new ArrayList<>();
+    List<StructureResults.Enumeration> runs = new ArrayList<>();
+    for (int run = 1; run <= protocol.enumerationRuns(); run++) {
+      SupernetSearch.Outcome outcome = new SupernetSearch(net, settings,
+          EnumerationTerm.repulsion(net, found)).run(weights, split[1]);
+      double[] logAlpha = outcome.logAlpha();
+      double[] kl = found.stream().mapToDouble(p -> EnumerationTerm.kl(net, logAlpha, p))
+          .toArray();
+      int[] choice = outcome.choice();
+      double[] mean = SupernetLoss.gamma(net, logAlpha, new double[net.structureSize()],
+          outcome.temperature());
+      double supernet = net.accuracy(outcome.weights(), mean, test);
+      Supernet student = net.discrete(choice);
+      double cut = student.accuracy(net.discreteWeights(outcome.weights(), choice),
+          new double[] {1, 1}, test);
+      StructureResults.Enumeration e = new StructureResults.Enumeration(run, logAlpha, choice,
+          net.describe(choice), student.parameterCount(), kl, supernet, cut, outcome.seconds());
+      progress.printf(Locale.ROOT, "003 enumeration %d: %d steps in %.0f s, log α %s, KL to "
+          + "earlier %s, student %s%s, supernet accuracy %.4f, as cut %.4f%n", run,
+          outcome.steps(), outcome.seconds(), row(logAlpha), row(kl), e.student(),
+          e.isNew(runs) ? " (new)" : "", supernet, cut);
+      runs.add(e);
+      found.add(logAlpha);
+    }
+    int structures = 1;
+    for (int e = 0; e < Supernet.EDGES; e++) {
+      structures *= net.choices(e);
+    }
+    return new StructureResults.Enumerated(weights.count(), structures, runs, since(start));
+  }
+
+  /** The training images the weights train on and the last ones, held out for the logits. */
+  private Examples[] heldOut(Examples train) {
     if (protocol.validation() >= train.count()) {
       throw new IllegalArgumentException("the validation set (" + protocol.validation()
           + ") must leave training images (" + train.count() + ")");
     }
     int kept = train.count() - protocol.validation();
-    Examples weights = train.head(kept);
-    Examples validation = tail(train, kept);
+    return new Examples[] {train.head(kept), tail(train, kept)};
+  }
+
+  /** Protocol 003: the annealed and the fixed-temperature search, each student distilled. */
+  StructureResults.Searched search(Examples train, Examples test) {
+    long start = System.nanoTime();
+    Examples[] split = heldOut(train);
+    Examples weights = split[0];
+    Examples validation = split[1];
     List<StructureResults.Search> searches = new ArrayList<>();
     double first = StructureProtocol.FIRST_TEMPERATURE;
     searches.add(search("annealed", first, StructureProtocol.LAST_TEMPERATURE, weights,

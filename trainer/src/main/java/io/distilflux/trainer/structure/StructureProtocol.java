@@ -7,11 +7,13 @@ import java.util.Arrays;
  * The settings of {@code experiment structure} (docs/structure.md §5): protocol 002-A (pruning
  * curves of a variational network), 002-B (freezing by gradient-noise variance) and 003 (a
  * supernet's structure chosen by the hypergradient of its Gumbel-softmax logits, then the
- * discrete student distilled).
+ * discrete student distilled) and the enumeration of 003 (sequential searches, each repelled
+ * from the structures found before).
  *
  * @param pruning whether to run 002-A
  * @param freezing whether to run 002-B
  * @param search whether to run 003
+ * @param enumeration whether to run 003's enumeration
  * @param hidden hidden units of both 784→hidden→10 networks
  * @param epochs 002-A: epochs of the variational network (Adam 3e-3, B = 128, λ = 1)
  * @param lambda 002-A: the complexity weight λ of the variational loss
@@ -29,12 +31,16 @@ import java.util.Arrays;
  * @param validation 003: training images held out as the validation set of the structure
  *     logits (the last ones; the search trains its weights on the others)
  * @param distilEpochs 003: epochs the discrete student is distilled from the supernet
+ * @param enumerationRuns enumeration: the sequential searches, N
+ * @param enumerationImages enumeration: the training images each search trains its weights on
+ *     for one epoch (the first ones; the logits follow the same held-out validation set as 003)
  * @param seed seeds initialisation, shuffles, noise, probes and random orders
  */
-public record StructureProtocol(boolean pruning, boolean freezing, boolean search, int hidden,
-    int epochs, double lambda, double[] fractions, int randomSeeds, int scoreExamples,
-    int[] unitsKept, int warmupEpochs, int freezeEpochs, double[] frozenFractions,
-    int freezeSeeds, int searchEpochs, int validation, int distilEpochs, long seed) {
+public record StructureProtocol(boolean pruning, boolean freezing, boolean search,
+    boolean enumeration, int hidden, int epochs, double lambda, double[] fractions,
+    int randomSeeds, int scoreExamples, int[] unitsKept, int warmupEpochs, int freezeEpochs,
+    double[] frozenFractions, int freezeSeeds, int searchEpochs, int validation,
+    int distilEpochs, int enumerationRuns, int enumerationImages, long seed) {
 
   /** 002-A's batch size and Adam step size (as the complexity experiment's run A). */
   public static final int PRUNING_BATCH = 128;
@@ -62,17 +68,19 @@ public record StructureProtocol(boolean pruning, boolean freezing, boolean searc
   public static final double LAST_TEMPERATURE = 0.1;
   /** 003's steps per mini-epoch: the switch to the student waits for a multiple. */
   public static final int MINI_EPOCH = 10;
+  /** The enumeration's epochs per search. */
+  public static final int ENUMERATION_EPOCHS = 1;
   /** 003's distillation loss: λ1, λ2 and T (with Hinton's T²). */
   public static final MetaValues DISTILLATION = new MetaValues(0.5, 0.5, 2.0);
 
   /** Checks every size and share and copies the arrays. */
   public StructureProtocol {
-    if (!pruning && !freezing && !search) {
+    if (!pruning && !freezing && !search && !enumeration) {
       throw new IllegalArgumentException("choose at least one protocol");
     }
     if (hidden < 1 || epochs < 1 || randomSeeds < 1 || scoreExamples < 1 || warmupEpochs < 1
         || freezeEpochs < 1 || freezeSeeds < 1 || searchEpochs < 1 || validation < 1
-        || distilEpochs < 1) {
+        || distilEpochs < 1 || enumerationRuns < 1 || enumerationImages < 1) {
       throw new IllegalArgumentException("sizes, epochs and seeds must be >= 1");
     }
     if (!(lambda > 0) || !Double.isFinite(lambda)) {
@@ -93,12 +101,14 @@ public record StructureProtocol(boolean pruning, boolean freezing, boolean searc
   /**
    * The default protocol: 100 hidden units, 3 epochs at λ = 1, 0…90, 95, 99 % pruned; k ∈ {50,
    * 75, 90} % frozen after 1 epoch, then 2 more, over 3 seeds; a 2-epoch supernet search with
-   * 5 000 validation images, its student distilled for 1 epoch.
+   * 5 000 validation images, its student distilled for 1 epoch; an enumeration of 6 searches
+   * of 1 epoch on 20 000 images.
    */
   public static StructureProtocol standard() {
-    return new StructureProtocol(true, true, true, 100, 3, 1.0,
+    return new StructureProtocol(true, true, true, true, 100, 3, 1.0,
         new double[] {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99}, 3, 5000,
-        new int[] {50, 25, 10}, 1, 2, new double[] {0.5, 0.75, 0.9}, 3, 2, 5000, 1, 1);
+        new int[] {50, 25, 10}, 1, 2, new double[] {0.5, 0.75, 0.9}, 3, 2, 5000, 1, 6, 20_000,
+        1);
   }
 
   private static double[] shares(double[] values, String what) {

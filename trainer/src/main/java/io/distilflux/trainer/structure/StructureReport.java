@@ -12,8 +12,8 @@ import java.util.Optional;
 
 /**
  * The report of {@code experiment structure}: OUTPUT/structure.md with the tables and the checks
- * of the expected effects, OUTPUT/pruning.csv, OUTPUT/freezing.csv, OUTPUT/search.csv, and the
- * charts
+ * of the expected effects, OUTPUT/pruning.csv, OUTPUT/freezing.csv, OUTPUT/search.csv,
+ * OUTPUT/enumeration.csv, and the charts
  * OUTPUT/pruning-curves.png and OUTPUT/freezing.png.
  */
 public final class StructureReport {
@@ -88,6 +88,14 @@ public final class StructureReport {
                 fixed.vertexDistance())));
       }
     }
+    StructureResults.Enumerated en = results.enumerated();
+    if (en != null && en.runs().size() > 1) {
+      checks.add(new Check(String.format(Locale.ROOT,
+          "enumeration: at least %d distinct structures in %d searches", en.expected(),
+          en.runs().size()), en.distinct() >= en.expected(), String.format(Locale.ROOT,
+              "%d distinct: %s", en.distinct(), String.join(", ", en.runs().stream()
+                  .map(StructureResults.Enumeration::student).toList()))));
+    }
     StructureResults.Frozen fz = results.frozen();
     if (fz != null) {
       List<Double> fractions = fz.runs().stream().map(StructureResults.Freeze::fraction)
@@ -128,6 +136,11 @@ public final class StructureReport {
     if (sr != null) {
       searchSection(page, protocol, sr);
       writeSearchTable(output.resolve("search.csv"), sr);
+    }
+    StructureResults.Enumerated en = results.enumerated();
+    if (en != null) {
+      enumerationSection(page, protocol, en);
+      writeEnumerationTable(output.resolve("enumeration.csv"), en);
     }
     page.append("## Expected effects\n\n| expected | holds | figures |\n|---|---|---|\n");
     for (Check c : checks(results)) {
@@ -346,6 +359,50 @@ public final class StructureReport {
           logits(s.logAlpha()).replace(", ", ";"), s.student(), s.supernetParameters(),
           s.studentParameters(), s.supernetAccuracy(), s.vertexDistance(), s.cutAccuracy(),
           s.distilledAccuracy(), s.searchSeconds(), s.distilSeconds()));
+    }
+    Files.writeString(file, csv, StandardCharsets.UTF_8);
+  }
+
+  private static void enumerationSection(StringBuilder page, StructureProtocol protocol,
+      StructureResults.Enumerated en) {
+    page.append(String.format(Locale.ROOT, "## 003: enumeration%n%n"
+        + "%d searches of the same supernet in sequence, each %d epoch(s) on the first %d "
+        + "training images (B = %d, Adam %s; c annealed %s → %s), the logits on the %d held-out "
+        + "images, every search from the same seed. Each adds to the validation loss the "
+        + "enumeration term c_comb·Σ min(KL(q_Γ‖p′), %s) over the structure distributions p′ "
+        + "the searches before it found, c_comb = %s (repulsion); the KL is that of the edges' "
+        + "categorical distributions softmax(log α). Wall time %.0f s.%n%n",
+        en.runs().size(), StructureProtocol.ENUMERATION_EPOCHS, en.images(),
+        StructureProtocol.SEARCH_BATCH, number(StructureProtocol.SEARCH_RATE),
+        number(StructureProtocol.FIRST_TEMPERATURE), number(StructureProtocol.LAST_TEMPERATURE),
+        protocol.validation(), number(EnumerationTerm.CLIP), number(EnumerationTerm.REPULSION),
+        en.seconds()));
+    page.append("| run | log α (widths 100, 50, 10; linear, deep) | KL to earlier runs | "
+        + "student (params) | new | supernet | as cut | search s |\n"
+        + "|---|---|---|---|---|---|---|---|\n");
+    List<StructureResults.Enumeration> earlier = new ArrayList<>();
+    for (StructureResults.Enumeration e : en.runs()) {
+      page.append(String.format(Locale.ROOT, "| %d | %s | %s | %s (%d) | %s | %.4f | %.4f | %.0f |%n",
+          e.run(), logits(e.logAlpha()), logits(e.klToFound()), e.student(),
+          e.studentParameters(), e.isNew(earlier) ? "yes" : "no", e.supernetAccuracy(),
+          e.cutAccuracy(), e.seconds()));
+      earlier.add(e);
+    }
+    page.append(String.format(Locale.ROOT, "%n%d distinct structures of %d.%n%n", en.distinct(),
+        en.structures()));
+  }
+
+  private static void writeEnumerationTable(Path file, StructureResults.Enumerated en)
+      throws IOException {
+    StringBuilder csv = new StringBuilder("run,log_alpha,kl_to_earlier,student,"
+        + "student_parameters,new,supernet_accuracy,cut_accuracy,search_seconds\n");
+    List<StructureResults.Enumeration> earlier = new ArrayList<>();
+    for (StructureResults.Enumeration e : en.runs()) {
+      csv.append(String.format(Locale.ROOT, "%d,%s,%s,%s,%d,%s,%.6f,%.6f,%.1f%n", e.run(),
+          logits(e.logAlpha()).replace(", ", ";"), logits(e.klToFound()).replace(", ", ";"),
+          e.student(), e.studentParameters(), e.isNew(earlier), e.supernetAccuracy(),
+          e.cutAccuracy(), e.seconds()));
+      earlier.add(e);
     }
     Files.writeString(file, csv, StandardCharsets.UTF_8);
   }

@@ -1,9 +1,58 @@
 package io.distilflux.trainer.structure;
 
+import java.util.Arrays;
 import java.util.List;
 
 /** What {@code experiment structure} measured; each part is null when its protocol was skipped. */
-public record StructureResults(Pruned pruned, Frozen frozen, Searched searched) {
+public record StructureResults(Pruned pruned, Frozen frozen, Searched searched,
+    Enumerated enumerated) {
+
+  /**
+   * One search of an enumeration.
+   *
+   * @param run its place in the sequence, from 1
+   * @param logAlpha the structure logits at the end, flat (width blocks, then depth blocks)
+   * @param choice the argmax block per edge
+   * @param student the chosen student's layer sizes, such as "784-50-10"
+   * @param studentParameters its parameter count
+   * @param klToFound KL(q_Γ‖p′) at the end to each earlier search's distribution p′, in order
+   *     (unclipped; empty for the first)
+   * @param supernetAccuracy the supernet's test accuracy at the noise-free structure weights of
+   *     the last temperature
+   * @param cutAccuracy the chosen student's test accuracy as cut out of the supernet
+   * @param seconds wall time of the search
+   */
+  public record Enumeration(int run, double[] logAlpha, int[] choice, String student,
+      int studentParameters, double[] klToFound, double supernetAccuracy, double cutAccuracy,
+      double seconds) {
+
+    /** Whether no earlier search of the sequence chose this structure. */
+    public boolean isNew(List<Enumeration> earlier) {
+      return earlier.stream().noneMatch(e -> Arrays.equals(e.choice(), choice));
+    }
+  }
+
+  /**
+   * The enumeration of protocol 003.
+   *
+   * @param images the training images each search's weights trained on
+   * @param structures how many discrete structures the supernet holds
+   * @param runs the searches in order
+   * @param seconds wall time of the whole enumeration
+   */
+  public record Enumerated(int images, int structures, List<Enumeration> runs, double seconds) {
+
+    /** How many distinct structures count as an enumeration: N − 1 of N, at most all. */
+    public long expected() {
+      return Math.min(runs.size() - 1L, structures);
+    }
+
+    /** How many different structures the searches chose. */
+    public long distinct() {
+      return runs.stream().map(e -> Arrays.stream(e.choice()).boxed().toList()).distinct()
+          .count();
+    }
+  }
 
   /**
    * One supernet search and its discrete student (protocol 003).

@@ -71,6 +71,28 @@ class StructureCommandTest {
   }
 
   @Test
+  void theEnumerationWritesOneRowPerSearchAndItsCheck() throws IOException {
+    Path data = dir.resolve("mnist");
+    ComplexityCommandTest.writeMnist(data, 300, 100);
+    Path out = dir.resolve("enumeration");
+    CliOutcome outcome = CliOutcome.execute("experiment", "structure", "--data-dir",
+        data.toString(), "--output", out.toString(), "--protocols", "enumeration",
+        "--validation", "100", "--enumeration-runs", "3", "--enumeration-images", "150");
+    assertEquals(0, outcome.exitCode(), outcome.err());
+    String page = Files.readString(out.resolve("structure.md"));
+    assertTrue(page.contains("## 003: enumeration"), page);
+    assertTrue(page.contains("first 150 training images"), page);
+    assertTrue(page.contains("enumeration: at least 2 distinct structures in 3 searches"), page);
+    assertTrue(!page.contains("## 003: supernet search"), page);
+    List<String> rows = Files.readAllLines(out.resolve("enumeration.csv"));
+    assertEquals(1 + 3, rows.size(), String.join("\n", rows));
+    assertTrue(rows.get(1).startsWith("1,"), rows.get(1));
+    assertTrue(rows.get(1).contains(",,784-"), "no KL for the first: " + rows.get(1));
+    assertTrue(rows.get(1).contains(",true,"), "the first is new: " + rows.get(1));
+    assertEquals(2, rows.get(3).split(",")[2].split(";").length, rows.get(3));
+  }
+
+  @Test
   void onlyTheChosenProtocolRuns() throws IOException {
     Path data = dir.resolve("mnist");
     ComplexityCommandTest.writeMnist(data, 200, 50);
