@@ -16,7 +16,8 @@ package io.distilflux.pipeline.event;
  * @param timestampMillis end of the step, epoch milliseconds
  * @param extra the values of the run's extra meta-parameters the step used, by name (natural
  *     values, not coordinates), and for a variational student its diagnostics {@value #KL} and,
- *     at evaluation steps, {@value #STABILITY}; empty before schema version 4
+ *     at evaluation steps, {@value #STABILITY}, for a supernet student's search steps the
+ *     Gumbel-softmax temperature {@value #GUMBEL_TEMPERATURE}; empty before schema version 4
  */
 public record TrainingStep(
     int schemaVersion,
@@ -40,6 +41,11 @@ public record TrainingStep(
    * on a test slice after the step, at the steps that are evaluated.
    */
   public static final String STABILITY = "stability";
+  /**
+   * Name in {@link #extra()} of the Gumbel-softmax temperature c a supernet student's search step
+   * used (absent after the switch to the discrete student).
+   */
+  public static final String GUMBEL_TEMPERATURE = "gumbelTemperature";
 
   /** Bounds and copies the extras (absent: none). */
   public TrainingStep {

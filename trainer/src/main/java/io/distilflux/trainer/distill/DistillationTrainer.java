@@ -302,13 +302,18 @@ public final class DistillationTrainer {
   }
 
   /**
-   * A variational student's diagnostics now, by their names in a training step's extras: KL(q‖p)
-   * ({@link TrainingStep#KL}) and, when {@code stabilityTest} is given, S on its first rows
-   * ({@link TrainingStep#STABILITY}); empty for other students.
+   * The student's diagnostics now, by their names in a training step's extras: for a variational
+   * student KL(q‖p) ({@link TrainingStep#KL}) and, when {@code stabilityTest} is given, S on its
+   * first rows ({@link TrainingStep#STABILITY}); for a supernet student before the switch, the
+   * Gumbel-softmax temperature its latest step used ({@link TrainingStep#GUMBEL_TEMPERATURE});
+   * empty for other students.
    *
    * @param stabilityTest the test split to measure S on, or null for none
    */
   public java.util.Map<String, Double> diagnostics(Split stabilityTest) {
+    if (supernet != null && !supernet.switched()) {
+      return java.util.Map.of(TrainingStep.GUMBEL_TEMPERATURE, supernet.temperature());
+    }
     if (variational == null) {
       return java.util.Map.of();
     }

@@ -8,6 +8,7 @@ import io.distilflux.trainer.complexity.Adam;
 import io.distilflux.trainer.complexity.Examples;
 import io.distilflux.trainer.data.Batch;
 import io.distilflux.trainer.data.Split;
+import io.distilflux.trainer.structure.GumbelSoftmax;
 import io.distilflux.trainer.structure.StructureHyperGradient;
 import io.distilflux.trainer.structure.Supernet;
 import io.distilflux.trainer.structure.SupernetDistillation;
@@ -22,9 +23,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * The steps of a supernet student in a distillation run (docs/structure.md §7): the weights of a
  * {@link Supernet} move by Adam along the cross-entropy's gradient at the structure logits log α
- * the run's meta-parameters carry ({@code logAlpha0…}), under fresh Gumbel noise at a fixed
- * temperature; a hypergradient step also returns dL_val/d(log α) ({@link StructureHyperGradient})
- * for the meta-optimizer. The supernet trains on the labels alone: λ and T do not enter its loss,
+ * the run's meta-parameters carry ({@code logAlpha0…}), under fresh Gumbel noise at a temperature
+ * c annealed geometrically from 1 at the first step to 0.1 at the search's last scheduled step
+ * (then held); a hypergradient step also returns dL_val/d(log α) ({@link StructureHyperGradient})
+ * for the meta-optimizer. The trainer applies the schedule itself: c follows from the step and
+ * the run's length alone and receives no hypergradient, so it has nothing to gain from a round
+ * trip through the meta-optimizer. The supernet trains on the labels alone: λ and T do not enter its loss,
  * so their hypergradients are zero and the meta-optimizer leaves b1–b3 where they start.
  *
  * <p>After {@code searchSteps}, at the next mini-epoch boundary, the run {@link #choose chooses}
@@ -34,8 +38,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 final class SupernetEngine {
 
-  /** The Gumbel-softmax temperature c of the run's steps. */
-  static final double TEMPERATURE = 1.0;
   private static final int EVALUATION_BATCH = 1000;
 
   private final Supernet net;
@@ -51,6 +53,9 @@ final class SupernetEngine {
   private double[] lastLogAlpha;
   private final long searchSteps;
   private final int miniEpoch;
+  /** Supernet steps taken so far, and the temperature the latest one used. */
+  private long supernetSteps;
+  private double temperature = GumbelSoftmax.FIRST_TEMPERATURE;
   /** After the switch: the discrete student, its weights and its distillation; null before. */
   private Supernet student;
   private double[] studentWeights;
@@ -115,6 +120,27 @@ final class SupernetEngine {
     return logAlpha;
   }
 
+  /**
+   * The Gumbel-softmax temperature of the latest supernet step (1 before the first; after the
+   * switch, the one the supernet teaches at).
+   */
+  double temperature() {
+    return temperature;
+  }
+
+  /**
+   * The temperature of the next supernet step: c_t = 1·(0.1/1)^{t/(S−1)} for S search steps,
+   * so that the last scheduled step uses 0.1 exactly; 0.1 past it and for S ≤ 1.
+   */
+  private double nextTemperature() {
+    long last = searchSteps - 1;
+    temperature = last < 1 ? GumbelSoftmax.LAST_TEMPERATURE
+        : GumbelSoftmax.annealed(GumbelSoftmax.FIRST_TEMPERATURE,
+            GumbelSoftmax.LAST_TEMPERATURE, Math.min(supernetSteps, last), last);
+    supernetSteps++;
+    return temperature;
+  }
+
   /** Whether the structure is to be chosen before step {@code step}. */
   boolean structureDue(long step) {
     return student == null && step >= searchSteps && step % miniEpoch == 0;
@@ -140,7 +166,7 @@ final class SupernetEngine {
     student = net.discrete(choice);
     studentWeights = net.discreteWeights(w, choice);
     double[] teacherGamma = SupernetLoss.gamma(net, logAlpha, new double[net.structureSize()],
-        TEMPERATURE);
+        temperature);
     distillation = new SupernetDistillation(net, w.clone(), teacherGamma, values)
         .stepper(student, studentWeights, Math.max(1, capacity), rate);
     return new StructureChosen(Event.CURRENT_SCHEMA_VERSION, runId, lastStep,
@@ -155,7 +181,7 @@ final class SupernetEngine {
     }
     Examples train = examples(prepared.features(), prepared.labels());
     double ce = loss(train.count()).evaluate(w, logAlpha, SupernetLoss.noise(net, random),
-        TEMPERATURE, train, inOrder(train), 0, train.count(), gradW, null);
+        nextTemperature(), train, inOrder(train), 0, train.count(), gradW, null);
     adam.step(w, gradW);
     return new StepOutcome(ce, ce, 0, java.util.Optional.empty());
   }
@@ -170,7 +196,7 @@ final class SupernetEngine {
       StepOutcome outcome = distil();
       Examples val = examples(validation.features(), validation.labels());
       double validationLoss = new SupernetLoss(student, val.count()).evaluate(studentWeights,
-          new double[Supernet.EDGES], new double[Supernet.EDGES], TEMPERATURE, val,
+          new double[Supernet.EDGES], new double[Supernet.EDGES], 1, val,
           inOrder(val), 0, val.count(), null, null);
       // the structure is fixed and λ, T do not reach the validation loss through a step
       return new HyperStep(outcome, validationLoss, Double.NaN, new double[logAlpha.length]);
@@ -181,10 +207,11 @@ final class SupernetEngine {
     SupernetLoss l = loss(rows);
     double[] noise = SupernetLoss.noise(net, random);
     int[] trainOrder = inOrder(train);
-    double ce = l.evaluate(w, logAlpha, noise, TEMPERATURE, train, trainOrder, 0, train.count(),
+    double c = nextTemperature();
+    double ce = l.evaluate(w, logAlpha, noise, c, train, trainOrder, 0, train.count(),
         gradW, null);
     double[] dLogAlpha = new double[logAlpha.length];
-    double validationLoss = hyper.compute(w, logAlpha, noise, TEMPERATURE, gradW,
+    double validationLoss = hyper.compute(w, logAlpha, noise, c, gradW,
         new StructureHyperGradient.Batch(train, trainOrder, 0, train.count()),
         new StructureHyperGradient.Batch(val, inOrder(val), 0, val.count()), rate,
         dLogAlpha);
@@ -212,22 +239,23 @@ final class SupernetEngine {
   EvaluationResult evaluate(Split split, double[] logAlpha) {
     Examples data = examples(split.features(), split.labels());
     if (student != null) {
-      return evaluate(student, studentWeights, new double[Supernet.EDGES], data);
+      // one block per edge: γ is 1 whatever the temperature
+      return evaluate(student, studentWeights, new double[Supernet.EDGES], 1, data);
     }
-    return evaluate(net, w, logAlpha, data);
+    return evaluate(net, w, logAlpha, temperature, data);
   }
 
   private static EvaluationResult evaluate(Supernet net, double[] w, double[] logAlpha,
-      Examples data) {
+      double temperature, Examples data) {
     double[] noise = new double[net.structureSize()];
-    double[] gamma = SupernetLoss.gamma(net, logAlpha, noise, TEMPERATURE);
+    double[] gamma = SupernetLoss.gamma(net, logAlpha, noise, temperature);
     int n = data.count();
     int[] order = IntStream.range(0, n).toArray();
     SupernetLoss l = new SupernetLoss(net, Math.min(n, EVALUATION_BATCH));
     double sum = 0;
     for (int from = 0; from < n; from += EVALUATION_BATCH) {
       int rows = Math.min(EVALUATION_BATCH, n - from);
-      sum += l.evaluate(w, logAlpha, noise, TEMPERATURE, data, order, from, rows, null, null)
+      sum += l.evaluate(w, logAlpha, noise, temperature, data, order, from, rows, null, null)
           * rows;
     }
     return new EvaluationResult(net.accuracy(w, gamma, data), sum / n);

@@ -316,10 +316,12 @@ public final class StudentRun {
     int epoch = (int) (step / batchesPerEpoch);
     boolean due = config.evaluateEvery() > 0 && (step + 1) % config.evaluateEvery() == 0;
     Map<String, Double> values = point.extraValues();
-    if (trainer.isVariational()) {
-      // KL after every step, S on a test slice at the evaluated ones (the monitor's gauges)
+    // a variational student's KL after every step and S on a test slice at the evaluated ones
+    // (the monitor's gauges); a supernet's Gumbel temperature during its search
+    Map<String, Double> diagnostics = trainer.diagnostics(due ? test : null);
+    if (!diagnostics.isEmpty()) {
       values = new TreeMap<>(values);
-      values.putAll(trainer.diagnostics(due ? test : null));
+      values.putAll(diagnostics);
     }
     out.add(new TrainingStep(Event.CURRENT_SCHEMA_VERSION, runId, step, epoch, phase,
         outcome.trainLoss(), outcome.ceLoss(), outcome.kdLoss(), point.values(), seconds,

@@ -12,6 +12,11 @@ import java.util.random.RandomGenerator;
  */
 public final class GumbelSoftmax {
 
+  /** The temperature c at the start of an annealed search (the protocol's 1 → 0.1). */
+  public static final double FIRST_TEMPERATURE = 1.0;
+  /** The temperature c at the end of an annealed search. */
+  public static final double LAST_TEMPERATURE = 0.1;
+
   private GumbelSoftmax() {}
 
   /** K Gumbel draws −log(−log U), U ~ U(0, 1) kept away from 0 so that the logs stay finite. */

@@ -63,9 +63,9 @@ public record StructureProtocol(boolean pruning, boolean freezing, boolean searc
   /** 003's Adam step size for the structure logits. */
   public static final double META_RATE = 1e-2;
   /** 003's first temperature c. */
-  public static final double FIRST_TEMPERATURE = 1.0;
+  public static final double FIRST_TEMPERATURE = GumbelSoftmax.FIRST_TEMPERATURE;
   /** 003's last temperature c when annealed. */
-  public static final double LAST_TEMPERATURE = 0.1;
+  public static final double LAST_TEMPERATURE = GumbelSoftmax.LAST_TEMPERATURE;
   /** 003's steps per mini-epoch: the switch to the student waits for a multiple. */
   public static final int MINI_EPOCH = 10;
   /** The enumeration's epochs per search. */

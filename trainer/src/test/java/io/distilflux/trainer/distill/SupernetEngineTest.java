@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.distilflux.pipeline.event.ExtraParameter;
 import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.StructureChosen;
+import io.distilflux.pipeline.event.TrainingStep;
 import io.distilflux.pipeline.event.Unconstrained;
 import io.distilflux.trainer.data.Batch;
 import io.distilflux.trainer.data.Split;
@@ -68,6 +69,45 @@ class SupernetEngineTest {
     assertTrue(after.hyperGradient().orElseThrow().extra().values().stream()
         .allMatch(g -> g == 0), "the structure is fixed");
     assertTrue(trainer.evaluate(validation).accuracy() >= 0);
+  }
+
+  @Test
+  void theTemperatureFallsGeometricallyToOneTenthAtTheLastSearchStepAndStaysThereUntilTheSwitch() {
+    Supernet net = new Supernet(FEATURES, new int[] {4, 2}, new boolean[] {false, true}, 3,
+        CLASSES);
+    // five search steps, a mini-epoch of four: steps 5–7 wait for the boundary at 8
+    DistillationTrainer trainer = DistillationTrainer.supernet(
+        DenseEngineTest.mlp(Activation.RELU, DataType.DOUBLE, 1, FEATURES, 4), net, 0.01,
+        new DistillationLoss(false), 7, 5, 4);
+    Batch batch = HyperGradientCheckTest.randomBatch(new long[] {FEATURES}, CLASSES, 8);
+    Split validation = HyperGradientCheckTest.randomSplit(new long[] {FEATURES}, CLASSES, 8);
+    Map<String, Double> logits = new TreeMap<>();
+    for (int i = 0; i < net.structureSize(); i++) {
+      logits.put(ExtraParameter.structureLogit(i).jsonName(), 0.1 * i);
+    }
+    Unconstrained b = Unconstrained.fromValues(new MetaValues(0.5, 0.5, 2));
+    double[] used = new double[8];
+    for (int step = 0; step < used.length; step++) {
+      assertFalse(trainer.structureDue(step));
+      // plain and hypergradient steps follow the same schedule
+      if (step % 2 == 0) {
+        trainer.stepWithHyperGradient(trainer.prepare(batch), validation, b, logits);
+      } else {
+        trainer.step(trainer.prepare(batch), b.toValues(), logits);
+      }
+      used[step] = trainer.diagnostics(null).get(TrainingStep.GUMBEL_TEMPERATURE);
+    }
+    for (int step = 0; step < 5; step++) {
+      // c_t = 0.1^(t/4): 1, 0.562, 0.316, 0.178, 0.1
+      assertEquals(Math.pow(0.1, step / 4.0), used[step], 1e-12, "c at step " + step);
+    }
+    for (int step = 5; step < used.length; step++) {
+      assertEquals(0.1, used[step], 1e-12, "c held at step " + step);
+    }
+    assertTrue(trainer.structureDue(8));
+    trainer.chooseStructure("r", 7, b.toValues());
+    trainer.step(trainer.prepare(batch), b.toValues(), logits);
+    assertEquals(Map.of(), trainer.diagnostics(null), "the student samples no structure");
   }
 
   @Test

@@ -276,6 +276,20 @@ class PipelineEndToEndTest {
       assertEquals(event.structureLogits().get(i),
           last.extra().get(ExtraParameter.structureLogit(i).jsonName()), SAME, "logit " + i);
     }
+    // c falls geometrically over the search, reaches 0.1 by the switch and is gone after it
+    double previous = Double.POSITIVE_INFINITY;
+    for (TrainingStep s : r.steps()) {
+      Double c = s.extra().get(TrainingStep.GUMBEL_TEMPERATURE);
+      if (s.step() > event.step()) {
+        assertNull(c, "no temperature after the switch, step " + s.step());
+        continue;
+      }
+      assertTrue(c != null && c <= previous, "c = " + c + " at step " + s.step());
+      assertTrue(s.step() >= STEPS / 2 || c < previous, "c falls during the search");
+      previous = c;
+    }
+    assertEquals(1.0, r.steps().get(0).extra().get(TrainingStep.GUMBEL_TEMPERATURE), SAME);
+    assertEquals(0.1, last.extra().get(TrainingStep.GUMBEL_TEMPERATURE), SAME);
     // after the switch the student distils: its steps have a distillation term
     assertTrue(r.steps().stream().filter(s -> s.step() > event.step())
         .allMatch(s -> s.kdLoss() > 0), "distillation after the switch");
