@@ -90,7 +90,8 @@ public final class StructureExperiment {
           net.describe(choice), student.parameterCount(), kl, supernet, cut, outcome.seconds());
       progress.printf(Locale.ROOT, "003 enumeration %d: %d steps in %.0f s, log α %s, KL to "
           + "earlier %s, student %s%s, supernet accuracy %.4f, as cut %.4f%n", run,
-          outcome.steps(), outcome.seconds(), row(logAlpha), row(kl), e.student(),
+          outcome.steps(), outcome.seconds(), row(logAlpha), kl.length == 0 ? "none" : row(kl),
+          e.student(),
           e.isNew(runs) ? " (new)" : "", supernet, cut);
       runs.add(e);
       found.add(logAlpha);
