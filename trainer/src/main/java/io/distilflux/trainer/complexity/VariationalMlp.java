@@ -109,9 +109,14 @@ public final class VariationalMlp {
    * N(0, s_p²), over every parameter.
    */
   public static double kl(double[] mu, double[] rho, double priorVariance) {
+    return kl(mu, rho, priorVariance, 0, mu.length);
+  }
+
+  /** The same KL over the entries {@code from … to − 1} alone (one layer's, say). */
+  public static double kl(double[] mu, double[] rho, double priorVariance, int from, int to) {
     double logPrior = Math.log(priorVariance);
     double sum = 0;
-    for (int k = 0; k < mu.length; k++) {
+    for (int k = from; k < to; k++) {
       double sigma2 = Math.exp(2 * rho[k]);
       sum += (sigma2 + mu[k] * mu[k]) / priorVariance - 1 - (2 * rho[k] - logPrior);
     }
@@ -123,7 +128,13 @@ public final class VariationalMlp {
    */
   public static void addKlGradient(double[] mu, double[] rho, double priorVariance,
       double scale, double[] gradMu, double[] gradRho) {
-    for (int k = 0; k < mu.length; k++) {
+    addKlGradient(mu, rho, priorVariance, scale, gradMu, gradRho, 0, mu.length);
+  }
+
+  /** The same over the entries {@code from … to − 1} alone. */
+  public static void addKlGradient(double[] mu, double[] rho, double priorVariance,
+      double scale, double[] gradMu, double[] gradRho, int from, int to) {
+    for (int k = from; k < to; k++) {
       gradMu[k] += scale * mu[k] / priorVariance;
       gradRho[k] += scale * (Math.exp(2 * rho[k]) / priorVariance - 1);
     }

@@ -1,7 +1,9 @@
 package io.distilflux.trainer.structure;
 
 import io.distilflux.trainer.complexity.Examples;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.random.RandomGenerator;
 
 /**
@@ -134,6 +136,45 @@ public final class Supernet {
   public String describe(int[] choice) {
     return input + "-" + widths[choice[0]] + (deep[choice[1]] ? "-" + deepWidth : "") + "-"
         + classes;
+  }
+
+  /**
+   * One dense layer of one block: its weights and biases are the flat entries {@code from …
+   * to − 1}.
+   *
+   * @param edge the block's edge
+   * @param block the block's index on its edge
+   * @param from the layer's first entry
+   * @param to one past its last entry
+   */
+  public record Layer(int edge, int block, int from, int to) {
+
+    /** The layer's weights and biases. */
+    public int size() {
+      return to - from;
+    }
+  }
+
+  /**
+   * Every dense layer, block by block in the flat layout: one per width block, one per linear
+   * output block, two per deep one.
+   */
+  public List<Layer> layers() {
+    List<Layer> layers = new ArrayList<>();
+    for (int h = 0; h < widths.length; h++) {
+      layers.add(new Layer(0, h, widthStart[h], widthStart[h] + widths[h] * (input + 1)));
+    }
+    for (int d = 0; d < deep.length; d++) {
+      int at = depthStart[d];
+      if (deep[d]) {
+        int second = at + deepWidth * (hidden + 1);
+        layers.add(new Layer(1, d, at, second));
+        layers.add(new Layer(1, d, second, second + classes * (deepWidth + 1)));
+      } else {
+        layers.add(new Layer(1, d, at, at + classes * (hidden + 1)));
+      }
+    }
+    return layers;
   }
 
   /** Glorot-uniform weights, zero biases. */

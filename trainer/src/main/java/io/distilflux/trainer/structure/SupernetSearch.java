@@ -17,8 +17,10 @@ import java.util.SplittableRandom;
  * meta-optimizer's own rule ({@link MetaUpdateRule}: Adam, each coordinate clipped to [−c, c]
  * with the meta-optimizer's default c, as b and the run's extra coordinates are moved) and then
  * the weights by Adam along the training loss's gradient, both under the same noise. An
- * {@link EnumerationTerm} adds its gradient to the logits' hypergradient. At the end the argmax
- * of the logits per edge is the discrete student.
+ * {@link EnumerationTerm} adds its gradient to the logits' hypergradient. With a {@link Prior}
+ * the weights are variational ({@link VariationalSupernet}): each step samples them, the
+ * weights' loss gains c_reg·KL_struct/N and the logits' c_prior·KL_struct/N, N the training
+ * examples. At the end the argmax of the logits per edge is the discrete student.
  */
 public final class SupernetSearch {
 
@@ -55,22 +57,45 @@ public final class SupernetSearch {
   }
 
   /**
+   * The variational mode's weights of the KL (docs/structure.md §7): the search maximises, per
+   * training example, the inner L = E_q log p(y|X, w) − c_reg·KL_struct/N over μ and ρ and the
+   * outer Q = E_q log p(y_val|X_val, w) − c_prior·KL_struct/N over the logits, the precisions
+   * at their closed-form optimum.
+   *
+   * @param regularisation c_reg, the KL's weight in the weights' loss
+   * @param weight c_prior, the KL's weight in the logits' objective
+   */
+  public record Prior(double regularisation, double weight) {
+
+    /** Checks both weights. */
+    public Prior {
+      if (!(regularisation >= 0) || !(weight >= 0) || !Double.isFinite(regularisation)
+          || !Double.isFinite(weight)) {
+        throw new IllegalArgumentException("c_reg and c_prior must be finite and >= 0, got "
+            + regularisation + " and " + weight);
+      }
+    }
+  }
+
+  /**
    * What a search produced.
    *
-   * @param weights the supernet's weights
+   * @param weights the supernet's weights (the means μ of variational ones)
    * @param logAlpha the structure logits, flat
    * @param temperature c at the end
    * @param choice the argmax block per edge
    * @param history the structure logits after each epoch (epoch 0: before training)
    * @param steps optimizer steps
    * @param seconds wall time
+   * @param rho ρ of variational weights (σ = e^ρ); null for deterministic ones
    */
   public record Outcome(double[] weights, double[] logAlpha, double temperature, int[] choice,
-      List<double[]> history, long steps, double seconds) {}
+      List<double[]> history, long steps, double seconds, double[] rho) {}
 
   private final Supernet net;
   private final Settings settings;
   private final EnumerationTerm term;
+  private final Prior prior;
 
   /** A search over this supernet with these settings. */
   public SupernetSearch(Supernet net, Settings settings) {
@@ -82,9 +107,18 @@ public final class SupernetSearch {
    * (repulsion from the structures of earlier searches); null for none.
    */
   public SupernetSearch(Supernet net, Settings settings, EnumerationTerm term) {
+    this(net, settings, term, null);
+  }
+
+  /**
+   * A search with an enumeration term (null for none) whose weights are variational under this
+   * prior (null for deterministic weights).
+   */
+  public SupernetSearch(Supernet net, Settings settings, EnumerationTerm term, Prior prior) {
     this.net = net;
     this.settings = settings;
     this.term = term;
+    this.prior = prior;
   }
 
   /** Trains the weights on {@code train} and the structure logits on {@code validation}. */
@@ -133,11 +167,31 @@ public final class SupernetSearch {
     private int from;
     private int valFrom;
     private double c = settings.fromTemperature();
+    // the variational mode's state; null with deterministic weights
+    private final VariationalSupernet variational;
+    private final double[] rho;
+    private final double[] eps;
+    private final double[] sample;
+    private final double[] gradRho;
+    private final Adam deviations;
 
     private Stepper(Examples train, Examples validation) {
       this.train = train;
       this.validation = validation;
-      net.initialise(w, random);
+      if (prior == null) {
+        net.initialise(w, random);
+        variational = null;
+        rho = eps = sample = gradRho = null;
+        deviations = null;
+      } else {
+        variational = new VariationalSupernet(net);
+        rho = new double[w.length];
+        variational.initialise(w, rho, random);
+        eps = new double[w.length];
+        sample = new double[w.length];
+        gradRho = new double[w.length];
+        deviations = new Adam(w.length, settings.rate(), Double.POSITIVE_INFINITY);
+      }
       b = Math.min(settings.batch(), Math.min(train.count(), validation.count()));
       loss = new SupernetLoss(net, b);
       hyper = new StructureHyperGradient(loss);
@@ -168,11 +222,34 @@ public final class SupernetSearch {
       c = GumbelSoftmax.annealed(settings.fromTemperature(), settings.toTemperature(),
           Math.min(step, total), total);
       double[] noise = SupernetLoss.noise(net, random);
-      loss.evaluate(w, logAlpha, noise, c, train, order, from, rows, gradW, null);
-      hyper.compute(w, logAlpha, noise, c, gradW,
+      double[] at = w;
+      double[] blockKl = null;
+      if (prior != null) {
+        for (int k = 0; k < eps.length; k++) {
+          eps[k] = random.nextGaussian();
+        }
+        VariationalSupernet.sample(w, rho, eps, sample);
+        at = sample;
+      }
+      loss.evaluate(at, logAlpha, noise, c, train, order, from, rows, gradW, null);
+      if (prior != null) {
+        VariationalSupernet.sampleGradient(gradW, rho, eps, gradRho);
+        double[] variances = variational.optimalPriorVariances(w, rho);
+        // the KL's part of the weights' step also enters the virtual step below
+        variational.addWeightGradient(logAlpha, w, rho, variances,
+            prior.regularisation() / train.count(), gradW, gradRho);
+        blockKl = variational.blockKl(w, rho, variances);
+      }
+      // the virtual step from the sample is the sample of the virtual step from μ (same ε)
+      hyper.compute(at, logAlpha, noise, c, gradW,
           new StructureHyperGradient.Batch(train, order, from, rows),
           new StructureHyperGradient.Batch(validation, valOrder, valFrom, b), settings.rate(),
           hyperGradient);
+      if (prior != null) {
+        // Q's direct dependence on the logits: −c_prior·KL_struct/N
+        variational.addLogitGradient(logAlpha, blockKl, prior.weight() / train.count(),
+            hyperGradient);
+      }
       if (term != null) {
         // the term depends on the logits alone, not through the weights' virtual step
         term.addGradient(logAlpha, hyperGradient);
@@ -180,6 +257,9 @@ public final class SupernetSearch {
       double[] next = structure.step(logAlpha, hyperGradient, Double.NaN);
       System.arraycopy(next, 0, logAlpha, 0, next.length);
       weights.step(w, gradW);
+      if (prior != null) {
+        deviations.step(rho, gradRho);
+      }
       from += rows;
       valFrom += b;
       step++;
@@ -203,7 +283,7 @@ public final class SupernetSearch {
     /** Where the search stands, with the structure logits of the given epochs. */
     public Outcome outcome(List<double[]> history) {
       return new Outcome(w.clone(), logAlpha.clone(), c, choice(net, logAlpha), history, step,
-          (System.nanoTime() - start) / 1e9);
+          (System.nanoTime() - start) / 1e9, rho == null ? null : rho.clone());
     }
   }
 
