@@ -27,8 +27,8 @@ import picocli.CommandLine.Spec;
     name = "structure",
     mixinStandardHelpOptions = true,
     description = {
-      "Choosing the student's structure on MNIST (docs/structure.md): pruning curves of a variational network by random, OBD, variational and Belsley pruning, smaller dense students cut out of it, freezing by gradient-noise variance against random and highest-variance freezing, and a supernet over widths and depths searched by the hypergradient of its Gumbel-softmax structure logits, whose argmax student is distilled from it, and an enumeration of structures by searches in sequence, each repelled from the structures found before.",
-      "Writes OUTPUT/structure.md, OUTPUT/pruning.csv, OUTPUT/freezing.csv, OUTPUT/search.csv, OUTPUT/enumeration.csv, OUTPUT/pruning-curves.png and OUTPUT/freezing.png."
+      "Choosing the student's structure on MNIST (docs/structure.md): pruning curves of a variational network by random, OBD, variational and Belsley pruning, smaller dense students cut out of it, freezing by gradient-noise variance against random and highest-variance freezing, and a supernet over widths and depths searched by the hypergradient of its Gumbel-softmax structure logits, whose argmax student is distilled from it, and an enumeration of structures by searches in sequence, each repelled from the structures found before; on request, variational searches of the supernet, one per weight c_prior of the prior's KL.",
+      "Writes OUTPUT/structure.md, OUTPUT/pruning.csv, OUTPUT/freezing.csv, OUTPUT/search.csv, OUTPUT/enumeration.csv, OUTPUT/prior.csv, OUTPUT/pruning-curves.png and OUTPUT/freezing.png."
     },
     sortOptions = false)
 final class StructureCommand implements Callable<Integer> {
@@ -44,7 +44,7 @@ final class StructureCommand implements Callable<Integer> {
 
   @Option(names = "--protocols", paramLabel = "LIST", split = ",",
       defaultValue = "pruning,freezing,search,enumeration",
-      description = "Protocols run: pruning (002-A), freezing (002-B), search (003), enumeration (003's sequential searches repelled from the structures found) (default ${DEFAULT-VALUE}).")
+      description = "Protocols run: pruning (002-A), freezing (002-B), search (003), enumeration (003's sequential searches repelled from the structures found), prior (003's variational searches, one per --prior-weights; not in the default) (default ${DEFAULT-VALUE}).")
   List<String> protocols;
 
   @Bounds(min = 1, max = 10_000)
@@ -125,6 +125,10 @@ final class StructureCommand implements Callable<Integer> {
       description = "Training images each enumeration search trains its weights on for one epoch, the first N of those not held out by --validation (default ${DEFAULT-VALUE}).")
   int enumerationImages;
 
+  @Option(names = "--prior-weights", paramLabel = "LIST", split = ",", defaultValue = "0.1,1,10",
+      description = "The prior protocol's c_prior values, the weight of the variational weights' KL in the structure logits' objective, each finite and >= 0; each search lasts --search-epochs (default ${DEFAULT-VALUE}).")
+  List<Double> priorWeights;
+
   @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
       description = "Seed of initialisation, shuffles, noise, probes and random orders (default ${DEFAULT-VALUE}).")
   long seed;
@@ -134,18 +138,19 @@ final class StructureCommand implements Callable<Integer> {
     OptionBounds.check(this, name -> Optional.empty());
     data.check();
     for (String p : protocols) {
-      if (!List.of("pruning", "freezing", "search", "enumeration").contains(p)) {
-        throw new IllegalArgumentException("--protocols takes pruning, freezing, search and "
-            + "enumeration, got '" + p + "'");
+      if (!List.of("pruning", "freezing", "search", "enumeration", "prior").contains(p)) {
+        throw new IllegalArgumentException("--protocols takes pruning, freezing, search, "
+            + "enumeration and prior, got '" + p + "'");
       }
     }
     StructureProtocol protocol = new StructureProtocol(protocols.contains("pruning"),
         protocols.contains("freezing"), protocols.contains("search"),
-        protocols.contains("enumeration"), hidden, epochs, lambda,
+        protocols.contains("enumeration"), protocols.contains("prior"), hidden, epochs, lambda,
         fractions.stream().mapToDouble(Double::doubleValue).toArray(), randomSeeds,
         scoreExamples, unitsKept.stream().mapToInt(Integer::intValue).toArray(), warmupEpochs,
         freezeEpochs, frozen.stream().mapToDouble(Double::doubleValue).toArray(), freezeSeeds,
-        searchEpochs, validation, distilEpochs, enumerationRuns, enumerationImages, seed);
+        searchEpochs, validation, distilEpochs, enumerationRuns, enumerationImages,
+        priorWeights.stream().mapToDouble(Double::doubleValue).toArray(), seed);
     MnistExperimentData.prepareOutput(output);
     MnistExperimentData.Loaded loaded = data.load();
     Examples train = loaded.train();

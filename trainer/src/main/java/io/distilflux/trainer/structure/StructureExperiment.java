@@ -25,7 +25,8 @@ import java.util.SplittableRandom;
  * epochs while tracking the gradient noise, then trains on with k parameters frozen in three
  * orders; 003 searches a supernet's structure with the temperature annealed and fixed, cuts out
  * the argmax student and distils it from the supernet; its enumeration runs searches in sequence,
- * each repelled from the structures found before.
+ * each repelled from the structures found before; its run (i) searches with variational weights,
+ * one search per c_prior.
  */
 public final class StructureExperiment {
 
@@ -53,7 +54,55 @@ public final class StructureExperiment {
     StructureResults.Searched searched = protocol.search() ? search(train, test) : null;
     StructureResults.Enumerated enumerated = protocol.enumeration() ? enumeration(train, test)
         : null;
-    return new StructureResults(pruned, frozen, searched, enumerated);
+    StructureResults.PriorSweep prior = protocol.prior() ? prior(train, test) : null;
+    return new StructureResults(pruned, frozen, searched, enumerated, prior);
+  }
+
+  /**
+   * 003's run (i): one search of the supernet with variational weights per c_prior, on 003's
+   * split, for 003's epochs, c annealed, c_reg = 1, every search from the same seed so that
+   * they differ by c_prior alone.
+   */
+  StructureResults.PriorSweep prior(Examples train, Examples test) {
+    long start = System.nanoTime();
+    Examples[] split = heldOut(train);
+    Supernet net = Supernet.standard(train.width(), train.classes());
+    VariationalSupernet variational = new VariationalSupernet(net);
+    SupernetSearch.Settings settings = new SupernetSearch.Settings(protocol.searchEpochs(),
+        StructureProtocol.SEARCH_BATCH, StructureProtocol.SEARCH_RATE,
+        StructureProtocol.META_RATE, StructureProtocol.FIRST_TEMPERATURE,
+        StructureProtocol.LAST_TEMPERATURE, protocol.seed());
+    List<StructureResults.PriorRun> runs = new ArrayList<>();
+    for (double weight : protocol.priorWeights()) {
+      SupernetSearch.Outcome outcome = new SupernetSearch(net, settings, null,
+          new SupernetSearch.Prior(StructureProtocol.REGULARISATION, weight))
+          .run(split[0], split[1]);
+      double[] mu = outcome.weights();
+      double[] rho = outcome.rho();
+      double[] logAlpha = outcome.logAlpha();
+      double[] blockKl = variational.blockKl(mu, rho,
+          variational.optimalPriorVariances(mu, rho));
+      int[] choice = outcome.choice();
+      double studentKl = blockKl[choice[0]] + blockKl[net.offset(1) + choice[1]];
+      double sigma = Arrays.stream(rho).map(Math::exp).average().orElse(Double.NaN);
+      double[] mean = SupernetLoss.gamma(net, logAlpha, new double[net.structureSize()],
+          outcome.temperature());
+      double supernet = net.accuracy(mu, mean, test);
+      Supernet student = net.discrete(choice);
+      double cut = student.accuracy(net.discreteWeights(mu, choice), new double[] {1, 1}, test);
+      StructureResults.PriorRun run = new StructureResults.PriorRun(weight, logAlpha, choice,
+          net.describe(choice), student.parameterCount(), variational.expectedWidth(logAlpha),
+          variational.expectedKl(logAlpha, blockKl), studentKl, sigma, supernet, cut,
+          outcome.seconds());
+      progress.printf(Locale.ROOT, "003 c_prior %s: %d steps in %.0f s, log α %s, expected "
+          + "width %.1f, C_param %.0f, student %s (KL %.0f), mean σ %.4f, supernet accuracy "
+          + "%.4f, as cut %.4f%n", StructureReport.number(weight), outcome.steps(),
+          outcome.seconds(), row(logAlpha), run.expectedWidth(), run.complexity(),
+          run.student(), studentKl, sigma, supernet, cut);
+      runs.add(run);
+    }
+    return new StructureResults.PriorSweep(protocol.searchEpochs(),
+        StructureProtocol.REGULARISATION, runs, since(start));
   }
 
   /**

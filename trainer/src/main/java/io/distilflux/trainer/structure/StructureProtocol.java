@@ -7,13 +7,14 @@ import java.util.Arrays;
  * The settings of {@code experiment structure} (docs/structure.md §5): protocol 002-A (pruning
  * curves of a variational network), 002-B (freezing by gradient-noise variance) and 003 (a
  * supernet's structure chosen by the hypergradient of its Gumbel-softmax logits, then the
- * discrete student distilled) and the enumeration of 003 (sequential searches, each repelled
- * from the structures found before).
+ * discrete student distilled), the enumeration of 003 (sequential searches, each repelled
+ * from the structures found before) and 003's run (i) (variational searches, one per c_prior).
  *
  * @param pruning whether to run 002-A
  * @param freezing whether to run 002-B
  * @param search whether to run 003
  * @param enumeration whether to run 003's enumeration
+ * @param prior whether to run 003's run (i), the c_prior sweep
  * @param hidden hidden units of both 784→hidden→10 networks
  * @param epochs 002-A: epochs of the variational network (Adam 3e-3, B = 128, λ = 1)
  * @param lambda 002-A: the complexity weight λ of the variational loss
@@ -34,13 +35,16 @@ import java.util.Arrays;
  * @param enumerationRuns enumeration: the sequential searches, N
  * @param enumerationImages enumeration: the training images each search trains its weights on
  *     for one epoch (the first ones; the logits follow the same held-out validation set as 003)
+ * @param priorWeights run (i): the c_prior of each variational search (each finite and >= 0;
+ *     each search lasts {@code searchEpochs} on 003's split)
  * @param seed seeds initialisation, shuffles, noise, probes and random orders
  */
 public record StructureProtocol(boolean pruning, boolean freezing, boolean search,
-    boolean enumeration, int hidden, int epochs, double lambda, double[] fractions,
+    boolean enumeration, boolean prior, int hidden, int epochs, double lambda, double[] fractions,
     int randomSeeds, int scoreExamples, int[] unitsKept, int warmupEpochs, int freezeEpochs,
     double[] frozenFractions, int freezeSeeds, int searchEpochs, int validation,
-    int distilEpochs, int enumerationRuns, int enumerationImages, long seed) {
+    int distilEpochs, int enumerationRuns, int enumerationImages, double[] priorWeights,
+    long seed) {
 
   /** 002-A's batch size and Adam step size (as the complexity experiment's run A). */
   public static final int PRUNING_BATCH = 128;
@@ -70,12 +74,14 @@ public record StructureProtocol(boolean pruning, boolean freezing, boolean searc
   public static final int MINI_EPOCH = 10;
   /** The enumeration's epochs per search. */
   public static final int ENUMERATION_EPOCHS = 1;
+  /** Run (i)'s c_reg, the KL's weight in the weights' loss (the ELBO's). */
+  public static final double REGULARISATION = 1;
   /** 003's distillation loss: λ1, λ2 and T (with Hinton's T²). */
   public static final MetaValues DISTILLATION = new MetaValues(0.5, 0.5, 2.0);
 
   /** Checks every size and share and copies the arrays. */
   public StructureProtocol {
-    if (!pruning && !freezing && !search && !enumeration) {
+    if (!pruning && !freezing && !search && !enumeration && !prior) {
       throw new IllegalArgumentException("choose at least one protocol");
     }
     if (hidden < 1 || epochs < 1 || randomSeeds < 1 || scoreExamples < 1 || warmupEpochs < 1
@@ -88,6 +94,16 @@ public record StructureProtocol(boolean pruning, boolean freezing, boolean searc
     }
     fractions = shares(fractions, "pruned fractions");
     frozenFractions = shares(frozenFractions, "frozen fractions");
+    priorWeights = priorWeights.clone();
+    if (priorWeights.length == 0) {
+      throw new IllegalArgumentException("c_prior: at least one value is needed");
+    }
+    for (double c : priorWeights) {
+      if (!(c >= 0) || !Double.isFinite(c)) {
+        throw new IllegalArgumentException("c_prior must be finite and >= 0, got "
+            + Arrays.toString(priorWeights));
+      }
+    }
     unitsKept = unitsKept.clone();
     for (int units : unitsKept) {
       // the widths only matter to 002-A, which cuts the students
@@ -105,10 +121,10 @@ public record StructureProtocol(boolean pruning, boolean freezing, boolean searc
    * of 1 epoch on 20 000 images.
    */
   public static StructureProtocol standard() {
-    return new StructureProtocol(true, true, true, true, 100, 3, 1.0,
+    return new StructureProtocol(true, true, true, true, false, 100, 3, 1.0,
         new double[] {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99}, 3, 5000,
         new int[] {50, 25, 10}, 1, 2, new double[] {0.5, 0.75, 0.9}, 3, 2, 5000, 1, 6, 20_000,
-        1);
+        new double[] {0.1, 1, 10}, 1);
   }
 
   private static double[] shares(double[] values, String what) {

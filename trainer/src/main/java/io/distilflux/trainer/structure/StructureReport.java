@@ -9,11 +9,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * The report of {@code experiment structure}: OUTPUT/structure.md with the tables and the checks
  * of the expected effects, OUTPUT/pruning.csv, OUTPUT/freezing.csv, OUTPUT/search.csv,
- * OUTPUT/enumeration.csv, and the charts
+ * OUTPUT/enumeration.csv, OUTPUT/prior.csv, and the charts
  * OUTPUT/pruning-curves.png and OUTPUT/freezing.png.
  */
 public final class StructureReport {
@@ -96,6 +97,21 @@ public final class StructureReport {
               "%d distinct: %s", en.distinct(), String.join(", ", en.runs().stream()
                   .map(StructureResults.Enumeration::student).toList()))));
     }
+    StructureResults.PriorSweep ps = results.prior();
+    if (ps != null && ps.runs().size() > 1) {
+      List<StructureResults.PriorRun> runs = ps.byWeight();
+      boolean narrower = true;
+      boolean falls = true;
+      for (int k = 1; k < runs.size(); k++) {
+        narrower &= runs.get(k).expectedWidth() <= runs.get(k - 1).expectedWidth();
+        falls &= runs.get(k).complexity() < runs.get(k - 1).complexity();
+      }
+      checks.add(new Check("c_prior: the expected hidden width does not increase with c_prior",
+          narrower, joined(runs, r -> String.format(Locale.ROOT, "%.1f (%s)",
+              r.expectedWidth(), r.student()))));
+      checks.add(new Check("c_prior: C_param falls as c_prior grows", falls,
+          joined(runs, r -> String.format(Locale.ROOT, "%.0f", r.complexity()))));
+    }
     StructureResults.Frozen fz = results.frozen();
     if (fz != null) {
       List<Double> fractions = fz.runs().stream().map(StructureResults.Freeze::fraction)
@@ -141,6 +157,11 @@ public final class StructureReport {
     if (en != null) {
       enumerationSection(page, protocol, en);
       writeEnumerationTable(output.resolve("enumeration.csv"), en);
+    }
+    StructureResults.PriorSweep ps = results.prior();
+    if (ps != null) {
+      priorSection(page, protocol, ps);
+      writePriorTable(output.resolve("prior.csv"), ps);
     }
     page.append("## Expected effects\n\n| expected | holds | figures |\n|---|---|---|\n");
     for (Check c : checks(results)) {
@@ -295,7 +316,8 @@ public final class StructureReport {
     return number(Math.round(1e4 * f) / 100.0) + " %";
   }
 
-  private static String number(double v) {
+  /** A number as short as it reads: 10 for 10.0, 0.1 as it is. */
+  static String number(double v) {
     return v == Math.rint(v) && Math.abs(v) < 1e9 ? String.valueOf((long) v)
         : String.valueOf(v);
   }
@@ -390,6 +412,54 @@ public final class StructureReport {
     }
     page.append(String.format(Locale.ROOT, "%n%d distinct structures of %d.%n%n", en.distinct(),
         en.structures()));
+  }
+
+  /** "c_prior 0.1: x, c_prior 1: y, …" by increasing c_prior. */
+  private static String joined(List<StructureResults.PriorRun> runs,
+      Function<StructureResults.PriorRun, String> figure) {
+    return String.join(", ", runs.stream().map(r -> "c_prior " + number(r.weight()) + ": "
+        + figure.apply(r)).toList());
+  }
+
+  private static void priorSection(StringBuilder page, StructureProtocol protocol,
+      StructureResults.PriorSweep ps) {
+    page.append(String.format(Locale.ROOT, "## 003: c_prior (run (i))%n%n"
+        + "%d searches of the supernet with variational weights q = N(μ, σ²), each %d epoch(s) "
+        + "(B = %d, Adam %s for μ and ρ, the logits' Adam %s; c annealed %s → %s) on the "
+        + "training images not held out, the logits on the %d held-out ones, every search from "
+        + "the same seed. The weights minimise CE + c_reg·KL_struct/N (c_reg = %s), the logits "
+        + "the validation CE + c_prior·KL_struct/N, KL_struct = Σ q·KL(block) with q = "
+        + "softmax(log α) and one prior precision per layer at its closed-form optimum. "
+        + "C_param is KL_struct at the end; accuracies are at the means. Wall time %.0f s.%n%n",
+        ps.runs().size(), ps.epochs(), StructureProtocol.SEARCH_BATCH,
+        number(StructureProtocol.SEARCH_RATE), number(StructureProtocol.META_RATE),
+        number(StructureProtocol.FIRST_TEMPERATURE), number(StructureProtocol.LAST_TEMPERATURE),
+        protocol.validation(), number(ps.regularisation()), ps.seconds()));
+    page.append("| c_prior | log α (widths 100, 50, 10; linear, deep) | expected width | "
+        + "C_param | student (params) | its KL | mean σ | supernet | as cut | search s |\n"
+        + "|---|---|---|---|---|---|---|---|---|---|\n");
+    for (StructureResults.PriorRun r : ps.runs()) {
+      page.append(String.format(Locale.ROOT,
+          "| %s | %s | %.1f | %.0f | %s (%d) | %.0f | %.4f | %.4f | %.4f | %.0f |%n",
+          number(r.weight()), logits(r.logAlpha()), r.expectedWidth(), r.complexity(),
+          r.student(), r.studentParameters(), r.studentKl(), r.meanSigma(),
+          r.supernetAccuracy(), r.cutAccuracy(), r.seconds()));
+    }
+    page.append("\n");
+  }
+
+  private static void writePriorTable(Path file, StructureResults.PriorSweep ps)
+      throws IOException {
+    StringBuilder csv = new StringBuilder("c_prior,log_alpha,expected_width,c_param,student,"
+        + "student_parameters,student_kl,mean_sigma,supernet_accuracy,cut_accuracy,"
+        + "search_seconds\n");
+    for (StructureResults.PriorRun r : ps.runs()) {
+      csv.append(String.format(Locale.ROOT, "%s,%s,%.4f,%.4f,%s,%d,%.4f,%.6f,%.6f,%.6f,%.1f%n",
+          number(r.weight()), logits(r.logAlpha()).replace(", ", ";"), r.expectedWidth(),
+          r.complexity(), r.student(), r.studentParameters(), r.studentKl(), r.meanSigma(),
+          r.supernetAccuracy(), r.cutAccuracy(), r.seconds()));
+    }
+    Files.writeString(file, csv, StandardCharsets.UTF_8);
   }
 
   private static void writeEnumerationTable(Path file, StructureResults.Enumerated en)

@@ -5,7 +5,47 @@ import java.util.List;
 
 /** What {@code experiment structure} measured; each part is null when its protocol was skipped. */
 public record StructureResults(Pruned pruned, Frozen frozen, Searched searched,
-    Enumerated enumerated) {
+    Enumerated enumerated, PriorSweep prior) {
+
+  /**
+   * One search with variational weights at one c_prior (003's run (i)).
+   *
+   * @param weight c_prior
+   * @param logAlpha the structure logits at the end, flat (width blocks, then depth blocks)
+   * @param choice the argmax block per edge
+   * @param student the chosen student's layer sizes, such as "784-50-10"
+   * @param studentParameters its parameter count
+   * @param expectedWidth the hidden width expected under q = softmax(log α) at the end
+   * @param complexity C_param at the end: KL_struct = Σ q·KL(block), the precisions at their
+   *     closed-form optimum
+   * @param studentKl the KL of the chosen student's two blocks alone
+   * @param meanSigma the mean σ = e^ρ over the supernet's weights at the end
+   * @param supernetAccuracy the supernet's test accuracy at the means and the noise-free
+   *     structure weights of the last temperature
+   * @param cutAccuracy the chosen student's test accuracy at the means as cut out
+   * @param seconds wall time of the search
+   */
+  public record PriorRun(double weight, double[] logAlpha, int[] choice, String student,
+      int studentParameters, double expectedWidth, double complexity, double studentKl,
+      double meanSigma, double supernetAccuracy, double cutAccuracy, double seconds) {}
+
+  /**
+   * 003's run (i): one variational search per c_prior.
+   *
+   * @param epochs epochs of each search
+   * @param regularisation c_reg of every search
+   * @param runs the searches in the order of the protocol's c_prior values
+   * @param seconds wall time of them all
+   */
+  public record PriorSweep(int epochs, double regularisation, List<PriorRun> runs,
+      double seconds) {
+
+    /** The runs by increasing c_prior. */
+    public List<PriorRun> byWeight() {
+      return runs.stream().sorted(java.util.Comparator.comparingDouble(PriorRun::weight))
+          .toList();
+    }
+  }
 
   /**
    * One search of an enumeration.

@@ -24,17 +24,17 @@ class StructureReportTest {
   @Test
   void pruningChecksBothTheMarginOverRandomAndTheAgreementOfTheRules() {
     List<StructureReport.Check> holds = StructureReport.checks(
-        new StructureResults(pruned(0.88), null, null, null));
+        new StructureResults(pruned(0.88), null, null, null, null));
     // 50 % is below the 70 % where the effect is expected: no check there
     assertEquals(2, holds.size());
     assertTrue(holds.get(0).passed() && holds.get(1).passed(), holds.toString());
     List<StructureReport.Check> close = StructureReport.checks(
-        new StructureResults(pruned(0.52), null, null, null));
+        new StructureResults(pruned(0.52), null, null, null, null));
     assertFalse(close.get(0).passed());
     assertTrue(close.get(1).criterion().contains("≈"));
     assertFalse(close.get(1).passed());
     List<StructureReport.Check> apart = StructureReport.checks(
-        new StructureResults(pruned(0.8), null, null, null));
+        new StructureResults(pruned(0.8), null, null, null, null));
     assertTrue(apart.get(0).passed());
     assertFalse(apart.get(1).passed());
   }
@@ -42,10 +42,10 @@ class StructureReportTest {
   @Test
   void freezingHoldsOnlyInTheExpectedOrder() {
     StructureResults.Frozen ordered = frozen(0.95, 0.94, 0.90);
-    assertTrue(StructureReport.checks(new StructureResults(null, ordered, null, null)).get(0)
+    assertTrue(StructureReport.checks(new StructureResults(null, ordered, null, null, null)).get(0)
         .passed());
     StructureResults.Frozen swapped = frozen(0.93, 0.94, 0.90);
-    assertFalse(StructureReport.checks(new StructureResults(null, swapped, null, null)).get(0)
+    assertFalse(StructureReport.checks(new StructureResults(null, swapped, null, null, null)).get(0)
         .passed());
   }
 
@@ -61,14 +61,14 @@ class StructureReportTest {
     StructureResults.Searched close = new StructureResults.Searched(List.of(
         search("annealed", 0.975, 0.968, 0.001), search("fixed", 0.95, 0.93, 0.2)), 1);
     List<StructureReport.Check> checks = StructureReport.checks(
-        new StructureResults(null, null, close, null));
+        new StructureResults(null, null, close, null, null));
     assertEquals(3, checks.size());
     assertTrue(checks.get(0).passed(), checks.get(0).toString());
     assertFalse(checks.get(1).passed(), "0.93 is more than 1 % below 0.95");
     assertTrue(checks.get(2).passed(), checks.get(2).toString());
     StructureResults.Searched bothSharp = new StructureResults.Searched(List.of(
         search("annealed", 0.97, 0.97, 0.001), search("fixed", 0.97, 0.97, 0.005)), 1);
-    assertFalse(StructureReport.checks(new StructureResults(null, null, bothSharp, null)).get(2)
+    assertFalse(StructureReport.checks(new StructureResults(null, null, bothSharp, null, null)).get(2)
         .passed());
   }
 
@@ -85,14 +85,14 @@ class StructureReportTest {
         {2, 1}, {0, 1}});
     assertEquals(5, five.distinct());
     List<StructureReport.Check> holds = StructureReport.checks(
-        new StructureResults(null, null, null, five));
+        new StructureResults(null, null, null, five, null));
     assertEquals(1, holds.size());
     assertEquals("enumeration: at least 5 distinct structures in 6 searches",
         holds.get(0).criterion());
     assertTrue(holds.get(0).passed(), holds.get(0).toString());
     StructureResults.Enumerated four = enumerated(new int[][] {{0, 1}, {2, 0}, {0, 1}, {0, 0},
         {2, 1}, {2, 0}});
-    assertFalse(StructureReport.checks(new StructureResults(null, null, null, four)).get(0)
+    assertFalse(StructureReport.checks(new StructureResults(null, null, null, four, null)).get(0)
         .passed());
     assertTrue(four.runs().get(1).isNew(four.runs().subList(0, 1)));
     assertFalse(four.runs().get(2).isNew(four.runs().subList(0, 2)));
