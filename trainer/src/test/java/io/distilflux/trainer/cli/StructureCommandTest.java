@@ -93,6 +93,31 @@ class StructureCommandTest {
   }
 
   @Test
+  void thePriorProtocolWritesOneRowPerCPriorAndItsChecks() throws IOException {
+    Path data = dir.resolve("mnist");
+    ComplexityCommandTest.writeMnist(data, 300, 100);
+    Path out = dir.resolve("prior");
+    CliOutcome outcome = CliOutcome.execute("experiment", "structure", "--data-dir",
+        data.toString(), "--output", out.toString(), "--protocols", "prior",
+        "--search-epochs", "1", "--validation", "100", "--prior-weights", "10,0.5");
+    assertEquals(0, outcome.exitCode(), outcome.err());
+    String page = Files.readString(out.resolve("structure.md"));
+    assertTrue(page.contains("## 003: c_prior (run (i))"), page);
+    assertTrue(page.contains("c_prior: the expected hidden width does not increase with c_prior"),
+        page);
+    assertTrue(page.contains("c_prior: C_param falls as c_prior grows"), page);
+    assertTrue(!page.contains("## 003: enumeration"), page);
+    List<String> rows = Files.readAllLines(out.resolve("prior.csv"));
+    assertEquals(1 + 2, rows.size(), String.join("\n", rows));
+    assertTrue(rows.get(1).startsWith("10,"), rows.get(1));
+    assertTrue(rows.get(2).startsWith("0.5,"), rows.get(2));
+    CliOutcome negative = CliOutcome.execute("experiment", "structure", "--protocols", "prior",
+        "--prior-weights", "-1");
+    assertEquals(2, negative.exitCode());
+    assertTrue(negative.err().contains("c_prior"), negative.err());
+  }
+
+  @Test
   void onlyTheChosenProtocolRuns() throws IOException {
     Path data = dir.resolve("mnist");
     ComplexityCommandTest.writeMnist(data, 200, 50);

@@ -98,6 +98,38 @@ class StructureReportTest {
     assertFalse(four.runs().get(2).isNew(four.runs().subList(0, 2)));
   }
 
+  @Test
+  void thePriorChecksReadTheRunsByIncreasingCPrior() {
+    // listed out of order: the checks sort by c_prior
+    StructureResults.PriorSweep ordered = sweep(new double[][] {{10, 10, 500}, {0.1, 100, 900},
+        {1, 100, 800}});
+    List<StructureReport.Check> holds = StructureReport.checks(
+        new StructureResults(null, null, null, null, ordered));
+    assertEquals(2, holds.size());
+    assertTrue(holds.get(0).passed(), holds.get(0).toString());
+    assertTrue(holds.get(1).passed(), holds.get(1).toString());
+    assertTrue(holds.get(1).detail().startsWith("c_prior 0.1: 900, c_prior 1: 800"),
+        holds.get(1).detail());
+    StructureResults.PriorSweep wider = sweep(new double[][] {{0.1, 50, 900}, {1, 100, 800}});
+    assertFalse(StructureReport.checks(new StructureResults(null, null, null, null, wider))
+        .get(0).passed());
+    StructureResults.PriorSweep flat = sweep(new double[][] {{0.1, 100, 900}, {1, 100, 900}});
+    List<StructureReport.Check> same = StructureReport.checks(
+        new StructureResults(null, null, null, null, flat));
+    assertTrue(same.get(0).passed(), "equal widths do not increase");
+    assertFalse(same.get(1).passed(), "an equal C_param does not fall");
+  }
+
+  /** Runs of {c_prior, expected width, C_param}. */
+  private static StructureResults.PriorSweep sweep(double[][] runs) {
+    List<StructureResults.PriorRun> list = new java.util.ArrayList<>();
+    for (double[] r : runs) {
+      list.add(new StructureResults.PriorRun(r[0], new double[5], new int[] {0, 0},
+          "784-100-10", 100, r[1], r[2], r[2], 0.05, 0.9, 0.9, 1));
+    }
+    return new StructureResults.PriorSweep(2, 1, list, 1);
+  }
+
   private static StructureResults.Enumerated enumerated(int[][] choices) {
     List<StructureResults.Enumeration> runs = new java.util.ArrayList<>();
     for (int[] c : choices) {
