@@ -68,8 +68,8 @@ class StructureReportTest {
     assertTrue(checks.get(2).passed(), checks.get(2).toString());
     StructureResults.Searched bothSharp = new StructureResults.Searched(List.of(
         search("annealed", 0.97, 0.97, 0.001), search("fixed", 0.97, 0.97, 0.005)), 1);
-    assertFalse(StructureReport.checks(new StructureResults(null, null, bothSharp, null, null)).get(2)
-        .passed());
+    assertFalse(StructureReport.checks(new StructureResults(null, null, bothSharp, null, null))
+        .get(2).passed());
   }
 
   private static StructureResults.Search search(String schedule, double supernet,
