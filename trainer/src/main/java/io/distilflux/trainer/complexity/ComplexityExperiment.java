@@ -102,7 +102,8 @@ public final class ComplexityExperiment {
 
   /**
    * Evaluates trained parameters of this experiment's network at {@code lambda}: pruning curve
-   * on {@code test}, KL and the evidence on {@code train}; prints a progress line.
+   * on {@code test}, KL, the evidence and log p at the means on {@code train}; prints a progress
+   * line.
    *
    * @param mu the means, in {@link VariationalMlp}'s layout
    * @param rho ρ = ln σ, same layout
@@ -114,9 +115,11 @@ public final class ComplexityExperiment {
     }
     double[] curve = evaluator.pruningCurve(mu, rho, test);
     double kl = VariationalMlp.kl(mu, rho, protocol.priorVariance());
-    double evidence = evaluator.evidence(mu, rho, lambda, train);
-    ComplexityResult r = new ComplexityResult(variant, lambda, curve, evidence, kl, updates,
-        seconds);
+    // the same noise for every model: differences in 𝔏 are the models', not the draws'
+    double evidence = evaluator.evidence(mu, rho, lambda, train,
+        new SplittableRandom(protocol.seed()));
+    ComplexityResult r = new ComplexityResult(variant, lambda, curve, evidence, kl,
+        evaluator.logLikelihood(mu, train), updates, seconds);
     progress.printf(Locale.ROOT, "%-26s λ=%-6s accuracy %.4f  S %.3f  𝔏 %.0f  (%.0f s)%n",
         variant.label(), ComplexityReport.lambda(lambda), r.accuracy(), r.stability(), evidence,
         seconds);

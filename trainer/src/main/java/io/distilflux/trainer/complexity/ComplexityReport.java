@@ -132,8 +132,9 @@ public final class ComplexityReport {
         row -> row.accuracy(), "%.4f", true);
     table(out, "Stability S = acc(0 %)/acc(90 % pruned) (Table 2)", protocol, results,
         ComplexityResult::stability, row -> row.stability(), "%.3f", false);
-    table(out, "Evidence 𝔏 = log p(D|μ) − λ·KL on the training set (Table 3)", protocol,
+    table(out, "Evidence 𝔏 = E_q log p(D|w) − λ·KL on the training set (Table 3)", protocol,
         results, ComplexityResult::evidence, row -> row.evidence(), "%.0f", false);
+    parts(out, protocol, results);
     online.ifPresent(o -> online(out, o, results));
     out.append("## Pass criteria\n\n| criterion | holds | figures |\n|---|---|---|\n");
     for (Check c : checks(results)) {
@@ -155,6 +156,35 @@ public final class ComplexityReport {
       out.append(" |\n");
     }
     return out.toString();
+  }
+
+  /**
+   * 𝔏's two parts per variant and λ, E_q log p(D | w) on the training set and KL(q‖p), and log p
+   * at the means beside them.
+   */
+  private static void parts(StringBuilder out, ComplexityProtocol protocol,
+      List<ComplexityResult> results) {
+    out.append("## The parts of 𝔏: E_q log p(D|w) / KL(q‖p) / log p(D|μ) at the means\n\n"
+        + "| variant");
+    for (double lambda : protocol.lambdas()) {
+      out.append(" | λ=").append(lambda(lambda));
+    }
+    out.append(" |\n").append("|---".repeat(protocol.lambdas().size() + 1)).append("|\n");
+    for (Variant v : Variant.values()) {
+      List<ComplexityResult> rows = of(results, v);
+      if (rows.isEmpty()) {
+        continue;
+      }
+      out.append("| ").append(v.label());
+      for (double lambda : protocol.lambdas()) {
+        out.append(" | ").append(rows.stream().filter(x -> x.lambda() == lambda).findFirst()
+            .map(x -> String.format(Locale.ROOT, "%.0f / %.0f / %.0f",
+                x.expectedLogLikelihood(), x.kl(), x.meanLogLikelihood()))
+            .orElse("—"));
+      }
+      out.append(" |\n");
+    }
+    out.append('\n');
   }
 
   /** The online run beside the direct models at the λ nearest its final λ_c. */
@@ -217,18 +247,23 @@ public final class ComplexityReport {
     out.append('\n');
   }
 
-  /** Every result as one CSV line: variant, λ, accuracy, S, 𝔏, KL, updates, curve. */
+  /**
+   * Every result as one CSV line: variant, λ, accuracy, S, 𝔏, KL, E_q log p, log p at the means,
+   * updates, curve.
+   */
   public static String csv(List<ComplexityResult> results) {
     StringBuilder out = new StringBuilder(
-        "variant,lambda,accuracy,stability,evidence,kl,updates,seconds");
+        "variant,lambda,accuracy,stability,evidence,kl,expected_log_likelihood,"
+            + "mean_log_likelihood,updates,seconds");
     for (double f : Evaluator.FRACTIONS) {
       out.append(",pruned_").append(Math.round(100 * f));
     }
     out.append('\n');
     for (ComplexityResult r : results) {
-      out.append(String.format(Locale.ROOT, "%s,%s,%.6f,%.6f,%.3f,%.3f,%d,%.1f",
+      out.append(String.format(Locale.ROOT, "%s,%s,%.6f,%.6f,%.3f,%.3f,%.3f,%.3f,%d,%.1f",
           r.variant().name().toLowerCase(Locale.ROOT), lambda(r.lambda()), r.accuracy(),
-          r.stability(), r.evidence(), r.kl(), r.updates(), r.seconds()));
+          r.stability(), r.evidence(), r.kl(), r.expectedLogLikelihood(),
+          r.meanLogLikelihood(), r.updates(), r.seconds()));
       for (double a : r.curve()) {
         out.append(String.format(Locale.ROOT, ",%.6f", a));
       }

@@ -6,17 +6,27 @@ package io.distilflux.trainer.complexity;
  * @param variant which variant
  * @param lambda the complexity weight
  * @param curve test accuracy at 0, 10, …, 90 % pruned ({@link Evaluator#FRACTIONS})
- * @param evidence 𝔏(λ) on the training set, with the means
+ * @param evidence 𝔏(λ) = E_q log p(D | w) − λ·KL on the training set
  * @param kl KL(q‖p) of the evaluated model
+ * @param meanLogLikelihood log p(D | μ) on the training set, with the means: beside E_q log p, what
+ *     the noise of q costs
  * @param updates the update count (Σ steps × trainable scalars) of what produced the model
  * @param seconds training wall time of what produced the model
  */
 public record ComplexityResult(Variant variant, double lambda, double[] curve, double evidence,
-    double kl, long updates, double seconds) {
+    double kl, double meanLogLikelihood, long updates, double seconds) {
 
   /** Test accuracy unpruned. */
   public double accuracy() {
     return curve[0];
+  }
+
+  /**
+   * 𝔏's first part, E_q log p(D | w) on the training set: 𝔏 + λ·KL. With {@link #kl} it shows
+   * which part of 𝔏 a difference comes from.
+   */
+  public double expectedLogLikelihood() {
+    return evidence + lambda * kl;
   }
 
   /** S = acc(0 %)/acc(90 %). */

@@ -1,10 +1,11 @@
 package io.distilflux.trainer.complexity;
 
 import java.util.Arrays;
+import java.util.random.RandomGenerator;
 
 /**
- * Evaluation of a variational network with its means: accuracy, the generalised evidence
- * 𝔏(λ) = log p(D | μ) − λ·KL(q‖p), pruning by relative density μ²/σ² and the stability
+ * Evaluation of a variational network: accuracy with its means, the generalised evidence
+ * 𝔏(λ) = E_q log p(D | w) − λ·KL(q‖p), pruning by relative density μ²/σ² and the stability
  * S = acc(0 %)/acc(90 % pruned) (docs/complexity.md §1).
  */
 public final class Evaluator {
@@ -62,11 +63,39 @@ public final class Evaluator {
   }
 
   /**
-   * 𝔏(λ) = log p(D | μ) − λ·KL(q‖p), larger is better (the paper's Table 3 with the sign of its
-   * eqs. 4 and 7).
+   * An unbiased estimate of E_q log p(D | w) = Σ_i E_q log p(y_i | x_i, w): every example's logits
+   * are drawn once through the local reparameterisation, which gives each example's logits exactly
+   * their distribution under q (its units' pre-activations are independent Gaussians given the
+   * layer below).
+   *
+   * @param rho ρ = ln σ, the layout of {@code mu}
+   * @param random draws the noise ε, one per example and unit
    */
-  public double evidence(double[] mu, double[] rho, double lambda, Examples train) {
-    return logLikelihood(mu, train) - lambda * VariationalMlp.kl(mu, rho, priorVariance);
+  public double expectedLogLikelihood(double[] mu, double[] rho, Examples data,
+      RandomGenerator random) {
+    double[] sigma2 = new double[rho.length];
+    VariationalMlp.variances(rho, sigma2);
+    VariationalMlp.Buffers buffers = network.buffers(CHUNK);
+    double sum = 0;
+    for (int from = 0; from < data.count(); from += CHUNK) {
+      int rows = Math.min(CHUNK, data.count() - from);
+      copy(data, from, rows, buffers.input());
+      network.drawNoise(buffers, rows, random);
+      network.sampledForward(mu, sigma2, buffers, rows);
+      sum += CrossEntropy.sum(buffers.logits(), data.labels(), from, rows, network.classes());
+    }
+    return -sum;
+  }
+
+  /**
+   * 𝔏(λ) = E_q log p(D | w) − λ·KL(q‖p), larger is better: the paper's eq. 3 (𝔏 = λ·L_w − L_E
+   * with L_w = −KL and L_E = E_q log p(D | w) of its eq. 2, the sign of its eqs. 4 and 7), with
+   * {@link #expectedLogLikelihood}.
+   */
+  public double evidence(double[] mu, double[] rho, double lambda, Examples train,
+      RandomGenerator random) {
+    return expectedLogLikelihood(mu, rho, train, random)
+        - lambda * VariationalMlp.kl(mu, rho, priorVariance);
   }
 
   /**

@@ -34,6 +34,18 @@ class ComplexityCommandTest {
     assertTrue(page.contains("## Pass criteria"), page);
     List<String> csv = Files.readAllLines(out.resolve("results.csv"));
     assertEquals(1 + 3 * 2, csv.size(), String.join("\n", csv));
+    assertTrue(page.contains("## The parts of 𝔏"), page);
+    // every row: 𝔏 = E_q log p − λ·KL
+    assertTrue(csv.get(0).startsWith("variant,lambda,accuracy,stability,evidence,kl,"
+        + "expected_log_likelihood,mean_log_likelihood,"), csv.get(0));
+    for (String line : csv.subList(1, csv.size())) {
+      String[] row = line.split(",");
+      double lambda = Double.parseDouble(row[1]);
+      double evidence = Double.parseDouble(row[4]);
+      double kl = Double.parseDouble(row[5]);
+      double expected = Double.parseDouble(row[6]);
+      assertEquals(expected - lambda * kl, evidence, 1e-2 * (1 + lambda), line);
+    }
     assertTrue(Files.size(out.resolve("pruning-curves.png")) > 1000);
   }
 
