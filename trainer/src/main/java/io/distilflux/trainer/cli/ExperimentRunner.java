@@ -176,7 +176,9 @@ final class ExperimentRunner {
       int parallel = spec.parallelRuns(configs.size(),
           preparing.multiplyAddsPerStep(configs.get(0)));
       int threads = spec.computeThreads(Math.min(parallel, configs.size()));
-      ComputePermits permits = ComputePermits.of(ExperimentSpec.computePermits(threads));
+      int computing = ExperimentSpec.computePermits(threads);
+      ComputePermits permits = ComputePermits.keepingForTheBus(computing,
+          spec.permitsKeptForTheBus(computing));
       Map<RunConfig, String> runIds = new LinkedHashMap<>();
       for (RunConfig config : configs) {
         runIds.put(config, runId(config));

@@ -123,6 +123,16 @@ public record ExperimentSpec(
   }
 
   /**
+   * Of {@code permits} compute permits, those that runs which only compute leave free while a
+   * run waits on Kafka for its meta-parameters: one when there are two or more, so the broker's
+   * and the services' threads answering the round trips on the longest path find a core; none
+   * with the in-memory transport, whose round trip is a method call.
+   */
+  public int permitsKeptForTheBus(int permits) {
+    return transport == Transport.KAFKA && permits >= 2 ? 1 : 0;
+  }
+
+  /**
    * Threads of one run's student step when {@code runsAtOnce} runs train at once: the {@code
    * --compute-threads} flag, or else the cores shared between those runs, at least 1, with
    * either transport. (Leaving a core to Kafka only pays while the JIT still compiles the

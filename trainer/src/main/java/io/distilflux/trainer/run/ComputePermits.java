@@ -17,10 +17,17 @@ import java.util.function.Supplier;
  * the compute-bound runs fill the cores while they wait. Within each kind permits go in the
  * order asked. Which run computes when changes the speed only: a run's numbers depend on its
  * own seed and meta-parameters, never on the order in which runs get a permit.
+ *
+ * <p>A round trip through a broker is work too: the broker's, the clients' and the services'
+ * threads need a core to answer it. With {@link #keepingForTheBus} some permits are kept from
+ * the runs that only compute while any urgent lease is open, so those threads are not queued
+ * behind a full set of compute-bound runs on every hop of the longest path.
  */
 public final class ComputePermits {
 
   private final int permits;
+  /** Permits runs that only compute may not take while an urgent lease is open. */
+  private final int keptForBus;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition urgentTurn = lock.newCondition();
   private final Condition normalTurn = lock.newCondition();
@@ -28,11 +35,16 @@ public final class ComputePermits {
   private int free;
   /** Guarded by {@link #lock}. */
   private int urgentWaiting;
+  /** Guarded by {@link #lock}. */
+  private int urgentOpen;
+  /** Permits held by leases that are not urgent; guarded by {@link #lock}. */
+  private int computeOnlyHeld;
   private final AtomicInteger inUse = new AtomicInteger();
   private final AtomicInteger peak = new AtomicInteger();
 
-  private ComputePermits(int permits) {
+  private ComputePermits(int permits, int keptForBus) {
     this.permits = permits;
+    this.keptForBus = keptForBus;
     this.free = permits;
   }
 
@@ -45,17 +57,39 @@ public final class ComputePermits {
     if (permits < 1) {
       throw new IllegalArgumentException("compute permits must be >= 1, got " + permits);
     }
-    return new ComputePermits(permits);
+    return new ComputePermits(permits, 0);
+  }
+
+  /**
+   * At most {@code permits} runs computing at once, of which at most {@code permits − kept} are
+   * runs that only compute while a run that waits on the bus is open: the {@code kept} permits
+   * leave cores to the broker and the services that answer the waiting runs. Urgent leases may
+   * take every permit; with no urgent lease open, every permit is for everyone.
+   *
+   * @throws IllegalArgumentException when {@code permits} is below 1 or {@code kept} is not in
+   *     [0, permits)
+   */
+  public static ComputePermits keepingForTheBus(int permits, int kept) {
+    if (permits < 1 || kept < 0 || kept >= permits) {
+      throw new IllegalArgumentException("compute permits must be >= 1 and the permits kept for"
+          + " the bus in [0, permits), got " + permits + " and " + kept);
+    }
+    return new ComputePermits(permits, kept);
   }
 
   /** No bound: for a run trained alone, or callers that bound compute some other way. */
   public static ComputePermits unbounded() {
-    return new ComputePermits(Integer.MAX_VALUE / 2);
+    return new ComputePermits(Integer.MAX_VALUE / 2, 0);
   }
 
   /** How many runs may compute at once. */
   public int permits() {
     return permits;
+  }
+
+  /** How many permits runs that only compute leave free while a run waits on the bus. */
+  public int keptForBus() {
+    return keptForBus;
   }
 
   /** The most permits held at once so far. */
@@ -73,6 +107,12 @@ public final class ComputePermits {
    * the others; one thread at a time.
    */
   public Lease urgentLease() {
+    lock.lock();
+    try {
+      urgentOpen++;
+    } finally {
+      lock.unlock();
+    }
     return new Lease(true);
   }
 
@@ -94,7 +134,8 @@ public final class ComputePermits {
         urgentWaiting++;
       }
       try {
-        while (free == 0 || (!urgent && urgentWaiting > 0)) {
+        while (free == 0 || (!urgent && (urgentWaiting > 0
+            || (urgentOpen > 0 && computeOnlyHeld >= permits - keptForBus)))) {
           Condition turn = urgent ? urgentTurn : normalTurn;
           if (interruptibly) {
             turn.await();
@@ -108,6 +149,9 @@ public final class ComputePermits {
         }
       }
       free--;
+      if (!urgent) {
+        computeOnlyHeld++;
+      }
       if (free > 0) {
         // Several permits may have come back while this waiter was being woken.
         handOn();
@@ -121,11 +165,14 @@ public final class ComputePermits {
     peak.accumulateAndGet(inUse.incrementAndGet(), Math::max);
   }
 
-  private void give() {
+  private void give(boolean urgent) {
     inUse.decrementAndGet();
     lock.lock();
     try {
       free++;
+      if (!urgent) {
+        computeOnlyHeld--;
+      }
       handOn();
     } finally {
       lock.unlock();
@@ -139,15 +186,32 @@ public final class ComputePermits {
     }
     if (urgentWaiting > 0) {
       urgentTurn.signal();
-    } else {
+    } else if (urgentOpen == 0 || computeOnlyHeld < permits - keptForBus) {
       normalTurn.signal();
     }
   }
 
-  /** One run's hold on a permit: acquiring a held lease and releasing a free one do nothing. */
-  public final class Lease {
+  private void closeUrgent() {
+    lock.lock();
+    try {
+      urgentOpen--;
+      if (urgentOpen == 0) {
+        // the permits kept for the bus are everyone's again
+        normalTurn.signalAll();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * One run's hold on a permit: acquiring a held lease and releasing a free one do nothing. A
+   * run closes its lease when it ends.
+   */
+  public final class Lease implements AutoCloseable {
     private final boolean urgent;
     private boolean held;
+    private boolean closed;
 
     private Lease(boolean urgent) {
       this.urgent = urgent;
@@ -177,7 +241,22 @@ public final class ComputePermits {
     public void release() {
       if (held) {
         held = false;
-        give();
+        give(urgent);
+      }
+    }
+
+    /**
+     * Gives the permit back and ends the lease: a closed urgent lease no longer keeps permits
+     * from the runs that only compute. Closing twice does nothing.
+     */
+    @Override
+    public void close() {
+      release();
+      if (!closed) {
+        closed = true;
+        if (urgent) {
+          closeUrgent();
+        }
       }
     }
 

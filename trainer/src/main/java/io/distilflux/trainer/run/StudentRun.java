@@ -228,7 +228,7 @@ public final class StudentRun {
     }
 
     void close() {
-      lease.release();
+      lease.close();
       metaSource.close();
     }
   }

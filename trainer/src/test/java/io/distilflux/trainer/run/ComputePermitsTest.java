@@ -112,4 +112,42 @@ class ComputePermitsTest {
         assertThrows(IllegalArgumentException.class, () -> ComputePermits.of(0));
     assertEquals("compute permits must be >= 1, got 0", e.getMessage());
   }
+
+  @Test
+  void whileARunWaitsOnTheBusRunsThatOnlyComputeLeaveAPermitFree() throws Exception {
+    ComputePermits permits = ComputePermits.keepingForTheBus(2, 1);
+    ComputePermits.Lease waitsOnTheBus = permits.urgentLease();
+    ComputePermits.Lease first = permits.lease();
+    first.acquire();
+    List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Thread second = waiter(permits.lease(), "second compute-only run", order);
+    awaitWaiting(second);
+    assertTrue(order.isEmpty(), "a second compute-only run took the permit kept for the bus");
+    waitsOnTheBus.acquire();
+    assertEquals(2, permits.peakInUse(), "the run on the bus takes the kept permit");
+    waitsOnTheBus.release();
+    waitsOnTheBus.close();
+    second.join(10_000);
+    assertEquals(List.of("second compute-only run"), order,
+        "once no run waits on the bus, every permit is for everyone");
+    first.release();
+  }
+
+  @Test
+  void withoutARunOnTheBusEveryPermitIsForRunsThatOnlyCompute() throws Exception {
+    ComputePermits permits = ComputePermits.keepingForTheBus(2, 1);
+    ComputePermits.Lease first = permits.lease();
+    ComputePermits.Lease second = permits.lease();
+    first.acquire();
+    second.acquire();
+    assertEquals(2, permits.peakInUse());
+  }
+
+  @Test
+  void keepingEveryPermitForTheBusIsRejected() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> ComputePermits.keepingForTheBus(2, 2));
+    assertEquals("compute permits must be >= 1 and the permits kept for the bus in [0, permits),"
+        + " got 2 and 2", e.getMessage());
+  }
 }
