@@ -69,7 +69,9 @@ import reactor.core.publisher.Mono;
  *       published version) before hypergradients are consumed with the service's group,
  *       acknowledging each after its MetaParams is written. The metaparams topic stays
  *       followed afterwards, so when partitions move between instances of one group the new
- *       owner already knows the last version of every run.
+ *       owner already knows the last version of every run; a hypergradient ahead of what that
+ *       feed has read makes the service reread the topic for its run first (at most once a
+ *       second per run), since the feed may lag the instance that handed the partition over.
  * </ul>
  *
  * <p>The service does not own the bus: {@link #close()} stops consumption, the caller closes
@@ -91,6 +93,11 @@ public final class MetaOptimizerService implements AutoCloseable {
    * another partition (on a cluster, another broker), so it may be appended a little later.
    */
   private static final java.time.Duration START_GRACE = java.time.Duration.ofMillis(250);
+  /**
+   * Least time between two rereads of the metaparams topic for one run's hypergradient that is
+   * ahead of its known versions (see {@link #catchUpThenDecide}).
+   */
+  private static final java.time.Duration CATCH_UP_INTERVAL = java.time.Duration.ofSeconds(1);
   /** Runs remembered as never started, and runs whose MetaParams wait for their start. */
   private static final int MAX_UNSTARTED_RUNS = 1024;
   /** MetaParams kept per run that waits for its start. */
@@ -426,7 +433,7 @@ public final class MetaOptimizerService implements AutoCloseable {
   private Mono<Decision> decideOnceStartKnown(Received<HyperGradient> received) {
     String runId = received.event().runId();
     if (runs.containsKey(runId) || unstarted.contains(runId)) {
-      return Mono.just(decide(received));
+      return catchUpThenDecide(received);
     }
     Mono<Boolean> look = bus.replay(topics.runs())
         .filter(event -> event.runId().equals(runId))
@@ -434,15 +441,43 @@ public final class MetaOptimizerService implements AutoCloseable {
         .then(Mono.fromCallable(() -> runs.containsKey(runId)));
     return look
         .flatMap(found -> found ? Mono.just(true) : Mono.delay(START_GRACE).then(look))
-        .map(found -> {
+        .flatMap(found -> {
           if (!found) {
             if (unstarted.size() >= MAX_UNSTARTED_RUNS) {
               unstarted.clear();
             }
             unstarted.add(runId);
           }
-          return decide(received);
+          return catchUpThenDecide(received);
         });
+  }
+
+  /**
+   * Decides; but a hypergradient ahead of the run's versions known here is decided only after the
+   * metaparams topic has been read to its end for the run. When another instance of the group
+   * has just handed the run's partition over, the versions it published may not have reached
+   * this instance's state feed yet (it reads in batches, and lags under load): without the
+   * reread, the run's next hypergradient would be rejected as out of sequence and the run would
+   * wait for its update forever.
+   */
+  private Mono<Decision> catchUpThenDecide(Received<HyperGradient> received) {
+    HyperGradient gradient = received.event();
+    RunState state = state(gradient.runId());
+    if (state == null) {
+      return Mono.just(decide(received));
+    }
+    boolean reread;
+    synchronized (state) {
+      reread = state.ahead(gradient.step() + 1)
+          && state.takeCatchUp(System.nanoTime(), CATCH_UP_INTERVAL.toNanos());
+    }
+    if (!reread) {
+      return Mono.just(decide(received));
+    }
+    return bus.replay(topics.metaParams())
+        .filter(params -> params.runId().equals(gradient.runId()))
+        .doOnNext(params -> observeMetaParams(new Observed(params, null)))
+        .then(Mono.fromCallable(() -> decide(received)));
   }
 
   private Decision decide(Received<HyperGradient> received) {

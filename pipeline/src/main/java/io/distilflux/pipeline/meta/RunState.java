@@ -29,6 +29,10 @@ final class RunState {
   long replayedVersion = Long.MIN_VALUE;
   /** Whether this instance has processed a hypergradient of the run. */
   boolean processed;
+  /** {@link System#nanoTime()} of the last catch-up read of the metaparams topic for the run. */
+  long lastCatchUpNanos;
+  /** Whether a catch-up read has been made for the run at all. */
+  boolean caughtUp;
 
   RunState(RunConfig config) {
     this.config = config;
@@ -42,6 +46,29 @@ final class RunState {
     long lastStep = lastVersion == Long.MIN_VALUE ? -1 : lastVersion - 1;
     long step = config.nextHyperGradientStep(lastStep);
     return step == Long.MAX_VALUE ? Long.MAX_VALUE : step + 1;
+  }
+
+  /**
+   * Whether a hypergradient of {@code version} is ahead of what this instance has read of the
+   * run's versions: it may be the next one after versions another instance published that the
+   * state feed has not read yet.
+   */
+  boolean ahead(long version) {
+    return version > lastVersion && version != expectedVersion();
+  }
+
+  /**
+   * Takes the run's turn to read the metaparams topic again, at most once per {@code interval}
+   * nanoseconds, so that records sent ahead of the sequence on purpose cannot make the service
+   * reread the topic at their rate.
+   */
+  boolean takeCatchUp(long now, long interval) {
+    if (caughtUp && now - lastCatchUpNanos < interval) {
+      return false;
+    }
+    caughtUp = true;
+    lastCatchUpNanos = now;
+    return true;
   }
 
   MetaUpdateRule rule(MetaOptimizerSettings defaults) {

@@ -31,6 +31,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -272,6 +273,83 @@ public class MetaOptimizerServiceTest {
     await(() -> service.stats().rejected() == 1);
     assertEquals(new MetaOptimizerStats(3, 0, 0, 1, 1), service.stats());
     assertEquals(1, bus.deadLetterCount());
+  }
+
+  @Test
+  void aRunHandedOverBeforeTheStateFeedReadItsVersionsGoesOnAfterAReread() {
+    AtomicInteger rereads = new AtomicInteger();
+    EventBus lagging = stateFeedLagging(rereads);
+    sendRun(runStarted("r", OptimizerKind.SGD, 0.1, 1.0));
+    MetaOptimizerService survivor = new MetaOptimizerService(lagging, TOPICS, "g", SGD);
+    services.add(survivor);
+    survivor.start();
+    rereads.set(0); // the rebuild's read
+    Unconstrained at = new Unconstrained(0, 0, 0);
+    // versions 1..3, published by the instance that owned the run's partition until now
+    bus.publish(TOPICS.metaParams(), Flux.range(1, 3).map(v -> new MetaParams(
+        Event.CURRENT_SCHEMA_VERSION, "r", v, at.toValues(), at, MetaParamSource.OPTIMIZER)))
+        .blockLast(Duration.ofSeconds(5));
+    send(hyper("r", 3, at, new Unconstrained(0.1, 0, 0)));
+
+    List<Long> versions = awaitMetaParams(4).stream().map(MetaParams::version).toList();
+    assertEquals(List.of(1L, 2L, 3L, 4L), versions);
+    assertEquals(new MetaOptimizerStats(1, 0, 0, 0, 1), survivor.stats());
+    assertEquals(0, bus.deadLetterCount());
+    assertEquals(1, rereads.get());
+  }
+
+  @Test
+  void hyperGradientsSentAheadOnPurposeRereadTheTopicAtMostOnceASecondPerRun() {
+    AtomicInteger rereads = new AtomicInteger();
+    EventBus lagging = stateFeedLagging(rereads);
+    sendRun(runStarted("r", OptimizerKind.SGD, 0.1, 1.0));
+    MetaOptimizerService service = new MetaOptimizerService(lagging, TOPICS, "g", SGD);
+    services.add(service);
+    service.start();
+    rereads.set(0); // the rebuild's read
+    Unconstrained at = new Unconstrained(0, 0, 0);
+    Unconstrained g = new Unconstrained(0.1, 0, 0);
+    send(Flux.range(0, 50).map(i -> hyper("r", 4700 + i, at, g)).collectList().block()
+        .toArray(HyperGradient[]::new));
+
+    await(() -> service.stats().rejected() == 50);
+    assertEquals(50, bus.deadLetterCount());
+    assertTrue(rereads.get() <= 3, "rereads: " + rereads.get());
+  }
+
+  /**
+   * The test's bus, except that the meta-optimizer's own follower of the metaparams topic reads
+   * nothing (as if far behind), and replays of that topic are counted.
+   */
+  private EventBus stateFeedLagging(AtomicInteger metaParamsReplays) {
+    return new EventBus() {
+      @Override
+      public <E extends Event> Flux<Delivery<E>> publish(Channel<E> channel,
+          Flux<? extends E> events) {
+        return bus.publish(channel, events);
+      }
+
+      @Override
+      public <E extends Event> Flux<Received<E>> consume(Channel<E> channel,
+          ConsumerOptions options) {
+        boolean stateFeed = channel.equals(TOPICS.metaParams())
+            && options.groupId().endsWith(".state");
+        return stateFeed ? Flux.never() : bus.consume(channel, options);
+      }
+
+      @Override
+      public <E extends Event> Flux<E> replay(Channel<E> channel) {
+        return Flux.defer(() -> {
+          if (channel.equals(TOPICS.metaParams())) {
+            metaParamsReplays.incrementAndGet();
+          }
+          return bus.replay(channel);
+        });
+      }
+
+      @Override
+      public void close() {}
+    };
   }
 
   @Test
