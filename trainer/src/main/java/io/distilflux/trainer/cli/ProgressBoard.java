@@ -2,6 +2,9 @@ package io.distilflux.trainer.cli;
 
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -93,10 +96,12 @@ final class ProgressBoard {
   /**
    * The experiment's state in one line, e.g. {@code "[18 s] 3 of 25 runs done, 22 training; 41 %
    * of 500000 steps; about 26 s left"}. The time left is the longer of two estimates: the steps
-   * left at the rate all runs have made together, and the slowest run in training at its own
-   * rate (runs that wait on the bus all the time finish last whatever the others do). Rates are
-   * taken since the previous summary when it is at least {@link #RATE_WINDOW_NANOS} old (runs
-   * speed up when others finish and the JIT is done), else since the start.
+   * left at the rate all runs have made together (it counts runs not started yet), and the runs
+   * in training played forward at their own rates, each run that finishes leaving its share of
+   * the machine to the others ({@link #playedForward}): runs that wait behind busy cores speed
+   * up when the others end. Rates are taken since the previous summary when it is at least
+   * {@link #RATE_WINDOW_NANOS} old (runs speed up when others finish and the JIT is done), else
+   * since the start; until the runs have trained that long there is no estimate.
    */
   synchronized String summary() {
     long now = nanoClock.getAsLong();
@@ -109,7 +114,8 @@ final class ProgressBoard {
     long stepsDone = 0;
     long knownSteps = 0;
     long firstStart = Long.MAX_VALUE;
-    double slowest = 0;
+    List<Double> alone = new ArrayList<>();
+    boolean everyRateKnown = true;
     for (RunProgress run : runs.values()) {
       long runDone = run.done;
       stepsDone += runDone;
@@ -121,7 +127,9 @@ final class ProgressBoard {
         training++;
         double rate = rate(runDone, now, run.startNanos, run);
         if (rate > 0) {
-          slowest = Math.max(slowest, (run.total - runDone) / rate);
+          alone.add((run.total - runDone) / rate);
+        } else {
+          everyRateKnown = false;
         }
       }
       run.sample(runDone, now);
@@ -131,12 +139,33 @@ final class ProgressBoard {
     double together = rate(stepsDone, now, firstStart, whole);
     whole.sample(stepsDone, now);
     String left = "estimating the time left";
-    if (together > 0) {
-      left = "about " + duration(Math.max((totalSteps - stepsDone) / together, slowest)) + " left";
+    if (together > 0 && everyRateKnown && now - firstStart >= RATE_WINDOW_NANOS) {
+      double seconds = Math.max((totalSteps - stepsDone) / together, playedForward(alone));
+      left = "about " + duration(seconds) + " left";
     }
     return String.format(Locale.ROOT, "%s%d of %d runs done, %d training; %d %% of %d %s; %s",
         elapsed, done, runCount, training,
         totalSteps == 0 ? 100 : (int) (100 * stepsDone / totalSteps), totalSteps, unit, left);
+  }
+
+  /**
+   * The time until the last of the runs in training ends, given each run's time left at its
+   * current rate: while k of the n runs have ended, the others go n / (n − k) times as fast,
+   * as if each had an equal share of the machine and the shares of ended runs were split among
+   * the rest. Since every rate grows by the same factor, the runs end in the order of their
+   * times alone.
+   */
+  static double playedForward(List<Double> timesAlone) {
+    List<Double> sorted = new ArrayList<>(timesAlone);
+    Collections.sort(sorted);
+    int n = sorted.size();
+    double seconds = 0;
+    double reached = 0;
+    for (int k = 0; k < n; k++) {
+      seconds += (sorted.get(k) - reached) * (n - k) / n;
+      reached = sorted.get(k);
+    }
+    return seconds;
   }
 
   /** Steps a second since the previous sample if it is old enough, else since {@code start}. */

@@ -26,7 +26,7 @@ class ProgressBoardTest {
   }
 
   @Test
-  void theTimeLeftIsTheLongerOfTheJointRateAndTheSlowestRunsOwnRate() {
+  void aRunLeftAloneIsEstimatedAtItsOwnRateWhenThatIsLongerThanTheJointRate() {
     board.plan(3, 3_000);
     clock.set(10 * SECOND);
     board.progress("fast", 1, 1_000, Double.NaN);
@@ -39,6 +39,42 @@ class ProgressBoardTest {
     // 10 s, 900 left: 90 s, which is the estimate.
     assertEquals("[20 s] 1 of 3 runs done, 1 training; 36 % of 3000 steps; about 1 min 30 s left",
         board.summary());
+  }
+
+  @Test
+  void runsThatEndLeaveTheirShareToTheRunsStillTraining() {
+    board.plan(2, 2_000);
+    board.progress("fast", 1, 1_000, Double.NaN);
+    board.progress("slow", 1, 1_000, Double.NaN);
+    clock.set(10 * SECOND);
+    board.progress("fast", 500, 1_000, Double.NaN);
+    board.progress("slow", 100, 1_000, Double.NaN);
+    // Alone at their rates: fast 10 s, slow 90 s. Both train the first 10 s; then slow, with
+    // the whole machine, goes twice as fast: 80 s of its own pace in 40 s. Together: 50 s.
+    assertTrue(board.summary().endsWith("0 of 2 runs done, 2 training; 30 % of 2000 steps;"
+        + " about 50 s left"), board.summary());
+  }
+
+  @Test
+  void thereIsNoEstimateUntilTheRunsHaveTrainedForSeconds() {
+    board.plan(1, 1_000);
+    board.progress("run", 1, 1_000, Double.NaN);
+    clock.set(2 * SECOND);
+    board.progress("run", 10, 1_000, Double.NaN);
+    assertTrue(board.summary().endsWith("1 % of 1000 steps; estimating the time left"),
+        board.summary());
+    clock.set(5 * SECOND);
+    board.progress("run", 500, 1_000, Double.NaN);
+    assertTrue(board.summary().endsWith("about 5 s left"), board.summary());
+  }
+
+  @Test
+  void theRunsPlayedForwardEndInTheOrderOfTheirTimesAlone() {
+    assertEquals(0, ProgressBoard.playedForward(java.util.List.of()), 1e-12);
+    assertEquals(30, ProgressBoard.playedForward(java.util.List.of(30.0)), 1e-12);
+    // 10 s with three runs; the second's 10 s left alone at 3/2 the pace; the third's 20 at 3×
+    assertEquals(10 + 20.0 / 3 + 20.0 / 3,
+        ProgressBoard.playedForward(java.util.List.of(40.0, 10.0, 20.0)), 1e-12);
   }
 
   @Test
