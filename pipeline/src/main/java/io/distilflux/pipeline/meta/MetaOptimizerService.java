@@ -71,7 +71,9 @@ import reactor.core.publisher.Mono;
  *       followed afterwards, so when partitions move between instances of one group the new
  *       owner already knows the last version of every run; a hypergradient ahead of what that
  *       feed has read makes the service reread the topic for its run first (at most once a
- *       second per run), since the feed may lag the instance that handed the partition over.
+ *       second per run), since the feed may lag the instance that handed the partition over; and
+ *       an Adam run whose versions were published elsewhere has its hypergradients replayed
+ *       into its moments before its next update, so a handover does not change its updates.
  * </ul>
  *
  * <p>The service does not own the bus: {@link #close()} stops consumption, the caller closes
@@ -467,17 +469,49 @@ public final class MetaOptimizerService implements AutoCloseable {
       return Mono.just(decide(received));
     }
     boolean reread;
+    boolean replay;
     synchronized (state) {
       reread = state.ahead(gradient.step() + 1)
           && state.takeCatchUp(System.nanoTime(), CATCH_UP_INTERVAL.toNanos());
+      replay = state.momentsBehind(defaults);
     }
-    if (!reread) {
+    if (!reread && !replay) {
       return Mono.just(decide(received));
     }
-    return bus.replay(topics.metaParams())
-        .filter(params -> params.runId().equals(gradient.runId()))
-        .doOnNext(params -> observeMetaParams(new Observed(params, null)))
+    Mono<Void> versions = reread
+        ? bus.replay(topics.metaParams())
+            .filter(params -> params.runId().equals(gradient.runId()))
+            .doOnNext(params -> observeMetaParams(new Observed(params, null)))
+            .then()
+        : Mono.empty();
+    return versions
+        .then(Mono.defer(() -> replayMoments(state, gradient.runId())))
         .then(Mono.fromCallable(() -> decide(received)));
+  }
+
+  /**
+   * Brings an Adam run's moments up to its last published version by replaying its
+   * hypergradients, when versions were published by another instance: without it, the run's
+   * next update would start from moments that missed them, and differ from the update an
+   * uninterrupted meta-optimizer makes. Versions whose hypergradients are no longer on the topic
+   * are passed over once, not looked for again at every step.
+   */
+  private Mono<Void> replayMoments(RunState state, String runId) {
+    long target;
+    synchronized (state) {
+      if (!state.momentsBehind(defaults)) {
+        return Mono.empty();
+      }
+      target = state.lastVersion;
+    }
+    return bus.replay(topics.hyperGradients())
+        .filter(gradient -> gradient.runId().equals(runId))
+        .doOnNext(this::replayHyperGradient)
+        .then(Mono.fromRunnable(() -> {
+          synchronized (state) {
+            state.replayedVersion = Math.max(state.replayedVersion, target);
+          }
+        }));
   }
 
   private Decision decide(Received<HyperGradient> received) {
@@ -539,6 +573,7 @@ public final class MetaOptimizerService implements AutoCloseable {
       }
       // Reserve the version before publishing so a concurrent duplicate is already skipped.
       state.lastVersion = version;
+      state.replayedVersion = version;
       state.lastBVersion = version;
       state.lastB = next;
       Map<String, Double> extraB = new LinkedHashMap<>();

@@ -25,7 +25,10 @@ final class RunState {
   MetaOptimizerSettings settings;
   /** The rule and its Adam state; built on first use. */
   MetaUpdateRule rule;
-  /** Highest version replayed into the Adam state during the rebuild. */
+  /**
+   * Highest version whose hypergradient the update rule has taken: decided here, or replayed
+   * from the hypergradients topic (on start, or when the run comes from another instance).
+   */
   long replayedVersion = Long.MIN_VALUE;
   /** Whether this instance has processed a hypergradient of the run. */
   boolean processed;
@@ -69,6 +72,14 @@ final class RunState {
     caughtUp = true;
     lastCatchUpNanos = now;
     return true;
+  }
+
+  /**
+   * Whether the run's Adam moments miss versions published elsewhere (by the instance that had
+   * the run's partition before), so its hypergradients must be replayed before the next step.
+   */
+  boolean momentsBehind(MetaOptimizerSettings defaults) {
+    return usesAdam(defaults) && lastVersion != Long.MIN_VALUE && replayedVersion < lastVersion;
   }
 
   MetaUpdateRule rule(MetaOptimizerSettings defaults) {

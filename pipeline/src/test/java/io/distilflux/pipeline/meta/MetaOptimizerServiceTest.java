@@ -317,6 +317,62 @@ public class MetaOptimizerServiceTest {
     assertTrue(rereads.get() <= 3, "rereads: " + rereads.get());
   }
 
+  @Test
+  void anAdamRunHandedOverGoesOnWithTheMomentsOfTheVersionsPublishedBeforeTheHandover() {
+    sendRun(runStarted("r", OptimizerKind.ADAM, 0.1, 1.0));
+    List<HyperGradient> inputs = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      inputs.add(hyper("r", t, new Unconstrained(t, -t, 0),
+          new Unconstrained(0.3 * t - 0.4, 0.2, 0.7)));
+    }
+    MetaUpdateRule reference = new MetaUpdateRule(OptimizerKind.ADAM, 0.1, 1.0);
+    List<Unconstrained> expected = new ArrayList<>();
+    for (HyperGradient h : inputs) {
+      expected.add(reference.step(h.at(), h.gradient()));
+    }
+    // This instance started before the run had updates, so its rebuild replayed nothing; the
+    // instance that had the run's partition took steps 0..2 and published versions 1..3.
+    EventBus handedOver = new EventBus() {
+      @Override
+      public <E extends Event> Flux<Delivery<E>> publish(Channel<E> channel,
+          Flux<? extends E> events) {
+        return bus.publish(channel, events);
+      }
+
+      @Override
+      public <E extends Event> Flux<Received<E>> consume(Channel<E> channel,
+          ConsumerOptions options) {
+        return channel.equals(TOPICS.hyperGradients())
+            ? bus.consume(channel, options)
+                .filter(r -> ((HyperGradient) r.event()).step() >= 3)
+            : bus.consume(channel, options);
+      }
+
+      @Override
+      public <E extends Event> Flux<E> replay(Channel<E> channel) {
+        return bus.replay(channel);
+      }
+
+      @Override
+      public void close() {}
+    };
+    MetaOptimizerService survivor = new MetaOptimizerService(handedOver, TOPICS, "g", SGD);
+    services.add(survivor);
+    survivor.start();
+    send(inputs.get(0), inputs.get(1), inputs.get(2));
+    bus.publish(TOPICS.metaParams(), Flux.range(0, 3).map(i -> new MetaParams(
+        Event.CURRENT_SCHEMA_VERSION, "r", i + 1, expected.get(i).toValues(), expected.get(i),
+        MetaParamSource.OPTIMIZER))).blockLast(Duration.ofSeconds(5));
+    await(() -> bus.replay(TOPICS.metaParams()).count().block() == 3);
+    send(inputs.get(3));
+
+    MetaParams fourth = awaitMetaParams(4).get(3);
+    assertEquals(4, fourth.version());
+    assertEquals(expected.get(3).b1(), fourth.b().b1(), TOL);
+    assertEquals(expected.get(3).b2(), fourth.b().b2(), TOL);
+    assertEquals(expected.get(3).b3(), fourth.b().b3(), TOL);
+  }
+
   /**
    * The test's bus, except that the meta-optimizer's own follower of the metaparams topic reads
    * nothing (as if far behind), and replays of that topic are counted.
