@@ -46,8 +46,11 @@ run transport io.distilflux.trainer.cli.TransportBenchmark --warmup 1 --repeats 
 run checkpoint io.distilflux.trainer.cli.CheckpointBenchmark --warmup 1 --repeats 2 \
   --checkpoint-every 50 --transport direct --iterations 200 --modes hypergradient --seeds 1 \
   --teacher-steps 100 --metrics-port 0 --output "$work/checkpoint"
+run job-cost io.distilflux.trainer.cli.JobCostBenchmark --iterations 1000 --seeds 1 \
+  --teacher-steps 100 --metrics-port 0 --output "$work/job-cost"
 
 # the figures into docs/benchmarks.md's generated section (the rest of the page is left alone)
 java -cp "$jar" io.distilflux.bench.BenchmarkTables "$out" "$doc" \
-  student-step conv-step bus meta-optimizer monitor loopback replay transport checkpoint
+  student-step conv-step bus meta-optimizer monitor loopback replay transport checkpoint \
+  job-cost
 echo "outputs in $out; figures written into $doc"

@@ -39,7 +39,7 @@ public final class BenchmarkTables {
 
   /** The lines of a benchmark's output that carry its figures. */
   private static final Pattern FIGURE =
-      Pattern.compile("median|ratio|per second|/s\\b|interval|[0-9]x$|\\bp[0-9]{2}\\b");
+      Pattern.compile("median|\\bratio|per second|/s\\b|interval|[0-9]x$|\\bp[0-9]{2}\\b");
 
   /** Progress, JMH's own chatter and log lines: never figures. */
   private static final Pattern NOISE =

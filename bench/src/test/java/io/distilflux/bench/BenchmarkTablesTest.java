@@ -37,7 +37,8 @@ class BenchmarkTablesTest {
         "median wall time: kafka 19.73 s, direct 18.99 s; ratio kafka/direct 1.039",
         "plain step median 5.3 µs, p90 7.0 µs",
         "events per second through one topic: 18131",
-        "started the broker"));
+        "started the broker",
+        "  0.1 s CPU    8 × ExpirationReape"));
     assertEquals(List.of(
         "median wall time: kafka 19.73 s, direct 18.99 s; ratio kafka/direct 1.039",
         "plain step median 5.3 µs, p90 7.0 µs",

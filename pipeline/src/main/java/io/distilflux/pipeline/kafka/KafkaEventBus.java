@@ -128,11 +128,13 @@ public final class KafkaEventBus implements EventBus {
     this.settings = settings;
     this.deadLetterListener = deadLetterListener;
     this.ledger = new DeadLetterLedger(connection, topics.deadLetter(), settings.pollTimeout());
-    this.producer = producer(connection, settings, settings.linger(), AWAITED_IN_FLIGHT);
+    boolean oneProducer = settings.backgroundLinger().equals(settings.linger());
+    this.producer = producer(connection, settings, oneProducer ? "all" : "awaited",
+        settings.linger(), AWAITED_IN_FLIGHT);
     try {
-      this.backgroundProducer = settings.backgroundLinger().equals(settings.linger())
+      this.backgroundProducer = oneProducer
           ? producer
-          : producer(connection, settings, settings.backgroundLinger(), 5);
+          : producer(connection, settings, "background", settings.backgroundLinger(), 5);
     } catch (RuntimeException e) {
       producer.close(Duration.ZERO);
       throw e;
@@ -140,7 +142,8 @@ public final class KafkaEventBus implements EventBus {
   }
 
   private static KafkaProducer<String, byte[]> producer(
-      KafkaConnection connection, KafkaBusSettings settings, Duration linger, int inFlight) {
+      KafkaConnection connection, KafkaBusSettings settings, String role, Duration linger,
+      int inFlight) {
     Map<String, Object> config = new HashMap<>();
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     config.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -151,7 +154,9 @@ public final class KafkaEventBus implements EventBus {
     // Events are a few hundred bytes of JSON; on loopback compressing them costs more CPU than
     // the bytes it saves.
     config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
-    config.put(ProducerConfig.CLIENT_ID_CONFIG, "distilflux-producer-" + UUID.randomUUID());
+    // the role in the id tells the two apart in the broker's and the clients' metrics
+    config.put(ProducerConfig.CLIENT_ID_CONFIG,
+        "distilflux-producer-" + role + "-" + UUID.randomUUID());
     return new KafkaProducer<>(
         connection.clientConfig(config), new StringSerializer(), new ByteArraySerializer());
   }
