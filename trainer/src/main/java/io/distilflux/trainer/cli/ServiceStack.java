@@ -62,7 +62,7 @@ final class ServiceStack implements AutoCloseable {
         connection = spec.kafkaConfig().isPresent()
             ? KafkaConnection.withConfigFile(servers, spec.kafkaConfig().get())
             : KafkaConnection.plain(servers);
-        KafkaTopicsAdmin.singleBroker().ensureTopics(connection, stack.topics);
+        topicsAdmin(spec).ensureTopics(connection, stack.topics);
         // Dead letters are counted by the monitor, which is created after the bus.
         stack.bus = stack.own(KafkaEventBus.connect(connection, stack.topics,
             KafkaBusSettings.defaults(), stack::countDeadLetter));
@@ -90,6 +90,18 @@ final class ServiceStack implements AutoCloseable {
       stack.close();
       throw e;
     }
+  }
+
+  /**
+   * How missing topics are made: one partition each on a broker embedded here that only this
+   * process's runs and services use, the single-broker defaults on a cluster or when the services
+   * run elsewhere (their instances share a group's partitions). Topics that exist stay as they
+   * are.
+   */
+  static KafkaTopicsAdmin topicsAdmin(ExperimentSpec spec) {
+    return spec.bootstrapServers().isEmpty()
+        && spec.services() == ExperimentSpec.Services.IN_PROCESS
+        ? KafkaTopicsAdmin.oneProcess() : KafkaTopicsAdmin.singleBroker();
   }
 
   private static MetaOptimizerService startMetaOptimizer(EventBus bus, Topics topics,
