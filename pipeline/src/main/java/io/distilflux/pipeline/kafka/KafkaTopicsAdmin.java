@@ -55,8 +55,8 @@ public record KafkaTopicsAdmin(int partitions, short replicationFactor) {
    * One partition, one replica: a broker whose only clients are one process, its runs and its
    * in-process services, each group a single consumer. Partitions there spread no work over
    * instances; each one only costs every produce and fetch request a batch, an append and a read
-   * of its own (the synthetic experiment over the embedded broker takes about 0.82 × the time
-   * with one partition a topic than with six).
+   * of its own (the synthetic experiment over the embedded broker takes about 0.82 × as long
+   * with one partition a topic as with six).
    */
   public static KafkaTopicsAdmin oneProcess() {
     return new KafkaTopicsAdmin(1, (short) 1);
