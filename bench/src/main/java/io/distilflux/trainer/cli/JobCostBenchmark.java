@@ -44,7 +44,13 @@ public final class JobCostBenchmark {
   /** Runs the job, then prints its costs; exits with the job's exit code. */
   public static void main(String[] args) throws InterruptedException {
     List<String> rest = new ArrayList<>(Arrays.asList(args));
-    long sampleMs = Long.parseLong(BenchmarkFlags.take(rest, "--sample-ms", "1000"));
+    String sampleFlag = BenchmarkFlags.take(rest, "--sample-ms", "1000");
+    long sampleMs = sampleMillis(sampleFlag);
+    if (sampleMs < 1) {
+      System.err.println("JobCostBenchmark: --sample-ms must be a whole number of milliseconds"
+          + " >= 1, got '" + sampleFlag + "'");
+      System.exit(2);
+    }
     boolean verbose = rest.remove("--verbose");
     rest.add(0, "run");
     Sampler sampler = new Sampler();
@@ -73,6 +79,15 @@ public final class JobCostBenchmark {
     sampler.sample();
     System.out.print(sampler.report(wall));
     System.exit(code);
+  }
+
+  /** The flag's milliseconds, or 0 when it is not a whole number. */
+  private static long sampleMillis(String flag) {
+    try {
+      return Long.parseLong(flag);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
   }
 
   /** The last value seen of every counter and thread time; sampled from one thread at a time. */
