@@ -19,6 +19,13 @@ public record Channel<E extends Event>(String topic, Class<E> type, Urgency urge
     /** A consumer waits on each event (a trainer on its update): sent at once. */
     AWAITED,
     /**
+     * Awaited, and sent by many senders at about the same time (the hypergradients of runs
+     * stepping together, the meta-optimizer's updates of one poll): a transport may hold each
+     * event until its sender ends the round ({@link EventBus#endRound()}), never longer than a
+     * short bound, so that one request carries the whole round.
+     */
+    ROUND,
+    /**
      * Nobody waits on an event (metrics, recordings): a transport may hold it back for a short,
      * bounded time to send several in one request.
      */

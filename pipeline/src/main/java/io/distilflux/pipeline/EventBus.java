@@ -19,6 +19,13 @@ public interface EventBus extends AutoCloseable {
   <E extends Event> Flux<Delivery<E>> publish(Channel<E> channel, Flux<? extends E> events);
 
   /**
+   * Sends at once what the transport holds of {@link Channel.Urgency#ROUND round} channels: a
+   * sender calls it when the events it sent together are all handed to {@link #publish}. Does
+   * not block; a transport that holds nothing back does nothing.
+   */
+  default void endRound() {}
+
+  /**
    * Consumes a channel. Each element must be {@link Received#acknowledge() acknowledged} once it
    * has been processed; offsets are committed only up to acknowledged records, so a restarted
    * consumer in the same group resumes after the last processed record. Malformed records go to

@@ -32,12 +32,13 @@ public record Topics(String prefix) {
 
   /** Hypergradients, {@code <prefix>hypergradients}. */
   public Channel<HyperGradient> hyperGradients() {
-    return new Channel<>(prefix + "hypergradients", HyperGradient.class);
+    return new Channel<>(prefix + "hypergradients", HyperGradient.class,
+        Channel.Urgency.ROUND);
   }
 
   /** Meta-parameter updates, {@code <prefix>metaparams}. */
   public Channel<MetaParams> metaParams() {
-    return new Channel<>(prefix + "metaparams", MetaParams.class);
+    return new Channel<>(prefix + "metaparams", MetaParams.class, Channel.Urgency.ROUND);
   }
 
   /** Trajectory forecasts, {@code <prefix>forecasts}. */

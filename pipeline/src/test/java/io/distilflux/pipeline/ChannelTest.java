@@ -14,12 +14,15 @@ class ChannelTest {
   }
 
   @Test
-  void onlyStepsAndEvaluationsAreBackgroundTopics() {
+  void stepsAndEvaluationsAreBackgroundTopicsAndTheMetaRoundTripGoesInRounds() {
     Topics topics = Topics.defaults();
     for (Channel<?> channel : topics.all()) {
       boolean background = channel.equals(topics.steps()) || channel.equals(topics.evaluations());
-      assertEquals(background ? Channel.Urgency.BACKGROUND : Channel.Urgency.AWAITED,
-          channel.urgency(), channel.topic());
+      boolean round =
+          channel.equals(topics.hyperGradients()) || channel.equals(topics.metaParams());
+      Channel.Urgency expected = background ? Channel.Urgency.BACKGROUND
+          : round ? Channel.Urgency.ROUND : Channel.Urgency.AWAITED;
+      assertEquals(expected, channel.urgency(), channel.topic());
     }
   }
 

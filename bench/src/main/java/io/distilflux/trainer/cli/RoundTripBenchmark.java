@@ -147,17 +147,20 @@ public final class RoundTripBenchmark {
           sink.next(List.of(new RunStarted(Event.CURRENT_SCHEMA_VERSION, runId, config,
               System.currentTimeMillis(), Provenance.current("none"))));
         } else if (step < config.steps()) {
+          source.stepStarts(step, true);
           long begin = System.nanoTime();
           MetaPoint point = source.pointFor(step, Duration.ofSeconds(60));
           if (step > 0) {
             waits[(int) step - 1] = (System.nanoTime() - begin) / 1e9;
           }
           Unconstrained gradient = new Unconstrained(1e-3, -1e-3, 1e-4);
+          source.hyperGradientReady(step); // the run's round, as StudentRun steps
           sink.next(List.of(
               new TrainingStep(Event.CURRENT_SCHEMA_VERSION, runId, step, 0, Phase.HYPERGRADIENT,
                   0.5, 0.4, 0.1, point.values(), 0, System.currentTimeMillis()),
               new HyperGradient(Event.CURRENT_SCHEMA_VERSION, runId, step, point.b(), gradient,
                   0.5, config.innerLearningRate())));
+          source.hyperGradientSent(step);
           step++;
         } else {
           sink.next(List.of(new RunFinished(Event.CURRENT_SCHEMA_VERSION, runId, step, null,

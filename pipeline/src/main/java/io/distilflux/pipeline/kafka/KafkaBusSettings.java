@@ -13,13 +13,17 @@ import java.time.Duration;
  * @param backgroundLinger the same for {@link Channel.Urgency#BACKGROUND background} channels,
  *     which nobody waits on: a step's record then shares its request with those of the next
  *     steps instead of costing the broker and both clients a request of its own
+ * @param roundLinger the longest the producer of {@link Channel.Urgency#ROUND round} channels
+ *     holds a record when its sender does not end the round ({@link
+ *     io.distilflux.pipeline.EventBus#endRound()}) first
  * @param pollTimeout longest a consumer's poll waits for records
  * @param batchBytes the producer's batch size per partition ({@code batch.size})
  * @param commitInterval how often a consumer commits what was acknowledged at most; its
  *     subscription's end always commits
  */
 public record KafkaBusSettings(
-    int maxInFlight, Duration linger, Duration backgroundLinger, Duration pollTimeout,
+    int maxInFlight, Duration linger, Duration backgroundLinger, Duration roundLinger,
+    Duration pollTimeout,
     int batchBytes, Duration commitInterval) {
 
   /** Validates the settings. */
@@ -33,6 +37,9 @@ public record KafkaBusSettings(
     if (backgroundLinger.isNegative()) {
       throw new IllegalArgumentException(
           "backgroundLinger must not be negative, got " + backgroundLinger);
+    }
+    if (roundLinger.isNegative()) {
+      throw new IllegalArgumentException("roundLinger must not be negative, got " + roundLinger);
     }
     if (pollTimeout.isNegative() || pollTimeout.isZero()) {
       throw new IllegalArgumentException("pollTimeout must be positive, got " + pollTimeout);
@@ -49,30 +56,37 @@ public record KafkaBusSettings(
   /**
    * 4096 sends in flight (throughput is about in-flight / round trip), no linger on awaited
    * channels (a trainer waits on every update: latency first), 200 ms on background ones (a few
-   * steps per request, well inside a scrape interval), 100 ms poll, 64 KiB batches, commits at
-   * most every second (each commit is a broker request; a restarted consumer reads again what
+   * steps per request, well inside a scrape interval), 5 ms at most on round ones (about a round
+   * trip: a round whose sender does not end it still goes out), 100 ms poll, 64 KiB batches,
+   * commits at most every second (each commit is a broker request; a restarted consumer reads again what
    * was processed since, which the services deduplicate).
    */
   public static KafkaBusSettings defaults() {
     return new KafkaBusSettings(4096, Duration.ZERO, Duration.ofMillis(200),
-        Duration.ofMillis(100), 64 * 1024, Duration.ofSeconds(1));
+        Duration.ofMillis(5), Duration.ofMillis(100), 64 * 1024, Duration.ofSeconds(1));
   }
 
   /** The same settings with another linger on awaited channels. */
   public KafkaBusSettings withLinger(Duration value) {
     return new KafkaBusSettings(
-        maxInFlight, value, backgroundLinger, pollTimeout, batchBytes, commitInterval);
+        maxInFlight, value, backgroundLinger, roundLinger, pollTimeout, batchBytes, commitInterval);
   }
 
   /** The same settings committing at most every {@code value}. */
   public KafkaBusSettings withCommitInterval(Duration value) {
     return new KafkaBusSettings(
-        maxInFlight, linger, backgroundLinger, pollTimeout, batchBytes, value);
+        maxInFlight, linger, backgroundLinger, roundLinger, pollTimeout, batchBytes, value);
+  }
+
+  /** The same settings holding records of round channels at most {@code value}. */
+  public KafkaBusSettings withRoundLinger(Duration value) {
+    return new KafkaBusSettings(
+        maxInFlight, linger, backgroundLinger, value, pollTimeout, batchBytes, commitInterval);
   }
 
   /** The same settings with another linger on background channels. */
   public KafkaBusSettings withBackgroundLinger(Duration value) {
     return new KafkaBusSettings(
-        maxInFlight, linger, value, pollTimeout, batchBytes, commitInterval);
+        maxInFlight, linger, value, roundLinger, pollTimeout, batchBytes, commitInterval);
   }
 }

@@ -20,6 +20,9 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
@@ -111,6 +114,14 @@ public final class KafkaEventBus implements EventBus {
   private final KafkaProducer<String, byte[]> producer;
   /** The producer of background channels: {@link #producer} itself when the lingers agree. */
   private final KafkaProducer<String, byte[]> backgroundProducer;
+  /**
+   * The producer of round channels, lingering up to {@link KafkaBusSettings#roundLinger()} until
+   * {@link #endRound()} flushes it: {@link #producer} itself when that linger is zero.
+   */
+  private final KafkaProducer<String, byte[]> roundProducer;
+  /** Flushes the round producer off the caller's thread (a flush waits for the broker). */
+  private final ExecutorService roundFlusher;
+  private final AtomicBoolean flushPending = new AtomicBoolean();
   private final Consumer<DeadLetter> deadLetterListener;
   private final LongAdder deadLetters = new LongAdder();
   private final DeadLetterLedger ledger;
@@ -139,6 +150,23 @@ public final class KafkaEventBus implements EventBus {
       producer.close(Duration.ZERO);
       throw e;
     }
+    boolean rounds = !settings.roundLinger().isZero();
+    try {
+      this.roundProducer = rounds
+          ? producer(connection, settings, "round", settings.roundLinger(), AWAITED_IN_FLIGHT)
+          : producer;
+    } catch (RuntimeException e) {
+      producer.close(Duration.ZERO);
+      if (backgroundProducer != producer) {
+        backgroundProducer.close(Duration.ZERO);
+      }
+      throw e;
+    }
+    this.roundFlusher = rounds ? Executors.newSingleThreadExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "distilflux-round-flush");
+      thread.setDaemon(true);
+      return thread;
+    }) : null;
   }
 
   private static KafkaProducer<String, byte[]> producer(
@@ -242,8 +270,11 @@ public final class KafkaEventBus implements EventBus {
           }
           ProducerRecord<String, byte[]> record =
               new ProducerRecord<>(channel.topic(), event.runId(), EventCodec.encode(event));
-          KafkaProducer<String, byte[]> sender =
-              channel.urgency() == Channel.Urgency.AWAITED ? producer : backgroundProducer;
+          KafkaProducer<String, byte[]> sender = switch (channel.urgency()) {
+            case AWAITED -> producer;
+            case ROUND -> roundProducer;
+            case BACKGROUND -> backgroundProducer;
+          };
           try {
             sender.send(
                 record,
@@ -258,6 +289,25 @@ public final class KafkaEventBus implements EventBus {
             sink.error(e);
           }
         });
+  }
+
+  /**
+   * Flushes the round producer on its own thread; rounds ended while a flush waits for the
+   * broker go out in the next one.
+   */
+  @Override
+  public void endRound() {
+    if (roundFlusher == null || closed.get() || !flushPending.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      roundFlusher.execute(() -> {
+        flushPending.set(false);
+        roundProducer.flush();
+      });
+    } catch (RejectedExecutionException e) {
+      flushPending.set(false); // closing: close() sends what is held
+    }
   }
 
   @Override
@@ -317,6 +367,10 @@ public final class KafkaEventBus implements EventBus {
     for (PollLoop<?> loop : List.copyOf(loops)) {
       loop.stop(true);
       loop.join();
+    }
+    if (roundFlusher != null) {
+      roundFlusher.shutdown();
+      roundProducer.close(CLOSE_TIMEOUT);
     }
     if (backgroundProducer != producer) {
       backgroundProducer.close(CLOSE_TIMEOUT);

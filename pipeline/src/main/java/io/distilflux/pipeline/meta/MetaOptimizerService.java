@@ -206,7 +206,9 @@ public final class MetaOptimizerService implements AutoCloseable {
                 .filter(this::holdUntilDelivered)
                 .map(Decision::output)
                 .collectList())
-            .concatMapIterable(updates -> updates);
+            // the updates of a poll are one round: ended once all are handed to the bus
+            .concatMap(updates -> Flux.fromIterable(updates)
+                .concatWith(Mono.<MetaParams>fromRunnable(bus::endRound)));
     subscriptions.add(
         bus.publish(topics.metaParams(), outputs)
             .subscribe(

@@ -1,12 +1,16 @@
 package io.distilflux.pipeline.kafka;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distilflux.pipeline.Channel;
+import io.distilflux.pipeline.Delivery;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.Event;
+import io.distilflux.pipeline.event.MetaParams;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.function.LongFunction;
 import org.junit.jupiter.api.AfterEach;
@@ -17,7 +21,7 @@ import reactor.core.publisher.Flux;
 
 /**
  * Awaited channels are sent at once, a request per event when events come one at a time;
- * background channels linger and share requests. Counted by the embedded broker's request
+ * background channels linger and share requests; round channels wait for the round's end. Counted by the embedded broker's request
  * meters, which see every request of this process's clients.
  */
 class KafkaEventBusLingerTest {
@@ -48,17 +52,36 @@ class KafkaEventBusLingerTest {
   @Test
   void backgroundEventsShareRequestsWhileAwaitedOnesGoOneByOne() {
     assertEquals(Channel.Urgency.BACKGROUND, topics.steps().urgency());
-    assertEquals(Channel.Urgency.AWAITED, topics.metaParams().urgency());
+    assertEquals(Channel.Urgency.AWAITED, topics.forecasts().urgency());
     // Connections, metadata and producer ids first, so the bursts count only their sends.
     burst(topics.steps(), step -> SampleEvents.step("warm", step), 1);
-    burst(topics.metaParams(), step -> SampleEvents.metaParams("warm"), 1);
+    burst(topics.forecasts(), step -> SampleEvents.forecast("warm"), 1);
 
     long background = burst(topics.steps(), step -> SampleEvents.step("run", step), EVENTS);
-    long awaited = burst(topics.metaParams(), step -> SampleEvents.metaParams("run"), EVENTS);
+    long awaited = burst(topics.forecasts(), step -> SampleEvents.forecast("run"), EVENTS);
 
     // A broker heartbeat or two may fall in a burst's window.
     assertTrue(background <= 6, "background burst cost " + background + " requests");
     assertTrue(awaited >= EVENTS / 2, "awaited burst cost only " + awaited + " requests");
+  }
+
+  @Test
+  void aRoundChannelHoldsItsEventsUntilTheRoundEnds() {
+    assertEquals(Channel.Urgency.ROUND, topics.hyperGradients().urgency());
+    assertEquals(Channel.Urgency.ROUND, topics.metaParams().urgency());
+    try (KafkaEventBus holding = KafkaEventBus.connect(KAFKA.bootstrapServers(), topics,
+        KafkaBusSettings.defaults().withRoundLinger(Duration.ofMinutes(5)), letter -> {})) {
+      var delivered = holding.publish(topics.metaParams(),
+              Flux.range(0, 3).map(i -> SampleEvents.metaParams("run" + i)))
+          .collectList()
+          .toFuture();
+      // Not a timing check: with the linger at five minutes only endRound can send them.
+      assertThrows(java.util.concurrent.TimeoutException.class,
+          () -> delivered.get(500, java.util.concurrent.TimeUnit.MILLISECONDS));
+      holding.endRound();
+      List<Delivery<MetaParams>> deliveries = delivered.join();
+      assertEquals(3, deliveries.size());
+    }
   }
 
   /** Publishes {@code count} events a few ms apart; the requests the broker handled meanwhile. */

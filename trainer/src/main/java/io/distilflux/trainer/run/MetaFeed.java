@@ -6,6 +6,7 @@ import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.Event;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -32,6 +33,8 @@ import reactor.core.Disposables;
 public final class MetaFeed implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(MetaFeed.class);
+  /** The longest a run's hypergradient waits for the other runs': about one round trip. */
+  static final Duration ROUND_WAIT = Duration.ofMillis(5);
 
   private final Set<String> runIds;
   private final Map<String, StreamedMetaSource> attached = new ConcurrentHashMap<>();
@@ -39,6 +42,7 @@ public final class MetaFeed implements AutoCloseable {
   private final Map<String, List<Event>> early = new HashMap<>();
   private final Set<String> detached = ConcurrentHashMap.newKeySet();
   private final Disposable.Composite subscriptions = Disposables.composite();
+  private final SendRounds rounds;
 
   /**
    * Starts reading the updates and forecasts of {@code runIds}.
@@ -48,6 +52,7 @@ public final class MetaFeed implements AutoCloseable {
    */
   public MetaFeed(EventBus bus, Topics topics, String name, Collection<String> runIds) {
     this.runIds = Set.copyOf(runIds);
+    this.rounds = new SendRounds(ROUND_WAIT, bus::endRound);
     ConsumerOptions options = ConsumerOptions.wholeHistory(name).forRuns(this.runIds);
     subscriptions.add(follow(bus, topics.metaParams(), options));
     subscriptions.add(follow(bus, topics.forecasts(), options));
@@ -100,6 +105,11 @@ public final class MetaFeed implements AutoCloseable {
       attached.remove(runId);
       early.remove(runId);
     }
+  }
+
+  /** The rounds in which this feed's runs send their hypergradients. */
+  SendRounds rounds() {
+    return rounds;
   }
 
   /** Stops reading. */

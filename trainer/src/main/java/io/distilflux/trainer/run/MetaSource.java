@@ -31,6 +31,24 @@ public interface MetaSource extends AutoCloseable {
     return false;
   }
 
+  /**
+   * A step starts; {@code sendsHyperGradient} when it sends a hypergradient to the bus. Lets a
+   * streamed source gather the sends of many runs into rounds (see {@link SendRounds}).
+   */
+  default void stepStarts(long step, boolean sendsHyperGradient) {}
+
+  /**
+   * The step's hypergradient is ready to be handed on; may wait, briefly, for other runs'
+   * (see {@link SendRounds}). Called without a compute permit held.
+   */
+  default void hyperGradientReady(long step) throws InterruptedException {}
+
+  /**
+   * The step's hypergradient has been handed to the bus: the sender's round may be over (see
+   * {@link SendRounds}).
+   */
+  default void hyperGradientSent(long step) {}
+
   @Override
   default void close() {}
 }

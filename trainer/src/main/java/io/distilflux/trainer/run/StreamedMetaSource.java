@@ -58,6 +58,8 @@ public final class StreamedMetaSource implements MetaSource {
   private final AtomicBoolean warned = new AtomicBoolean();
   /** The shared feed this source reads from, or null when it has readers of its own. */
   private final MetaFeed feed;
+  /** The bus of a source with readers of its own, or null on a feed. */
+  private final EventBus bus;
 
   /**
    * Subscribes to the run's meta-parameter updates and forecasts with readers of its own.
@@ -66,7 +68,7 @@ public final class StreamedMetaSource implements MetaSource {
    */
   public StreamedMetaSource(
       EventBus bus, Topics topics, String runId, RunConfig config, Unconstrained start) {
-    this(runId, config, start, null);
+    this(runId, config, start, null, bus);
     // The run's whole history, from the earliest offset, so no update can slip by between
     // publishing a hypergradient and subscribing; nothing to commit, no group to join.
     ConsumerOptions options = ConsumerOptions.wholeHistory("trainer-" + runId).forRun(runId);
@@ -80,12 +82,14 @@ public final class StreamedMetaSource implements MetaSource {
    * @param start the b of step 0
    */
   public StreamedMetaSource(MetaFeed feed, String runId, RunConfig config, Unconstrained start) {
-    this(runId, config, start, feed);
+    this(runId, config, start, feed, null);
     feed.attach(runId, this);
   }
 
-  private StreamedMetaSource(String runId, RunConfig config, Unconstrained start, MetaFeed feed) {
+  private StreamedMetaSource(String runId, RunConfig config, Unconstrained start, MetaFeed feed,
+      EventBus bus) {
     this.runId = runId;
+    this.bus = bus;
     this.config = config;
     this.start = start;
     this.feed = feed;
@@ -255,9 +259,33 @@ public final class StreamedMetaSource implements MetaSource {
   }
 
   @Override
+  public void stepStarts(long step, boolean sendsHyperGradient) {
+    if (feed != null) {
+      feed.rounds().stepStarts(runId, sendsHyperGradient);
+    }
+  }
+
+  @Override
+  public void hyperGradientReady(long step) throws InterruptedException {
+    if (feed != null) {
+      feed.rounds().ready(runId);
+    }
+  }
+
+  @Override
+  public void hyperGradientSent(long step) {
+    if (feed != null) {
+      feed.rounds().sent(runId);
+    } else {
+      bus.endRound(); // a round of one
+    }
+  }
+
+  @Override
   public void close() {
     subscriptions.dispose();
     if (feed != null) {
+      feed.rounds().leave(runId);
       feed.detach(runId);
     }
   }

@@ -288,11 +288,18 @@ public final class StudentRun {
       out.add(finished(loop, e.getMessage() == null ? e.toString() : e.getMessage()));
       loop.finished = true;
     }
+    boolean hyperGradient = out.stream().anyMatch(HyperGradient.class::isInstance);
+    if (hyperGradient && !loop.finished) {
+      awaitRound(loop);
+    }
     try {
       // Handing the events on (a send to the bus) counts as the step's compute.
       sink.next(out);
     } finally {
       loop.lease.release();
+    }
+    if (hyperGradient) {
+      metaSource.hyperGradientSent(loop.step - 1);
     }
     return loop;
   }
@@ -300,6 +307,7 @@ public final class StudentRun {
   private void trainOneStep(Loop loop, List<Event> out) throws InterruptedException {
     long step = loop.step;
     Phase phase = config.phaseOf(step);
+    metaSource.stepStarts(step, phase == Phase.HYPERGRADIENT);
     // The forward does not depend on λ: computing it first hides it in the wait for λ when the
     // meta-parameters come over the bus (the numbers are the same either way).
     long begin = System.nanoTime();
@@ -392,6 +400,21 @@ public final class StudentRun {
     loop.lease.release();
     try {
       return metaSource.pointFor(step, timeout);
+    } finally {
+      loop.lease.acquireUninterruptibly();
+    }
+  }
+
+  /**
+   * Waits, without a compute permit, until the other runs stepping with this one have their
+   * hypergradients ready too, so they go out together (see {@link SendRounds}).
+   */
+  private void awaitRound(Loop loop) {
+    loop.lease.release();
+    try {
+      metaSource.hyperGradientReady(loop.step - 1);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // the next step stops the run
     } finally {
       loop.lease.acquireUninterruptibly();
     }
