@@ -56,7 +56,9 @@ import reactor.core.publisher.Mono;
  * {@link Channel.Urgency#AWAITED awaited} channels, which sends each record at once, and one
  * lingering {@link KafkaBusSettings#backgroundLinger()} for {@link Channel.Urgency#BACKGROUND
  * background} channels and dead letters, which nobody waits on (a trainer's step records then go
- * out a few per request, not one request each); with equal lingers they are one producer. The
+ * out a few per request, not one request each); with equal lingers they are one producer. A
+ * third holds the records of {@link Channel.Urgency#ROUND round} channels until {@link
+ * #endRound()} flushes them, at most {@link KafkaBusSettings#roundLinger()}. The
  * record key is the run id and the value the {@link EventCodec} JSON. A publish keeps at most
  * {@link KafkaBusSettings#maxInFlight()} sends in flight and emits deliveries in order.
  *
