@@ -194,6 +194,10 @@ public final class StudentRun {
     return Flux.<List<Event>, Loop>generate(
             () -> new Loop(metaSource.awaitsTheBus() ? permits.urgentLease() : permits.lease()),
             this::advance, Loop::close)
+        // Not fused: each step's events go downstream (to the bus) inside advance(), while it
+        // holds its permit and before it ends its round; fused, concatMapIterable would pull
+        // them only after advance() returned.
+        .hide()
         .concatMapIterable(list -> list)
         .filter(event -> !controls.alreadyPublished().test(event))
         .subscribeOn(scheduler, true);
