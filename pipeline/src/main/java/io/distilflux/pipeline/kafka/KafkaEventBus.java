@@ -88,6 +88,8 @@ public final class KafkaEventBus implements EventBus {
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
   /** How long the broker holds an idle fetch of a reader without a group. */
   private static final Duration IDLE_FETCH_WAIT = Duration.ofSeconds(5);
+  /** Longest a group consumer's close waits to commit and leave its group. */
+  private static final Duration GROUP_CLOSE_TIMEOUT = Duration.ofSeconds(5);
   /** How often a reader of all partitions without a group looks for added partitions. */
   private static final Duration PARTITION_CHECK = Duration.ofSeconds(30);
   /**
@@ -366,10 +368,11 @@ public final class KafkaEventBus implements EventBus {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    for (PollLoop<?> loop : List.copyOf(loops)) {
-      loop.stop(true);
-      loop.join();
-    }
+    // All consumers stop at once: each close waits for its fetch session's closing request,
+    // which queues behind the consumer's long poll, so closing them one by one adds those waits.
+    List<PollLoop<?>> running = List.copyOf(loops);
+    running.forEach(loop -> loop.stop(true));
+    running.forEach(PollLoop::join);
     if (roundFlusher != null) {
       roundFlusher.shutdown();
       roundProducer.close(CLOSE_TIMEOUT);
@@ -535,7 +538,10 @@ public final class KafkaEventBus implements EventBus {
       } finally {
         loops.remove(this);
         try {
-          consumer.close(Duration.ofSeconds(5));
+          // A reader without a group has nothing to commit and no group to leave; waiting for
+          // its fetch session to close would queue behind the fetch it parked at the broker (up
+          // to IDLE_FETCH_WAIT), and the broker drops an unused session by itself.
+          consumer.close(options.commits() ? GROUP_CLOSE_TIMEOUT : Duration.ZERO);
         } catch (RuntimeException e) {
           LOG.warn("closing consumer of {} failed: {}", channel.topic(), e.getMessage());
         }
