@@ -21,7 +21,7 @@ public record Channel<E extends Event>(String topic, Class<E> type, Urgency urge
     /**
      * Awaited, and sent by many senders at about the same time (the hypergradients of runs
      * stepping together, the meta-optimizer's updates of one poll): a transport may hold each
-     * event until its sender ends the round ({@link EventBus#endRound()}), never longer than a
+     * event until its sender ends the round ({@link EventBus#endRound}), never longer than a
      * short bound, so that one request carries the whole round.
      */
     ROUND,

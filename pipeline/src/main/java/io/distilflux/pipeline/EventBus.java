@@ -19,11 +19,12 @@ public interface EventBus extends AutoCloseable {
   <E extends Event> Flux<Delivery<E>> publish(Channel<E> channel, Flux<? extends E> events);
 
   /**
-   * Sends at once what the transport holds of {@link Channel.Urgency#ROUND round} channels: a
-   * sender calls it when the events it sent together are all handed to {@link #publish}. Does
-   * not block; a transport that holds nothing back does nothing.
+   * Sends at once what the transport holds of a {@link Channel.Urgency#ROUND round} channel: a
+   * sender calls it when the events it sent together are all handed to {@link #publish}. Other
+   * channels' rounds go on being held. Does not block; a transport that holds nothing back does
+   * nothing.
    */
-  default void endRound() {}
+  default void endRound(Channel<?> channel) {}
 
   /**
    * Consumes a channel. Each element must be {@link Received#acknowledge() acknowledged} once it

@@ -155,7 +155,6 @@ public final class RoundTripBenchmark {
             waits[(int) step - 1] = (System.nanoTime() - begin) / 1e9;
           }
           Unconstrained gradient = new Unconstrained(1e-3, -1e-3, 1e-4);
-          source.hyperGradientReady(step); // the run's round, as StudentRun steps
           sink.next(List.of(
               new TrainingStep(Event.CURRENT_SCHEMA_VERSION, runId, step, 0, Phase.HYPERGRADIENT,
                   0.5, 0.4, 0.1, point.values(), 0, System.currentTimeMillis()),

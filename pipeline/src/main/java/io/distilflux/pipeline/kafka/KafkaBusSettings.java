@@ -15,7 +15,7 @@ import java.time.Duration;
  *     steps instead of costing the broker and both clients a request of its own
  * @param roundLinger the longest the producer of {@link Channel.Urgency#ROUND round} channels
  *     holds a record when its sender does not end the round ({@link
- *     io.distilflux.pipeline.EventBus#endRound()}) first
+ *     io.distilflux.pipeline.EventBus#endRound}) first
  * @param pollTimeout longest a consumer's poll waits for records
  * @param batchBytes the producer's batch size per partition ({@code batch.size})
  * @param commitInterval how often a consumer commits what was acknowledged at most; its

@@ -56,9 +56,11 @@ import reactor.core.publisher.Mono;
  * {@link Channel.Urgency#AWAITED awaited} channels, which sends each record at once, and one
  * lingering {@link KafkaBusSettings#backgroundLinger()} for {@link Channel.Urgency#BACKGROUND
  * background} channels and dead letters, which nobody waits on (a trainer's step records then go
- * out a few per request, not one request each); with equal lingers they are one producer. A
- * third holds the records of {@link Channel.Urgency#ROUND round} channels until {@link
- * #endRound()} flushes them, at most {@link KafkaBusSettings#roundLinger()}. The
+ * out a few per request, not one request each); with equal lingers they are one producer. Each
+ * {@link Channel.Urgency#ROUND round} channel has a producer of its own, made at its first send,
+ * which holds the channel's records until {@link #endRound} flushes them, at most {@link
+ * KafkaBusSettings#roundLinger()}: one sender's end of round (the meta-optimizer's) never
+ * splits another's (the trainer's) when services share a bus. The
  * record key is the run id and the value the {@link EventCodec} JSON. A publish keeps at most
  * {@link KafkaBusSettings#maxInFlight()} sends in flight and emits deliveries in order.
  *
@@ -119,13 +121,13 @@ public final class KafkaEventBus implements EventBus {
   /** The producer of background channels: {@link #producer} itself when the lingers agree. */
   private final KafkaProducer<String, byte[]> backgroundProducer;
   /**
-   * The producer of round channels, lingering up to {@link KafkaBusSettings#roundLinger()} until
-   * {@link #endRound()} flushes it: {@link #producer} itself when that linger is zero.
+   * The producer of each round channel by topic, lingering up to {@link
+   * KafkaBusSettings#roundLinger()} until {@link #endRound} flushes it; none when that linger
+   * is zero ({@link #producer} sends those channels then). Guarded by {@code this} for adds.
    */
-  private final KafkaProducer<String, byte[]> roundProducer;
-  /** Flushes the round producer off the caller's thread (a flush waits for the broker). */
+  private final Map<String, RoundProducer> roundProducers = new ConcurrentHashMap<>();
+  /** Flushes round producers off the caller's thread (a flush waits for the broker). */
   private final ExecutorService roundFlusher;
-  private final AtomicBoolean flushPending = new AtomicBoolean();
   private final Consumer<DeadLetter> deadLetterListener;
   private final LongAdder deadLetters = new LongAdder();
   private final DeadLetterLedger ledger;
@@ -155,17 +157,6 @@ public final class KafkaEventBus implements EventBus {
       throw e;
     }
     boolean rounds = !settings.roundLinger().isZero();
-    try {
-      this.roundProducer = rounds
-          ? producer(connection, settings, "round", settings.roundLinger(), AWAITED_IN_FLIGHT)
-          : producer;
-    } catch (RuntimeException e) {
-      producer.close(Duration.ZERO);
-      if (backgroundProducer != producer) {
-        backgroundProducer.close(Duration.ZERO);
-      }
-      throw e;
-    }
     this.roundFlusher = rounds ? Executors.newSingleThreadExecutor(runnable -> {
       Thread thread = new Thread(runnable, "distilflux-round-flush");
       thread.setDaemon(true);
@@ -274,12 +265,12 @@ public final class KafkaEventBus implements EventBus {
           }
           ProducerRecord<String, byte[]> record =
               new ProducerRecord<>(channel.topic(), event.runId(), EventCodec.encode(event));
-          KafkaProducer<String, byte[]> sender = switch (channel.urgency()) {
-            case AWAITED -> producer;
-            case ROUND -> roundProducer;
-            case BACKGROUND -> backgroundProducer;
-          };
           try {
+            KafkaProducer<String, byte[]> sender = switch (channel.urgency()) {
+              case AWAITED -> producer;
+              case ROUND -> roundFlusher == null ? producer : roundProducer(channel).producer;
+              case BACKGROUND -> backgroundProducer;
+            };
             sender.send(
                 record,
                 (metadata, error) -> {
@@ -296,21 +287,43 @@ public final class KafkaEventBus implements EventBus {
   }
 
   /**
-   * Flushes the round producer on its own thread; rounds ended while a flush waits for the
-   * broker go out in the next one.
+   * Flushes the channel's round producer on the flushing thread; rounds ended while a flush
+   * waits for the broker go out in the next one.
    */
   @Override
-  public void endRound() {
-    if (roundFlusher == null || closed.get() || !flushPending.compareAndSet(false, true)) {
+  public void endRound(Channel<?> channel) {
+    RoundProducer round = roundProducers.get(channel.topic());
+    if (round == null || closed.get() || !round.flushPending.compareAndSet(false, true)) {
       return;
     }
     try {
       roundFlusher.execute(() -> {
-        flushPending.set(false);
-        roundProducer.flush();
+        round.flushPending.set(false);
+        round.producer.flush();
       });
     } catch (RejectedExecutionException e) {
-      flushPending.set(false); // closing: close() sends what is held
+      round.flushPending.set(false); // closing: close() sends what is held
+    }
+  }
+
+  /** A round channel's producer and whether a flush of it is queued. */
+  private record RoundProducer(KafkaProducer<String, byte[]> producer,
+      AtomicBoolean flushPending) {}
+
+  /** The channel's round producer, made at its first send. */
+  private RoundProducer roundProducer(Channel<?> channel) {
+    RoundProducer existing = roundProducers.get(channel.topic());
+    if (existing != null) {
+      return existing;
+    }
+    synchronized (this) {
+      if (closed.get()) {
+        throw new IllegalStateException("the Kafka event bus is closed");
+      }
+      return roundProducers.computeIfAbsent(channel.topic(), topic -> new RoundProducer(
+          producer(connection, settings, "round-" + channel.type().getSimpleName(),
+              settings.roundLinger(), AWAITED_IN_FLIGHT),
+          new AtomicBoolean()));
     }
   }
 
@@ -365,8 +378,10 @@ public final class KafkaEventBus implements EventBus {
    */
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) {
-      return;
+    synchronized (this) { // no round producer is made after this
+      if (!closed.compareAndSet(false, true)) {
+        return;
+      }
     }
     // All consumers stop at once: each close waits for its fetch session's closing request,
     // which queues behind the consumer's long poll, so closing them one by one adds those waits.
@@ -375,7 +390,7 @@ public final class KafkaEventBus implements EventBus {
     running.forEach(PollLoop::join);
     if (roundFlusher != null) {
       roundFlusher.shutdown();
-      roundProducer.close(CLOSE_TIMEOUT);
+      roundProducers.values().forEach(round -> round.producer.close(CLOSE_TIMEOUT));
     }
     if (backgroundProducer != producer) {
       backgroundProducer.close(CLOSE_TIMEOUT);

@@ -208,7 +208,8 @@ public final class MetaOptimizerService implements AutoCloseable {
                 .collectList())
             // the updates of a poll are one round: ended once all are handed to the bus
             .concatMap(updates -> Flux.fromIterable(updates)
-                .concatWith(Mono.<MetaParams>fromRunnable(bus::endRound)));
+                .concatWith(Mono.<MetaParams>fromRunnable(
+                    () -> bus.endRound(topics.metaParams()))));
     subscriptions.add(
         bus.publish(topics.metaParams(), outputs)
             .subscribe(

@@ -78,7 +78,10 @@ class KafkaEventBusLingerTest {
       // Not a timing check: with the linger at five minutes only endRound can send them.
       assertThrows(java.util.concurrent.TimeoutException.class,
           () -> delivered.get(500, java.util.concurrent.TimeUnit.MILLISECONDS));
-      holding.endRound();
+      holding.endRound(topics.hyperGradients()); // another channel's round: still held
+      assertThrows(java.util.concurrent.TimeoutException.class,
+          () -> delivered.get(500, java.util.concurrent.TimeUnit.MILLISECONDS));
+      holding.endRound(topics.metaParams());
       List<Delivery<MetaParams>> deliveries = delivered.join();
       assertEquals(3, deliveries.size());
     }

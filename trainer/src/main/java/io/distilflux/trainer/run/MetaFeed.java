@@ -6,7 +6,6 @@ import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.Event;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -33,8 +32,6 @@ import reactor.core.Disposables;
 public final class MetaFeed implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(MetaFeed.class);
-  /** The longest a run's hypergradient waits for the other runs': about one round trip. */
-  static final Duration ROUND_WAIT = Duration.ofMillis(5);
 
   private final Set<String> runIds;
   private final Map<String, StreamedMetaSource> attached = new ConcurrentHashMap<>();
@@ -52,7 +49,7 @@ public final class MetaFeed implements AutoCloseable {
    */
   public MetaFeed(EventBus bus, Topics topics, String name, Collection<String> runIds) {
     this.runIds = Set.copyOf(runIds);
-    this.rounds = new SendRounds(ROUND_WAIT, bus::endRound);
+    this.rounds = new SendRounds(() -> bus.endRound(topics.hyperGradients()));
     ConsumerOptions options = ConsumerOptions.wholeHistory(name).forRuns(this.runIds);
     subscriptions.add(follow(bus, topics.metaParams(), options));
     subscriptions.add(follow(bus, topics.forecasts(), options));

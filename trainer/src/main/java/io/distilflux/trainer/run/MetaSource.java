@@ -38,12 +38,6 @@ public interface MetaSource extends AutoCloseable {
   default void stepStarts(long step, boolean sendsHyperGradient) {}
 
   /**
-   * The step's hypergradient is ready to be handed on; may wait, briefly, for other runs'
-   * (see {@link SendRounds}). Called without a compute permit held.
-   */
-  default void hyperGradientReady(long step) throws InterruptedException {}
-
-  /**
    * The step's hypergradient has been handed to the bus: the sender's round may be over (see
    * {@link SendRounds}).
    */

@@ -1,10 +1,12 @@
 package io.distilflux.trainer.run;
 
+import io.distilflux.pipeline.Channel;
 import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.Event;
+import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.MetaParamSource;
 import io.distilflux.pipeline.event.MetaParams;
 import io.distilflux.pipeline.event.RunConfig;
@@ -60,6 +62,8 @@ public final class StreamedMetaSource implements MetaSource {
   private final MetaFeed feed;
   /** The bus of a source with readers of its own, or null on a feed. */
   private final EventBus bus;
+  /** Where this source's own run sends hypergradients; null with a feed. */
+  private final Channel<HyperGradient> hyperGradients;
 
   /**
    * Subscribes to the run's meta-parameter updates and forecasts with readers of its own.
@@ -68,7 +72,7 @@ public final class StreamedMetaSource implements MetaSource {
    */
   public StreamedMetaSource(
       EventBus bus, Topics topics, String runId, RunConfig config, Unconstrained start) {
-    this(runId, config, start, null, bus);
+    this(runId, config, start, null, bus, topics.hyperGradients());
     // The run's whole history, from the earliest offset, so no update can slip by between
     // publishing a hypergradient and subscribing; nothing to commit, no group to join.
     ConsumerOptions options = ConsumerOptions.wholeHistory("trainer-" + runId).forRun(runId);
@@ -82,14 +86,15 @@ public final class StreamedMetaSource implements MetaSource {
    * @param start the b of step 0
    */
   public StreamedMetaSource(MetaFeed feed, String runId, RunConfig config, Unconstrained start) {
-    this(runId, config, start, feed, null);
+    this(runId, config, start, feed, null, null);
     feed.attach(runId, this);
   }
 
   private StreamedMetaSource(String runId, RunConfig config, Unconstrained start, MetaFeed feed,
-      EventBus bus) {
+      EventBus bus, Channel<HyperGradient> hyperGradients) {
     this.runId = runId;
     this.bus = bus;
+    this.hyperGradients = hyperGradients;
     this.config = config;
     this.start = start;
     this.feed = feed;
@@ -266,18 +271,11 @@ public final class StreamedMetaSource implements MetaSource {
   }
 
   @Override
-  public void hyperGradientReady(long step) throws InterruptedException {
-    if (feed != null) {
-      feed.rounds().ready(runId);
-    }
-  }
-
-  @Override
   public void hyperGradientSent(long step) {
     if (feed != null) {
       feed.rounds().sent(runId);
     } else {
-      bus.endRound(); // a round of one
+      bus.endRound(hyperGradients); // a round of one
     }
   }
 

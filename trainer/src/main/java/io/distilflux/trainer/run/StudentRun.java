@@ -293,9 +293,6 @@ public final class StudentRun {
       loop.finished = true;
     }
     boolean hyperGradient = out.stream().anyMatch(HyperGradient.class::isInstance);
-    if (hyperGradient && !loop.finished) {
-      awaitRound(loop);
-    }
     try {
       // Handing the events on (a send to the bus) counts as the step's compute.
       sink.next(out);
@@ -404,21 +401,6 @@ public final class StudentRun {
     loop.lease.release();
     try {
       return metaSource.pointFor(step, timeout);
-    } finally {
-      loop.lease.acquireUninterruptibly();
-    }
-  }
-
-  /**
-   * Waits, without a compute permit, until the other runs stepping with this one have their
-   * hypergradients ready too, so they go out together (see {@link SendRounds}).
-   */
-  private void awaitRound(Loop loop) {
-    loop.lease.release();
-    try {
-      metaSource.hyperGradientReady(loop.step - 1);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt(); // the next step stops the run
     } finally {
       loop.lease.acquireUninterruptibly();
     }
