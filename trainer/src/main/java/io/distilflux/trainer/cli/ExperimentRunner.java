@@ -202,9 +202,14 @@ final class ExperimentRunner {
       Optional<RunRecorder> recorder = eventsDir.map(dir -> new RunRecorder(stack.bus(),
           stack.topics(), Set.copyOf(runIds.values()), dir, RECORDING_QUIET).start());
       EventRouter router = new EventRouter(stack.bus(), stack.topics());
-      // Unbounded task queues: a run's requests for more events queue on its worker while it
-      // trains, and a request rejected by a full queue would be lost, leaving the run waiting.
-      Scheduler trainers = Schedulers.newBoundedElastic(parallel, Integer.MAX_VALUE, "trainer");
+      // A thread for every task that may be busy at once: each run in flight holds one for its
+      // whole training loop, and one more while it is assembled (which may wait for a compute
+      // permit, to train its teacher) or saves its student. At the cap a bounded elastic
+      // scheduler queues a new task behind a busy thread, and behind a training loop it would
+      // wait until that run ended. Unbounded task queues: a run's requests for more events queue
+      // on its worker while it trains, and a request rejected by a full queue would be lost,
+      // leaving the run waiting.
+      Scheduler trainers = trainerThreads(parallel);
       try {
         // Written again after every finished run, so a long experiment that is stopped keeps
         // the rows of the runs it finished.
@@ -305,6 +310,14 @@ final class ExperimentRunner {
   private void printWritten() {
     out.println("results written to " + spec.outputDir().resolve("results.csv") + " (invocation "
         + resultsFiles.invocation() + ", after the rows of earlier invocations) and results.json");
+  }
+
+  /**
+   * The threads that assemble and train {@code parallel} runs in flight: two a run, so that no
+   * task ever waits behind a training loop.
+   */
+  static Scheduler trainerThreads(int parallel) {
+    return Schedulers.newBoundedElastic(2 * parallel, Integer.MAX_VALUE, "trainer");
   }
 
   /** Continues the run of a checkpoint folder and prints its row of the results table. */

@@ -1,5 +1,6 @@
 package io.distilflux.trainer.run;
 
+import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -29,12 +30,12 @@ public final class ComputePermits {
   /** Permits runs that only compute may not take while an urgent lease is open. */
   private final int keptForBus;
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition urgentTurn = lock.newCondition();
-  private final Condition normalTurn = lock.newCondition();
+  /** Runs waiting on the bus, in the order they asked; guarded by {@link #lock}. */
+  private final ArrayDeque<Waiter> urgentLine = new ArrayDeque<>();
+  /** Runs that only compute, in the order they asked; guarded by {@link #lock}. */
+  private final ArrayDeque<Waiter> computeLine = new ArrayDeque<>();
   /** Guarded by {@link #lock}. */
   private int free;
-  /** Guarded by {@link #lock}. */
-  private int urgentWaiting;
   /** Guarded by {@link #lock}. */
   private int urgentOpen;
   /** Permits held by leases that are not urgent; guarded by {@link #lock}. */
@@ -127,67 +128,104 @@ public final class ComputePermits {
     }
   }
 
+  /**
+   * Takes a permit, or queues for one. A freed permit is handed to the first in line, so a run
+   * that gives its permit back and asks again at once goes behind those already waiting: no run
+   * waits for ever while others keep taking turns.
+   */
   private void take(boolean urgent, boolean interruptibly) throws InterruptedException {
     lock.lock();
     try {
-      if (urgent) {
-        urgentWaiting++;
+      if (urgent ? urgentLine.isEmpty() : urgentLine.isEmpty() && computeLine.isEmpty()) {
+        if (free > 0 && (urgent || computeOnlyMayTake())) {
+          grant(urgent);
+          return;
+        }
       }
+      Waiter me = new Waiter(lock.newCondition());
+      (urgent ? urgentLine : computeLine).addLast(me);
       try {
-        while (free == 0 || (!urgent && (urgentWaiting > 0
-            || (urgentOpen > 0 && computeOnlyHeld >= permits - keptForBus)))) {
-          Condition turn = urgent ? urgentTurn : normalTurn;
+        while (!me.granted) {
           if (interruptibly) {
-            turn.await();
+            me.turn.await();
           } else {
-            turn.awaitUninterruptibly();
+            me.turn.awaitUninterruptibly();
           }
         }
-      } finally {
-        if (urgent) {
-          urgentWaiting--;
+      } catch (InterruptedException e) {
+        if (me.granted) {
+          release(urgent); // handed over just now: pass it on
+        } else {
+          (urgent ? urgentLine : computeLine).remove(me);
         }
+        throw e;
       }
-      free--;
-      if (!urgent) {
-        computeOnlyHeld++;
-      }
-      if (free > 0) {
-        // Several permits may have come back while this waiter was being woken.
-        handOn();
-      }
-    } catch (InterruptedException e) {
-      handOn(); // a signal this waiter consumed must not be lost to the others
-      throw e;
     } finally {
       lock.unlock();
+    }
+  }
+
+  private void give(boolean urgent) {
+    lock.lock();
+    try {
+      release(urgent);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Takes a permit for the caller or a waiter; the lock is held. */
+  private void grant(boolean urgent) {
+    free--;
+    if (!urgent) {
+      computeOnlyHeld++;
     }
     peak.accumulateAndGet(inUse.incrementAndGet(), Math::max);
   }
 
-  private void give(boolean urgent) {
+  /** Gives a permit back and hands what is free to those in line; the lock is held. */
+  private void release(boolean urgent) {
     inUse.decrementAndGet();
-    lock.lock();
-    try {
-      free++;
-      if (!urgent) {
-        computeOnlyHeld--;
+    free++;
+    if (!urgent) {
+      computeOnlyHeld--;
+    }
+    handOn();
+  }
+
+  /** Whether a run that only computes may take a free permit now; the lock is held. */
+  private boolean computeOnlyMayTake() {
+    return urgentLine.isEmpty() && (urgentOpen == 0 || computeOnlyHeld < permits - keptForBus);
+  }
+
+  /** Hands free permits to the first in line, runs on the bus first; the lock is held. */
+  private void handOn() {
+    while (free > 0) {
+      Waiter next;
+      boolean urgent;
+      if (!urgentLine.isEmpty()) {
+        next = urgentLine.pollFirst();
+        urgent = true;
+      } else if (!computeLine.isEmpty() && computeOnlyMayTake()) {
+        next = computeLine.pollFirst();
+        urgent = false;
+      } else {
+        return;
       }
-      handOn();
-    } finally {
-      lock.unlock();
+      grant(urgent);
+      next.granted = true;
+      next.turn.signal();
     }
   }
 
-  /** Wakes the next waiter in line for a free permit; the lock is held. */
-  private void handOn() {
-    if (free == 0) {
-      return;
-    }
-    if (urgentWaiting > 0) {
-      urgentTurn.signal();
-    } else if (urgentOpen == 0 || computeOnlyHeld < permits - keptForBus) {
-      normalTurn.signal();
+  /** A run in line for a permit. */
+  private static final class Waiter {
+    final Condition turn;
+    /** Set, under the lock, when a permit is handed to this waiter. */
+    boolean granted;
+
+    Waiter(Condition turn) {
+      this.turn = turn;
     }
   }
 
@@ -195,10 +233,7 @@ public final class ComputePermits {
     lock.lock();
     try {
       urgentOpen--;
-      if (urgentOpen == 0) {
-        // the permits kept for the bus are everyone's again
-        normalTurn.signalAll();
-      }
+      handOn(); // with no run on the bus left, the permits kept for it are everyone's again
     } finally {
       lock.unlock();
     }

@@ -77,6 +77,24 @@ class ComputePermitsTest {
         "the urgent lease came second but was served first");
   }
 
+  @Test
+  void aRunThatGivesItsPermitBackAndAsksAgainGoesBehindTheRunsWaiting() throws Exception {
+    ComputePermits permits = ComputePermits.of(1);
+    ComputePermits.Lease busy = permits.urgentLease();
+    busy.acquire();
+    List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Thread waiting = waiter(permits.urgentLease(), "waiting", order);
+    awaitWaiting(waiting);
+    // A run stepping in a loop: it gives its permit back and asks again at once. Taking it
+    // back ahead of the run in line let that run wait for as long as the loop went on.
+    busy.release();
+    busy.acquireUninterruptibly();
+    order.add("busy again");
+    busy.release();
+    waiting.join(10_000);
+    assertEquals(List.of("waiting", "busy again"), order);
+  }
+
   private static Thread waiter(ComputePermits.Lease lease, String name, List<String> order) {
     Thread thread = new Thread(() -> {
       lease.acquireUninterruptibly();
