@@ -329,7 +329,7 @@ final class ExperimentRunner {
     log.println("resuming run " + runId + " at step " + run.firstStep() + " of " + config.steps());
     board.plan(1, config.steps());
     board.phase("training");
-    Scheduler trainers = Schedulers.newBoundedElastic(1, Integer.MAX_VALUE, "trainer");
+    Scheduler trainers = trainerThreads(1);
     try {
       ResultsTable.RunResult result = runOne(new EventRouter(stack.bus(), stack.topics()),
           board, runId, config, () -> run, trainers, ComputePermits.unbounded()).block();

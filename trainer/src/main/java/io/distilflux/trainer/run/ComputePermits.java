@@ -136,11 +136,10 @@ public final class ComputePermits {
   private void take(boolean urgent, boolean interruptibly) throws InterruptedException {
     lock.lock();
     try {
-      if (urgent ? urgentLine.isEmpty() : urgentLine.isEmpty() && computeLine.isEmpty()) {
-        if (free > 0 && (urgent || computeOnlyMayTake())) {
-          grant(urgent);
-          return;
-        }
+      if (free > 0
+          && (urgent ? urgentLine.isEmpty() : computeLine.isEmpty() && computeOnlyMayTake())) {
+        grant(urgent);
+        return;
       }
       Waiter me = new Waiter(lock.newCondition());
       (urgent ? urgentLine : computeLine).addLast(me);
