@@ -36,6 +36,8 @@ final class ProgressBoard {
   private final RunProgress whole = new RunProgress(0, 0);
   /** Rates are taken over at least this long, so a tick or two of noise does not swing them. */
   private static final long RATE_WINDOW_NANOS = 4_000_000_000L;
+  /** A run at 1 / this of an equal share of the joint rate or less is waiting, not slow. */
+  private static final double WAITING_SHARE = 10;
 
   ProgressBoard(PrintStream out) {
     this(out, "steps");
@@ -99,7 +101,9 @@ final class ProgressBoard {
    * left at the rate all runs have made together (it counts runs not started yet), and the runs
    * in training played forward at their own rates, each run that finishes leaving its share of
    * the machine to the others ({@link #playedForward}): runs that wait behind busy cores speed
-   * up when the others end. Rates are taken since the previous summary when it is at least
+   * up when the others end; a run at a tenth of an equal share of the training runs' joint rate
+   * or less is counted at that share (it waits behind runs served first, and gets its share once they end).
+   * Rates are taken since the previous summary when it is at least
    * {@link #RATE_WINDOW_NANOS} old (runs speed up when others finish and the JIT is done), else
    * since the start; until the runs have trained that long there is no estimate.
    */
@@ -114,7 +118,7 @@ final class ProgressBoard {
     long stepsDone = 0;
     long knownSteps = 0;
     long firstStart = Long.MAX_VALUE;
-    List<Double> alone = new ArrayList<>();
+    List<double[]> leftAndRate = new ArrayList<>();
     boolean everyRateKnown = true;
     for (RunProgress run : runs.values()) {
       long runDone = run.done;
@@ -127,7 +131,7 @@ final class ProgressBoard {
         training++;
         double rate = rate(runDone, now, run.startNanos, run);
         if (rate > 0) {
-          alone.add((run.total - runDone) / rate);
+          leftAndRate.add(new double[] {run.total - runDone, rate});
         } else {
           everyRateKnown = false;
         }
@@ -140,6 +144,16 @@ final class ProgressBoard {
     whole.sample(stepsDone, now);
     String left = "estimating the time left";
     if (together > 0 && everyRateKnown && now - firstStart >= RATE_WINDOW_NANOS) {
+      // A run at a tenth of an equal share of the training runs' joint rate or less is not slow
+      // but waiting behind runs served first (runs on the bus, see ComputePermits): no mode's
+      // step costs ten times another's. It gets an equal share once those end; counted at that
+      // share, not at the trickle that would put the end hours away.
+      double equalShare = leftAndRate.stream().mapToDouble(run -> run[1]).sum()
+          / Math.max(1, leftAndRate.size());
+      List<Double> alone = new ArrayList<>();
+      for (double[] run : leftAndRate) {
+        alone.add(run[0] / (run[1] <= equalShare / WAITING_SHARE ? equalShare : run[1]));
+      }
       double seconds = Math.max((totalSteps - stepsDone) / together, playedForward(alone));
       left = "about " + duration(seconds) + " left";
     }

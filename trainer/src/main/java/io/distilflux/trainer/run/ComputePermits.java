@@ -2,6 +2,7 @@ package io.distilflux.trainer.run;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
@@ -40,7 +41,10 @@ public final class ComputePermits {
   private int urgentOpen;
   /** Permits held by leases that are not urgent; guarded by {@link #lock}. */
   private int computeOnlyHeld;
+  /** Runs on the bus in line for a permit; written under {@link #lock}, read without it. */
+  private volatile int urgentWaiting;
   private final AtomicInteger inUse = new AtomicInteger();
+  private final AtomicLong grants = new AtomicLong();
   private final AtomicInteger peak = new AtomicInteger();
 
   private ComputePermits(int permits, int keptForBus) {
@@ -93,6 +97,11 @@ public final class ComputePermits {
     return keptForBus;
   }
 
+  /** How many times a permit was taken so far: once per compute slice of a run. */
+  public long grants() {
+    return grants.get();
+  }
+
   /** The most permits held at once so far. */
   public int peakInUse() {
     return peak.get();
@@ -143,6 +152,7 @@ public final class ComputePermits {
       }
       Waiter me = new Waiter(lock.newCondition());
       (urgent ? urgentLine : computeLine).addLast(me);
+      urgentWaiting = urgentLine.size();
       try {
         while (!me.granted) {
           if (interruptibly) {
@@ -156,6 +166,7 @@ public final class ComputePermits {
           release(urgent); // handed over just now: pass it on
         } else {
           (urgent ? urgentLine : computeLine).remove(me);
+          urgentWaiting = urgentLine.size();
         }
         throw e;
       }
@@ -175,6 +186,7 @@ public final class ComputePermits {
 
   /** Takes a permit for the caller or a waiter; the lock is held. */
   private void grant(boolean urgent) {
+    grants.incrementAndGet();
     free--;
     if (!urgent) {
       computeOnlyHeld++;
@@ -204,6 +216,7 @@ public final class ComputePermits {
       boolean urgent;
       if (!urgentLine.isEmpty()) {
         next = urgentLine.pollFirst();
+        urgentWaiting = urgentLine.size();
         urgent = true;
       } else if (!computeLine.isEmpty() && computeOnlyMayTake()) {
         next = computeLine.pollFirst();
@@ -292,6 +305,16 @@ public final class ComputePermits {
           closeUrgent();
         }
       }
+    }
+
+    /**
+     * Whether this lease should give its permit back before computing more: it is not urgent and
+     * a run on the bus waits for a permit. A run that only computes may go on to its next step
+     * under the permit it holds otherwise (see {@link StudentRun}): handing a permit to the next
+     * in line after every short step costs two thread switches a step.
+     */
+    public boolean othersWaitFirst() {
+      return !urgent && urgentWaiting > 0;
     }
 
     /** Whether this lease holds a permit. */

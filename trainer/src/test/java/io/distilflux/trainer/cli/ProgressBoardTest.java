@@ -56,6 +56,22 @@ class ProgressBoardTest {
   }
 
   @Test
+  void aRunWaitingBehindRunsServedFirstIsCountedAtAnEqualShare() {
+    board.plan(3, 3_000);
+    board.progress("first", 1, 1_000, Double.NaN);
+    board.progress("second", 1, 1_000, Double.NaN);
+    board.progress("waiting", 1, 1_000, Double.NaN);
+    clock.set(10 * SECOND);
+    board.progress("first", 500, 1_000, Double.NaN);
+    board.progress("second", 500, 1_000, Double.NaN);
+    board.progress("waiting", 2, 1_000, Double.NaN);
+    // 1 002 steps in 10 s together, an equal share 33 a second; at its own 0.2 a second the
+    // waiting run would end 28 min from now. At an equal share, 30 s alone: the first two end
+    // after 10 s, then it goes 3× as fast: 10 + 20 / 3 s. The joint rate says 20 s.
+    assertTrue(board.summary().endsWith("about 20 s left"), board.summary());
+  }
+
+  @Test
   void thereIsNoEstimateUntilTheRunsHaveTrainedForSeconds() {
     board.plan(1, 1_000);
     board.progress("run", 1, 1_000, Double.NaN);

@@ -95,6 +95,28 @@ class ComputePermitsTest {
     assertEquals(List.of("waiting", "busy again"), order);
   }
 
+  @Test
+  void aRunThatOnlyComputesYieldsItsPermitOnlyWhileARunOnTheBusWaitsForOne() throws Exception {
+    ComputePermits permits = ComputePermits.of(1);
+    ComputePermits.Lease computing = permits.lease();
+    computing.acquire();
+    List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Thread alsoComputing = waiter(permits.lease(), "computes too", order);
+    awaitWaiting(alsoComputing);
+    assertFalse(computing.othersWaitFirst(), "another run that only computes waits its turn");
+    Thread onTheBus = waiter(permits.urgentLease(), "waits on the bus", order);
+    awaitWaiting(onTheBus);
+    assertTrue(computing.othersWaitFirst());
+    try (ComputePermits.Lease alsoOnTheBus = permits.urgentLease()) {
+      assertFalse(alsoOnTheBus.othersWaitFirst(), "runs on the bus keep their order");
+    }
+    computing.release();
+    onTheBus.join(10_000);
+    alsoComputing.join(10_000);
+    assertEquals(List.of("waits on the bus", "computes too"), order);
+    assertFalse(computing.othersWaitFirst(), "no run on the bus waits any more");
+  }
+
   private static Thread waiter(ComputePermits.Lease lease, String name, List<String> order) {
     Thread thread = new Thread(() -> {
       lease.acquireUninterruptibly();

@@ -88,6 +88,25 @@ class OverlappingRunsTest {
   }
 
   @Test
+  void aRunThatOnlyComputesTrainsManyStepsUnderOnePermit() {
+    int steps = 400;
+    try (InMemoryEventBus bus = new InMemoryEventBus()) {
+      RunAssembler assembler = services.assembler(bus, Duration.ofSeconds(15));
+      ComputePermits permits = ComputePermits.of(1);
+      StudentRun computing = assembler.assemble("slices-" + UUID.randomUUID(),
+          services.config(RunConfig.Mode.FIXED, steps));
+      RunFinished finished = computing.events(services.trainers, permits)
+          .ofType(RunFinished.class)
+          .blockLast(Duration.ofSeconds(120));
+      assertNull(finished.failure());
+      assertEquals(steps, finished.steps());
+      // a permit a step would be steps + 1 grants (and two thread switches a step)
+      assertTrue(permits.grants() < steps, "permits taken for " + steps + " steps: "
+          + permits.grants());
+    }
+  }
+
+  @Test
   void overlappingRunsComputeTheSameNumbersAsRunsOneAfterAnother() {
     Map<String, List<Event>> together = services.trainTogether(runs("together"),
         ComputePermits.of(2), new AtomicInteger());
