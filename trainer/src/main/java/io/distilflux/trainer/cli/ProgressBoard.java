@@ -36,8 +36,12 @@ final class ProgressBoard {
   private final RunProgress whole = new RunProgress(0, 0);
   /** Rates are taken over at least this long, so a tick or two of noise does not swing them. */
   private static final long RATE_WINDOW_NANOS = 4_000_000_000L;
-  /** A run at 1 / this of an equal share of the joint rate or less is waiting, not slow. */
-  private static final double WAITING_SHARE = 10;
+  /**
+   * A run at 1 / this of an equal share of the training runs' joint rate or less is waiting for a
+   * compute permit, not slow: a run that waits on the broker every step still makes a few
+   * percent of the pace of runs that only compute.
+   */
+  private static final double WAITING_SHARE = 100;
 
   ProgressBoard(PrintStream out) {
     this(out, "steps");
@@ -101,8 +105,8 @@ final class ProgressBoard {
    * left at the rate all runs have made together (it counts runs not started yet), and the runs
    * in training played forward at their own rates, each run that finishes leaving its share of
    * the machine to the others ({@link #playedForward}): runs that wait behind busy cores speed
-   * up when the others end; a run at a tenth of an equal share of the training runs' joint rate
-   * or less is counted at that share (it waits behind runs served first, and gets its share once they end).
+   * up when the others end; a run at a hundredth of an equal share of the training runs' joint
+   * rate or less is counted at that share (it waits behind runs served first, and gets its share once they end).
    * Rates are taken since the previous summary when it is at least
    * {@link #RATE_WINDOW_NANOS} old (runs speed up when others finish and the JIT is done), else
    * since the start; until the runs have trained that long there is no estimate.
@@ -144,10 +148,10 @@ final class ProgressBoard {
     whole.sample(stepsDone, now);
     String left = "estimating the time left";
     if (together > 0 && everyRateKnown && now - firstStart >= RATE_WINDOW_NANOS) {
-      // A run at a tenth of an equal share of the training runs' joint rate or less is not slow
-      // but waiting behind runs served first (runs on the bus, see ComputePermits): no mode's
-      // step costs ten times another's. It gets an equal share once those end; counted at that
-      // share, not at the trickle that would put the end hours away.
+      // A run at a hundredth of an equal share of the training runs' joint rate or less is not
+      // slow but waiting behind runs served first (runs on the bus, see ComputePermits). It gets
+      // an equal share once those end; counted at that share, not at the trickle that would put
+      // the end hours away.
       double equalShare = leftAndRate.stream().mapToDouble(run -> run[1]).sum()
           / Math.max(1, leftAndRate.size());
       List<Double> alone = new ArrayList<>();

@@ -72,6 +72,19 @@ class ProgressBoardTest {
   }
 
   @Test
+  void aRunSlowerThanTheOthersButComputingIsEstimatedAtItsOwnRate() {
+    board.plan(2, 3_000);
+    board.progress("computes", 1, 2_000, Double.NaN);
+    board.progress("waits on the broker", 1, 1_000, Double.NaN);
+    clock.set(10 * SECOND);
+    board.progress("computes", 1_000, 2_000, Double.NaN);
+    board.progress("waits on the broker", 10, 1_000, Double.NaN);
+    // 1 a second against 100 is above a hundredth of an equal share: 990 s alone, of which
+    // the first 10 s beside the other run, the rest at twice the pace.
+    assertTrue(board.summary().endsWith("about 8 min 20 s left"), board.summary());
+  }
+
+  @Test
   void thereIsNoEstimateUntilTheRunsHaveTrainedForSeconds() {
     board.plan(1, 1_000);
     board.progress("run", 1, 1_000, Double.NaN);
