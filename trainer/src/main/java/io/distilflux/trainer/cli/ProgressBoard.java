@@ -106,8 +106,9 @@ final class ProgressBoard {
    * in training played forward at their own rates, each run that finishes leaving its share of
    * the machine to the others ({@link #playedForward}): runs that wait behind busy cores speed
    * up when the others end; a run at a hundredth of an equal share of the training runs' joint
-   * rate or less is counted at that share (it waits behind runs served first, and gets its share once they end).
-   * Rates are taken since the previous summary when it is at least
+   * rate or less is counted at that share (it waits for a compute permit behind runs served
+   * first, see ComputePermits, and gets its share once they end). Rates are taken since the
+   * previous summary when it is at least
    * {@link #RATE_WINDOW_NANOS} old (runs speed up when others finish and the JIT is done), else
    * since the start; until the runs have trained that long there is no estimate.
    */
@@ -122,7 +123,7 @@ final class ProgressBoard {
     long stepsDone = 0;
     long knownSteps = 0;
     long firstStart = Long.MAX_VALUE;
-    List<double[]> leftAndRate = new ArrayList<>();
+    List<Pace> paces = new ArrayList<>();
     boolean everyRateKnown = true;
     for (RunProgress run : runs.values()) {
       long runDone = run.done;
@@ -135,7 +136,7 @@ final class ProgressBoard {
         training++;
         double rate = rate(runDone, now, run.startNanos, run);
         if (rate > 0) {
-          leftAndRate.add(new double[] {run.total - runDone, rate});
+          paces.add(new Pace(run.total - runDone, rate));
         } else {
           everyRateKnown = false;
         }
@@ -148,15 +149,13 @@ final class ProgressBoard {
     whole.sample(stepsDone, now);
     String left = "estimating the time left";
     if (together > 0 && everyRateKnown && now - firstStart >= RATE_WINDOW_NANOS) {
-      // A run at a hundredth of an equal share of the training runs' joint rate or less is not
-      // slow but waiting behind runs served first (runs on the bus, see ComputePermits). It gets
-      // an equal share once those end; counted at that share, not at the trickle that would put
-      // the end hours away.
-      double equalShare = leftAndRate.stream().mapToDouble(run -> run[1]).sum()
-          / Math.max(1, leftAndRate.size());
+      double equalShare =
+          paces.stream().mapToDouble(Pace::rate).sum() / Math.max(1, paces.size());
       List<Double> alone = new ArrayList<>();
-      for (double[] run : leftAndRate) {
-        alone.add(run[0] / (run[1] <= equalShare / WAITING_SHARE ? equalShare : run[1]));
+      for (Pace pace : paces) {
+        // a waiting run's trickle would put its end hours away
+        double rate = pace.rate() <= equalShare / WAITING_SHARE ? equalShare : pace.rate();
+        alone.add(pace.stepsLeft() / rate);
       }
       double seconds = Math.max((totalSteps - stepsDone) / together, playedForward(alone));
       left = "about " + duration(seconds) + " left";
@@ -248,4 +247,7 @@ final class ProgressBoard {
       }
     }
   }
+
+  /** A run in training: the steps it has left and its recent steps a second. */
+  private record Pace(double stepsLeft, double rate) {}
 }
