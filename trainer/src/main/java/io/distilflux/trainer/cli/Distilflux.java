@@ -41,23 +41,44 @@ public final class Distilflux implements Runnable {
   public static int execute(String... args) {
     CommandLine commandLine = new CommandLine(new Distilflux());
     commandLine.setExecutionExceptionHandler(
-        (e, cmd, parsed) -> {
-          PrintWriter err = cmd.getErr();
-          if (e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException
-              || e instanceof io.distilflux.trainer.data.DataFileException
-              || e instanceof io.distilflux.pipeline.record.RunArchive.ArchiveException) {
-            err.println("distilflux: " + oneLine(e));
-            return 2;
-          }
-          err.println("distilflux: " + oneLine(e));
-          return 1;
-        });
+        (e, cmd, parsed) -> failed(e, cmd.getErr(), jvmStopping()));
     commandLine.setParameterExceptionHandler(
         (e, parsedArgs) -> {
           e.getCommandLine().getErr().println("distilflux: " + message(e));
           return 2;
         });
     return commandLine.execute(args);
+  }
+
+  /** Exit code of a command stopped by SIGINT or SIGTERM, as the JVM itself ends it. */
+  static final int STOPPED = 130;
+
+  /**
+   * Reports a command's failure in one line and returns its exit code: 2 for bad input, 1 for a
+   * failed run. A failure while the JVM is being stopped (Ctrl-C, SIGTERM) is the stop's doing,
+   * such as a run publishing to a bus the stop has just closed: the stop's own report says what
+   * happened, so nothing more is printed.
+   */
+  static int failed(Exception e, PrintWriter err, boolean jvmStopping) {
+    if (jvmStopping) {
+      return STOPPED;
+    }
+    err.println("distilflux: " + oneLine(e));
+    return e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException
+        || e instanceof io.distilflux.trainer.data.DataFileException
+        || e instanceof io.distilflux.pipeline.record.RunArchive.ArchiveException ? 2 : 1;
+  }
+
+  /** Whether the JVM is running its shutdown hooks: it then takes no new hook. */
+  static boolean jvmStopping() {
+    Thread probe = new Thread(() -> { });
+    try {
+      Runtime.getRuntime().addShutdownHook(probe);
+    } catch (IllegalStateException shuttingDown) {
+      return true;
+    }
+    Runtime.getRuntime().removeShutdownHook(probe);
+    return false;
   }
 
   /**

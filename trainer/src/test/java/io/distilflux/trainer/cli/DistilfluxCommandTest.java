@@ -1,10 +1,14 @@
 package io.distilflux.trainer.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -22,6 +26,47 @@ class DistilfluxCommandTest {
   @TempDir static Path tempDir;
 
 
+
+  @Test
+  void aFailureOfACommandIsOneLineWithTheExitCodeOfItsKind() {
+    StringWriter err = new StringWriter();
+    assertEquals(1, Distilflux.failed(new IllegalStateException("the Kafka event bus is closed"),
+        new PrintWriter(err, true), false));
+    assertEquals(2, Distilflux.failed(new IllegalArgumentException("bad value\nat line 3"),
+        new PrintWriter(err, true), false));
+    assertEquals(List.of("distilflux: the Kafka event bus is closed", "distilflux: bad value"),
+        err.toString().lines().toList());
+  }
+
+  @Test
+  void aFailureWhileTheJvmIsStoppedIsLeftToTheStopReport() {
+    StringWriter err = new StringWriter();
+    int code = Distilflux.failed(new IllegalStateException("the Kafka event bus is closed"),
+        new PrintWriter(err, true), true);
+    assertEquals(Distilflux.STOPPED, code);
+    assertEquals("", err.toString());
+  }
+
+  @Test
+  void theJvmCountsAsStoppingOnlyWhileItRunsItsShutdownHooks() throws Exception {
+    assertFalse(Distilflux.jvmStopping());
+    Process jvm = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), StoppingProbe.class.getName())
+        .redirectErrorStream(true).start();
+    String out = new String(jvm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, jvm.waitFor());
+    assertEquals(List.of("running: false", "in a shutdown hook: true"), out.lines().toList());
+  }
+
+  /** Prints {@link Distilflux#jvmStopping()} while running, then from a shutdown hook. */
+  static final class StoppingProbe {
+    public static void main(String[] args) {
+      Runtime.getRuntime().addShutdownHook(new Thread(
+          () -> System.out.println("in a shutdown hook: " + Distilflux.jvmStopping())));
+      System.out.println("running: " + Distilflux.jvmStopping());
+    }
+  }
 
   @Test
   void helpOfRunListsEveryFlag() {
