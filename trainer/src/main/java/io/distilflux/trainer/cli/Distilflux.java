@@ -50,7 +50,10 @@ public final class Distilflux implements Runnable {
     return commandLine.execute(args);
   }
 
-  /** Exit code of a command stopped by SIGINT or SIGTERM, as the JVM itself ends it. */
+  /**
+   * Exit code of a command stopped by a signal. The JVM, already exiting, keeps the signal's own
+   * status (130 after SIGINT, 143 after SIGTERM); this is what the command would report.
+   */
   static final int STOPPED = 130;
 
   /**
