@@ -6,7 +6,6 @@ import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.Event;
-import io.distilflux.pipeline.event.ExtraGradient;
 import io.distilflux.pipeline.event.ExtraParameter;
 import io.distilflux.pipeline.event.ExtraValue;
 import io.distilflux.pipeline.event.HyperGradient;
@@ -421,10 +420,8 @@ public final class MetaOptimizerService implements AutoCloseable {
     synchronized (state) {
       // Same recursion as decide(): only versions that were published, each once, in order.
       if (version <= state.lastVersion && version > state.replayedVersion) {
-        double[] at = coordinates(gradient, state.extraNames(), false);
-        double[] g = coordinates(gradient, state.extraNames(), true);
-        if (finite(at) && finite(g) && state.usesAdam(defaults)) {
-          state.rule(defaults).step(at, g, gradient.validationGradientNormSquared());
+        if (state.usesAdam(defaults)) {
+          state.rule(defaults).update(gradient, state.extraNames()); // null: not finite, skipped
         }
         state.replayedVersion = version;
       }
@@ -548,15 +545,12 @@ public final class MetaOptimizerService implements AutoCloseable {
       }
       // b, then the extra coordinates the run declared (names it did not declare are ignored)
       List<String> names = state.extraNames();
-      double[] at = coordinates(gradient, names, false);
-      double[] g = coordinates(gradient, names, true);
-      double[] nextPoint;
-      if (finite(at) && finite(g)
-          && state.rule(defaults).accepts(gradient.validationGradientNormSquared())) {
-        nextPoint = state.rule(defaults).step(at, g, gradient.validationGradientNormSquared());
+      double[] nextPoint = state.rule(defaults).update(gradient, names);
+      if (nextPoint != null) {
         next = new Unconstrained(nextPoint[0], nextPoint[1], nextPoint[2]);
         updates.incrementAndGet();
       } else {
+        double[] at = MetaUpdateRule.coordinates(gradient, names, false);
         Unconstrained kept = finite(gradient.at()) ? gradient.at() : state.fallbackPoint();
         next = kept != null ? kept : gradient.at();
         nextPoint = at == null ? new double[3 + names.size()] : at.clone();
@@ -629,38 +623,6 @@ public final class MetaOptimizerService implements AutoCloseable {
 
   private static boolean finite(Unconstrained b) {
     return b != null && b.isFinite();
-  }
-
-  private static boolean finite(double[] point) {
-    if (point == null) {
-      return false;
-    }
-    for (double x : point) {
-      if (!Double.isFinite(x)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /**
-   * A hypergradient's point ({@code gradient} false) or gradient as b1, b2, b3 and then the
-   * run's extra coordinates in {@code names}' order, NaN for a name the record lacks (handled
-   * as a non-finite value); null when its b is null.
-   */
-  private static double[] coordinates(HyperGradient record, List<String> names,
-      boolean gradient) {
-    Unconstrained b = gradient ? record.gradient() : record.at();
-    if (b == null) {
-      return null;
-    }
-    double[] point = new double[3 + names.size()];
-    System.arraycopy(b.toArray(), 0, point, 0, 3);
-    for (int i = 0; i < names.size(); i++) {
-      ExtraGradient extra = record.extra().get(names.get(i));
-      point[3 + i] = extra == null ? Double.NaN : gradient ? extra.gradient() : extra.at();
-    }
-    return point;
   }
 
   /**

@@ -43,7 +43,7 @@ public record MetaOptimizerSettings(
     return new MetaOptimizerSettings(kind, eta, c);
   }
 
-  /** The rule a run asked for in its configuration, . */
+  /** The rule a run asked for in its configuration. */
   public MetaOptimizerSettings forRun(RunConfig config) {
     return withRule(config.metaOptimizer(), config.metaLearningRate(), config.metaClip());
   }

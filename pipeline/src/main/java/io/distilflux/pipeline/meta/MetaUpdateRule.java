@@ -1,7 +1,10 @@
 package io.distilflux.pipeline.meta;
 
+import io.distilflux.pipeline.event.ExtraGradient;
+import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.Unconstrained;
+import java.util.List;
 
 /**
  * The update b' = at − η·clip(g) of docs/method.md §3, with Adam as an option, and the normalised
@@ -134,6 +137,55 @@ public final class MetaUpdateRule {
       b[i] -= learningRate * mHat / (Math.sqrt(vHat) + EPSILON);
     }
     return b;
+  }
+
+  /**
+   * The update of one hypergradient record as the meta-optimizer makes it: b and then the
+   * extra coordinates {@code extraNames} (in that order) moved from the record's point by its
+   * gradient. Null when the record cannot move them — a coordinate that is not finite or missing,
+   * or an ‖v‖² the rule does not {@linkplain #accepts accept} — and then the state is untouched
+   * (the service keeps the point instead). A trainer that runs ahead of the service computes
+   * its updates with this same method, so the two agree bit for bit.
+   */
+  public double[] update(HyperGradient record, List<String> extraNames) {
+    double[] at = coordinates(record, extraNames, false);
+    double[] gradient = coordinates(record, extraNames, true);
+    if (!finite(at) || !finite(gradient)
+        || !accepts(record.validationGradientNormSquared())) {
+      return null;
+    }
+    return step(at, gradient, record.validationGradientNormSquared());
+  }
+
+  /**
+   * A hypergradient's point ({@code gradient} false) or gradient as b1, b2, b3 and then the
+   * extra coordinates in {@code names}' order, NaN for a name the record lacks (handled as a
+   * non-finite value); null when its b is null.
+   */
+  static double[] coordinates(HyperGradient record, List<String> names, boolean gradient) {
+    Unconstrained b = gradient ? record.gradient() : record.at();
+    if (b == null) {
+      return null;
+    }
+    double[] point = new double[3 + names.size()];
+    System.arraycopy(b.toArray(), 0, point, 0, 3);
+    for (int i = 0; i < names.size(); i++) {
+      ExtraGradient extra = record.extra().get(names.get(i));
+      point[3 + i] = extra == null ? Double.NaN : gradient ? extra.gradient() : extra.at();
+    }
+    return point;
+  }
+
+  static boolean finite(double[] point) {
+    if (point == null) {
+      return false;
+    }
+    for (double x : point) {
+      if (!Double.isFinite(x)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

@@ -164,7 +164,7 @@ final class ExperimentRunner {
           stack.bus(), stack.topics(), spec.metaTimeout(),
           Provenance.current(RunAssembler.backendName()),
           new LongRunOptions(spec.longRun().onMetaTimeout(), spec.checkpointing(),
-              stack.registry()));
+              stack.registry(), spec.longRun().runAhead()));
       stack.metricsUrl().ifPresent(url -> log.println("metrics: " + url));
       board.phase("loading the data and training the first teacher");
       if (spec.longRun().resume().isPresent()) {

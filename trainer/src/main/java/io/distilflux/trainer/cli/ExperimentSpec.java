@@ -72,6 +72,8 @@ public record ExperimentSpec(
    * @param keepCheckpoints how many checkpoints of a run are kept
    * @param resume a run's checkpoint folder to continue, or empty
    * @param onMetaTimeout fail, or hold the last λ, when an update or forecast is late
+   * @param runAhead how many steps a hypergradient run may train ahead of the meta-optimizer on
+   *     updates it computes itself; 0: each waits for its update
    * @param finalScrapeWait how long the in-process {@code /metrics} stays up after the last run
    *     ends, unless a scrape comes first (zero: closed at once)
    * @param reclaimEvery period of the native-memory reclaim while runs train (zero: none; see
@@ -79,7 +81,8 @@ public record ExperimentSpec(
    */
   public record LongRun(
       int checkpointEvery, int keepCheckpoints, Optional<Path> resume,
-      OnMetaTimeout onMetaTimeout, Duration finalScrapeWait, Duration reclaimEvery) {
+      OnMetaTimeout onMetaTimeout, int runAhead, Duration finalScrapeWait,
+      Duration reclaimEvery) {
 
     /** Prometheus's default scrape interval. */
     public static final Duration DEFAULT_FINAL_SCRAPE_WAIT = Duration.ofSeconds(15);

@@ -302,6 +302,12 @@ public final class RunOptions {
       description = "fail: a late update or forecast ends the run; hold: train on with the last λ (default ${DEFAULT-VALUE}).")
   OnMetaTimeout onMetaTimeout;
 
+  @Bounds(min = 0, max = 1_000_000)
+  @Option(names = "--run-ahead", paramLabel = "STEPS",
+      defaultValue = "" + io.distilflux.trainer.run.LongRunOptions.DEFAULT_RUN_AHEAD,
+      description = "Let a hypergradient run train up to STEPS steps ahead of the meta-optimizer on updates it computes with the same rule, each checked against the meta-optimizer's when it arrives (the same numbers as waiting); 0: wait for each update (default ${DEFAULT-VALUE}).")
+  int runAhead;
+
 
   @Bounds(min = 0, max = 3600)
   @Option(names = "--final-scrape-wait", paramLabel = "SECONDS", defaultValue = "15",
@@ -476,7 +482,7 @@ public final class RunOptions {
         new ExperimentSpec.SplitSizes(trainSize, validationSize, testSize),
         // a variational student's ρ and moments, a supernet's weights are not in a checkpoint
         new ExperimentSpec.LongRun(complexityWeight != null || structureSearch ? 0 : checkpointEvery, keepCheckpoints, Optional.ofNullable(resume),
-            onMetaTimeout, seconds(finalScrapeWait), seconds(reclaimEvery)),
+            onMetaTimeout, runAhead, seconds(finalScrapeWait), seconds(reclaimEvery)),
         Optional.ofNullable(kafkaConfig), Duration.ofMillis((long) (meterRetention * 1000)),
         Optional.ofNullable(saveStudent));
   }

@@ -1,5 +1,6 @@
 package io.distilflux.trainer.run;
 
+import io.distilflux.pipeline.event.HyperGradient;
 import java.time.Duration;
 
 /**
@@ -30,6 +31,26 @@ public interface MetaSource extends AutoCloseable {
   default boolean awaitsTheBus() {
     return false;
   }
+
+  /**
+   * Whether hypergradient steps go on without waiting for their update, on one the run computes
+   * itself and the meta-optimizer's must match (see {@link StreamedMetaSource}): such a run
+   * trains from step to step like one that only computes.
+   */
+  default boolean runsAhead() {
+    return false;
+  }
+
+  /** The run has computed a step's hypergradient, before handing it to the bus. */
+  default void hyperGradientComputed(HyperGradient gradient) {}
+
+  /**
+   * Waits until the meta-optimizer has matched every update the run computed itself and trained
+   * on; at once for a source that does not run ahead.
+   *
+   * @throws MetaTimeoutException when one is not matched within the timeout
+   */
+  default void awaitConfirmed(Duration timeout) throws InterruptedException {}
 
   /**
    * A step starts; {@code sendsHyperGradient} when it sends a hypergradient to the bus. Lets a

@@ -262,7 +262,8 @@ public final class RunAssembler {
         from, published);
     return new StudentRun(runId, config, trainer,
         epochs(batches, config.steps(), firstStep), batches.batchesPerEpoch(), validationBatch,
-        d.validation(), d.test(), metaSource(runId, config), metaTimeout, provenance, controls);
+        d.validation(), d.test(), metaSource(runId, config, from != null), metaTimeout, provenance,
+        controls);
   }
 
   /** The run's student: a registered architecture, or the user's configuration file. */
@@ -288,13 +289,16 @@ public final class RunAssembler {
     return network;
   }
 
-  private MetaSource metaSource(String runId, RunConfig config) {
+  private MetaSource metaSource(String runId, RunConfig config, boolean resumed) {
+    // A resumed run does not have the Adam moments of its steps before: it waits for updates.
+    int runAhead = resumed && config.metaOptimizer() == RunConfig.OptimizerKind.ADAM
+        ? 0 : longRun.runAhead();
     return switch (config.mode()) {
       case NO_DISTILLATION -> FixedMetaSource.noDistillation().withExtra(config.extraMeta());
       case FIXED, RANDOM -> FixedMetaSource.fixed(config.initial()).withExtra(config.extraMeta());
       case HYPERGRADIENT, FORECAST -> metaFeed != null
-          ? new StreamedMetaSource(metaFeed, runId, config, config.initial())
-          : new StreamedMetaSource(bus, topics, runId, config, config.initial());
+          ? new StreamedMetaSource(metaFeed, runId, config, config.initial(), runAhead)
+          : new StreamedMetaSource(bus, topics, runId, config, config.initial(), runAhead);
     };
   }
 

@@ -12,9 +12,13 @@ import io.distilflux.pipeline.event.MetaParams;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.TrajectoryForecast;
 import io.distilflux.pipeline.event.Unconstrained;
+import io.distilflux.pipeline.meta.MetaOptimizerSettings;
+import io.distilflux.pipeline.meta.MetaUpdateRule;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -36,6 +40,18 @@ import reactor.core.Disposables;
  * first E of each period of a forecast run) and the forecast of the run's next period. Anything
  * else on the topics (another source, a version ahead of or behind the sequence, a second copy)
  * is passed over and logged, so a run never trains on an update it did not ask for.
+ *
+ * <p><b>Running ahead.</b> With {@code runAhead = n > 0} (and no staleness) a hypergradient
+ * step does not wait for its update: the run computes it from its previous step's hypergradient
+ * with the update rule its configuration names — {@link MetaUpdateRule#update}, the method the
+ * meta-optimizer answers with, so the two agree bit for bit — trains on, and checks each of the
+ * meta-optimizer's updates against its own when it arrives. At most {@code n} steps trained on
+ * updates not yet matched may be outstanding; past that the run waits, and it finishes only once
+ * every one is matched. An update that differs from the run's (a record not from the
+ * meta-optimizer, or a meta-optimizer with another rule) is not taken: it is counted and logged,
+ * and the run goes on waiting for the matching one until its timeout, whose message says what
+ * differed. The numbers are those of a run that waits for every update; only the wait is gone,
+ * so the round trips of a small student no longer set its pace.
  */
 public final class StreamedMetaSource implements MetaSource {
 
@@ -64,6 +80,20 @@ public final class StreamedMetaSource implements MetaSource {
   private final EventBus bus;
   /** Where this source's own run sends hypergradients; null with a feed. */
   private final Channel<HyperGradient> hyperGradients;
+  /** The rule the run computes its own updates with when it runs ahead; null when it waits. */
+  private final MetaUpdateRule ownRule;
+  /** The most steps trained on updates not matched yet; 0 when the run waits for each. */
+  private final int runAhead;
+  /** The run's extra meta-parameters in the order {@link MetaUpdateRule#update} takes them. */
+  private final List<String> extraNames;
+  /**
+   * Updates the run computed itself, by version, until the meta-optimizer's matching update
+   * arrives; guarded by {@code arrived}. At most {@code runAhead + 1} entries.
+   */
+  private final NavigableMap<Long, MetaPoint> unconfirmed = new TreeMap<>();
+  /** The meta-optimizer's updates that differed from the run's own; guarded by {@code arrived}. */
+  private long differing;
+  private String firstDifference;
 
   /**
    * Subscribes to the run's meta-parameter updates and forecasts with readers of its own.
@@ -72,7 +102,16 @@ public final class StreamedMetaSource implements MetaSource {
    */
   public StreamedMetaSource(
       EventBus bus, Topics topics, String runId, RunConfig config, Unconstrained start) {
-    this(runId, config, start, null, bus, topics.hyperGradients());
+    this(bus, topics, runId, config, start, 0);
+  }
+
+  /**
+   * As the other constructor, running up to {@code runAhead} steps ahead of the meta-optimizer
+   * (0: waiting for each update; see the class comment).
+   */
+  public StreamedMetaSource(EventBus bus, Topics topics, String runId, RunConfig config,
+      Unconstrained start, int runAhead) {
+    this(runId, config, start, null, bus, topics.hyperGradients(), runAhead);
     // The run's whole history, from the earliest offset, so no update can slip by between
     // publishing a hypergradient and subscribing; nothing to commit, no group to join.
     ConsumerOptions options = ConsumerOptions.wholeHistory("trainer-" + runId).forRun(runId);
@@ -86,12 +125,24 @@ public final class StreamedMetaSource implements MetaSource {
    * @param start the b of step 0
    */
   public StreamedMetaSource(MetaFeed feed, String runId, RunConfig config, Unconstrained start) {
-    this(runId, config, start, feed, null, null);
+    this(feed, runId, config, start, 0);
+  }
+
+  /**
+   * As the other constructor, running up to {@code runAhead} steps ahead of the meta-optimizer
+   * (0: waiting for each update; see the class comment).
+   */
+  public StreamedMetaSource(MetaFeed feed, String runId, RunConfig config, Unconstrained start,
+      int runAhead) {
+    this(runId, config, start, feed, null, null, runAhead);
     feed.attach(runId, this);
   }
 
   private StreamedMetaSource(String runId, RunConfig config, Unconstrained start, MetaFeed feed,
-      EventBus bus, Channel<HyperGradient> hyperGradients) {
+      EventBus bus, Channel<HyperGradient> hyperGradients, int runAhead) {
+    if (runAhead < 0) {
+      throw new IllegalArgumentException("runAhead must be >= 0, got " + runAhead);
+    }
     this.runId = runId;
     this.bus = bus;
     this.hyperGradients = hyperGradients;
@@ -100,6 +151,12 @@ public final class StreamedMetaSource implements MetaSource {
     this.feed = feed;
     long first = config.nextHyperGradientStep(-1);
     this.nextVersion = first == Long.MAX_VALUE ? Long.MAX_VALUE : first + 1;
+    this.extraNames = List.copyOf(config.extraMeta().keySet());
+    // Staleness already lets steps go on with older updates: the two do not combine.
+    boolean ahead = runAhead > 0 && config.maxStaleness() == 0;
+    this.ownRule = ahead
+        ? MetaUpdateRule.of(MetaOptimizerSettings.defaults().forRun(config)) : null;
+    this.runAhead = ahead ? runAhead : 0;
   }
 
   private void accept(Received<? extends Event> received) {
@@ -119,6 +176,15 @@ public final class StreamedMetaSource implements MetaSource {
   private void storeUpdate(MetaParams params) {
     synchronized (arrived) {
       if (params.source() == MetaParamSource.OPTIMIZER && params.version() == nextVersion) {
+        MetaPoint own = unconfirmed.get(params.version());
+        if (own != null) {
+          MetaPoint theirs = point(params.b(), params.extraCoordinates(), MetaParamSource.OPTIMIZER);
+          if (!own.equals(theirs)) {
+            differ(params.version(), theirs, own);
+            return;
+          }
+          unconfirmed.remove(params.version());
+        }
         updates.put(params.version(), params);
         long step = config.nextHyperGradientStep(params.version() - 1);
         nextVersion = step == Long.MAX_VALUE ? Long.MAX_VALUE : step + 1;
@@ -140,6 +206,17 @@ public final class StreamedMetaSource implements MetaSource {
         passOver("forecast of period " + forecast.periodStart()
             + " (the run's next forecast period starts at " + nextForecast + ")");
       }
+    }
+  }
+
+  /** An update for a step the run trained on its own, different: not taken, counted, logged once. */
+  private void differ(long version, MetaPoint theirs, MetaPoint own) {
+    differing++;
+    if (firstDifference == null) {
+      firstDifference = "version " + version + " came with b " + theirs.b() + ", extra "
+          + theirs.extra() + "; the run's rule gives b " + own.b() + ", extra " + own.extra();
+      LOG.warn("run {}: the meta-optimizer's update {} differs from the one the run trained on,"
+          + " not taken (further ones not logged): {}", runId, version, firstDifference);
     }
   }
 
@@ -176,6 +253,63 @@ public final class StreamedMetaSource implements MetaSource {
   }
 
   @Override
+  public boolean runsAhead() {
+    return ownRule != null;
+  }
+
+  /**
+   * Computes the update the meta-optimizer will answer this hypergradient with, when the run
+   * runs ahead, and keeps it for the step that trains on it. Every hypergradient passes the rule
+   * (Adam's moments move as the service's do), also those whose update no step reads.
+   */
+  @Override
+  public void hyperGradientComputed(HyperGradient gradient) {
+    if (ownRule == null) {
+      return;
+    }
+    double[] next = ownRule.update(gradient, extraNames);
+    long version = gradient.step() + 1;
+    // null: the service keeps the point for a non-finite record; the step waits for that
+    if (next == null || version >= config.steps() || !readsUpdate(version)) {
+      return;
+    }
+    Map<String, Double> extra = new TreeMap<>();
+    for (int i = 0; i < extraNames.size(); i++) {
+      extra.put(extraNames.get(i), next[3 + i]);
+    }
+    MetaPoint own = point(new Unconstrained(next[0], next[1], next[2]), extra,
+        MetaParamSource.OPTIMIZER);
+    synchronized (arrived) {
+      if (version >= nextVersion) { // not already answered (it cannot be: it is not sent yet)
+        unconfirmed.put(version, own);
+      }
+    }
+  }
+
+  @Override
+  public void awaitConfirmed(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (arrived) {
+      while (!unconfirmed.isEmpty()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new MetaTimeoutException(unmatched(unconfirmed.firstKey(), timeout));
+        }
+        arrived.wait(Math.max(1, left / 1_000_000), 0);
+      }
+    }
+  }
+
+  /** Whether a step trains on the meta-optimizer's update of its version (not an anchor or a line). */
+  private boolean readsUpdate(long step) {
+    long period = config.mode() == RunConfig.Mode.FORECAST
+        ? (long) config.miniEpoch() * config.forecastEvery()
+        : Long.MAX_VALUE;
+    long z = period == Long.MAX_VALUE ? step : step % period;
+    return z >= 1 && (config.mode() != RunConfig.Mode.FORECAST || z < config.miniEpoch());
+  }
+
+  @Override
   public MetaPoint ready(long step) {
     return tryPoint(step);
   }
@@ -203,6 +337,15 @@ public final class StreamedMetaSource implements MetaSource {
       updates.headMap(oldest).clear();
       MetaParams update = newest.getValue();
       return point(update.b(), update.extraCoordinates(), MetaParamSource.OPTIMIZER);
+    }
+    if (ownRule != null) {
+      synchronized (arrived) {
+        MetaPoint own = unconfirmed.get(step);
+        // the run's own update, unless runAhead steps already wait for theirs to be matched
+        if (own != null && unconfirmed.size() <= runAhead) {
+          return own;
+        }
+      }
     }
     return step - config.maxStaleness() <= periodStart ? anchor : null;
   }
@@ -253,7 +396,21 @@ public final class StreamedMetaSource implements MetaSource {
     return point.withExtra(declared);
   }
 
+  /** Why the run stopped waiting for the meta-optimizer to match the update of {@code version}. */
+  private String unmatched(long version, Duration timeout) {
+    String why = differing == 0 ? " (is the meta-optimizer running?)"
+        : "; " + differing + " update(s) that differed were not taken, the first: "
+            + firstDifference + " (does the meta-optimizer run the same distilflux version?)";
+    return "no meta-parameter update for run " + runId + " step " + version
+        + " matching the one the run trained on within " + timeout + why;
+  }
+
   private String missing(long step, Duration timeout) {
+    synchronized (arrived) {
+      if (unconfirmed.containsKey(step)) { // it waited for earlier updates to be matched
+        return unmatched(unconfirmed.firstKey(), timeout);
+      }
+    }
     boolean forecastStep = config.mode() == RunConfig.Mode.FORECAST
         && step % ((long) config.miniEpoch() * config.forecastEvery()) >= config.miniEpoch();
     return forecastStep

@@ -266,6 +266,7 @@ public final class StudentRun {
     }
     try {
       long sliceEnd = System.nanoTime() + COMPUTE_SLICE.toNanos();
+      long first = loop.step;
       while (loop.step < config.steps() && batches.hasNext()) {
         trainOneStep(loop, out);
         int every = controls.checkpointEvery();
@@ -276,10 +277,14 @@ public final class StudentRun {
           break;
         }
       }
-      if (loop.step >= config.steps() || !batches.hasNext()) {
+      // A run ahead of the meta-optimizer hands this call's hypergradients on before it waits
+      // for their updates to be matched: it finishes in the next call.
+      boolean handOnFirst = metaSource.runsAhead() && loop.step > first;
+      if ((loop.step >= config.steps() || !batches.hasNext()) && !handOnFirst) {
         if (loop.lastEvaluation == null || loop.lastEvaluation.step() != loop.step - 1) {
           out.add(evaluate(loop, loop.step - 1));
         }
+        awaitConfirmed(loop);
         if (controls.checkpointEvery() > 0) {
           checkpoint(loop);
         }
@@ -317,15 +322,20 @@ public final class StudentRun {
   }
 
   /**
-   * Whether the next step follows under the same permit: only for a run that never waits on the
-   * bus (whose events nothing waits for), within its compute slice, while no run on the bus waits
-   * for a permit. One step per permit would cost two thread switches a step, as much as a small
-   * student's step itself; the numbers are the same either way.
+   * Whether the next step follows under the same permit: for a run that never waits on the bus
+   * (whose events nothing waits for) while no run on the bus waits for a permit, and for a run
+   * that runs ahead of the meta-optimizer; either within its compute slice. One step per permit
+   * would cost two thread switches a step, as much as a small student's step itself; the numbers
+   * are the same either way.
    */
   private boolean goesOnComputing(Loop loop, long sliceEnd) {
-    return !metaSource.awaitsTheBus()
+    // a run ahead goes on while its next step need not wait: a wait would hold back this
+    // call's hypergradients, which are handed on only when it returns
+    boolean computes = metaSource.awaitsTheBus()
+        ? metaSource.runsAhead() && metaSource.ready(loop.step) != null
+        : !loop.lease.othersWaitFirst();
+    return computes
         && System.nanoTime() - sliceEnd < 0
-        && !loop.lease.othersWaitFirst()
         && !Thread.currentThread().isInterrupted();
   }
 
@@ -366,9 +376,11 @@ public final class StudentRun {
       Map<String, ExtraGradient> extra = new TreeMap<>();
       point.extra().forEach((name, at) ->
           extra.put(name, new ExtraGradient(at, hg.extra().getOrDefault(name, Double.NaN))));
-      out.add(new HyperGradient(Event.CURRENT_SCHEMA_VERSION, runId, step, point.b(),
-          hg.gradient(), hg.validationLoss(), config.innerLearningRate(),
-          hg.validationGradientNormSquared(), extra));
+      HyperGradient sent = new HyperGradient(Event.CURRENT_SCHEMA_VERSION, runId, step,
+          point.b(), hg.gradient(), hg.validationLoss(), config.innerLearningRate(),
+          hg.validationGradientNormSquared(), extra);
+      metaSource.hyperGradientComputed(sent);
+      out.add(sent);
     } else if (phase == Phase.FORECAST) {
       loop.forecastSteps++;
     }
@@ -425,6 +437,22 @@ public final class StudentRun {
     loop.lease.release();
     try {
       return metaSource.pointFor(step, timeout);
+    } finally {
+      loop.lease.acquireUninterruptibly();
+    }
+  }
+
+  /**
+   * Waits, without a compute permit, until the meta-optimizer has matched every update the run
+   * trained on ahead of it (see {@link MetaSource#runsAhead()}).
+   */
+  private void awaitConfirmed(Loop loop) throws InterruptedException {
+    if (!metaSource.runsAhead()) {
+      return;
+    }
+    loop.lease.release();
+    try {
+      metaSource.awaitConfirmed(metaTimeout);
     } finally {
       loop.lease.acquireUninterruptibly();
     }
