@@ -159,7 +159,19 @@ final class KafkaServices implements AutoCloseable {
 
   /** Trains the run, publishing every event through the router; returns its RunFinished. */
   RunFinished train(String runId, RunConfig config, Function<Flux<Event>, Flux<Event>> tap) {
-    StudentRun run = assembler.assemble(runId, config);
+    return train(runId, config, 0, tap);
+  }
+
+  /**
+   * As the other, the run going up to {@code runAhead} steps ahead of the meta-optimizer (0:
+   * waiting for each update).
+   */
+  RunFinished train(String runId, RunConfig config, int runAhead,
+      Function<Flux<Event>, Flux<Event>> tap) {
+    RunAssembler by = runAhead == 0 ? assembler : assembler(bus, new LongRunOptions(
+        OnMetaTimeout.FAIL, Checkpointing.off(),
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), runAhead));
+    StudentRun run = by.assemble(runId, config);
     AtomicReference<RunFinished> finished = new AtomicReference<>();
     Flux<Event> events = tap.apply(run.events(trainers)).doOnNext(event -> {
       if (event instanceof RunFinished f) {

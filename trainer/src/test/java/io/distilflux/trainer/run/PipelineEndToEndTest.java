@@ -34,6 +34,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import reactor.core.publisher.Mono;
 
 /**
@@ -72,12 +74,15 @@ class PipelineEndToEndTest {
     }
   }
 
-  @Test
-  void hypergradientRunUsesEachUpdateOfTheMetaOptimizerAtTheStepItWasMadeFor() throws Exception {
-    String runId = "e2e-hypergradient";
+  /** Run ahead 0: each step waits for its update; 4: up to four steps on the run's own. */
+  @ParameterizedTest(name = "run ahead {0}")
+  @ValueSource(ints = {0, 4})
+  void hypergradientRunUsesEachUpdateOfTheMetaOptimizerAtTheStepItWasMadeFor(int runAhead)
+      throws Exception {
+    String runId = "e2e-hypergradient-" + runAhead;
     RunFinished finished =
         services.train(runId,
-        services.config(RunConfig.Mode.HYPERGRADIENT, HG_STEPS), Function.identity());
+        services.config(RunConfig.Mode.HYPERGRADIENT, HG_STEPS), runAhead, Function.identity());
     assertNull(finished.failure(), "failure: " + finished.failure());
     assertEquals(HG_STEPS, finished.steps());
     assertEquals(HG_STEPS, finished.hypergradientSteps());
@@ -104,10 +109,28 @@ class PipelineEndToEndTest {
   }
 
   @Test
-  void forecastRunFollowsThePublishedTrajectoryLines() throws Exception {
-    String runId = "e2e-forecast";
+  void aRunAheadOfTheMetaOptimizerTrainsTheNumbersOfARunThatWaits() throws Exception {
     RunConfig config = services.config(RunConfig.Mode.FORECAST, STEPS);
-    RunFinished finished = services.train(runId, config, Function.identity());
+    RunFinished waiting = services.train("e2e-same-waits", config, 0, Function.identity());
+    RunFinished ahead = services.train("e2e-same-ahead", config, 3, Function.identity());
+    assertNull(ahead.failure(), "failure: " + ahead.failure());
+    List<TrainingStep> waited = readBack("e2e-same-waits", true).steps();
+    List<TrainingStep> ran = readBack("e2e-same-ahead", true).steps();
+    assertEquals(STEPS, ran.size());
+    for (int t = 0; t < STEPS; t++) {
+      assertEquals(waited.get(t).meta(), ran.get(t).meta(), "λ of step " + t);
+      assertEquals(waited.get(t).trainLoss(), ran.get(t).trainLoss(), "loss of step " + t);
+    }
+    assertEquals(waiting.finalEvaluation().testAccuracy(), ahead.finalEvaluation().testAccuracy());
+    assertEquals(waiting.finalEvaluation().testLoss(), ahead.finalEvaluation().testLoss());
+  }
+
+  @ParameterizedTest(name = "run ahead {0}")
+  @ValueSource(ints = {0, 4})
+  void forecastRunFollowsThePublishedTrajectoryLines(int runAhead) throws Exception {
+    String runId = "e2e-forecast-" + runAhead;
+    RunConfig config = services.config(RunConfig.Mode.FORECAST, STEPS);
+    RunFinished finished = services.train(runId, config, runAhead, Function.identity());
     assertNull(finished.failure(), "failure: " + finished.failure());
     long hypergradientSteps = 0;
     for (long t = 0; t < STEPS; t++) {
