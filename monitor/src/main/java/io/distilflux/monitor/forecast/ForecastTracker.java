@@ -229,18 +229,6 @@ public final class ForecastTracker {
     return run != null && run.config != null && run.isSettled(periodStart);
   }
 
-  /** The point's extra coordinates of the names the run declared; others are ignored. */
-  private static Map<String, Double> declaredExtras(RunConfig config, HyperGradient point) {
-    Map<String, Double> extra = new HashMap<>();
-    for (String name : config.extraMeta().keySet()) {
-      var coordinate = point.extra().get(name);
-      if (coordinate != null && Double.isFinite(coordinate.at())) {
-        extra.put(name, coordinate.at());
-      }
-    }
-    return extra;
-  }
-
   private static void accept(RunState run, Held held, List<Ready> ready, List<Runnable> now) {
     RunConfig config = run.config;
     HyperGradient event = held.event();
@@ -263,21 +251,12 @@ public final class ForecastTracker {
     }
     run.windows.remove(periodStart);
     run.settle(periodStart);
-    List<TrajectoryPredictor.Point> points = new ArrayList<>();
-    for (HyperGradient point : window.byStep.values()) {
-      // A step whose b is not finite carries no information about the trajectory.
-      if (point.at().isFinite()) {
-        points.add(new TrajectoryPredictor.Point(point.step(), point.at(),
-            declaredExtras(config, point)));
-      }
-    }
-    if (points.isEmpty()) {
+    TrajectoryForecast forecast = TrajectoryPredictor.predict(
+        event.runId(), config, periodStart, window.byStep.values());
+    if (forecast == null) {
       now.addAll(window.acknowledgements);
       return;
     }
-    TrajectoryForecast forecast =
-        TrajectoryPredictor.predict(
-            event.runId(), periodStart, config.miniEpoch(), config.forecastEvery(), points);
     ready.add(new Ready(forecast, List.copyOf(window.acknowledgements)));
   }
 }

@@ -2,6 +2,8 @@ package io.distilflux.monitor.forecast;
 
 import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.ExtraLine;
+import io.distilflux.pipeline.event.HyperGradient;
+import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.TrajectoryForecast;
 import io.distilflux.pipeline.event.Unconstrained;
 import java.util.List;
@@ -34,6 +36,41 @@ public final class TrajectoryPredictor {
     public Point(long step, Unconstrained at) {
       this(step, at, java.util.Map.of());
     }
+  }
+
+  /**
+   * Fits the forecast of one period of a run to the hypergradients of its hypergradient
+   * mini-epoch, as the monitor publishes it: each step's b and the extra coordinates the run
+   * declared, where finite. A trainer that runs ahead of the monitor fits its own forecasts with
+   * this same method, so the two agree bit for bit.
+   *
+   * @param window the period's hypergradients in step order, one a step
+   * @return the forecast, or null when no step of the window has a finite b
+   */
+  public static TrajectoryForecast predict(String runId, RunConfig config, long periodStart,
+      java.util.Collection<HyperGradient> window) {
+    List<Point> points = new java.util.ArrayList<>();
+    for (HyperGradient point : window) {
+      // A step whose b is not finite carries no information about the trajectory.
+      if (point.at().isFinite()) {
+        points.add(new Point(point.step(), point.at(), declaredExtras(config, point)));
+      }
+    }
+    return points.isEmpty() ? null
+        : predict(runId, periodStart, config.miniEpoch(), config.forecastEvery(), points);
+  }
+
+  /** The point's extra coordinates of the names the run declared; others are ignored. */
+  private static java.util.Map<String, Double> declaredExtras(RunConfig config,
+      HyperGradient point) {
+    java.util.Map<String, Double> extra = new java.util.HashMap<>();
+    for (String name : config.extraMeta().keySet()) {
+      var coordinate = point.extra().get(name);
+      if (coordinate != null && Double.isFinite(coordinate.at())) {
+        extra.put(name, coordinate.at());
+      }
+    }
+    return extra;
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.distilflux.trainer.run;
 
+import io.distilflux.monitor.forecast.TrajectoryPredictor;
 import io.distilflux.pipeline.Channel;
 import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.EventBus;
@@ -45,13 +46,15 @@ import reactor.core.Disposables;
  * step does not wait for its update: the run computes it from its previous step's hypergradient
  * with the update rule its configuration names — {@link MetaUpdateRule#update}, the method the
  * meta-optimizer answers with, so the two agree bit for bit — trains on, and checks each of the
- * meta-optimizer's updates against its own when it arrives. At most {@code n} steps trained on
- * updates not yet matched may be outstanding; past that the run waits, and it finishes only once
- * every one is matched. An update that differs from the run's (a record not from the
- * meta-optimizer, or a meta-optimizer with another rule) is not taken: it is counted and logged,
- * and the run goes on waiting for the matching one until its timeout, whose message says what
- * differed. The numbers are those of a run that waits for every update; only the wait is gone,
- * so the round trips of a small student no longer set its pace.
+ * meta-optimizer's updates against its own when it arrives. A forecast run likewise fits each
+ * period's line to its own hypergradients with the monitor's {@link TrajectoryPredictor#predict}
+ * and checks the monitor's forecast against it. At most {@code n} updates and {@code n / (n·E)}
+ * forecasts not yet matched may be outstanding; past that the run waits, and it finishes only
+ * once every one is matched. A record that differs from the run's own (one not from the
+ * services, or services of another version) is not taken: it is counted and logged, and the run
+ * goes on waiting for the matching one until its timeout, whose message says what differed. The
+ * numbers are those of a run that waits for every record; only the wait is gone, so the round
+ * trips of a small student no longer set its pace.
  */
 public final class StreamedMetaSource implements MetaSource {
 
@@ -91,6 +94,10 @@ public final class StreamedMetaSource implements MetaSource {
    * arrives; guarded by {@code arrived}. At most {@code runAhead + 1} entries.
    */
   private final NavigableMap<Long, MetaPoint> unconfirmed = new TreeMap<>();
+  /** Forecasts the run fitted itself, by period, until the monitor's matching one arrives. */
+  private final NavigableMap<Long, TrajectoryForecast> unconfirmedForecasts = new TreeMap<>();
+  /** The hypergradients of the current period's hypergradient mini-epoch, by step. */
+  private final NavigableMap<Long, HyperGradient> window = new TreeMap<>();
   /** The meta-optimizer's updates that differed from the run's own; guarded by {@code arrived}. */
   private long differing;
   private String firstDifference;
@@ -180,7 +187,8 @@ public final class StreamedMetaSource implements MetaSource {
         if (own != null) {
           MetaPoint theirs = point(params.b(), params.extraCoordinates(), MetaParamSource.OPTIMIZER);
           if (!own.equals(theirs)) {
-            differ(params.version(), theirs, own);
+            differ("update " + params.version(), "b " + theirs.b() + ", extra " + theirs.extra(),
+                "b " + own.b() + ", extra " + own.extra());
             return;
           }
           unconfirmed.remove(params.version());
@@ -199,6 +207,15 @@ public final class StreamedMetaSource implements MetaSource {
   private void storeForecast(TrajectoryForecast forecast) {
     synchronized (arrived) {
       if (config.mode() == RunConfig.Mode.FORECAST && forecast.periodStart() == nextForecast) {
+        TrajectoryForecast own = unconfirmedForecasts.get(forecast.periodStart());
+        if (own != null) {
+          if (!own.equals(forecast)) {
+            differ("the forecast of period " + forecast.periodStart(), forecast.toString(),
+                own.toString());
+            return;
+          }
+          unconfirmedForecasts.remove(forecast.periodStart());
+        }
         forecasts.put(forecast.periodStart(), forecast);
         nextForecast += (long) config.miniEpoch() * config.forecastEvery();
         arrived.notifyAll();
@@ -209,14 +226,16 @@ public final class StreamedMetaSource implements MetaSource {
     }
   }
 
-  /** An update for a step the run trained on its own, different: not taken, counted, logged once. */
-  private void differ(long version, MetaPoint theirs, MetaPoint own) {
+  /**
+   * A record for steps the run trained on its own, different from the run's: not taken,
+   * counted, logged once.
+   */
+  private void differ(String what, String theirs, String own) {
     differing++;
     if (firstDifference == null) {
-      firstDifference = "version " + version + " came with b " + theirs.b() + ", extra "
-          + theirs.extra() + "; the run's rule gives b " + own.b() + ", extra " + own.extra();
-      LOG.warn("run {}: the meta-optimizer's update {} differs from the one the run trained on,"
-          + " not taken (further ones not logged): {}", runId, version, firstDifference);
+      firstDifference = what + " came as " + theirs + "; the run's own is " + own;
+      LOG.warn("run {}: {} differs from the one the run trained on, not taken (further ones not"
+          + " logged): {}", runId, what, firstDifference);
     }
   }
 
@@ -267,6 +286,7 @@ public final class StreamedMetaSource implements MetaSource {
     if (ownRule == null) {
       return;
     }
+    fitOwnForecast(gradient);
     double[] next = ownRule.update(gradient, extraNames);
     long version = gradient.step() + 1;
     // null: the service keeps the point for a non-finite record; the step waits for that
@@ -286,14 +306,48 @@ public final class StreamedMetaSource implements MetaSource {
     }
   }
 
+  /**
+   * Keeps a forecast run's hypergradients of the current hypergradient mini-epoch and, after its
+   * last, fits the period's line as the monitor will.
+   */
+  private void fitOwnForecast(HyperGradient gradient) {
+    if (config.mode() != RunConfig.Mode.FORECAST) {
+      return;
+    }
+    long period = (long) config.miniEpoch() * config.forecastEvery();
+    long periodStart = gradient.step() - gradient.step() % period;
+    if (!window.isEmpty() && window.firstKey() < periodStart) {
+      window.clear(); // a period whose mini-epoch the run did not see whole (a resumed run)
+    }
+    window.put(gradient.step(), gradient);
+    if (gradient.step() - periodStart != config.miniEpoch() - 1) {
+      return;
+    }
+    TrajectoryForecast own = window.size() == config.miniEpoch()
+        ? TrajectoryPredictor.predict(runId, config, periodStart, window.values()) : null;
+    window.clear();
+    if (own != null && periodStart + config.miniEpoch() < config.steps()) {
+      synchronized (arrived) {
+        if (periodStart >= nextForecast) {
+          unconfirmedForecasts.put(periodStart, own);
+        }
+      }
+    }
+  }
+
+  /** How many forecasts the run may train on before the monitor's match them. */
+  private int forecastsAhead() {
+    return Math.max(1, runAhead / (config.miniEpoch() * config.forecastEvery()));
+  }
+
   @Override
   public void awaitConfirmed(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (arrived) {
-      while (!unconfirmed.isEmpty()) {
+      while (!unconfirmed.isEmpty() || !unconfirmedForecasts.isEmpty()) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          throw new MetaTimeoutException(unmatched(unconfirmed.firstKey(), timeout));
+          throw new MetaTimeoutException(oldestUnmatched(timeout));
         }
         arrived.wait(Math.max(1, left / 1_000_000), 0);
       }
@@ -321,7 +375,7 @@ public final class StreamedMetaSource implements MetaSource {
     long periodStart = period == Long.MAX_VALUE ? 0 : step - step % period;
     long z = step - periodStart;
     if (config.mode() == RunConfig.Mode.FORECAST && z >= config.miniEpoch()) {
-      TrajectoryForecast forecast = forecasts.get(periodStart);
+      TrajectoryForecast forecast = forecast(periodStart);
       return forecast == null ? null
           : point(forecast.at(step), forecast.extraAt(step), MetaParamSource.FORECAST);
     }
@@ -373,7 +427,7 @@ public final class StreamedMetaSource implements MetaSource {
       return point(start, config.extraMeta(), MetaParamSource.INITIAL);
     }
     long previous = periodStart - (long) config.miniEpoch() * config.forecastEvery();
-    TrajectoryForecast forecast = forecasts.get(previous);
+    TrajectoryForecast forecast = forecast(previous);
     return forecast == null ? null : point(forecast.at(periodStart),
         forecast.extraAt(periodStart), MetaParamSource.FORECAST);
   }
@@ -396,19 +450,41 @@ public final class StreamedMetaSource implements MetaSource {
     return point.withExtra(declared);
   }
 
-  /** Why the run stopped waiting for the meta-optimizer to match the update of {@code version}. */
-  private String unmatched(long version, Duration timeout) {
-    String why = differing == 0 ? " (is the meta-optimizer running?)"
-        : "; " + differing + " update(s) that differed were not taken, the first: "
-            + firstDifference + " (does the meta-optimizer run the same distilflux version?)";
-    return "no meta-parameter update for run " + runId + " step " + version
-        + " matching the one the run trained on within " + timeout + why;
+  /**
+   * The monitor's forecast of a period, or the run's own while it may still train on one not
+   * matched yet; null when neither.
+   */
+  private TrajectoryForecast forecast(long periodStart) {
+    TrajectoryForecast published = forecasts.get(periodStart);
+    if (published != null || ownRule == null) {
+      return published;
+    }
+    synchronized (arrived) {
+      TrajectoryForecast own = unconfirmedForecasts.get(periodStart);
+      return own != null && unconfirmedForecasts.headMap(periodStart, false).size()
+          < forecastsAhead() ? own : null;
+    }
+  }
+
+  /** Why the run stopped waiting for the services to match its oldest own record. */
+  private String oldestUnmatched(Duration timeout) {
+    long update = unconfirmed.isEmpty() ? Long.MAX_VALUE : unconfirmed.firstKey();
+    long forecast = unconfirmedForecasts.isEmpty() ? Long.MAX_VALUE
+        : unconfirmedForecasts.firstKey() + config.miniEpoch();
+    String what = update <= forecast
+        ? "meta-parameter update for run " + runId + " step " + update
+        : "trajectory forecast for run " + runId + " step " + forecast;
+    String service = update <= forecast ? "meta-optimizer" : "monitor";
+    String why = differing == 0 ? " (is the " + service + " running?)"
+        : "; " + differing + " record(s) that differed were not taken, the first: "
+            + firstDifference + " (do the services run the same distilflux version?)";
+    return "no " + what + " matching the one the run trained on within " + timeout + why;
   }
 
   private String missing(long step, Duration timeout) {
     synchronized (arrived) {
-      if (unconfirmed.containsKey(step)) { // it waited for earlier updates to be matched
-        return unmatched(unconfirmed.firstKey(), timeout);
+      if (ownRule != null && (!unconfirmed.isEmpty() || !unconfirmedForecasts.isEmpty())) {
+        return oldestUnmatched(timeout); // it waited for earlier records to be matched
       }
     }
     boolean forecastStep = config.mode() == RunConfig.Mode.FORECAST

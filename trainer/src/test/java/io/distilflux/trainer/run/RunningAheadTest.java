@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.distilflux.monitor.forecast.TrajectoryPredictor;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.direct.InMemoryEventBus;
 import io.distilflux.pipeline.event.Event;
@@ -15,9 +16,12 @@ import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.MetaParamSource;
 import io.distilflux.pipeline.event.MetaParams;
 import io.distilflux.pipeline.event.RunConfig;
+import io.distilflux.pipeline.event.TrajectoryForecast;
 import io.distilflux.pipeline.event.Unconstrained;
 import io.distilflux.pipeline.meta.MetaUpdateRule;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
@@ -62,8 +66,8 @@ class RunningAheadTest {
       assertEquals(own, source.pointFor(1, SHORT).b()); // still the run's own
       MetaTimeoutException timeout =
           assertThrows(MetaTimeoutException.class, () -> source.awaitConfirmed(SHORT));
-      assertTrue(timeout.getMessage().contains("1 update(s) that differed"), timeout.getMessage());
-      assertTrue(timeout.getMessage().contains("version 1"), timeout.getMessage());
+      assertTrue(timeout.getMessage().contains("1 record(s) that differed"), timeout.getMessage());
+      assertTrue(timeout.getMessage().contains("update 1 came as"), timeout.getMessage());
       publish(bus, update(1, own));
       assertDoesNotThrow(() -> source.awaitConfirmed(SHORT));
     }
@@ -89,6 +93,44 @@ class RunningAheadTest {
       assertNull(source.ready(1));
       publish(bus, update(1, START)); // the service keeps the point
       assertEquals(START, source.pointFor(1, SHORT).b());
+    }
+  }
+
+  @Test
+  void aForecastRunTrainsItsForecastWindowOnTheLineItFitsAsTheMonitorWould() throws Exception {
+    RunConfig config = config(RunConfig.Mode.FORECAST, RunConfig.OptimizerKind.SGD); // E 4, n 2
+    try (InMemoryEventBus bus = new InMemoryEventBus();
+        StreamedMetaSource source = new StreamedMetaSource(bus, TOPICS, "run-a", config, START,
+            64)) {
+      List<HyperGradient> window = new ArrayList<>();
+      Unconstrained at = START;
+      for (long step = 0; step < 4; step++) {
+        assertEquals(at, source.ready(step).b(), "step " + step);
+        HyperGradient gradient = hyperGradient(step, at);
+        window.add(gradient);
+        source.hyperGradientComputed(gradient);
+        if (step < 3) {
+          at = source.ready(step + 1).b();
+        }
+      }
+      TrajectoryForecast line = TrajectoryPredictor.predict("run-a", config, 0, window);
+      for (long step = 4; step < 8; step++) {
+        assertEquals(line.at(step), source.ready(step).b(), "forecast step " + step);
+      }
+      assertEquals(line.at(8), source.ready(8).b(), "the next period starts on the line");
+      TrajectoryForecast other = new TrajectoryForecast(line.schemaVersion(), "run-a", 0, 4, 7,
+          line.slope(), new Unconstrained(9, 9, 9), line.residual(), line.points());
+      publish(bus, other);
+      assertEquals(line.at(5), source.ready(5).b(), "a differing line is not taken");
+      for (long version = 1; version < 4; version++) {
+        publish(bus, update(version, window.get((int) version).at()));
+      }
+      MetaTimeoutException timeout =
+          assertThrows(MetaTimeoutException.class, () -> source.awaitConfirmed(SHORT));
+      assertTrue(timeout.getMessage().contains("trajectory forecast for run run-a step 4"),
+          timeout.getMessage());
+      publish(bus, line);
+      assertDoesNotThrow(() -> source.awaitConfirmed(SHORT));
     }
   }
 
@@ -122,10 +164,14 @@ class RunningAheadTest {
 
   private static StreamedMetaSource ahead(InMemoryEventBus bus, RunConfig.OptimizerKind rule,
       int runAhead) {
-    RunConfig config = new RunConfig(RunConfig.DatasetKind.SYNTHETIC, "", RunConfig.Mode.HYPERGRADIENT,
-        1, 1, 100, 0, "logreg", "logreg", RunConfig.OptimizerKind.SGD, 0.1, rule, 0.5, 1.0, 4, 2,
-        START, false, 0, 0, false);
-    return new StreamedMetaSource(bus, TOPICS, "run-a", config, START, runAhead);
+    return new StreamedMetaSource(bus, TOPICS, "run-a", config(RunConfig.Mode.HYPERGRADIENT, rule),
+        START, runAhead);
+  }
+
+  private static RunConfig config(RunConfig.Mode mode, RunConfig.OptimizerKind rule) {
+    return new RunConfig(RunConfig.DatasetKind.SYNTHETIC, "", mode, 1, 1, 100, 0, "logreg",
+        "logreg", RunConfig.OptimizerKind.SGD, 0.1, rule, 0.5, 1.0, 4, 2, START, false, 0, 0,
+        false);
   }
 
   private static MetaParams update(long version, Unconstrained b) {
