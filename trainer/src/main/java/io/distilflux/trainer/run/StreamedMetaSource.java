@@ -365,7 +365,12 @@ public final class StreamedMetaSource implements MetaSource {
 
   @Override
   public MetaPoint ready(long step) {
-    return tryPoint(step);
+    MetaPoint point = tryPoint(step);
+    if (point != null) {
+      // a run ahead rarely waits in pointFor: what no later step reads goes here too
+      forget(step);
+    }
+    return point;
   }
 
   private MetaPoint tryPoint(long step) {
@@ -404,9 +409,12 @@ public final class StreamedMetaSource implements MetaSource {
     return step - config.maxStaleness() <= periodStart ? anchor : null;
   }
 
-  /** Updates and forecasts held, for tests of its memory. */
+  /** Updates, forecasts and hypergradients held, for tests of its memory. */
   int retained() {
-    return updates.size() + forecasts.size();
+    synchronized (arrived) {
+      return updates.size() + forecasts.size() + unconfirmed.size()
+          + unconfirmedForecasts.size() + window.size();
+    }
   }
 
   /** Drops what no step after {@code step} reads; steps only move forward. */

@@ -134,6 +134,34 @@ class RunningAheadTest {
     }
   }
 
+  @Test
+  void aLongRunAheadKeepsOnlyWhatItsNextStepsRead() throws Exception {
+    RunConfig config = config(RunConfig.Mode.FORECAST, RunConfig.OptimizerKind.SGD); // E 4, n 2
+    try (InMemoryEventBus bus = new InMemoryEventBus();
+        StreamedMetaSource source = new StreamedMetaSource(bus, TOPICS, "run-a",
+            config, START, 16)) {
+      MetaUpdateRule rule = new Expected(RunConfig.OptimizerKind.SGD).rule();
+      List<HyperGradient> window = new ArrayList<>();
+      for (long step = 0; step < 4_000; step++) {
+        MetaPoint point = source.ready(step);
+        assertNotNull(point, "step " + step + " goes on");
+        if (step % 8 < 4) {
+          HyperGradient gradient = hyperGradient(step, point.b());
+          source.hyperGradientComputed(gradient);
+          window.add(gradient);
+          // the meta-optimizer's answer
+          publish(bus, update(step + 1,
+              Unconstrained.of(rule.step(point.b().toArray(), GRADIENT.toArray(), 1.0))));
+          if (step % 8 == 3) {
+            publish(bus, TrajectoryPredictor.predict("run-a", config, step - 3, window));
+            window.clear();
+          }
+        }
+      }
+      assertTrue(source.retained() <= 8, "held " + source.retained() + " after 4 000 steps");
+    }
+  }
+
   /** The meta-optimizer's rule, applied on the test's side. */
   private record Expected(MetaUpdateRule rule) {
     Expected(RunConfig.OptimizerKind kind) {
@@ -169,7 +197,7 @@ class RunningAheadTest {
   }
 
   private static RunConfig config(RunConfig.Mode mode, RunConfig.OptimizerKind rule) {
-    return new RunConfig(RunConfig.DatasetKind.SYNTHETIC, "", mode, 1, 1, 100, 0, "logreg",
+    return new RunConfig(RunConfig.DatasetKind.SYNTHETIC, "", mode, 1, 1, 100_000, 0, "logreg",
         "logreg", RunConfig.OptimizerKind.SGD, 0.1, rule, 0.5, 1.0, 4, 2, START, false, 0, 0,
         false);
   }
