@@ -300,7 +300,9 @@ public final class StreamedMetaSource implements MetaSource {
     MetaPoint own = point(new Unconstrained(next[0], next[1], next[2]), extra,
         MetaParamSource.OPTIMIZER);
     synchronized (arrived) {
-      if (version >= nextVersion) { // not already answered (it cannot be: it is not sent yet)
+      // Not already answered (it cannot be: it is not sent yet); and none past the bound, where
+      // the step waits anyway (a run holding λ while the meta-optimizer is away keeps no more)
+      if (version >= nextVersion && unconfirmed.size() <= runAhead) {
         unconfirmed.put(version, own);
       }
     }
@@ -328,7 +330,7 @@ public final class StreamedMetaSource implements MetaSource {
     window.clear();
     if (own != null && periodStart + config.miniEpoch() < config.steps()) {
       synchronized (arrived) {
-        if (periodStart >= nextForecast) {
+        if (periodStart >= nextForecast && unconfirmedForecasts.size() <= forecastsAhead()) {
           unconfirmedForecasts.put(periodStart, own);
         }
       }

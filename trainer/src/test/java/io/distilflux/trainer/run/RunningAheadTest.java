@@ -74,6 +74,18 @@ class RunningAheadTest {
   }
 
   @Test
+  void aRunHeldBackByAnAbsentMetaOptimizerKeepsNoMoreThanItsBound() throws Exception {
+    try (InMemoryEventBus bus = new InMemoryEventBus();
+        StreamedMetaSource source = ahead(bus, RunConfig.OptimizerKind.SGD, 2)) {
+      // --on-meta-timeout hold: every step trains on, at the held λ, and sends its hypergradient
+      for (long step = 0; step < 1_000; step++) {
+        source.hyperGradientComputed(hyperGradient(step, START));
+      }
+      assertTrue(source.retained() <= 3, "held " + source.retained());
+    }
+  }
+
+  @Test
   void aRunThatWaitsComputesNoUpdateOfItsOwn() throws Exception {
     try (InMemoryEventBus bus = new InMemoryEventBus();
         StreamedMetaSource source = ahead(bus, RunConfig.OptimizerKind.SGD, 0)) {
