@@ -444,7 +444,9 @@ public final class StudentRun {
 
   /**
    * Waits, without a compute permit, until the meta-optimizer has matched every update the run
-   * trained on ahead of it (see {@link MetaSource#runsAhead()}).
+   * trained on ahead of it (see {@link MetaSource#runsAhead()}). A run that holds λ while the
+   * services are away finishes anyway, with a warning: it already trained on values no service
+   * gave it.
    */
   private void awaitConfirmed(Loop loop) throws InterruptedException {
     if (!metaSource.runsAhead()) {
@@ -453,6 +455,11 @@ public final class StudentRun {
     loop.lease.release();
     try {
       metaSource.awaitConfirmed(metaTimeout);
+    } catch (MetaTimeoutException e) {
+      if (controls.onMetaTimeout() != OnMetaTimeout.HOLD) {
+        throw e;
+      }
+      LOG.warn("run {} finishes unmatched (--on-meta-timeout hold): {}", runId, e.getMessage());
     } finally {
       loop.lease.acquireUninterruptibly();
     }

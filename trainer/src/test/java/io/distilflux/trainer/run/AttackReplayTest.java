@@ -47,7 +47,8 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -73,8 +74,10 @@ class AttackReplayTest {
 
   private record Coordinates(String topic, int partition, long offset) {}
 
-  @Test
-  void attacksOnALiveRunAreDeadLetteredOnceAndChangeNothing() throws Exception {
+  /** Run ahead 0: the victim waits for each update; 16: it checks the updates against its own. */
+  @ParameterizedTest(name = "run ahead {0}")
+  @ValueSource(ints = {0, 16})
+  void attacksOnALiveRunAreDeadLetteredOnceAndChangeNothing(int runAhead) throws Exception {
     try (KafkaServices services = new KafkaServices(Map.of("iterations",
         Integer.toString(STEPS), "meta-timeout", "60"), workDir)) {
       String bootstrap = services.kafka.bootstrapServers();
@@ -96,7 +99,8 @@ class AttackReplayTest {
           ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
           ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 3_000_000),
           new StringSerializer(), new ByteArraySerializer())) {
-        RunFinished victim = services.train(VICTIM, config, events -> events.doOnNext(event -> {
+        RunFinished victim = services.train(VICTIM, config, runAhead,
+            events -> events.doOnNext(event -> {
           if (event instanceof TrainingStep step) {
             latest.set(step.step());
           }

@@ -1,6 +1,7 @@
 package io.distilflux.trainer.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,6 +25,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -66,14 +69,17 @@ class FailuresSurvivedTest {
     }
   }
 
-  @Test
-  void holdKeepsTheLastLambdaWhileTheMetaOptimizerIsAwayAndCountsIt() throws Exception {
+  /** Run ahead 0: steps 1 on are held; 4: steps 1 to 4 train on the run's own updates first. */
+  @ParameterizedTest(name = "run ahead {0}")
+  @ValueSource(ints = {0, 4})
+  void holdKeepsTheLastLambdaWhileTheMetaOptimizerIsAwayAndCountsIt(int runAhead)
+      throws Exception {
     int steps = 30;
     try (KafkaServices services = new KafkaServices(Map.of("iterations",
         Integer.toString(steps), "meta-timeout", "0.3"), workDir)) {
       SimpleMeterRegistry registry = new SimpleMeterRegistry();
       LongRunOptions hold =
-          new LongRunOptions(OnMetaTimeout.HOLD, Checkpointing.off(), registry);
+          new LongRunOptions(OnMetaTimeout.HOLD, Checkpointing.off(), registry, runAhead);
       RunConfig config = services.config(RunConfig.Mode.HYPERGRADIENT, steps);
       services.stopMetaOptimizer();
       StudentRun run = services.assembler(services.bus, hold).assemble("held", config);
@@ -94,13 +100,16 @@ class FailuresSurvivedTest {
       assertEquals(steps, result.steps());
       double held = registry.get("distilflux.meta.held.steps").tag("run", "held").counter()
           .count();
-      assertTrue(held >= steps / 2 - 1 && held < steps, "held steps: " + held);
+      assertTrue(held >= steps / 2 - 1 - runAhead && held < steps, "held steps: " + held);
       List<TrainingStep> onTopic =
           TopicReader.all(services.bus, services.topics.steps(), "held").block();
       PipelineEndToEndTest.assertStepsOnceInOrder(onTopic, steps);
-      // step 0 trains at the initial λ and every held step keeps it: they all match
-      for (int t = 1; t < steps / 2; t++) {
-        assertEquals(onTopic.get(0).meta(), onTopic.get(t).meta(), "held λ at step " + t);
+      // the run's own updates move λ up to step runAhead; every held step after keeps its λ
+      for (int t = 1; t <= runAhead; t++) {
+        assertNotEquals(onTopic.get(t - 1).meta(), onTopic.get(t).meta(), "own λ at step " + t);
+      }
+      for (int t = runAhead + 1; t < steps / 2; t++) {
+        assertEquals(onTopic.get(runAhead).meta(), onTopic.get(t).meta(), "held λ at step " + t);
       }
     }
   }
