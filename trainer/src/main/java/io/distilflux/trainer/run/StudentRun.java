@@ -205,7 +205,11 @@ public final class StudentRun {
         // holds its permit and before it ends its round; fused, concatMapIterable would pull
         // them only after advance() returned.
         .hide()
-        .concatMapIterable(list -> list)
+        // One step's events at a time: the next advance() is asked for only once every event
+        // before it has gone downstream. With more prefetched, a consumer slower than the run
+        // leaves a hypergradient queued here while the next step waits for its update, which
+        // then never comes (a downstream request would have to run on this blocked thread).
+        .concatMapIterable(list -> list, 1)
         .filter(event -> !controls.alreadyPublished().test(event))
         .subscribeOn(scheduler, true);
   }
