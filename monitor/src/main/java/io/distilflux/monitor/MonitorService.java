@@ -66,12 +66,14 @@ public final class MonitorService implements AutoCloseable {
   public static final String DEFAULT_GROUP = "distilflux-monitor";
 
   /**
-   * How long the hypergradients may gather before the monitor reads them. A run waits on the
-   * monitor once a period (its forecast, after the last hypergradient of the period's first
-   * mini-epoch), not once a step: 5 ms at most there, a few per mille of a period, while many
-   * runs in flight no longer cost the broker a fetch for every hypergradient.
+   * How long the hypergradients may gather before the monitor reads them; also how often an idle
+   * reader asks the broker again (its fetch waits for a batch's bytes or this long). A run that
+   * waits for its forecasts (a trainer with {@code --run-ahead 0}) waits on the monitor once a
+   * period, not once a step, and a run ahead fits its own line and does not wait: 25 ms is a
+   * small part of a period either way, many runs in flight share each fetch, and a reader with
+   * little to read (a CIFAR run's few hypergradients a second) makes 40 fetches a second, not 200.
    */
-  static final java.time.Duration HYPERGRADIENT_BATCH_WAIT = java.time.Duration.ofMillis(5);
+  static final java.time.Duration HYPERGRADIENT_BATCH_WAIT = java.time.Duration.ofMillis(25);
 
   private final EventBus bus;
   private final Topics topics;
