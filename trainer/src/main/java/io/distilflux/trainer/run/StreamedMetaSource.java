@@ -217,7 +217,7 @@ public final class StreamedMetaSource implements MetaSource {
           unconfirmedForecasts.remove(forecast.periodStart());
         }
         forecasts.put(forecast.periodStart(), forecast);
-        nextForecast += (long) config.miniEpoch() * config.forecastEvery();
+        nextForecast += period();
         arrived.notifyAll();
       } else {
         passOver("forecast of period " + forecast.periodStart()
@@ -293,7 +293,7 @@ public final class StreamedMetaSource implements MetaSource {
     if (next == null || version >= config.steps() || !readsUpdate(version)) {
       return;
     }
-    Map<String, Double> extra = new TreeMap<>();
+    Map<String, Double> extra = extraNames.isEmpty() ? Map.of() : new TreeMap<>();
     for (int i = 0; i < extraNames.size(); i++) {
       extra.put(extraNames.get(i), next[3 + i]);
     }
@@ -316,8 +316,7 @@ public final class StreamedMetaSource implements MetaSource {
     if (config.mode() != RunConfig.Mode.FORECAST) {
       return;
     }
-    long period = (long) config.miniEpoch() * config.forecastEvery();
-    long periodStart = gradient.step() - gradient.step() % period;
+    long periodStart = periodStart(gradient.step());
     if (!window.isEmpty() && window.firstKey() < periodStart) {
       window.clear(); // a period whose mini-epoch the run did not see whole (a resumed run)
     }
@@ -339,7 +338,7 @@ public final class StreamedMetaSource implements MetaSource {
 
   /** How many forecasts the run may train on before the monitor's match them. */
   private int forecastsAhead() {
-    return Math.max(1, runAhead / (config.miniEpoch() * config.forecastEvery()));
+    return (int) Math.max(1, runAhead / period());
   }
 
   @Override
@@ -358,11 +357,18 @@ public final class StreamedMetaSource implements MetaSource {
 
   /** Whether a step trains on the meta-optimizer's update of its version (not an anchor or a line). */
   private boolean readsUpdate(long step) {
-    long period = config.mode() == RunConfig.Mode.FORECAST
-        ? (long) config.miniEpoch() * config.forecastEvery()
-        : Long.MAX_VALUE;
-    long z = period == Long.MAX_VALUE ? step : step % period;
+    long z = step - periodStart(step);
     return z >= 1 && (config.mode() != RunConfig.Mode.FORECAST || z < config.miniEpoch());
+  }
+
+  /** Steps in a forecast run's period: n·E. */
+  private long period() {
+    return (long) config.miniEpoch() * config.forecastEvery();
+  }
+
+  /** The first step of the step's forecast period; 0 for a run that does not forecast. */
+  private long periodStart(long step) {
+    return config.mode() == RunConfig.Mode.FORECAST ? step - step % period() : 0;
   }
 
   @Override
@@ -376,10 +382,7 @@ public final class StreamedMetaSource implements MetaSource {
   }
 
   private MetaPoint tryPoint(long step) {
-    long period = config.mode() == RunConfig.Mode.FORECAST
-        ? (long) config.miniEpoch() * config.forecastEvery()
-        : Long.MAX_VALUE;
-    long periodStart = period == Long.MAX_VALUE ? 0 : step - step % period;
+    long periodStart = periodStart(step);
     long z = step - periodStart;
     if (config.mode() == RunConfig.Mode.FORECAST && z >= config.miniEpoch()) {
       TrajectoryForecast forecast = forecast(periodStart);
@@ -424,9 +427,8 @@ public final class StreamedMetaSource implements MetaSource {
     updatesFloor = Math.max(updatesFloor, step - config.maxStaleness());
     updates.headMap(updatesFloor, false).clear();
     if (config.mode() == RunConfig.Mode.FORECAST) {
-      long period = (long) config.miniEpoch() * config.forecastEvery();
       // a period reads its own forecast and, as its anchor, the previous period's
-      forecastsFloor = Math.max(forecastsFloor, step - step % period - period);
+      forecastsFloor = Math.max(forecastsFloor, periodStart(step) - period());
       forecasts.headMap(forecastsFloor, false).clear();
     }
   }
@@ -436,7 +438,7 @@ public final class StreamedMetaSource implements MetaSource {
     if (periodStart == 0) {
       return point(start, config.extraMeta(), MetaParamSource.INITIAL);
     }
-    long previous = periodStart - (long) config.miniEpoch() * config.forecastEvery();
+    long previous = periodStart - period();
     TrajectoryForecast forecast = forecast(previous);
     return forecast == null ? null : point(forecast.at(periodStart),
         forecast.extraAt(periodStart), MetaParamSource.FORECAST);
@@ -498,7 +500,7 @@ public final class StreamedMetaSource implements MetaSource {
       }
     }
     boolean forecastStep = config.mode() == RunConfig.Mode.FORECAST
-        && step % ((long) config.miniEpoch() * config.forecastEvery()) >= config.miniEpoch();
+        && step - periodStart(step) >= config.miniEpoch();
     return forecastStep
         ? "no trajectory forecast for run " + runId + " step " + step + " within " + timeout
             + " (is the monitor running?)"
