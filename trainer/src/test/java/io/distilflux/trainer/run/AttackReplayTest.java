@@ -113,7 +113,11 @@ class AttackReplayTest {
                 .subscribeOn(Schedulers.boundedElastic())
                 .subscribe(attacked::complete, attacked::completeExceptionally);
           }
-        }));
+        })
+            // The run's later steps are taken only once the attacks are written: a run ahead
+            // of the services could otherwise end before they land. It trains on after them.
+            .concatMap(event -> event instanceof TrainingStep step && step.step() > ATTACK_AT
+                ? Mono.fromFuture(attacked).thenReturn(event) : Mono.just(event)));
         long stepWhenWritten = attacked.get(60, TimeUnit.SECONDS);
         assertTrue(stepWhenWritten < STEPS - 1,
             "the attacks landed while the run trained (it was at step " + stepWhenWritten + ")");
