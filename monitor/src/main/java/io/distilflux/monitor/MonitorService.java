@@ -18,6 +18,7 @@ import io.distilflux.pipeline.event.TrajectoryForecast;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,14 +67,15 @@ public final class MonitorService implements AutoCloseable {
   public static final String DEFAULT_GROUP = "distilflux-monitor";
 
   /**
-   * How long the hypergradients may gather before the monitor reads them; also how often an idle
-   * reader asks the broker again (its fetch waits for a batch's bytes or this long). A run that
-   * waits for its forecasts (a trainer with {@code --run-ahead 0}) waits on the monitor once a
-   * period, not once a step, and a run ahead fits its own line and does not wait: 25 ms is a
-   * small part of a period either way, many runs in flight share each fetch, and a reader with
-   * little to read (a CIFAR run's few hypergradients a second) makes 40 fetches a second, not 200.
+   * How long the hypergradients, and the forecasts read back, may gather before the monitor
+   * reads them; also how often an idle reader asks the broker again (its fetch waits for a
+   * batch's bytes or this long). A run that waits for its forecasts (a trainer with {@code
+   * --run-ahead 0}) waits on the monitor once a period, not once a step, and a run ahead fits its
+   * own line and does not wait: 25 ms is a small part of a period either way, many runs in flight
+   * share each fetch, and a reader with little to read (a CIFAR run's few hypergradients a
+   * second) makes 40 fetches a second, not 200.
    */
-  static final java.time.Duration HYPERGRADIENT_BATCH_WAIT = java.time.Duration.ofMillis(25);
+  static final Duration BATCH_WAIT = Duration.ofMillis(25);
 
   private final EventBus bus;
   private final Topics topics;
@@ -158,7 +160,8 @@ public final class MonitorService implements AutoCloseable {
     // known: read earlier, a forecast could come before its run's RunStarted and be refused.
     subscriptions.add(
         restored.asMono()
-            .thenMany(Flux.defer(() -> bus.consume(topics.forecasts(), history("forecasts"))))
+            .thenMany(Flux.defer(() -> bus.consume(topics.forecasts(),
+                history("forecasts").batchedUpTo(BATCH_WAIT))))
             .concatMap(this::onForecast)
             .subscribe(v -> {}, this::fail));
     // The restore ends when the forecasts topic has been read up to its end offsets at start:
@@ -181,10 +184,10 @@ public final class MonitorService implements AutoCloseable {
     subscriptions.add(
         restored
             .asMono()
-            .thenMany(bus.consume(topics.hyperGradients(),
+            .thenMany(bus.consumeBatches(topics.hyperGradients(),
                 ConsumerOptions.earliest(groupId + ".hypergradients")
-                    .batchedUpTo(HYPERGRADIENT_BATCH_WAIT)))
-            .concatMap(this::onHyperGradient)
+                    .batchedUpTo(BATCH_WAIT)))
+            .concatMap(this::onHyperGradients)
             .subscribe(v -> {}, this::fail));
 
     // Step and evaluation meters are rebuilt from the whole history on every start (each step
@@ -341,30 +344,39 @@ public final class MonitorService implements AutoCloseable {
         });
   }
 
-  private Mono<Void> onHyperGradient(Received<HyperGradient> received) {
-    metrics.hyperGradient(received.event());
-    return settle(tracker.hyperGradient(received.event(), received.acknowledgement(),
-            clock.millis()))
-        .doOnSuccess(v -> handled.incrementAndGet());
+  /**
+   * A poll's hypergradients: every forecast they complete leaves in one publish, so a batch
+   * costs the broker a produce request or two, not one per forecast.
+   */
+  private Mono<Void> onHyperGradients(List<Received<HyperGradient>> batch) {
+    List<ForecastTracker.Outcome> outcomes = new ArrayList<>(batch.size());
+    for (Received<HyperGradient> received : batch) {
+      metrics.hyperGradient(received.event());
+      outcomes.add(tracker.hyperGradient(received.event(), received.acknowledgement(),
+          clock.millis()));
+    }
+    return settle(ForecastTracker.Outcome.merged(outcomes))
+        .doOnSuccess(v -> handled.addAndGet(batch.size()));
   }
 
-  /** Acknowledges what waits for nothing, then publishes each ready forecast and its acks. */
+  /**
+   * Acknowledges what waits for nothing, then publishes the ready forecasts together and, once
+   * all are delivered, runs their acknowledgements.
+   */
   private Mono<Void> settle(ForecastTracker.Outcome outcome) {
     outcome.acknowledgeNow().forEach(Runnable::run);
-    if (outcome.ready().isEmpty()) {
+    List<ForecastTracker.Ready> ready = outcome.ready();
+    if (ready.isEmpty()) {
       return Mono.empty();
     }
-    return Flux.fromIterable(outcome.ready())
-        .concatMap(
-            ready ->
-                bus.publish(topics.forecasts(), Flux.just(ready.forecast()))
-                    .then(
-                        Mono.fromRunnable(
-                            () -> {
-                              published.incrementAndGet();
-                              ready.acknowledgements().forEach(Runnable::run);
-                              LOG.debug("published {}", ready.forecast());
-                            })))
-        .then();
+    return bus.publish(topics.forecasts(),
+            Flux.fromIterable(ready).map(ForecastTracker.Ready::forecast))
+        .then(Mono.fromRunnable(() -> {
+          published.addAndGet(ready.size());
+          for (ForecastTracker.Ready each : ready) {
+            each.acknowledgements().forEach(Runnable::run);
+            LOG.debug("published {}", each.forecast());
+          }
+        }));
   }
 }

@@ -53,6 +53,20 @@ public final class ForecastTracker {
       this(ready, acknowledgeNow, null);
     }
 
+    /** The outcomes of several events in their order (none of which rejects anything). */
+    public static Outcome merged(List<Outcome> outcomes) {
+      List<Ready> ready = new ArrayList<>();
+      List<Runnable> now = new ArrayList<>();
+      for (Outcome outcome : outcomes) {
+        if (outcome.rejection() != null) {
+          throw new IllegalArgumentException("cannot merge a rejection: " + outcome.rejection());
+        }
+        ready.addAll(outcome.ready());
+        now.addAll(outcome.acknowledgeNow());
+      }
+      return new Outcome(ready, now);
+    }
+
     static Outcome rejected(String reason) {
       return new Outcome(List.of(), List.of(), reason);
     }

@@ -113,6 +113,7 @@ public final class MetaOptimizerService implements AutoCloseable {
   private final Topics topics;
   private final String groupId;
   private final MetaOptimizerSettings defaults;
+  private final java.time.Duration batchWait;
   private final Map<String, RunState> runs = new ConcurrentHashMap<>();
   private final AtomicLong updates = new AtomicLong();
   private final AtomicLong skippedNonFinite = new AtomicLong();
@@ -143,9 +144,27 @@ public final class MetaOptimizerService implements AutoCloseable {
    */
   public MetaOptimizerService(
       EventBus bus, Topics topics, String groupId, MetaOptimizerSettings defaults) {
+    this(bus, topics, groupId, defaults, java.time.Duration.ZERO);
+  }
+
+  /**
+   * As the other constructor, the hypergradients held back up to {@code batchWait} to be read in
+   * fewer, larger batches (see {@link ConsumerOptions#batchWait()}). For trainers that run ahead
+   * of the service (nobody waits on a single update): each batch is one round of updates, and
+   * the broker and both clients handle a request per batch instead of one per few records. Zero
+   * answers each hypergradient as soon as it is there, for trainers that wait on every update.
+   *
+   * @throws IllegalArgumentException when {@code batchWait} is negative
+   */
+  public MetaOptimizerService(EventBus bus, Topics topics, String groupId,
+      MetaOptimizerSettings defaults, java.time.Duration batchWait) {
     this.bus = Objects.requireNonNull(bus, "bus");
     this.topics = Objects.requireNonNull(topics, "topics");
     this.defaults = Objects.requireNonNull(defaults, "defaults");
+    this.batchWait = Objects.requireNonNull(batchWait, "batchWait");
+    if (batchWait.isNegative()) {
+      throw new IllegalArgumentException("batchWait must not be negative, got " + batchWait);
+    }
     if (groupId == null || groupId.isBlank()) {
       throw new IllegalArgumentException("groupId must not be blank");
     }
@@ -197,7 +216,8 @@ public final class MetaOptimizerService implements AutoCloseable {
     // Every hypergradient of a poll (many runs' when many wait at once) is decided before the
     // first update is sent, so the updates leave together in few produce requests.
     Flux<MetaParams> outputs =
-        bus.consumeBatches(topics.hyperGradients(), ConsumerOptions.earliest(groupId))
+        bus.consumeBatches(topics.hyperGradients(),
+                ConsumerOptions.earliest(groupId).batchedUpTo(batchWait))
             .concatMap(batch -> Flux.fromIterable(batch)
                 // unacknowledged, so uncommitted: the instance that takes the partition decides it
                 .filter(received -> !closing)

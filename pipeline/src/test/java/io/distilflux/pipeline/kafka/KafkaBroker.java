@@ -84,4 +84,30 @@ public final class KafkaBroker implements ExecutionCondition, BeforeAllCallback,
   public TestKafka kafka() {
     return kafka;
   }
+
+  /**
+   * The sum of the {@code Count} of an embedded broker's JMX meters whose names match {@code
+   * pattern} (an {@link javax.management.ObjectName} pattern): requests the broker has handled,
+   * for tests that count them.
+   */
+  public static long meterCount(String pattern) {
+    try {
+      javax.management.MBeanServer server =
+          java.lang.management.ManagementFactory.getPlatformMBeanServer();
+      long total = 0;
+      for (javax.management.ObjectName name
+          : server.queryNames(new javax.management.ObjectName(pattern), null)) {
+        total += ((Number) server.getAttribute(name, "Count")).longValue();
+      }
+      return total;
+    } catch (javax.management.JMException e) {
+      throw new IllegalStateException("cannot read the broker's meters " + pattern, e);
+    }
+  }
+
+  /** Produce requests an embedded broker has handled for {@code topic}. */
+  public static long produceRequests(String topic) {
+    return meterCount("kafka.server:type=BrokerTopicMetrics,name=TotalProduceRequestsPerSec,"
+        + "topic=" + topic);
+  }
 }

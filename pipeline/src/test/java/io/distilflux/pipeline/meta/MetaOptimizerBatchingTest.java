@@ -17,7 +17,6 @@ import io.distilflux.pipeline.kafka.KafkaBusSettings;
 import io.distilflux.pipeline.kafka.KafkaEventBus;
 import io.distilflux.pipeline.kafka.KafkaTopicsAdmin;
 import io.distilflux.pipeline.kafka.TestKafka;
-import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -25,8 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import javax.management.MBeanServer;
-import javax.management.ObjectName;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -46,6 +43,7 @@ class MetaOptimizerBatchingTest {
 
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static final int RUNS = 40;
+  private static final int STEPS = 25;
   @RegisterExtension static final KafkaBroker KAFKA = KafkaBroker.of(TestKafka.Mode.EMBEDDED);
 
   @Test
@@ -66,9 +64,8 @@ class MetaOptimizerBatchingTest {
       trainers.publish(topics.runs(), Flux.fromIterable(starts)).blockLast(WAIT);
       trainers.publish(topics.hyperGradients(), Flux.fromIterable(waiting)).blockLast(WAIT);
     }
-    long produced = count("kafka.server:type=BrokerTopicMetrics,name=TotalProduceRequestsPerSec,"
-        + "topic=" + topics.metaParams().topic());
-    long commits = count("kafka.network:type=RequestMetrics,name=RequestsPerSec,"
+    long produced = KafkaBroker.produceRequests(topics.metaParams().topic());
+    long commits = KafkaBroker.meterCount("kafka.network:type=RequestMetrics,name=RequestsPerSec,"
         + "request=OffsetCommit,*");
     // Only the subscription's end commits here, so the count is the batch's commits alone.
     KafkaBusSettings settings = KafkaBusSettings.defaults().withCommitInterval(Duration.ofHours(1));
@@ -86,13 +83,61 @@ class MetaOptimizerBatchingTest {
       service.close();
       awaitCommitted(topics.hyperGradients().topic(), "batching");
     }
-    long produceRequests = count("kafka.server:type=BrokerTopicMetrics,"
-        + "name=TotalProduceRequestsPerSec,topic=" + topics.metaParams().topic()) - produced;
-    long commitRequests = count("kafka.network:type=RequestMetrics,name=RequestsPerSec,"
+    long produceRequests = KafkaBroker.produceRequests(topics.metaParams().topic()) - produced;
+    long commitRequests = KafkaBroker.meterCount("kafka.network:type=RequestMetrics,name=RequestsPerSec,"
         + "request=OffsetCommit,*") - commits;
     assertTrue(produceRequests <= RUNS / 3,
         RUNS + " updates in " + produceRequests + " produce requests");
     assertEquals(1, commitRequests, "one commit for the batch");
+  }
+
+  /**
+   * Reading the hypergradients in batches (for trainers that run ahead of the service) changes
+   * only when they are read: every run gets the updates, each version once, of a service that
+   * answers each hypergradient at once.
+   */
+  @Test
+  void aServiceReadingInBatchesPublishesTheUpdatesOfOneAnsweringEachAtOnce() {
+    Map<String, List<MetaParams>> atOnce = updatesOf(Duration.ZERO);
+    Map<String, List<MetaParams>> batched = updatesOf(Duration.ofMillis(25));
+    assertEquals(4, atOnce.size());
+    for (List<MetaParams> run : atOnce.values()) {
+      assertEquals(STEPS, run.size());
+      for (int v = 0; v < STEPS; v++) {
+        assertEquals(v + 1, run.get(v).version(), "versions 1.." + STEPS + " in order");
+      }
+    }
+    assertEquals(atOnce, batched);
+  }
+
+  /** The updates a service with this batch wait publishes for 4 runs' 25 steps, by run. */
+  private static Map<String, List<MetaParams>> updatesOf(Duration batchWait) {
+    Topics topics = new Topics("w" + UUID.randomUUID().toString().substring(0, 8) + ".");
+    KafkaTopicsAdmin.singleBroker().ensureTopics(KAFKA.bootstrapServers(), topics);
+    List<RunStarted> starts = new ArrayList<>();
+    List<HyperGradient> steps = new ArrayList<>();
+    for (int r = 0; r < 4; r++) {
+      starts.add(MetaOptimizerServiceTest.runStarted("run-" + r, OptimizerKind.SGD, 0.1, 1.0));
+      for (int t = 0; t < STEPS; t++) {
+        steps.add(new HyperGradient(Event.CURRENT_SCHEMA_VERSION, "run-" + r, t,
+            new Unconstrained(0.1 * r, 0.01 * t, 0.5), new Unconstrained(0.3 - 0.02 * t, r, -1),
+            1.0, 0.01));
+      }
+    }
+    try (KafkaEventBus bus = KafkaEventBus.connect(KAFKA.bootstrapServers(), topics);
+        MetaOptimizerService service = new MetaOptimizerService(bus, topics, "waits",
+            new MetaOptimizerSettings(OptimizerKind.SGD, 0.1, 1.0), batchWait)) {
+      bus.publish(topics.runs(), Flux.fromIterable(starts)).blockLast(WAIT);
+      service.start();
+      bus.publish(topics.hyperGradients(), Flux.fromIterable(steps)).blockLast(WAIT);
+      Map<String, List<MetaParams>> byRun = new java.util.TreeMap<>();
+      bus.consume(topics.metaParams(), ConsumerOptions.wholeHistory("reader"))
+          .map(Received::event)
+          .take(4L * STEPS)
+          .doOnNext(p -> byRun.computeIfAbsent(p.runId(), id -> new ArrayList<>()).add(p))
+          .blockLast(WAIT);
+      return byRun;
+    }
   }
 
   /** Waits until the group has committed every record of the topic. */
@@ -118,15 +163,5 @@ class MetaOptimizerBatchingTest {
       }
       throw new AssertionError("the group did not commit every hypergradient within " + WAIT);
     }
-  }
-
-  /** The sum of the {@code Count} of the broker meters matching {@code pattern}. */
-  private static long count(String pattern) throws Exception {
-    MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-    long total = 0;
-    for (ObjectName name : server.queryNames(new ObjectName(pattern), null)) {
-      total += ((Number) server.getAttribute(name, "Count")).longValue();
-    }
-    return total;
   }
 }

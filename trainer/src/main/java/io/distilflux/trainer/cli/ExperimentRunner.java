@@ -190,7 +190,8 @@ final class ExperimentRunner {
       // One reader of the updates and forecasts for all the runs, not two per run.
       Optional<MetaFeed> feed = streamed.isEmpty() ? Optional.empty()
           : Optional.of(new MetaFeed(stack.bus(), stack.topics(),
-              "trainer-" + Long.toString(startMillis % 1_000_000_000L, 36), streamed));
+              "trainer-" + Long.toString(startMillis % 1_000_000_000L, 36), streamed,
+              spec.metaPathBatchWait()));
       RunAssembler assembler = feed.map(preparing::withMetaFeed).orElse(preparing)
           .withComputeThreads(threads);
       long totalSteps = configs.stream().mapToLong(RunConfig::steps).sum();

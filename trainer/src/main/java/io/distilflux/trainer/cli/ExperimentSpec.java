@@ -89,6 +89,26 @@ public record ExperimentSpec(
   }
 
   /**
+   * How long the meta path's readers may gather records when runs train ahead of the services:
+   * about a run's step time times its hundreds of steps ahead, so no run is held back, and 40
+   * fetches a second for each reader at most.
+   */
+  public static final Duration AHEAD_BATCH_WAIT = Duration.ofMillis(25);
+
+  /**
+   * How long the in-process meta-optimizer and the trainer's reader of updates and forecasts may
+   * hold records back to take them in batches: {@link #AHEAD_BATCH_WAIT} when every streamed run
+   * trains ahead of the services (it waits on no single record), zero when a run may wait on
+   * each update ({@code --run-ahead 0}, {@code --max-staleness} above 0, or a resumed run, which
+   * waits when its meta-optimizer is Adam).
+   */
+  public Duration metaPathBatchWait() {
+    boolean ahead = longRun.runAhead() > 0 && base.maxStaleness() == 0
+        && longRun.resume().isEmpty();
+    return ahead ? AHEAD_BATCH_WAIT : Duration.ZERO;
+  }
+
+  /**
    * A student step of fewer multiply-adds than this costs less than a broker round trip (about
    * a millisecond at a multiply-add a nanosecond): its runs spend their time waiting on the bus.
    */

@@ -43,6 +43,11 @@ final class MetaOptimizerCommand implements Callable<Integer> {
       description = "Default per-component clip (default ${DEFAULT-VALUE}).")
   double clip;
 
+  @Option(names = "--batch-wait-ms", paramLabel = "MS", defaultValue = "0",
+      description = "How long hypergradients may gather before they are read, in milliseconds (default ${DEFAULT-VALUE}: each answered at once, for trainers run with --run-ahead 0; "
+          + "25 suits trainers that run ahead, the default: a broker request per batch, not per few records).")
+  int batchWaitMs;
+
   @Option(names = "--health-host", paramLabel = "HOST", defaultValue = MonitorOptions.DEFAULT_HOST,
       description = "Address of the /health and /metrics endpoint (default ${DEFAULT-VALUE}).")
   String healthHost;
@@ -56,6 +61,9 @@ final class MetaOptimizerCommand implements Callable<Integer> {
     if (!(learningRate > 0) || !(clip > 0)) {
       throw new IllegalArgumentException("--meta-lr and --meta-clip must be > 0");
     }
+    if (batchWaitMs < 0 || batchWaitMs > 1000) {
+      throw new IllegalArgumentException("--batch-wait-ms must be in [0, 1000], got " + batchWaitMs);
+    }
     if (healthPort < 0 || healthPort > 65535) {
       throw new IllegalArgumentException("--health-port must be in [0, 65535], got " + healthPort);
     }
@@ -68,7 +76,8 @@ final class MetaOptimizerCommand implements Callable<Integer> {
     try (KafkaEventBus bus = KafkaEventBus.connect(connection, topics,
             KafkaBusSettings.defaults(), letter -> {});
         MetaOptimizerService optimizer = new MetaOptimizerService(bus, topics, group,
-            MetaOptimizerSettings.defaults().withRule(rule, learningRate, clip))) {
+            MetaOptimizerSettings.defaults().withRule(rule, learningRate, clip),
+            java.time.Duration.ofMillis(batchWaitMs))) {
       optimizer.start();
       try (MetricsServer http = MetricsServer.start(healthHost, healthPort,
           MetaOptimizerHealth.registry(optimizer), () -> MetaOptimizerHealth.of(optimizer, group))) {

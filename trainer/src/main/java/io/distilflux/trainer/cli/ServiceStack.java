@@ -109,7 +109,7 @@ final class ServiceStack implements AutoCloseable {
     MetaOptimizerService service = new MetaOptimizerService(bus, topics,
         MetaOptimizerService.DEFAULT_GROUP, MetaOptimizerSettings.defaults()
             .withRule(spec.base().metaOptimizer(), spec.base().metaLearningRate(),
-                spec.base().metaClip()));
+                spec.base().metaClip()), spec.metaPathBatchWait());
     service.start();
     return service;
   }

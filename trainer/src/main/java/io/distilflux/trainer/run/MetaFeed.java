@@ -6,6 +6,7 @@ import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.Event;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -48,9 +49,20 @@ public final class MetaFeed implements AutoCloseable {
    * @throws IllegalArgumentException when {@code runIds} is empty
    */
   public MetaFeed(EventBus bus, Topics topics, String name, Collection<String> runIds) {
+    this(bus, topics, name, runIds, Duration.ZERO);
+  }
+
+  /**
+   * As the other constructor, records held back up to {@code batchWait} to come in fewer, larger
+   * batches: for runs that train ahead of the services, which wait on no single record (see
+   * {@link StreamedMetaSource}); zero hands each over at once, for runs that wait on every one.
+   */
+  public MetaFeed(EventBus bus, Topics topics, String name, Collection<String> runIds,
+      Duration batchWait) {
     this.runIds = Set.copyOf(runIds);
     this.rounds = new SendRounds(() -> bus.endRound(topics.hyperGradients()));
-    ConsumerOptions options = ConsumerOptions.wholeHistory(name).forRuns(this.runIds);
+    ConsumerOptions options =
+        ConsumerOptions.wholeHistory(name).forRuns(this.runIds).batchedUpTo(batchWait);
     subscriptions.add(follow(bus, topics.metaParams(), options));
     subscriptions.add(follow(bus, topics.forecasts(), options));
   }

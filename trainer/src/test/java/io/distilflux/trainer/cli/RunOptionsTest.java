@@ -42,6 +42,19 @@ class RunOptionsTest {
   }
 
   @Test
+  void theMetaPathReadsInBatchesOnlyWhenNoRunWaitsOnASingleUpdate(@TempDir java.nio.file.Path dir) {
+    assertEquals(ExperimentSpec.AHEAD_BATCH_WAIT, RunOptions.parse(Map.of()).metaPathBatchWait(),
+        "runs go ahead by default");
+    assertEquals(java.time.Duration.ZERO,
+        RunOptions.parse(Map.of("run-ahead", "0")).metaPathBatchWait());
+    assertEquals(java.time.Duration.ZERO,
+        RunOptions.parse(Map.of("max-staleness", "2")).metaPathBatchWait());
+    assertEquals(java.time.Duration.ZERO,
+        RunOptions.parse(Map.of("resume", dir.toString())).metaPathBatchWait(),
+        "a resumed Adam run waits for each update");
+  }
+
+  @Test
   void parallelRunsComeFromTheFlagOrFromHowMuchAStepComputes() {
     int cores = Runtime.getRuntime().availableProcessors();
     ExperimentSpec chosen = RunOptions.parse(Map.of());
