@@ -23,9 +23,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -89,6 +91,8 @@ public final class MonitorService implements AutoCloseable {
   private final Sinks.One<Void> restored = Sinks.one();
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private final AtomicLong published = new AtomicLong();
+  /** Held while the tracker makes forecasts and they are handed to the producer. */
+  private final Object forecasting = new Object();
   private final AtomicLong handled = new AtomicLong();
   private final AtomicBoolean restoreOver = new AtomicBoolean();
   private MetricsServer server;
@@ -170,9 +174,9 @@ public final class MonitorService implements AutoCloseable {
     subscriptions.add(
         bus.replay(topics.runs())
             .ofType(RunStarted.class)
-            .concatMap(started -> settle(tracker.runStarted(started)))
+            .concatMap(started -> settle(() -> tracker.runStarted(started)))
             .thenMany(bus.replay(topics.forecasts()))
-            .concatMap(forecast -> settle(tracker.forecastSeen(forecast)))
+            .concatMap(forecast -> settle(() -> tracker.forecastSeen(forecast)))
             .then()
             .subscribe(
                 v -> {},
@@ -310,20 +314,20 @@ public final class MonitorService implements AutoCloseable {
   /** Removes expired meters and lets go of points whose run never started. */
   Mono<Void> expire() {
     metrics.expireFinished();
-    return settle(tracker.expireWaiting(clock.millis()));
+    return settle(() -> tracker.expireWaiting(clock.millis()));
   }
 
   private Mono<Void> onRun(Received<RunEvent> received) {
-    ForecastTracker.Outcome outcome;
+    Supplier<ForecastTracker.Outcome> step;
     if (received.event() instanceof RunStarted started) {
       metrics.runStarted(started);
-      outcome = tracker.runStarted(started);
+      step = () -> tracker.runStarted(started);
     } else {
       RunFinished finished = (RunFinished) received.event();
       metrics.runFinished(finished);
-      outcome = tracker.runFinished(finished.runId());
+      step = () -> tracker.runFinished(finished.runId());
     }
-    return settle(outcome).doOnSuccess(v -> {
+    return settle(step).doOnSuccess(v -> {
       received.acknowledge();
       handled.incrementAndGet();
     });
@@ -337,7 +341,7 @@ public final class MonitorService implements AutoCloseable {
       return Mono.empty();
     }
     metrics.forecast(received.event());
-    return settle(outcome)
+    return settle(() -> outcome)
         .doOnSuccess(v -> {
           received.acknowledge();
           handled.incrementAndGet();
@@ -349,34 +353,46 @@ public final class MonitorService implements AutoCloseable {
    * costs the broker a produce request or two, not one per forecast.
    */
   private Mono<Void> onHyperGradients(List<Received<HyperGradient>> batch) {
-    List<ForecastTracker.Outcome> outcomes = new ArrayList<>(batch.size());
-    for (Received<HyperGradient> received : batch) {
-      metrics.hyperGradient(received.event());
-      outcomes.add(tracker.hyperGradient(received.event(), received.acknowledgement(),
-          clock.millis()));
-    }
-    return settle(ForecastTracker.Outcome.merged(outcomes))
+    batch.forEach(received -> metrics.hyperGradient(received.event()));
+    return settle(() -> {
+          List<ForecastTracker.Outcome> outcomes = new ArrayList<>(batch.size());
+          for (Received<HyperGradient> received : batch) {
+            outcomes.add(tracker.hyperGradient(received.event(), received.acknowledgement(),
+                clock.millis()));
+          }
+          return ForecastTracker.Outcome.merged(outcomes);
+        })
         .doOnSuccess(v -> handled.addAndGet(batch.size()));
   }
 
   /**
-   * Acknowledges what waits for nothing, then publishes the ready forecasts together and, once
-   * all are delivered, runs their acknowledgements.
+   * Runs a step of the tracker and hands the forecasts it makes to the producer, both under one
+   * lock: the reader of the runs (a start releases the points that waited for it) and the reader
+   * of the hypergradients both make forecasts, and a run's must reach the topic in the order of
+   * its periods (a trainer takes them only in that order). Acknowledges what waits for nothing
+   * at once, the forecasts' points once all are delivered; the Mono completes then.
    */
-  private Mono<Void> settle(ForecastTracker.Outcome outcome) {
-    outcome.acknowledgeNow().forEach(Runnable::run);
-    List<ForecastTracker.Ready> ready = outcome.ready();
-    if (ready.isEmpty()) {
-      return Mono.empty();
+  private Mono<Void> settle(Supplier<ForecastTracker.Outcome> step) {
+    ForecastTracker.Outcome outcome;
+    CompletableFuture<Void> delivered = null;
+    synchronized (forecasting) {
+      outcome = step.get();
+      List<ForecastTracker.Ready> ready = outcome.ready();
+      if (!ready.isEmpty()) {
+        // subscribed here: each forecast is handed to the producer before the lock is let go
+        delivered = bus.publish(topics.forecasts(),
+                Flux.fromIterable(ready).map(ForecastTracker.Ready::forecast))
+            .then(Mono.<Void>fromRunnable(() -> {
+              published.addAndGet(ready.size());
+              for (ForecastTracker.Ready each : ready) {
+                each.acknowledgements().forEach(Runnable::run);
+                LOG.debug("published {}", each.forecast());
+              }
+            }))
+            .toFuture();
+      }
     }
-    return bus.publish(topics.forecasts(),
-            Flux.fromIterable(ready).map(ForecastTracker.Ready::forecast))
-        .then(Mono.fromRunnable(() -> {
-          published.addAndGet(ready.size());
-          for (ForecastTracker.Ready each : ready) {
-            each.acknowledgements().forEach(Runnable::run);
-            LOG.debug("published {}", each.forecast());
-          }
-        }));
+    outcome.acknowledgeNow().forEach(Runnable::run);
+    return delivered == null ? Mono.empty() : Mono.fromFuture(delivered);
   }
 }

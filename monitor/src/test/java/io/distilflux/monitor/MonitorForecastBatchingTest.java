@@ -5,9 +5,13 @@ import static io.distilflux.monitor.TestEvents.started;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.distilflux.pipeline.Channel;
 import io.distilflux.pipeline.ConsumerOptions;
+import io.distilflux.pipeline.Delivery;
+import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.RunConfig.Mode;
 import io.distilflux.pipeline.event.RunStarted;
@@ -25,6 +29,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import reactor.core.publisher.Flux;
@@ -76,5 +83,117 @@ class MonitorForecastBatchingTest {
     }
     long requests = KafkaBroker.produceRequests(topics.forecasts().topic()) - before;
     assertTrue(requests <= RUNS / 3, RUNS + " forecasts in " + requests + " produce requests");
+  }
+
+  /**
+   * The reader of the runs makes forecasts too: a run's start releases the points that came
+   * before it. A run's forecasts must still reach the topic in the order of its periods when the
+   * reader of the hypergradients completes the next period while the first ones are being sent.
+   */
+  @Test
+  void forecastsReleasedByARunsStartAndMadeMeanwhileLeaveInPeriodOrder() throws Exception {
+    Topics topics = new Topics("o" + UUID.randomUUID().toString().substring(0, 8) + ".");
+    KafkaTopicsAdmin.oneProcess().ensureTopics(KAFKA.bootstrapServers(), topics);
+    String run = "early-points";
+    CountDownLatch secondPublish = new CountDownLatch(1);
+    AtomicInteger forecastPublishes = new AtomicInteger();
+    try (KafkaEventBus kafka = KafkaEventBus.connect(KAFKA.bootstrapServers(), topics);
+        MonitorService monitor = new MonitorService(
+            new SlowFirstForecasts(kafka, topics, forecastPublishes, secondPublish), topics,
+            "ordering", new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
+            MonitorOptions.defaults().withHttp("127.0.0.1", 0))) {
+      monitor.start();
+      monitor.restored().block(WAIT);
+      // periods 0 and 1 (mini-epoch 2, every 2: periods of 4 steps) before the run's start
+      kafka.publish(topics.hyperGradients(), Flux.just(point(run, 0), point(run, 1),
+          point(run, 4), point(run, 5))).blockLast(WAIT);
+      awaitCount(monitor, 4);
+      kafka.publish(topics.runs(), Flux.just(started(run, Mode.FORECAST, 2, 2))).blockLast(WAIT);
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (forecastPublishes.get() == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(5); // until the start's forecasts are on their way out
+      }
+      kafka.publish(topics.hyperGradients(), Flux.just(point(run, 8), point(run, 9)))
+          .blockLast(WAIT);
+      List<Long> periods = kafka.consume(topics.forecasts(), ConsumerOptions.wholeHistory("r"))
+          .map(received -> received.event().periodStart())
+          .take(3)
+          .collectList()
+          .block(WAIT);
+      assertEquals(List.of(0L, 4L, 8L), periods);
+    }
+  }
+
+  private static HyperGradient point(String run, long step) {
+    return hyperGradient(run, step, new Unconstrained(0.5 + 0.1 * step, -1, 2));
+  }
+
+  private static void awaitCount(MonitorService monitor, long handled) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (monitor.eventsHandled() < handled) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the monitor did not read " + handled + " events");
+      }
+      Thread.sleep(10);
+    }
+  }
+
+  /**
+   * A bus whose first publish of forecasts is slow to start sending: it waits (1 s at most) for a
+   * second publish of forecasts to be delivered, as an unordered monitor would let it be.
+   */
+  private static final class SlowFirstForecasts implements EventBus {
+    private final EventBus delegate;
+    private final Topics topics;
+    private final AtomicInteger publishes;
+    private final CountDownLatch second;
+
+    SlowFirstForecasts(EventBus delegate, Topics topics, AtomicInteger publishes,
+        CountDownLatch second) {
+      this.delegate = delegate;
+      this.topics = topics;
+      this.publishes = publishes;
+      this.second = second;
+    }
+
+    @Override
+    public <E extends Event> Flux<Delivery<E>> publish(Channel<E> channel,
+        Flux<? extends E> events) {
+      if (!channel.equals(topics.forecasts())) {
+        return delegate.publish(channel, events);
+      }
+      int index = publishes.incrementAndGet();
+      if (index > 1) {
+        return delegate.publish(channel, events).doOnTerminate(second::countDown);
+      }
+      return Flux.defer(() -> {
+        try {
+          second.await(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return delegate.publish(channel, events);
+      });
+    }
+
+    @Override
+    public <E extends Event> Flux<Received<E>> consume(Channel<E> channel,
+        ConsumerOptions options) {
+      return delegate.consume(channel, options);
+    }
+
+    @Override
+    public <E extends Event> Flux<List<Received<E>>> consumeBatches(Channel<E> channel,
+        ConsumerOptions options) {
+      return delegate.consumeBatches(channel, options);
+    }
+
+    @Override
+    public <E extends Event> Flux<E> replay(Channel<E> channel) {
+      return delegate.replay(channel);
+    }
+
+    @Override
+    public void close() {}
   }
 }

@@ -90,21 +90,28 @@ public record ExperimentSpec(
 
   /**
    * How long the meta path's readers may gather records when runs train ahead of the services:
-   * about a run's step time times its hundreds of steps ahead, so no run is held back, and 40
-   * fetches a second for each reader at most.
+   * short next to the time a run takes for its steps ahead, and at most 40 fetches a second for
+   * each reader.
    */
   public static final Duration AHEAD_BATCH_WAIT = Duration.ofMillis(25);
 
   /**
+   * The fewest steps ahead with which the meta path reads in batches: with fewer, a run would
+   * soon wait out a batch's delay on every few steps.
+   */
+  public static final int MIN_RUN_AHEAD_FOR_BATCHES = 64;
+
+  /**
    * How long the in-process meta-optimizer and the trainer's reader of updates and forecasts may
    * hold records back to take them in batches: {@link #AHEAD_BATCH_WAIT} when every streamed run
-   * trains ahead of the services (it waits on no single record), zero when a run may wait on
-   * each update ({@code --run-ahead 0}, {@code --max-staleness} above 0, or a resumed run, which
-   * waits when its meta-optimizer is Adam).
+   * trains at least {@link #MIN_RUN_AHEAD_FOR_BATCHES} steps ahead of the services, so it waits
+   * on no single record; zero when a run may wait on each update ({@code --run-ahead} below
+   * that, {@code --max-staleness} above 0, or a resumed run, which waits when its meta-optimizer
+   * is Adam).
    */
   public Duration metaPathBatchWait() {
-    boolean ahead = longRun.runAhead() > 0 && base.maxStaleness() == 0
-        && longRun.resume().isEmpty();
+    boolean ahead = longRun.runAhead() >= MIN_RUN_AHEAD_FOR_BATCHES
+        && base.maxStaleness() == 0 && longRun.resume().isEmpty();
     return ahead ? AHEAD_BATCH_WAIT : Duration.ZERO;
   }
 

@@ -47,6 +47,10 @@ class RunOptionsTest {
         "runs go ahead by default");
     assertEquals(java.time.Duration.ZERO,
         RunOptions.parse(Map.of("run-ahead", "0")).metaPathBatchWait());
+    assertEquals(java.time.Duration.ZERO, RunOptions.parse(Map.of("run-ahead",
+        Integer.toString(ExperimentSpec.MIN_RUN_AHEAD_FOR_BATCHES - 1))).metaPathBatchWait());
+    assertEquals(ExperimentSpec.AHEAD_BATCH_WAIT, RunOptions.parse(Map.of("run-ahead",
+        Integer.toString(ExperimentSpec.MIN_RUN_AHEAD_FOR_BATCHES))).metaPathBatchWait());
     assertEquals(java.time.Duration.ZERO,
         RunOptions.parse(Map.of("max-staleness", "2")).metaPathBatchWait());
     assertEquals(java.time.Duration.ZERO,
