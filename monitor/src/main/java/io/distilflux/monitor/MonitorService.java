@@ -69,8 +69,7 @@ public final class MonitorService implements AutoCloseable {
   public static final String DEFAULT_GROUP = "distilflux-monitor";
 
   /**
-   * How long the hypergradients, and the forecasts read back, may gather before the monitor
-   * reads them; also how often an idle reader asks the broker again (its fetch waits for a
+   * How long the hypergradients may gather before the monitor reads them; also how often an idle reader asks the broker again (its fetch waits for a
    * batch's bytes or this long). A run that waits for its forecasts (a trainer with {@code
    * --run-ahead 0}) waits on the monitor once a period, not once a step, and a run ahead fits its
    * own line and does not wait: 25 ms is a small part of a period either way, many runs in flight
@@ -162,10 +161,12 @@ public final class MonitorService implements AutoCloseable {
 
     // Forecasts are read live once the restore has made every run started before this start
     // known: read earlier, a forecast could come before its run's RunStarted and be refused.
+    // Only meters wait on them (this monitor's own settle its periods when published), so they
+    // are read in batches like the steps.
     subscriptions.add(
         restored.asMono()
             .thenMany(Flux.defer(() -> bus.consume(topics.forecasts(),
-                history("forecasts").batchedUpTo(BATCH_WAIT))))
+                history("forecasts").batchedUpTo(ConsumerOptions.BACKGROUND_BATCH_WAIT))))
             .concatMap(this::onForecast)
             .subscribe(v -> {}, this::fail));
     // The restore ends when the forecasts topic has been read up to its end offsets at start:

@@ -168,13 +168,16 @@ final class ExperimentRunner {
       stack.metricsUrl().ifPresent(url -> log.println("metrics: " + url));
       board.phase("loading the data and training the first teacher");
       if (spec.longRun().resume().isPresent()) {
+        stack.startMetaOptimizer(spec, Duration.ZERO);
         return resume(preparing.withComputeThreads(spec.computeThreads(1)), stack, board,
             spec.longRun().resume().get());
       }
       List<RunConfig> configs = configs(preparing);
       log.println(preparing.prepare(configs.get(0)).description());
-      int parallel = spec.parallelRuns(configs.size(),
-          preparing.multiplyAddsPerStep(configs.get(0)));
+      long multiplyAdds = preparing.multiplyAddsPerStep(configs.get(0));
+      int parallel = spec.parallelRuns(configs.size(), multiplyAdds);
+      Duration batchWait = spec.metaPathBatchWait(multiplyAdds);
+      stack.startMetaOptimizer(spec, batchWait);
       int threads = spec.computeThreads(Math.min(parallel, configs.size()));
       int computing = ExperimentSpec.computePermits(threads);
       ComputePermits permits = ComputePermits.keepingForTheBus(computing,
@@ -191,7 +194,7 @@ final class ExperimentRunner {
       Optional<MetaFeed> feed = streamed.isEmpty() ? Optional.empty()
           : Optional.of(new MetaFeed(stack.bus(), stack.topics(),
               "trainer-" + Long.toString(startMillis % 1_000_000_000L, 36), streamed,
-              spec.metaPathBatchWait()));
+              batchWait));
       RunAssembler assembler = feed.map(preparing::withMetaFeed).orElse(preparing)
           .withComputeThreads(threads);
       long totalSteps = configs.stream().mapToLong(RunConfig::steps).sum();

@@ -103,16 +103,20 @@ public record ExperimentSpec(
 
   /**
    * How long the in-process meta-optimizer and the trainer's reader of updates and forecasts may
-   * hold records back to take them in batches: {@link #AHEAD_BATCH_WAIT} when every streamed run
-   * trains at least {@link #MIN_RUN_AHEAD_FOR_BATCHES} steps ahead of the services, so it waits
-   * on no single record; zero when a run may wait on each update ({@code --run-ahead} below
-   * that, {@code --max-staleness} above 0, or a resumed run, which waits when its meta-optimizer
-   * is Adam).
+   * hold records back to take them in batches: {@link #AHEAD_BATCH_WAIT} for small students
+   * (fewer than {@link #LATENCY_BOUND_MULTIPLY_ADDS} multiply-adds a step, whose runs send
+   * thousands of records a second) when every streamed run trains at least {@link
+   * #MIN_RUN_AHEAD_FOR_BATCHES} steps ahead of the services, so it waits on no single record;
+   * zero otherwise: a large student's few records a second are read as they come (an idle reader
+   * that waits for a batch asks the broker again after every batch wait), and a run that may wait
+   * on each update ({@code --run-ahead} below that, {@code --max-staleness} above 0, or a resumed
+   * run, which waits when its meta-optimizer is Adam) has it at once.
    */
-  public Duration metaPathBatchWait() {
+  public Duration metaPathBatchWait(long multiplyAddsPerStep) {
     boolean ahead = longRun.runAhead() >= MIN_RUN_AHEAD_FOR_BATCHES
         && base.maxStaleness() == 0 && longRun.resume().isEmpty();
-    return ahead ? AHEAD_BATCH_WAIT : Duration.ZERO;
+    return ahead && multiplyAddsPerStep < LATENCY_BOUND_MULTIPLY_ADDS
+        ? AHEAD_BATCH_WAIT : Duration.ZERO;
   }
 
   /**

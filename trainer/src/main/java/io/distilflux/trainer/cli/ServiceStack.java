@@ -18,15 +18,16 @@ import io.distilflux.pipeline.meta.MetaOptimizerSettings;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Optional;
 
 /**
  * Everything a run talks to, in one process: the bus (embedded Kafka, an external cluster or the
- * in-memory transport), the meta-optimizer and the monitor with its scrape endpoint (and, on
- * Kafka, the consumer lag of both), unless {@code --services external} says they run as services
- * of their own. Closed in reverse order of start.
+ * in-memory transport), the meta-optimizer ({@link #startMetaOptimizer}) and the monitor with its
+ * scrape endpoint (and, on Kafka, the consumer lag of both), unless {@code --services external}
+ * says they run as services of their own. Closed in reverse order of start.
  */
 final class ServiceStack implements AutoCloseable {
 
@@ -36,6 +37,7 @@ final class ServiceStack implements AutoCloseable {
   private volatile MonitorService monitor;
   private PrometheusMeterRegistry registry;
   private Thread closeOnStop;
+  private boolean metaOptimizerStarted;
 
   private ServiceStack() {}
 
@@ -72,7 +74,6 @@ final class ServiceStack implements AutoCloseable {
         stack.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         return stack;
       }
-      stack.own(startMetaOptimizer(stack.bus, stack.topics, spec));
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       stack.registry = registry;
       stack.monitor = stack.own(new MonitorService(stack.bus, stack.topics,
@@ -104,14 +105,27 @@ final class ServiceStack implements AutoCloseable {
         ? KafkaTopicsAdmin.oneProcess() : KafkaTopicsAdmin.singleBroker();
   }
 
-  private static MetaOptimizerService startMetaOptimizer(EventBus bus, Topics topics,
-      ExperimentSpec spec) {
-    MetaOptimizerService service = new MetaOptimizerService(bus, topics,
+  /**
+   * Starts the in-process meta-optimizer (nothing with {@code --services external}), its
+   * hypergradients read in batches of up to {@code batchWait} (see {@link
+   * ExperimentSpec#metaPathBatchWait}); started once the runs' students are known, before the
+   * first run starts.
+   *
+   * @throws IllegalStateException when already started
+   */
+  synchronized void startMetaOptimizer(ExperimentSpec spec, Duration batchWait) {
+    if (metaOptimizerStarted) {
+      throw new IllegalStateException("the meta-optimizer is already started");
+    }
+    metaOptimizerStarted = true;
+    if (spec.services() == ExperimentSpec.Services.EXTERNAL) {
+      return;
+    }
+    MetaOptimizerService service = own(new MetaOptimizerService(bus, topics,
         MetaOptimizerService.DEFAULT_GROUP, MetaOptimizerSettings.defaults()
             .withRule(spec.base().metaOptimizer(), spec.base().metaLearningRate(),
-                spec.base().metaClip()), spec.metaPathBatchWait());
+                spec.base().metaClip()), batchWait));
     service.start();
-    return service;
   }
 
   private void countDeadLetter(DeadLetter letter) {

@@ -42,19 +42,22 @@ class RunOptionsTest {
   }
 
   @Test
-  void theMetaPathReadsInBatchesOnlyWhenNoRunWaitsOnASingleUpdate(@TempDir java.nio.file.Path dir) {
-    assertEquals(ExperimentSpec.AHEAD_BATCH_WAIT, RunOptions.parse(Map.of()).metaPathBatchWait(),
-        "runs go ahead by default");
-    assertEquals(java.time.Duration.ZERO,
-        RunOptions.parse(Map.of("run-ahead", "0")).metaPathBatchWait());
-    assertEquals(java.time.Duration.ZERO, RunOptions.parse(Map.of("run-ahead",
-        Integer.toString(ExperimentSpec.MIN_RUN_AHEAD_FOR_BATCHES - 1))).metaPathBatchWait());
+  void theMetaPathReadsInBatchesOnlySmallStudentsRecordsAndOnlyWhenNoRunWaitsOnOne(
+      @TempDir java.nio.file.Path dir) {
+    long small = ExperimentSpec.LATENCY_BOUND_MULTIPLY_ADDS - 1;
+    long large = ExperimentSpec.LATENCY_BOUND_MULTIPLY_ADDS;
+    java.time.Duration none = java.time.Duration.ZERO;
+    ExperimentSpec byDefault = RunOptions.parse(Map.of());
+    assertEquals(ExperimentSpec.AHEAD_BATCH_WAIT, byDefault.metaPathBatchWait(small),
+        "small students' runs go ahead by default");
+    assertEquals(none, byDefault.metaPathBatchWait(large), "a large student's records are few");
+    assertEquals(none, RunOptions.parse(Map.of("run-ahead", "0")).metaPathBatchWait(small));
+    assertEquals(none, RunOptions.parse(Map.of("run-ahead",
+        Integer.toString(ExperimentSpec.MIN_RUN_AHEAD_FOR_BATCHES - 1))).metaPathBatchWait(small));
     assertEquals(ExperimentSpec.AHEAD_BATCH_WAIT, RunOptions.parse(Map.of("run-ahead",
-        Integer.toString(ExperimentSpec.MIN_RUN_AHEAD_FOR_BATCHES))).metaPathBatchWait());
-    assertEquals(java.time.Duration.ZERO,
-        RunOptions.parse(Map.of("max-staleness", "2")).metaPathBatchWait());
-    assertEquals(java.time.Duration.ZERO,
-        RunOptions.parse(Map.of("resume", dir.toString())).metaPathBatchWait(),
+        Integer.toString(ExperimentSpec.MIN_RUN_AHEAD_FOR_BATCHES))).metaPathBatchWait(small));
+    assertEquals(none, RunOptions.parse(Map.of("max-staleness", "2")).metaPathBatchWait(small));
+    assertEquals(none, RunOptions.parse(Map.of("resume", dir.toString())).metaPathBatchWait(small),
         "a resumed Adam run waits for each update");
   }
 
