@@ -69,12 +69,12 @@ public final class MonitorService implements AutoCloseable {
   public static final String DEFAULT_GROUP = "distilflux-monitor";
 
   /**
-   * How long the hypergradients may gather before the monitor reads them; also how often an idle reader asks the broker again (its fetch waits for a
-   * batch's bytes or this long). A run that waits for its forecasts (a trainer with {@code
-   * --run-ahead 0}) waits on the monitor once a period, not once a step, and a run ahead fits its
-   * own line and does not wait: 25 ms is a small part of a period either way, many runs in flight
-   * share each fetch, and a reader with little to read (a CIFAR run's few hypergradients a
-   * second) makes 40 fetches a second, not 200.
+   * How long the hypergradients may gather before the monitor reads them; also how often an idle
+   * reader asks the broker again (its fetch waits for a batch's bytes or this long). A run that
+   * waits for its forecasts (a trainer with {@code --run-ahead 0}) waits on the monitor once a
+   * period, not once a step, and a run ahead fits its own line and does not wait: 25 ms is a
+   * small part of a period either way, many runs in flight share each fetch, and a reader with
+   * little to read (a CIFAR run's few hypergradients a second) makes 40 fetches a second, not 200.
    */
   static final Duration BATCH_WAIT = Duration.ofMillis(25);
 

@@ -44,8 +44,8 @@ final class MetaOptimizerCommand implements Callable<Integer> {
   double clip;
 
   @Option(names = "--batch-wait-ms", paramLabel = "MS", defaultValue = "0",
-      description = "How long hypergradients may gather before they are read, in milliseconds (default ${DEFAULT-VALUE}: each answered at once, for trainers run with --run-ahead 0; "
-          + "25 suits trainers that run ahead, the default: a broker request per batch, not per few records).")
+      description = "How long hypergradients may gather before they are read, in milliseconds, 0 to 1000 (default ${DEFAULT-VALUE}: each answered at once, as trainers run with --run-ahead 0 need; "
+          + "25, what run's own meta-optimizer uses when small students run ahead, makes a broker request per batch instead of per few records).")
   int batchWaitMs;
 
   @Option(names = "--health-host", paramLabel = "HOST", defaultValue = MonitorOptions.DEFAULT_HOST,

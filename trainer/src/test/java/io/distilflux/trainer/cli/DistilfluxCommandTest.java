@@ -96,6 +96,8 @@ class DistilfluxCommandTest {
         Arguments.of("an unknown student", List.of("run", "--student", "bogus"), "--student"),
         Arguments.of("a negative final scrape wait", List.of("run", "--final-scrape-wait", "-1"),
             "--final-scrape-wait"),
+        Arguments.of("a meta-optimizer batch wait out of range", List.of("meta-optimizer",
+            "--bootstrap-servers", "127.0.0.1:1", "--batch-wait-ms", "-1"), "--batch-wait-ms"),
         Arguments.of("a missing CIFAR-10 folder", List.of("run", "--dataset", "cifar10",
             "--data-dir", missingCifar.toString(), "--transport", "direct", "--metrics-port", "0",
             "--output", tempDir.resolve("out-cifar").toString()), missingCifar.toString()));
