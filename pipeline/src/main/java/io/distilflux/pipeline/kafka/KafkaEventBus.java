@@ -56,8 +56,8 @@ import reactor.core.publisher.Mono;
  * {@link Channel.Urgency#AWAITED awaited} channels, which sends each record at once, and one
  * lingering {@link KafkaBusSettings#backgroundLinger()} for {@link Channel.Urgency#BACKGROUND
  * background} channels and dead letters, which nobody waits on (a trainer's step records then go
- * out a few per request, not one request each); with equal lingers they are one producer. Each
- * {@link Channel.Urgency#ROUND round} channel has a producer of its own, made at its first send,
+ * out many per request, not one request each); with equal lingers and batch sizes they are one
+ * producer. Each {@link Channel.Urgency#ROUND round} channel has a producer of its own, made at its first send,
  * which holds the channel's records until {@link #endRound} flushes them, at most {@link
  * KafkaBusSettings#roundLinger()}: one sender's end of round (the meta-optimizer's) never
  * splits another's (the trainer's) when services share a bus. The
@@ -145,13 +145,15 @@ public final class KafkaEventBus implements EventBus {
     this.settings = settings;
     this.deadLetterListener = deadLetterListener;
     this.ledger = new DeadLetterLedger(connection, topics.deadLetter(), settings.pollTimeout());
-    boolean oneProducer = settings.backgroundLinger().equals(settings.linger());
+    boolean oneProducer = settings.backgroundLinger().equals(settings.linger())
+        && settings.backgroundBatchBytes() == settings.batchBytes();
     this.producer = producer(connection, settings, oneProducer ? "all" : "awaited",
-        settings.linger(), AWAITED_IN_FLIGHT);
+        settings.linger(), AWAITED_IN_FLIGHT, settings.batchBytes());
     try {
       this.backgroundProducer = oneProducer
           ? producer
-          : producer(connection, settings, "background", settings.backgroundLinger(), 5);
+          : producer(connection, settings, "background", settings.backgroundLinger(), 5,
+              settings.backgroundBatchBytes());
     } catch (RuntimeException e) {
       producer.close(Duration.ZERO);
       throw e;
@@ -166,14 +168,14 @@ public final class KafkaEventBus implements EventBus {
 
   private static KafkaProducer<String, byte[]> producer(
       KafkaConnection connection, KafkaBusSettings settings, String role, Duration linger,
-      int inFlight) {
+      int inFlight, int batchBytes) {
     Map<String, Object> config = new HashMap<>();
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     config.put(ProducerConfig.ACKS_CONFIG, "all");
     // Idempotence allows at most 5 requests in flight per connection, and keeps order with them.
     config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, inFlight);
     config.put(ProducerConfig.LINGER_MS_CONFIG, (int) linger.toMillis());
-    config.put(ProducerConfig.BATCH_SIZE_CONFIG, settings.batchBytes());
+    config.put(ProducerConfig.BATCH_SIZE_CONFIG, batchBytes);
     // Events are a few hundred bytes of JSON; on loopback compressing them costs more CPU than
     // the bytes it saves.
     config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
@@ -322,7 +324,7 @@ public final class KafkaEventBus implements EventBus {
       }
       return roundProducers.computeIfAbsent(channel.topic(), topic -> new RoundProducer(
           producer(connection, settings, "round-" + channel.type().getSimpleName(),
-              settings.roundLinger(), AWAITED_IN_FLIGHT),
+              settings.roundLinger(), AWAITED_IN_FLIGHT, settings.batchBytes()),
           new AtomicBoolean()));
     }
   }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.distilflux.pipeline.Channel;
 import io.distilflux.pipeline.Delivery;
+import io.distilflux.pipeline.EventCodec;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.MetaParams;
@@ -63,6 +64,24 @@ class KafkaEventBusLingerTest {
     // A broker heartbeat or two may fall in a burst's window.
     assertTrue(background <= 6, "background burst cost " + background + " requests");
     assertTrue(awaited >= EVENTS / 2, "awaited burst cost only " + awaited + " requests");
+  }
+
+  /** A trainer's steps come by the thousand a second: a request carries about a thousand. */
+  @Test
+  void aBurstOfStepsLargerThanAnAwaitedBatchStillGoesInFewRequests() {
+    burst(topics.steps(), step -> SampleEvents.step("warm", step), 1);
+    long before = EmbeddedKafka.requestsHandled();
+    int steps = 2_000;
+    long bytes = 0;
+    for (int i = 0; i < steps; i++) {
+      bytes += EventCodec.encode(SampleEvents.step("run", i)).length;
+    }
+    assertTrue(bytes > 8L * KafkaBusSettings.defaults().batchBytes(),
+        "the burst is " + bytes + " bytes, more than eight awaited batches");
+    bus.publish(topics.steps(), Flux.range(0, steps).map(i -> SampleEvents.step("run", i)))
+        .blockLast(WAIT);
+    long requests = EmbeddedKafka.requestsHandled() - before;
+    assertTrue(requests <= 5, steps + " steps cost " + requests + " requests");
   }
 
   @Test
