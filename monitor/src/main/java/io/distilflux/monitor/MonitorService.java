@@ -76,7 +76,7 @@ public final class MonitorService implements AutoCloseable {
    * small part of a period either way, many runs in flight share each fetch, and a reader with
    * little to read (a CIFAR run's few hypergradients a second) makes 40 fetches a second, not 200.
    */
-  static final Duration BATCH_WAIT = Duration.ofMillis(25);
+  static final Duration HYPERGRADIENT_BATCH_WAIT = Duration.ofMillis(25);
 
   private final EventBus bus;
   private final Topics topics;
@@ -191,7 +191,7 @@ public final class MonitorService implements AutoCloseable {
             .asMono()
             .thenMany(bus.consumeBatches(topics.hyperGradients(),
                 ConsumerOptions.earliest(groupId + ".hypergradients")
-                    .batchedUpTo(BATCH_WAIT)))
+                    .batchedUpTo(HYPERGRADIENT_BATCH_WAIT)))
             .concatMap(this::onHyperGradients)
             .subscribe(v -> {}, this::fail));
 

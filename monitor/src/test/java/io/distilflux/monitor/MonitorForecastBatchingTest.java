@@ -9,6 +9,7 @@ import io.distilflux.pipeline.Channel;
 import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.Delivery;
 import io.distilflux.pipeline.EventBus;
+import io.distilflux.pipeline.ForwardingEventBus;
 import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.Event;
@@ -142,15 +143,14 @@ class MonitorForecastBatchingTest {
    * A bus whose first publish of forecasts is slow to start sending: it waits (1 s at most) for a
    * second publish of forecasts to be delivered, as an unordered monitor would let it be.
    */
-  private static final class SlowFirstForecasts implements EventBus {
-    private final EventBus delegate;
+  private static final class SlowFirstForecasts extends ForwardingEventBus {
     private final Topics topics;
     private final AtomicInteger publishes;
     private final CountDownLatch second;
 
     SlowFirstForecasts(EventBus delegate, Topics topics, AtomicInteger publishes,
         CountDownLatch second) {
-      this.delegate = delegate;
+      super(delegate);
       this.topics = topics;
       this.publishes = publishes;
       this.second = second;
@@ -160,11 +160,10 @@ class MonitorForecastBatchingTest {
     public <E extends Event> Flux<Delivery<E>> publish(Channel<E> channel,
         Flux<? extends E> events) {
       if (!channel.equals(topics.forecasts())) {
-        return delegate.publish(channel, events);
+        return super.publish(channel, events);
       }
-      int index = publishes.incrementAndGet();
-      if (index > 1) {
-        return delegate.publish(channel, events).doOnTerminate(second::countDown);
+      if (publishes.incrementAndGet() > 1) {
+        return super.publish(channel, events).doOnTerminate(second::countDown);
       }
       return Flux.defer(() -> {
         try {
@@ -172,28 +171,8 @@ class MonitorForecastBatchingTest {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
-        return delegate.publish(channel, events);
+        return super.publish(channel, events);
       });
     }
-
-    @Override
-    public <E extends Event> Flux<Received<E>> consume(Channel<E> channel,
-        ConsumerOptions options) {
-      return delegate.consume(channel, options);
-    }
-
-    @Override
-    public <E extends Event> Flux<List<Received<E>>> consumeBatches(Channel<E> channel,
-        ConsumerOptions options) {
-      return delegate.consumeBatches(channel, options);
-    }
-
-    @Override
-    public <E extends Event> Flux<E> replay(Channel<E> channel) {
-      return delegate.replay(channel);
-    }
-
-    @Override
-    public void close() {}
   }
 }

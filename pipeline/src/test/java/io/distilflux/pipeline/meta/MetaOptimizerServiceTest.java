@@ -9,6 +9,7 @@ import io.distilflux.pipeline.Channel;
 import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.Delivery;
 import io.distilflux.pipeline.EventBus;
+import io.distilflux.pipeline.ForwardingEventBus;
 import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.direct.InMemoryEventBus;
@@ -68,26 +69,13 @@ public class MetaOptimizerServiceTest {
 
   @Test
   void aFailedPublishMakesTheServiceUnhealthyWithTheReasonOnOneLine() {
-    EventBus failing = new EventBus() {
+    EventBus failing = new ForwardingEventBus(bus) {
       @Override
       public <E extends Event> Flux<Delivery<E>> publish(Channel<E> channel, Flux<? extends E> events) {
         return channel.equals(TOPICS.metaParams())
             ? events.flatMap(e -> Flux.error(new IllegalStateException("broker gone\nmore")))
-            : bus.publish(channel, events);
+            : super.publish(channel, events);
       }
-
-      @Override
-      public <E extends Event> Flux<Received<E>> consume(Channel<E> channel, ConsumerOptions options) {
-        return bus.consume(channel, options);
-      }
-
-      @Override
-      public <E extends Event> Flux<E> replay(Channel<E> channel) {
-        return bus.replay(channel);
-      }
-
-      @Override
-      public void close() {}
     };
     sendRun(runStarted("r", OptimizerKind.SGD, 0.1, 1.0));
     MetaOptimizerService service = new MetaOptimizerService(failing, TOPICS, "g", SGD);
