@@ -13,6 +13,7 @@ import io.distilflux.trainer.record.RunRecorder;
 import io.distilflux.trainer.run.ComputePermits;
 import io.distilflux.trainer.run.DataOptions;
 import io.distilflux.trainer.run.RunAssembler;
+import io.distilflux.trainer.run.RunData;
 import io.distilflux.trainer.run.StudentExport;
 import io.distilflux.trainer.run.StudentRun;
 import java.io.PrintStream;
@@ -150,34 +151,50 @@ final class ExperimentRunner {
     log.println(plan());
     Scheduler ticker = Schedulers.newSingle("progress", true);
     Disposable ticking = board.tickEvery(PROGRESS_PERIOD, ticker);
-    board.phase(spec.transport() == ExperimentSpec.Transport.KAFKA
-        && spec.bootstrapServers().isEmpty()
-        ? "starting the embedded Kafka broker and the services" : "starting the services");
+    try {
+      return startAndRun(board, ticking);
+    } finally {
+      ticking.dispose();
+      ticker.dispose();
+    }
+  }
+
+  private Results startAndRun(ProgressBoard board, Disposable ticking) {
+    boolean embedded = spec.transport() == ExperimentSpec.Transport.KAFKA
+        && spec.bootstrapServers().isEmpty();
+    String services = embedded ? "the embedded Kafka broker and the services" : "the services";
     Runnable onStop = () -> {
       stopping.set(true);
       ticking.dispose(); // no more estimates of a time left that will not come
     };
-    try (ServiceStack stack = ServiceStack.start(spec, log).closeOnStop(onStop)) {
-      RunAssembler preparing = new RunAssembler(
-          new DataOptions(spec.splits().train(), spec.splits().validation(), spec.splits().test(),
-              spec.teacherEpochs(), spec.teacherSteps(), spec.outputDir().resolve("teachers")),
-          stack.bus(), stack.topics(), spec.metaTimeout(),
-          Provenance.current(RunAssembler.backendName()),
-          new LongRunOptions(spec.longRun().onMetaTimeout(), spec.checkpointing(),
-              stack.registry(), spec.longRun().runAhead()));
-      stack.metricsUrl().ifPresent(url -> log.println("metrics: " + url));
-      board.phase("loading the data and training the first teacher");
-      if (spec.longRun().resume().isPresent()) {
-        stack.startMetaOptimizer(spec, Duration.ZERO);
-        return resume(preparing.withComputeThreads(spec.computeThreads(1)), stack, board,
-            spec.longRun().resume().get());
+    StartingServices starting = StartingServices.begin(spec, log);
+    RunData data = new RunData(new DataOptions(spec.splits().train(), spec.splits().validation(),
+        spec.splits().test(), spec.teacherEpochs(), spec.teacherSteps(),
+        spec.outputDir().resolve("teachers")));
+    if (spec.longRun().resume().isPresent()) {
+      board.phase("starting " + services);
+      try (ServiceStack stack = starting.ready(Duration.ZERO).closeOnStop(onStop)) {
+        return resume(assembler(data, stack).withComputeThreads(spec.computeThreads(1)), stack,
+            board, spec.longRun().resume().get());
       }
-      List<RunConfig> configs = configs(preparing);
-      log.println(preparing.prepare(configs.get(0)).description());
-      long multiplyAdds = preparing.multiplyAddsPerStep(configs.get(0));
+    }
+    List<RunConfig> configs;
+    long multiplyAdds;
+    try {
+      board.phase("loading the data and training the first teacher while " + services + " start");
+      configs = configs(data);
+      log.println(data.prepare(configs.get(0)).description());
+      multiplyAdds = data.multiplyAddsPerStep(configs.get(0));
+    } catch (RuntimeException | Error e) {
+      starting.abandon();
+      throw e;
+    }
+    board.phase("starting " + services);
+    Duration batchWait = spec.metaPathBatchWait(multiplyAdds);
+    try (ServiceStack stack = starting.ready(batchWait).closeOnStop(onStop)) {
+      RunAssembler preparing = assembler(data, stack);
+      stack.metricsUrl().ifPresent(url -> log.println("metrics: " + url));
       int parallel = spec.parallelRuns(configs.size(), multiplyAdds);
-      Duration batchWait = spec.metaPathBatchWait(multiplyAdds);
-      stack.startMetaOptimizer(spec, batchWait);
       int threads = spec.computeThreads(Math.min(parallel, configs.size()));
       int computing = ExperimentSpec.computePermits(threads);
       ComputePermits permits = ComputePermits.keepingForTheBus(computing,
@@ -248,9 +265,6 @@ final class ExperimentRunner {
         trainers.dispose();
         feed.ifPresent(MetaFeed::close);
       }
-    } finally {
-      ticking.dispose();
-      ticker.dispose();
     }
   }
 
@@ -278,13 +292,21 @@ final class ExperimentRunner {
         : spec.bootstrapServers().map(s -> "Kafka at " + s).orElse("embedded Kafka");
   }
 
+  /** The runs' assembler on the started services' bus. */
+  private RunAssembler assembler(RunData data, ServiceStack stack) {
+    return new RunAssembler(data, stack.bus(), stack.topics(), spec.metaTimeout(),
+        Provenance.current(RunAssembler.backendName()),
+        new LongRunOptions(spec.longRun().onMetaTimeout(), spec.checkpointing(),
+            stack.registry(), spec.longRun().runAhead()));
+  }
+
   /** Every run: modes × seeds, then the extra forecast schedules × seeds. */
-  private List<RunConfig> configs(RunAssembler assembler) {
+  private List<RunConfig> configs(RunData data) {
     List<RunConfig> configs = new ArrayList<>();
     for (RunConfig.Mode mode : spec.modes()) {
       for (long seed : spec.seeds()) {
         RunConfig draft = spec.configFor(mode, seed, spec.base().steps());
-        configs.add(spec.configFor(mode, seed, assembler.stepsFor(draft)));
+        configs.add(spec.configFor(mode, seed, data.stepsFor(draft)));
       }
     }
     for (Schedule schedule : extraSchedules) {
@@ -297,7 +319,7 @@ final class ExperimentRunner {
         RunConfig draft = withSchedule(spec.configFor(RunConfig.Mode.FORECAST, seed,
             spec.base().steps()), schedule);
         configs.add(withSchedule(spec.configFor(RunConfig.Mode.FORECAST, seed,
-            assembler.stepsFor(draft)), schedule));
+            data.stepsFor(draft)), schedule));
       }
     }
     return configs;

@@ -1,12 +1,9 @@
 package io.distilflux.trainer.cli;
 
-import io.distilflux.pipeline.event.Provenance;
 import io.distilflux.pipeline.event.RunConfig;
-import io.distilflux.pipeline.direct.InMemoryEventBus;
-import io.distilflux.pipeline.Topics;
 import io.distilflux.trainer.run.DataOptions;
 import io.distilflux.trainer.run.PreparedData;
-import io.distilflux.trainer.run.RunAssembler;
+import io.distilflux.trainer.run.RunData;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -66,16 +63,12 @@ final class TeacherCommand implements Callable<Integer> {
     ExperimentSpec spec = RunOptions.parse(flags);
     RunConfig config = spec.configFor(RunConfig.Mode.NO_DISTILLATION, spec.seeds().get(0),
         spec.base().steps());
-    try (InMemoryEventBus unused = new InMemoryEventBus()) {
-      RunAssembler assembler = new RunAssembler(
-          new DataOptions(spec.splits().train(), spec.splits().validation(), spec.splits().test(),
-              spec.teacherEpochs(), spec.teacherSteps(), spec.outputDir().resolve("teachers")),
-          unused, Topics.defaults(), spec.metaTimeout(),
-          Provenance.current(RunAssembler.backendName()));
-      PreparedData prepared = assembler.prepare(config);
-      System.out.println(prepared.description());
-      System.out.println("teacher cache entry: " + prepared.teacher().entry());
-    }
+    PreparedData prepared = new RunData(
+        new DataOptions(spec.splits().train(), spec.splits().validation(), spec.splits().test(),
+            spec.teacherEpochs(), spec.teacherSteps(), spec.outputDir().resolve("teachers")))
+        .prepare(config);
+    System.out.println(prepared.description());
+    System.out.println("teacher cache entry: " + prepared.teacher().entry());
     return 0;
   }
 }

@@ -5,8 +5,6 @@ import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.Provenance;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.trainer.data.Batch;
-import io.distilflux.pipeline.event.InputFile;
-import io.distilflux.trainer.data.DatasetSource;
 import io.distilflux.trainer.data.DistillationData;
 import io.distilflux.trainer.data.MiniBatches;
 import io.distilflux.trainer.data.Split;
@@ -16,46 +14,30 @@ import io.distilflux.pipeline.event.ExtraParameter;
 import io.distilflux.trainer.distill.DistillationTrainer;
 import io.distilflux.trainer.structure.Supernet;
 import io.distilflux.trainer.distill.Divergence;
-import io.distilflux.trainer.model.StudentArchitectures;
-import io.distilflux.trainer.model.StudentFile;
 import io.distilflux.trainer.speed.NativeOpsStep;
-import io.distilflux.trainer.teacher.TeacherCache;
-import io.distilflux.trainer.teacher.TeacherSource;
-import io.distilflux.trainer.teacher.TeacherTraining;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongFunction;
 import io.micrometer.core.instrument.Counter;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Builds {@link StudentRun}s: loads the data and the teacher's logits (once per dataset, or per
- * seed for the synthetic data, which is drawn from the run's seed), creates the student and its
- * trainer, and picks the {@link MetaSource} of the run's mode.
+ * Builds {@link StudentRun}s on a bus: takes the run's data and teacher's logits and a new
+ * student from its {@link RunData}, creates the student's trainer, and picks the {@link
+ * MetaSource} of the run's mode.
  */
 public final class RunAssembler {
 
-  private final DataOptions options;
+  private final RunData data;
   private final EventBus bus;
   private final Topics topics;
   private final Duration metaTimeout;
   private final Provenance provenance;
   private final LongRunOptions longRun;
   private final int computeThreads;
-  private final StudentArchitectures students = StudentArchitectures.withDefaults();
-  /** Data and teacher by data set: the synthetic data's seed or data seed, or the files. */
-  private final Map<String, PreparedData> prepared;
   /** Where optimised runs read their updates and forecasts, or null for readers of their own. */
   private final MetaFeed metaFeed;
 
@@ -71,24 +53,31 @@ public final class RunAssembler {
   /** As the other constructor, with checkpoints and a meta-timeout policy. */
   public RunAssembler(DataOptions options, EventBus bus, Topics topics, Duration metaTimeout,
       Provenance provenance, LongRunOptions longRun) {
-    this(options, bus, topics, metaTimeout, provenance, longRun, NativeOpsStep.defaultThreads(),
-        new ConcurrentHashMap<>(), null);
+    this(new RunData(options), bus, topics, metaTimeout, provenance, longRun);
   }
 
-  private RunAssembler(DataOptions options, EventBus bus, Topics topics, Duration metaTimeout,
-      Provenance provenance, LongRunOptions longRun, int computeThreads,
-      Map<String, PreparedData> prepared, MetaFeed metaFeed) {
+  /**
+   * As the other constructors, with data that may already be loaded (e.g. while the services
+   * started).
+   */
+  public RunAssembler(RunData data, EventBus bus, Topics topics, Duration metaTimeout,
+      Provenance provenance, LongRunOptions longRun) {
+    this(data, bus, topics, metaTimeout, provenance, longRun, NativeOpsStep.defaultThreads(),
+        null);
+  }
+
+  private RunAssembler(RunData data, EventBus bus, Topics topics, Duration metaTimeout,
+      Provenance provenance, LongRunOptions longRun, int computeThreads, MetaFeed metaFeed) {
     if (computeThreads < 1) {
       throw new IllegalArgumentException("compute threads must be >= 1, got " + computeThreads);
     }
     this.longRun = longRun;
-    this.options = options;
+    this.data = data;
     this.bus = bus;
     this.topics = topics;
     this.metaTimeout = metaTimeout;
     this.provenance = provenance;
     this.computeThreads = computeThreads;
-    this.prepared = prepared;
     this.metaFeed = metaFeed;
   }
 
@@ -97,8 +86,8 @@ public final class RunAssembler {
    * step on {@code threads} threads; they change the speed, never the numbers.
    */
   public RunAssembler withComputeThreads(int threads) {
-    return new RunAssembler(options, bus, topics, metaTimeout, provenance, longRun, threads,
-        prepared, metaFeed);
+    return new RunAssembler(data, bus, topics, metaTimeout, provenance, longRun, threads,
+        metaFeed);
   }
 
   /**
@@ -106,8 +95,8 @@ public final class RunAssembler {
    * (which must know their run ids) instead of readers of their own.
    */
   public RunAssembler withMetaFeed(MetaFeed feed) {
-    return new RunAssembler(options, bus, topics, metaTimeout, provenance, longRun,
-        computeThreads, prepared, feed);
+    return new RunAssembler(data, bus, topics, metaTimeout, provenance, longRun,
+        computeThreads, feed);
   }
 
   /** The name of the ND4J backend in use, for provenance. */
@@ -115,36 +104,9 @@ public final class RunAssembler {
     return Nd4j.getBackend().getClass().getSimpleName();
   }
 
-  /**
-   * The data and teacher of a run with this configuration, loaded or trained on first use.
-   *
-   * @throws io.distilflux.trainer.data.DataFileException for a missing or malformed data file
-   */
-  public PreparedData prepare(RunConfig config) {
-    String key = config.dataset() != RunConfig.DatasetKind.SYNTHETIC ? "files"
-        : config.dataSeed() != null ? "data-seed " + config.dataSeed() : "seed " + config.seed();
-    return prepared.computeIfAbsent(key, k -> load(config));
-  }
-
-  /** Steps of a run: iterations for synthetic data, epochs × batches per epoch otherwise. */
-  public long stepsFor(RunConfig config) {
-    if (config.dataset() == RunConfig.DatasetKind.SYNTHETIC) {
-      return config.steps();
-    }
-    int n = prepare(config).data().studentTrain().size();
-    return (long) config.epochs() * batchesPerEpoch(n, config.batchSize());
-  }
-
-  /**
-   * An estimate of one student step's compute: the multiply-adds of a forward pass counting each
-   * parameter once per example of the batch. Exact for dense layers; a convolution reuses its
-   * weights over the image, so its true count is higher and the estimate errs toward less work.
-   */
-  public long multiplyAddsPerStep(RunConfig config) {
-    Split train = prepare(config).data().studentTrain();
-    var student = student(config, train.features(), prepare(config).data().classes());
-    long batch = config.batchSize() <= 0 ? train.size() : Math.min(config.batchSize(), train.size());
-    return student.numParams() * batch;
+  /** The data and students its runs are made of. */
+  public RunData data() {
+    return data;
   }
 
   /** A run, ready to be subscribed to. */
@@ -199,10 +161,10 @@ public final class RunAssembler {
 
   private StudentRun build(String runId, RunConfig config, Checkpoint from,
       PublishedEvents published) {
-    PreparedData data = prepare(config);
-    DistillationData d = data.data();
+    PreparedData prepared = data.prepare(config);
+    DistillationData d = prepared.data();
     Split train = d.studentTrain();
-    var student = student(config, train.features(), d.classes());
+    var student = data.student(config, train.features(), d.classes());
     DistillationLoss loss = new DistillationLoss(config.temperatureSquared(),
         Divergence.of(config.divergence()));
     DistillationTrainer trainer;
@@ -247,7 +209,8 @@ public final class RunAssembler {
       firstStep = from.step();
     }
     int batchSize = config.batchSize() <= 0 ? train.size() : config.batchSize();
-    MiniBatches batches = new MiniBatches(train, data.teacher().logits(), batchSize, config.seed());
+    MiniBatches batches =
+        new MiniBatches(train, prepared.teacher().logits(), batchSize, config.seed());
     ValidationSampler sampler = new ValidationSampler(d.validation(),
         config.batchSize() <= 0 ? d.validation().size() : config.batchSize(), config.seed());
     LongFunction<Split> validationBatch = sampler::draw;
@@ -264,29 +227,6 @@ public final class RunAssembler {
         epochs(batches, config.steps(), firstStep), batches.batchesPerEpoch(), validationBatch,
         d.validation(), d.test(), metaSource(runId, config, from != null), metaTimeout, provenance,
         controls);
-  }
-
-  /** The run's student: a registered architecture, or the user's configuration file. */
-  private MultiLayerNetwork student(RunConfig config, INDArray features, int classes) {
-    long[] featureShape = Arrays.copyOfRange(features.shape(), 1, features.rank());
-    Optional<InputFile> file = config.input(InputSources.STUDENT);
-    if (file.isEmpty()) {
-      return students.create(config.student(), featureShape, classes, config.seed(),
-          DataType.FLOAT);
-    }
-    MultiLayerNetwork network = new MultiLayerNetwork(new StudentFile(Path.of(file.get().path()))
-        .build(featureShape, classes, config.seed(), DataType.FLOAT));
-    try {
-      network.init();
-      // one example through the network: a student built for other inputs fails here, once,
-      // with the file named, rather than in every run's first step
-      network.output(features.get(NDArrayIndex.interval(0, 1)), false);
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException("student " + file.get().path()
-          + " does not fit the data's examples " + Arrays.toString(featureShape) + ": "
-          + String.valueOf(e.getMessage()).lines().findFirst().orElse(""), e);
-    }
-    return network;
   }
 
   private MetaSource metaSource(String runId, RunConfig config, boolean resumed) {
@@ -327,24 +267,5 @@ public final class RunAssembler {
         return current.next();
       }
     };
-  }
-
-  private static int batchesPerEpoch(int n, int batchSize) {
-    return batchSize <= 0 ? 1 : (n + batchSize - 1) / batchSize;
-  }
-
-  private PreparedData load(RunConfig config) {
-    DatasetSource.Loaded loaded = InputSources.dataset(config, options).load();
-    TeacherSource teacher = InputSources.teacher(config, options,
-        new TeacherCache(options.teacherCache()), syntheticTeacherTraining());
-    return new PreparedData(loaded.data(), teacher.logitsFor(loaded), teacher.describe());
-  }
-
-  /** The reference's synthetic teacher training, with fewer steps when asked (quick runs). */
-  private TeacherTraining syntheticTeacherTraining() {
-    TeacherTraining reference = TeacherTraining.synthetic();
-    return options.teacherSteps() > 0
-        ? new TeacherTraining(options.teacherSteps(), reference.batchSize(), reference.learningRate())
-        : reference;
   }
 }

@@ -30,8 +30,8 @@ class DataSeedAndDivergenceTest {
     ExperimentSpec spec = spec("forward");
     try (EventBus bus = new InMemoryEventBus()) {
       RunAssembler assembler = assembler(bus, spec);
-      PreparedData first = assembler.prepare(spec.configFor(RunConfig.Mode.FIXED, 0, 3));
-      PreparedData second = assembler.prepare(spec.configFor(RunConfig.Mode.FIXED, 1, 3));
+      PreparedData first = assembler.data().prepare(spec.configFor(RunConfig.Mode.FIXED, 0, 3));
+      PreparedData second = assembler.data().prepare(spec.configFor(RunConfig.Mode.FIXED, 1, 3));
       assertSame(first, second);
       assertTrue(first.description().startsWith("synthetic numpy data-seed=42"),
           first.description());
