@@ -7,9 +7,17 @@ import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryIteratorException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -17,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.management.JMException;
@@ -30,6 +39,8 @@ import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.apache.kafka.server.common.MetadataVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A single-node Kafka broker (KRaft, combined broker and controller) running in this process on
@@ -50,6 +61,22 @@ public final class EmbeddedKafka implements AutoCloseable {
   /** The SASL mechanism of a secured broker. */
   public static final String SCRAM = "SCRAM-SHA-256";
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+  /** Name prefix of the temporary log folders of brokers that delete theirs on close. */
+  static final String TEMP_DIR_PREFIX = "distilflux-kafka-";
+  /**
+   * How old a temporary log folder without Kafka's lock file must be to count as abandoned: a
+   * younger one may belong to a broker still formatting its folder.
+   */
+  static final Duration UNLOCKED_AGE = Duration.ofHours(1);
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
+  /** The file a temporary log folder's broker keeps locked while its process lives. */
+  static final String OWNER_LOCK = "distilflux.lock";
+  /**
+   * The temporary log folders of this process's brokers, each with the channel holding its
+   * {@link #OWNER_LOCK}. The sweep never opens their lock files: closing another channel on a
+   * file would release this process's lock on it.
+   */
+  private static final Map<Path, FileChannel> OWN_TEMP_DIRS = new ConcurrentHashMap<>();
 
   private final KafkaRaftServer server;
   private final Path logDir;
@@ -77,10 +104,14 @@ public final class EmbeddedKafka implements AutoCloseable {
     this.startupTime = startupTime;
   }
 
-  /** Starts a broker whose log lives in a temporary folder deleted on {@link #close()}. */
+  /**
+   * Starts a broker whose log lives in a temporary folder deleted on {@link #close()}. The
+   * temporary folders of brokers that were never closed (their process killed, or stopped while
+   * they started) are deleted first.
+   */
   public static EmbeddedKafka start() {
     try {
-      return start(Files.createTempDirectory("distilflux-kafka-"), true);
+      return start(newTempDir(), true);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a temporary Kafka log directory", e);
     }
@@ -131,8 +162,7 @@ public final class EmbeddedKafka implements AutoCloseable {
    */
   public static EmbeddedKafka startSecured(Security security) {
     try {
-      return start(Files.createTempDirectory("distilflux-kafka-"), true, freePort(), freePort(),
-          security);
+      return start(newTempDir(), true, freePort(), freePort(), security);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a temporary Kafka log directory", e);
     }
@@ -190,7 +220,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       server.shutdown();
       server.awaitShutdown();
       if (deleteOnClose) {
-        deleteRecursively(dir);
+        deleteTempDir(dir);
       }
       throw new IllegalStateException("embedded Kafka did not start: " + e.getMessage(), e);
     }
@@ -258,7 +288,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     server.shutdown();
     server.awaitShutdown();
     if (deleteOnClose) {
-      deleteRecursively(logDir);
+      deleteTempDir(logDir);
     }
   }
 
@@ -360,6 +390,87 @@ public final class EmbeddedKafka implements AutoCloseable {
       return socket.getLocalPort();
     } catch (IOException e) {
       throw new UncheckedIOException("no free loopback port", e);
+    }
+  }
+
+  private static Path newTempDir() throws IOException {
+    Path root = Path.of(System.getProperty("java.io.tmpdir"));
+    int deleted = deleteAbandonedTempDirs(root);
+    if (deleted > 0) {
+      LOG.info("deleted the log folders of {} embedded broker(s) that were not closed", deleted);
+    }
+    Path dir = Files.createTempDirectory(root, TEMP_DIR_PREFIX).toAbsolutePath();
+    // Locked from the first moment, so that a process stopped while its broker formats the
+    // folder or starts leaves a folder the next sweep knows as abandoned.
+    FileChannel owner = FileChannel.open(dir.resolve(OWNER_LOCK), StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE);
+    try {
+      owner.lock();
+    } catch (IOException | RuntimeException e) {
+      owner.close();
+      throw e;
+    }
+    OWN_TEMP_DIRS.put(dir, owner);
+    return dir;
+  }
+
+  /** Deletes a temporary log folder of this process's and releases its lock. */
+  private static void deleteTempDir(Path dir) {
+    deleteRecursively(dir);
+    FileChannel owner = OWN_TEMP_DIRS.remove(dir);
+    if (owner != null) {
+      try {
+        owner.close();
+      } catch (IOException e) {
+        // the folder is gone; the lock goes with the process at the latest
+      }
+    }
+  }
+
+  /**
+   * Deletes the temporary log folders under {@code root} that no running broker uses, and says
+   * how many. The process of a broker holds a file lock on its folder's {@link #OWNER_LOCK} from
+   * the folder's creation until the broker is closed, so a folder whose lock can be taken was
+   * left by a process that ended first; one without a lock file (made by an older build, or in
+   * the instant before its lock) is deleted only once older than {@link #UNLOCKED_AGE}. Best
+   * effort: a folder that cannot be read or deleted is left as it is.
+   */
+  static int deleteAbandonedTempDirs(Path root) {
+    int deleted = 0;
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, TEMP_DIR_PREFIX + "*")) {
+      for (Path dir : dirs) {
+        try {
+          if (!OWN_TEMP_DIRS.containsKey(dir.toAbsolutePath())
+              && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) && abandoned(dir)) {
+            deleteRecursively(dir);
+            deleted++;
+          }
+        } catch (IOException | UncheckedIOException e) {
+          // another user's folder, or one its broker is deleting right now: leave it
+        }
+      }
+    } catch (IOException | DirectoryIteratorException e) {
+      // an unreadable temporary folder: nothing to clean up
+    }
+    return deleted;
+  }
+
+  private static boolean abandoned(Path dir) throws IOException {
+    Path lock = dir.resolve(OWNER_LOCK);
+    if (!Files.exists(lock, LinkOption.NOFOLLOW_LINKS)) {
+      return Files.getLastModifiedTime(dir, LinkOption.NOFOLLOW_LINKS).toInstant()
+          .isBefore(Instant.now().minus(UNLOCKED_AGE));
+    }
+    try (FileChannel channel = FileChannel.open(lock, StandardOpenOption.WRITE,
+        LinkOption.NOFOLLOW_LINKS)) {
+      FileLock taken = channel.tryLock();
+      if (taken == null) {
+        return false; // a broker of another process
+      }
+      taken.release();
+      return true;
+    } catch (OverlappingFileLockException running) {
+      return false; // a broker of this process
     }
   }
 
