@@ -251,8 +251,7 @@ final class ExperimentRunner {
         log.println(board.summary());
         ResultsTable table = new ResultsTable(spec.base().dataset(), results);
         table.print(out);
-        resultsFiles.write(table);
-        printWritten();
+        printWritten(resultsFiles.write(table));
         recorder.ifPresent(r -> {
           List<Path> files = r.finish(RECORDING_TIMEOUT);
           out.println(files.size() + " run(s) recorded in " + eventsDir.get()
@@ -333,9 +332,11 @@ final class ExperimentRunner {
         c.validationIsTest(), c.dataSeed(), c.divergence(), c.inputs(), c.unrolledDerivative());
   }
 
-  private void printWritten() {
+  private void printWritten(int earlierRows) {
     out.println("results written to " + spec.outputDir().resolve("results.csv") + " (invocation "
-        + resultsFiles.invocation() + ", after the rows of earlier invocations) and results.json");
+        + resultsFiles.invocation()
+        + (earlierRows > 0 ? ", after " + earlierRows + " row(s) of earlier invocations" : "")
+        + ") and results.json");
   }
 
   /**
@@ -364,8 +365,7 @@ final class ExperimentRunner {
       }
       ResultsTable table = new ResultsTable(config.dataset(), List.of(result));
       table.print(out);
-      resultsFiles.write(table);
-      printWritten();
+      printWritten(resultsFiles.write(table));
       stack.awaitFinalScrape(spec.longRun().finalScrapeWait(), log);
       return new Results(List.of(result));
     } finally {

@@ -52,14 +52,19 @@ final class ResultsFiles {
     return invocation;
   }
 
-  /** Writes this invocation's rows and JSON, keeping what earlier invocations wrote. */
-  void write(ResultsTable table) {
+  /**
+   * Writes this invocation's rows and JSON, keeping what earlier invocations wrote.
+   *
+   * @return how many rows of earlier invocations {@code results.csv} keeps
+   */
+  int write(ResultsTable table) {
     try {
       Files.createDirectories(dir);
       Path csv = dir.resolve("results.csv");
       List<String> lines = new ArrayList<>();
       lines.add(ResultsTable.CSV_HEADER + "," + INVOCATION_COLUMN);
-      lines.addAll(earlierRows(csv));
+      List<String> earlier = earlierRows(csv);
+      lines.addAll(earlier);
       for (String row : table.csvRows()) {
         lines.add(row + "," + invocation);
       }
@@ -67,6 +72,7 @@ final class ResultsFiles {
       byte[] json = table.json(invocation);
       writeAtomically(dir.resolve("results-" + invocation + ".json"), json);
       writeAtomically(dir.resolve("results.json"), json);
+      return earlier.size();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write results to " + dir + ": " + e.getMessage(), e);
     }

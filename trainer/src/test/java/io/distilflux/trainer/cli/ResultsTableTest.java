@@ -65,7 +65,7 @@ class ResultsTableTest {
     assertTrue(text.contains("hypergradient          2  +0.0300"), text);
   }
 
-  private static ResultsTable.RunResult run(Mode mode, long seed, double accuracy) {
+  static ResultsTable.RunResult run(Mode mode, long seed, double accuracy) {
     String id = mode.cliName() + "-" + seed;
     Evaluation e = new Evaluation(Event.CURRENT_SCHEMA_VERSION, id, 100, 1, accuracy, 0.5,
         accuracy, 0.5);
