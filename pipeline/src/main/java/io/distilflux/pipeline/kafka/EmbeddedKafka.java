@@ -64,8 +64,8 @@ public final class EmbeddedKafka implements AutoCloseable {
   /** Name prefix of the temporary log folders of brokers that delete theirs on close. */
   static final String TEMP_DIR_PREFIX = "distilflux-kafka-";
   /**
-   * How old a temporary log folder without Kafka's lock file must be to count as abandoned: a
-   * younger one may belong to a broker still formatting its folder.
+   * How old a temporary log folder without its {@link #OWNER_LOCK} must be to count as abandoned:
+   * a younger one may belong to a process that has created it and not yet locked it.
    */
   static final Duration UNLOCKED_AGE = Duration.ofHours(1);
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
@@ -408,6 +408,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       owner.lock();
     } catch (IOException | RuntimeException e) {
       owner.close();
+      deleteRecursively(dir);
       throw e;
     }
     OWN_TEMP_DIRS.put(dir, owner);
