@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import io.distilflux.trainer.run.LongRunOptions;
 import io.distilflux.trainer.run.MetaFeed;
@@ -181,7 +182,7 @@ final class ExperimentRunner {
     List<RunConfig> configs;
     long multiplyAdds;
     try {
-      board.phase("loading the data and training the first teacher while " + services + " start");
+      board.phase("loading the data and training the teachers while " + services + " start");
       configs = configs(data);
       log.println(data.prepare(configs.get(0)).description());
       multiplyAdds = data.multiplyAddsPerStep(configs.get(0));
@@ -189,8 +190,9 @@ final class ExperimentRunner {
       starting.abandon();
       throw e;
     }
-    board.phase("starting " + services);
     Duration batchWait = spec.metaPathBatchWait(multiplyAdds);
+    prepareWhile(starting.metaOptimizerReadsIn(batchWait)::isStarting, data, configs);
+    board.phase("starting " + services);
     try (ServiceStack stack = starting.ready(batchWait).closeOnStop(onStop)) {
       RunAssembler preparing = assembler(data, stack);
       stack.metricsUrl().ifPresent(url -> log.println("metrics: " + url));
@@ -265,6 +267,31 @@ final class ExperimentRunner {
         feed.ifPresent(MetaFeed::close);
       }
     }
+  }
+
+  /**
+   * Loads the data and trains the teachers of the runs, in the runs' order, for as long as the
+   * services are {@code starting}: an embedded broker takes seconds, mostly on one core, and the
+   * runs then start with their teachers ready instead of training them while the first runs
+   * step. Stops as soon as the services have started. A run whose data fails to load here is
+   * left to fail when it is assembled, with its own error, as it would have.
+   *
+   * @return how many runs' data this call found ready or prepared
+   */
+  static int prepareWhile(BooleanSupplier starting, RunData data, List<RunConfig> configs) {
+    int prepared = 0;
+    for (RunConfig config : configs) {
+      if (!starting.getAsBoolean()) {
+        break;
+      }
+      try {
+        data.prepare(config);
+        prepared++;
+      } catch (RuntimeException e) {
+        // told by the run that needs it
+      }
+    }
+    return prepared;
   }
 
   /** The experiment in one line, printed before anything starts. */

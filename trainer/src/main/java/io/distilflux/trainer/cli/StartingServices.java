@@ -46,8 +46,22 @@ final class StartingServices {
   }
 
   /**
+   * Lets the meta-optimizer start, reading hypergradients in batches of up to {@code batchWait}
+   * (see {@link ExperimentSpec#metaPathBatchWait}); the first call decides.
+   */
+  StartingServices metaOptimizerReadsIn(Duration batchWait) {
+    metaBatchWait.complete(batchWait);
+    return this;
+  }
+
+  /** Whether the services are still starting: {@link #ready} would wait. */
+  boolean isStarting() {
+    return !stack.isDone();
+  }
+
+  /**
    * Waits for the services, the meta-optimizer reading hypergradients in batches of up to {@code
-   * batchWait} (see {@link ExperimentSpec#metaPathBatchWait}).
+   * batchWait} unless {@link #metaOptimizerReadsIn} said otherwise before.
    *
    * @throws RuntimeException what stopped the services from starting, as thrown there
    */
