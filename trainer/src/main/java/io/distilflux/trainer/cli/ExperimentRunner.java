@@ -217,7 +217,7 @@ final class ExperimentRunner {
       RunAssembler assembler = feed.map(preparing::withMetaFeed).orElse(preparing)
           .withComputeThreads(threads);
       long totalSteps = configs.stream().mapToLong(RunConfig::steps).sum();
-      board.plan(configs.size(), totalSteps);
+      board.plan(configs.size(), totalSteps, permits.permits());
       board.phase("starting the runs");
       log.printf(Locale.ROOT, "%d runs, %d steps in all: %d in flight at once, %d computing at"
               + " once (%d thread%s each)%n", configs.size(), totalSteps,
@@ -381,7 +381,7 @@ final class ExperimentRunner {
     String runId = run.runId();
     RunConfig config = run.config();
     log.println("resuming run " + runId + " at step " + run.firstStep() + " of " + config.steps());
-    board.plan(1, config.steps());
+    board.plan(1, config.steps(), 1);
     board.phase("training");
     Scheduler trainers = trainerThreads(1);
     try {
@@ -425,6 +425,7 @@ final class ExperimentRunner {
     return Mono.defer(() -> {
       // Assembling may train a teacher: compute like a step, under a permit.
       StudentRun run = permits.compute(assemble);
+      board.meter(label, run::permitUsage);
       if (pathPrinted.compareAndSet(false, true)) {
         log.println("student " + config.student() + " computed on " + run.computationPath());
       }

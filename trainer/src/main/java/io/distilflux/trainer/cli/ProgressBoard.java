@@ -1,14 +1,13 @@
 package io.distilflux.trainer.cli;
 
+import io.distilflux.trainer.run.ComputePermits;
 import java.io.PrintStream;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
@@ -29,19 +28,15 @@ final class ProgressBoard {
   private final LongSupplier nanoClock;
   private final long startNanos;
   private final Map<String, RunProgress> runs = new ConcurrentHashMap<>();
+  private final Map<String, Supplier<ComputePermits.Usage>> meters = new ConcurrentHashMap<>();
   private volatile String phase = "starting";
   private volatile int plannedRuns;
   private volatile long plannedSteps;
-  /** The previous summary's sample of all runs together. */
-  private final RunProgress whole = new RunProgress(0, 0);
+  private volatile int permits = Integer.MAX_VALUE;
+  /** The last mean permit time a step of a run in training took, in seconds; summary only. */
+  private double lastMeanCost = Double.NaN;
   /** Rates are taken over at least this long, so a tick or two of noise does not swing them. */
   private static final long RATE_WINDOW_NANOS = 4_000_000_000L;
-  /**
-   * A run at 1 / this of an equal share of the training runs' joint rate or less is waiting for a
-   * compute permit, not slow: a run that waits on the broker every step still makes a few
-   * percent of the pace of runs that only compute.
-   */
-  private static final double WAITING_SHARE = 100;
 
   ProgressBoard(PrintStream out) {
     this(out, "steps");
@@ -65,15 +60,30 @@ final class ProgressBoard {
     phase = what;
   }
 
-  /** The whole experiment: how many runs, and their steps together. */
-  void plan(int runCount, long totalSteps) {
+  /**
+   * The whole experiment: how many runs, their steps together, and how many of them compute at
+   * once (the compute permits, see ComputePermits).
+   */
+  void plan(int runCount, long totalSteps, int computingAtOnce) {
+    if (computingAtOnce < 1) {
+      throw new IllegalArgumentException("computingAtOnce must be at least 1");
+    }
     plannedRuns = runCount;
     plannedSteps = totalSteps;
+    permits = computingAtOnce;
+  }
+
+  /**
+   * Where to read how long run {@code label} has held a compute permit and waited for one. A run
+   * without one is taken to compute all the time it trains.
+   */
+  void meter(String label, Supplier<ComputePermits.Usage> usage) {
+    meters.put(label, usage);
   }
 
   /** Reports that {@code label} has trained {@code done} of {@code total} steps. */
   void progress(String label, long done, long total, double lastAccuracy) {
-    RunProgress run = run(label, total);
+    RunProgress run = run(label, total, done);
     run.done = done;
     int tenths = total == 0 ? 10 : (int) (10 * done / total);
     if (tenths > run.printedTenths) {
@@ -84,9 +94,10 @@ final class ProgressBoard {
 
   /** Reports the end of a run. */
   void finished(String label, long done, long total, double accuracy, String failure) {
-    RunProgress run = run(label, total);
+    RunProgress run = run(label, total, done);
     run.done = Math.max(run.done, Math.min(done, total));
     run.finished = true;
+    meters.remove(label);
     print(label, done, total, accuracy, failure == null ? " done" : " FAILED: " + failure);
   }
 
@@ -101,16 +112,17 @@ final class ProgressBoard {
 
   /**
    * The experiment's state in one line, e.g. {@code "[18 s] 3 of 25 runs done, 22 training; 41 %
-   * of 500000 steps; about 26 s left"}. The time left is the longer of two estimates: the steps
-   * left at the rate all runs have made together (it counts runs not started yet), and the runs
-   * in training played forward at their own rates, each run that finishes leaving its share of
-   * the machine to the others ({@link #playedForward}): runs that wait behind busy cores speed
-   * up when the others end; a run at a hundredth of an equal share of the training runs' joint
-   * rate or less is counted at that share (it waits for a compute permit behind runs served
-   * first, see ComputePermits, and gets its share once they end). Rates are taken since the
-   * previous summary when it is at least
-   * {@link #RATE_WINDOW_NANOS} old (runs speed up when others finish and the JIT is done), else
-   * since the start; until the runs have trained that long there is no estimate.
+   * of 500000 steps; about 26 s left"}. The time left is the longer of two bounds. The cores:
+   * each run's steps left times the permit time a step of it takes (see {@link #meter}), summed
+   * over the runs in training and shared among the permits; the runs not started, and those that
+   * have not computed since their first step, count at the mean permit time of a step of the
+   * runs in training. The longest run: each run's steps left at its own pace when it
+   * does not wait in line for a permit (its computing and its waits on the bus). A run waiting
+   * behind runs served first thus counts at the speed it computes when it has a permit, not at
+   * the trickle it makes meanwhile. Each figure is taken since the previous summary when that is
+   * at least {@link #RATE_WINDOW_NANOS} old (runs speed up when others finish and the JIT is
+   * done), else since the run's first step; until the runs have trained that long, or while no
+   * run in training has computed since its first step, there is no estimate.
    */
   synchronized String summary() {
     long now = nanoClock.getAsLong();
@@ -123,82 +135,61 @@ final class ProgressBoard {
     long stepsDone = 0;
     long knownSteps = 0;
     long firstStart = Long.MAX_VALUE;
-    List<Pace> paces = new ArrayList<>();
-    boolean everyRateKnown = true;
-    for (RunProgress run : runs.values()) {
+    double permitSecondsLeft = 0;
+    double longestRun = 0;
+    double costs = 0;
+    int priced = 0;
+    long unpricedSteps = 0;
+    for (Map.Entry<String, RunProgress> entry : runs.entrySet()) {
+      RunProgress run = entry.getValue();
       long runDone = run.done;
       stepsDone += runDone;
       knownSteps += run.total;
       firstStart = Math.min(firstStart, run.startNanos);
       if (run.finished) {
         done++;
-      } else {
-        training++;
-        double rate = rate(runDone, now, run.startNanos, run);
-        if (rate > 0) {
-          paces.add(new Pace(run.total - runDone, rate));
-        } else {
-          everyRateKnown = false;
-        }
+        continue;
       }
-      run.sample(runDone, now);
+      training++;
+      Supplier<ComputePermits.Usage> meter = meters.get(entry.getKey());
+      // a run without a meter computes whenever it trains, and never waits in line
+      ComputePermits.Usage usage = meter != null ? meter.get()
+          : new ComputePermits.Usage(now - run.startNanos, 0);
+      Pace pace = run.pace(runDone, now, usage);
+      long left = run.total - runDone;
+      if (pace == null) {
+        unpricedSteps += left;
+      } else {
+        permitSecondsLeft += left * pace.permitSeconds();
+        longestRun = Math.max(longestRun, left * pace.seconds());
+        costs += pace.permitSeconds();
+        priced++;
+      }
+      run.sample(runDone, now, usage);
     }
     int runCount = Math.max(plannedRuns, runs.size());
     long totalSteps = Math.max(plannedSteps, knownSteps);
-    double together = rate(stepsDone, now, firstStart, whole);
-    whole.sample(stepsDone, now);
+    if (priced > 0) {
+      lastMeanCost = costs / priced;
+    }
+    // Runs that have not started, or not computed since their first step, at the mean cost.
+    long unpriced = unpricedSteps + Math.max(0, totalSteps - knownSteps);
     String left = "estimating the time left";
-    if (together > 0 && everyRateKnown && now - firstStart >= RATE_WINDOW_NANOS) {
-      double equalShare =
-          paces.stream().mapToDouble(Pace::rate).sum() / Math.max(1, paces.size());
-      List<Double> alone = new ArrayList<>();
-      for (Pace pace : paces) {
-        // a waiting run's trickle would put its end hours away
-        double rate = pace.rate() <= equalShare / WAITING_SHARE ? equalShare : pace.rate();
-        alone.add(pace.stepsLeft() / rate);
-      }
-      double seconds = Math.max((totalSteps - stepsDone) / together, playedForward(alone));
-      left = "about " + duration(seconds) + " left";
+    if ((unpriced == 0 || !Double.isNaN(lastMeanCost))
+        && now - firstStart >= RATE_WINDOW_NANOS && (priced > 0 || training == 0)) {
+      double permitSeconds = permitSecondsLeft + (unpriced == 0 ? 0 : unpriced * lastMeanCost);
+      double cores = permitSeconds / Math.max(1, Math.min(permits, runCount - done));
+      left = "about " + duration(Math.max(cores, longestRun)) + " left";
     }
     return String.format(Locale.ROOT, "%s%d of %d runs done, %d training; %d %% of %d %s; %s",
         elapsed, done, runCount, training,
         totalSteps == 0 ? 100 : (int) (100 * stepsDone / totalSteps), totalSteps, unit, left);
   }
 
-  /**
-   * The time until the last of the runs in training ends, given each run's time left at its
-   * current rate: while k of the n runs have ended, the others go n / (n − k) times as fast,
-   * as if each had an equal share of the machine and the shares of ended runs were split among
-   * the rest. Since every rate grows by the same factor, the runs end in the order of their
-   * times alone.
-   */
-  static double playedForward(List<Double> timesAlone) {
-    List<Double> sorted = new ArrayList<>(timesAlone);
-    Collections.sort(sorted);
-    int n = sorted.size();
-    double seconds = 0;
-    double reached = 0;
-    for (int k = 0; k < n; k++) {
-      seconds += (sorted.get(k) - reached) * (n - k) / n;
-      reached = sorted.get(k);
-    }
-    return seconds;
-  }
-
-  /** Steps a second since the previous sample if it is old enough, else since {@code start}. */
-  private static double rate(long done, long now, long start, RunProgress at) {
-    if (at.sampleNanos != Long.MIN_VALUE && now - at.sampleNanos >= RATE_WINDOW_NANOS
-        && done > at.sampleDone) {
-      return (done - at.sampleDone) / ((now - at.sampleNanos) / 1e9);
-    }
-    double seconds = (now - start) / 1e9;
-    return seconds > 0 && done > 0 ? done / seconds : 0;
-  }
-
-  private RunProgress run(String label, long total) {
+  private RunProgress run(String label, long total, long done) {
     RunProgress run = runs.get(label);
     return run != null ? run
-        : runs.computeIfAbsent(label, l -> new RunProgress(total, nanoClock.getAsLong()));
+        : runs.computeIfAbsent(label, l -> new RunProgress(total, done, nanoClock.getAsLong()));
   }
 
   private void print(String label, long done, long total, double accuracy, String suffix) {
@@ -226,28 +217,57 @@ final class ProgressBoard {
   /** One run's progress; written by the run's own thread, read by the summary. */
   private static final class RunProgress {
     final long total;
+    /** The steps done when the board first heard of the run (a resumed run starts late). */
+    final long startDone;
     final long startNanos;
     volatile long done;
     volatile boolean finished;
     int printedTenths = -1;
-    /** The summary's previous sample of {@link #done}; summary only. */
+    /** The summary's previous sample of {@link #done} and of the permit usage; summary only. */
     long sampleDone;
     long sampleNanos = Long.MIN_VALUE;
+    ComputePermits.Usage sampleUsage;
 
-    RunProgress(long total, long startNanos) {
+    RunProgress(long total, long startDone, long startNanos) {
       this.total = total;
+      this.startDone = startDone;
       this.startNanos = startNanos;
     }
 
-    /** Keeps {@code value} as the sample unless the one kept is younger than the window. */
-    void sample(long value, long nanos) {
+    /**
+     * The run's pace since the sample if that is old enough and the run has stepped since, else
+     * since its first step; null before it has stepped and held a permit.
+     */
+    Pace pace(long done, long now, ComputePermits.Usage usage) {
+      if (sampleNanos != Long.MIN_VALUE && now - sampleNanos >= RATE_WINDOW_NANOS
+          && done > sampleDone && usage.heldNanos() > sampleUsage.heldNanos()) {
+        return Pace.of(done - sampleDone, now - sampleNanos,
+            usage.heldNanos() - sampleUsage.heldNanos(),
+            usage.queuedNanos() - sampleUsage.queuedNanos());
+      }
+      if (done <= startDone || usage.heldNanos() <= 0) {
+        return null;
+      }
+      return Pace.of(done - startDone, now - startNanos, usage.heldNanos(), usage.queuedNanos());
+    }
+
+    /** Keeps the sample unless the one kept is younger than the window. */
+    void sample(long value, long nanos, ComputePermits.Usage usage) {
       if (sampleNanos == Long.MIN_VALUE || nanos - sampleNanos >= RATE_WINDOW_NANOS) {
         sampleDone = value;
         sampleNanos = nanos;
+        sampleUsage = usage;
       }
     }
   }
 
-  /** A run in training: the steps it has left and its recent steps a second. */
-  private record Pace(double stepsLeft, double rate) {}
+  /**
+   * A run's cost and speed: the permit time a step takes, and the time a step takes when the
+   * run does not wait in line (its computing and its waits on the bus), in seconds.
+   */
+  private record Pace(double permitSeconds, double seconds) {
+    static Pace of(long steps, long wallNanos, long heldNanos, long queuedNanos) {
+      return new Pace(heldNanos / 1e9 / steps, Math.max(0, wallNanos - queuedNanos) / 1e9 / steps);
+    }
+  }
 }

@@ -230,6 +230,12 @@ public final class ComputePermits {
     }
   }
 
+  /**
+   * How long a lease has held a permit and how long it has waited in line for one, in
+   * nanoseconds.
+   */
+  public record Usage(long heldNanos, long queuedNanos) {}
+
   /** A run in line for a permit. */
   private static final class Waiter {
     final Condition turn;
@@ -256,9 +262,15 @@ public final class ComputePermits {
    * run closes its lease when it ends.
    */
   public final class Lease implements AutoCloseable {
+    private static final long NOT_NOW = Long.MIN_VALUE;
     private final boolean urgent;
     private boolean held;
     private boolean closed;
+    /** Guarded by this lease: read by whoever asks for its {@link #usage()}. */
+    private long heldNanos;
+    private long queuedNanos;
+    private long heldSince = NOT_NOW;
+    private long queuedSince = NOT_NOW;
 
     private Lease(boolean urgent) {
       this.urgent = urgent;
@@ -267,7 +279,14 @@ public final class ComputePermits {
     /** Waits for a permit unless this lease holds one. */
     public void acquire() throws InterruptedException {
       if (!held) {
-        take(urgent, true);
+        long asked = queueing();
+        boolean granted = false;
+        try {
+          take(urgent, true);
+          granted = true;
+        } finally {
+          queued(asked, granted);
+        }
         held = true;
       }
     }
@@ -275,10 +294,15 @@ public final class ComputePermits {
     /** As {@link #acquire()}, ignoring interrupts (the caller's interrupt status is kept). */
     public void acquireUninterruptibly() {
       if (!held) {
+        long asked = queueing();
+        boolean granted = false;
         try {
           take(urgent, false);
+          granted = true;
         } catch (InterruptedException e) {
           throw new IllegalStateException("an uninterruptible wait was interrupted", e);
+        } finally {
+          queued(asked, granted);
         }
         held = true;
       }
@@ -288,7 +312,35 @@ public final class ComputePermits {
     public void release() {
       if (held) {
         held = false;
+        synchronized (this) {
+          heldNanos += System.nanoTime() - heldSince;
+          heldSince = NOT_NOW;
+        }
         give(urgent);
+      }
+    }
+
+    /**
+     * How long this lease has held a permit and waited in line for one so far, the current
+     * hold or wait included; any thread may ask.
+     */
+    public synchronized Usage usage() {
+      long now = System.nanoTime();
+      return new Usage(heldNanos + (heldSince == NOT_NOW ? 0 : now - heldSince),
+          queuedNanos + (queuedSince == NOT_NOW ? 0 : now - queuedSince));
+    }
+
+    private synchronized long queueing() {
+      queuedSince = System.nanoTime();
+      return queuedSince;
+    }
+
+    private synchronized void queued(long asked, boolean granted) {
+      long now = System.nanoTime();
+      queuedNanos += now - asked;
+      queuedSince = NOT_NOW;
+      if (granted) {
+        heldSince = now;
       }
     }
 

@@ -57,6 +57,8 @@ public final class StudentRun {
   private final Duration metaTimeout;
   private final Provenance provenance;
   private final Controls controls;
+  /** The lease of the subscription training the run, once there is one. */
+  private volatile ComputePermits.Lease lease;
 
   /**
    * How a run checkpoints, resumes and reacts to a late meta-parameter.
@@ -214,6 +216,15 @@ public final class StudentRun {
         .subscribeOn(scheduler, true);
   }
 
+  /**
+   * How long the run's training has held a compute permit and waited in line for one: zero
+   * until its events are subscribed to (see {@link #events}).
+   */
+  public ComputePermits.Usage permitUsage() {
+    ComputePermits.Lease current = lease;
+    return current == null ? new ComputePermits.Usage(0, 0) : current.usage();
+  }
+
   /** Mutable state of one subscription to the run. */
   private final class Loop {
     final ComputePermits.Lease lease;
@@ -230,6 +241,7 @@ public final class StudentRun {
 
     Loop(ComputePermits.Lease lease) {
       this.lease = lease;
+      StudentRun.this.lease = lease;
       Checkpoint from = controls.resumeFrom();
       if (from != null) {
         step = from.step();

@@ -3,6 +3,7 @@ package io.distilflux.trainer.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.distilflux.trainer.run.ComputePermits;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -26,108 +27,118 @@ class ProgressBoardTest {
   }
 
   @Test
-  void aRunLeftAloneIsEstimatedAtItsOwnRateWhenThatIsLongerThanTheJointRate() {
-    board.plan(3, 3_000);
+  void aRunWithoutAMeterIsEstimatedAtItsOwnPace() {
+    board.plan(1, 1_000, 1);
+    board.progress("run", 100, 1_000, Double.NaN);
     clock.set(10 * SECOND);
-    board.progress("fast", 1, 1_000, Double.NaN);
-    board.progress("slow", 1, 1_000, Double.NaN);
-    clock.set(20 * SECOND);
-    board.progress("fast", 1_000, 1_000, Double.NaN);
-    board.finished("fast", 1_000, 1_000, 0.7, null);
-    board.progress("slow", 100, 1_000, Double.NaN);
-    // Together: 1 100 steps in 10 s, 1 900 left: about 17 s. The slow run alone: 100 steps in
-    // 10 s, 900 left: 90 s, which is the estimate.
-    assertEquals("[20 s] 1 of 3 runs done, 1 training; 36 % of 3000 steps; about 1 min 30 s left",
+    board.progress("run", 500, 1_000, Double.NaN);
+    // 400 steps in 10 s, 500 left
+    assertTrue(board.summary().endsWith("0 of 1 runs done, 1 training; 50 % of 1000 steps;"
+        + " about 13 s left"), board.summary());
+  }
+
+  @Test
+  void theStepsLeftShareThePermitsAtThePermitTimeEachRunsStepsTake() {
+    board.plan(3, 30_000, 2);
+    Usage first = meter("first");
+    Usage second = meter("second");
+    Usage computeOnly = meter("compute only");
+    board.progress("first", 1, 10_000, Double.NaN);
+    board.progress("second", 1, 10_000, Double.NaN);
+    board.progress("compute only", 1, 10_000, Double.NaN);
+    clock.set(10 * SECOND);
+    // The first two held a permit all along, at 100 steps a second; the third waited in line
+    // for 9 s and took 1 000 steps in the second it computed.
+    first.set(10, 0);
+    second.set(10, 0);
+    computeOnly.set(1, 9);
+    board.progress("first", 1_001, 10_000, Double.NaN);
+    board.progress("second", 1_001, 10_000, Double.NaN);
+    board.progress("compute only", 1_001, 10_000, Double.NaN);
+    // Permit time left: 2 × 8 999 × 0.01 s + 8 999 × 0.001 s = 189 s, on 2 permits: 94 s.
+    // The longest run alone: 90 s at 0.01 s a step.
+    assertTrue(board.summary().endsWith("10 % of 30000 steps; about 1 min 34 s left"),
         board.summary());
   }
 
   @Test
-  void runsThatEndLeaveTheirShareToTheRunsStillTraining() {
-    board.plan(2, 2_000);
-    board.progress("fast", 1, 1_000, Double.NaN);
-    board.progress("slow", 1, 1_000, Double.NaN);
-    clock.set(10 * SECOND);
-    board.progress("fast", 500, 1_000, Double.NaN);
-    board.progress("slow", 100, 1_000, Double.NaN);
-    // Alone at their rates: fast 10 s, slow 90 s. Both train the first 10 s; then slow, with
-    // the whole machine, goes twice as fast: 80 s of its own pace in 40 s. Together: 50 s.
-    assertTrue(board.summary().endsWith("0 of 2 runs done, 2 training; 30 % of 2000 steps;"
-        + " about 50 s left"), board.summary());
-  }
-
-  @Test
-  void aRunWaitingBehindRunsServedFirstIsCountedAtAnEqualShare() {
-    board.plan(3, 3_000);
-    board.progress("first", 1, 1_000, Double.NaN);
-    board.progress("second", 1, 1_000, Double.NaN);
-    board.progress("waiting", 1, 1_000, Double.NaN);
-    clock.set(10 * SECOND);
-    board.progress("first", 500, 1_000, Double.NaN);
-    board.progress("second", 500, 1_000, Double.NaN);
-    board.progress("waiting", 2, 1_000, Double.NaN);
-    // 1 002 steps in 10 s together, an equal share 33 a second; at its own 0.2 a second the
-    // waiting run would end 28 min from now. At an equal share, 30 s alone: the first two end
-    // after 10 s, then it goes 3× as fast: 10 + 20 / 3 s. The joint rate says 20 s.
-    assertTrue(board.summary().endsWith("about 20 s left"), board.summary());
-  }
-
-  @Test
-  void aRunSlowerThanTheOthersButComputingIsEstimatedAtItsOwnRate() {
-    board.plan(2, 3_000);
-    board.progress("computes", 1, 2_000, Double.NaN);
+  void aRunThatWaitsOnTheBusIsEstimatedAtItsOwnPaceWhenThatIsLonger() {
+    board.plan(2, 11_000, 2);
+    Usage computes = meter("computes");
+    Usage waitsOnTheBroker = meter("waits on the broker");
+    board.progress("computes", 1, 10_000, Double.NaN);
     board.progress("waits on the broker", 1, 1_000, Double.NaN);
     clock.set(10 * SECOND);
-    board.progress("computes", 1_000, 2_000, Double.NaN);
-    board.progress("waits on the broker", 10, 1_000, Double.NaN);
-    // 1 a second against 100 is above a hundredth of an equal share: 990 s alone, of which
-    // the first 10 s beside the other run, the rest at twice the pace.
-    assertTrue(board.summary().endsWith("about 8 min 20 s left"), board.summary());
+    computes.set(10, 0);
+    // 10 steps in 10 s, 0.1 s of it computing: it holds no permit while it waits for updates
+    waitsOnTheBroker.set(0.1, 0);
+    board.progress("computes", 1_001, 10_000, Double.NaN);
+    board.progress("waits on the broker", 11, 1_000, Double.NaN);
+    // 989 steps left at a second each; the permits would be done in 45 s
+    assertTrue(board.summary().endsWith("about 16 min 29 s left"), board.summary());
   }
 
   @Test
   void thereIsNoEstimateUntilTheRunsHaveTrainedForSeconds() {
-    board.plan(1, 1_000);
+    board.plan(1, 1_000, 1);
     board.progress("run", 1, 1_000, Double.NaN);
     clock.set(2 * SECOND);
     board.progress("run", 10, 1_000, Double.NaN);
     assertTrue(board.summary().endsWith("1 % of 1000 steps; estimating the time left"),
         board.summary());
     clock.set(5 * SECOND);
-    board.progress("run", 500, 1_000, Double.NaN);
+    board.progress("run", 501, 1_000, Double.NaN);
     assertTrue(board.summary().endsWith("about 5 s left"), board.summary());
   }
 
   @Test
-  void theRunsPlayedForwardEndInTheOrderOfTheirTimesAlone() {
-    assertEquals(0, ProgressBoard.playedForward(java.util.List.of()), 1e-12);
-    assertEquals(30, ProgressBoard.playedForward(java.util.List.of(30.0)), 1e-12);
-    // 10 s with three runs; the second's 10 s left alone at 3/2 the pace; the third's 20 at 3×
-    assertEquals(10 + 20.0 / 3 + 20.0 / 3,
-        ProgressBoard.playedForward(java.util.List.of(40.0, 10.0, 20.0)), 1e-12);
+  void aRunThatHasNotComputedSinceItsFirstStepCountsAtTheMeanPermitTimeOfAStep() {
+    board.plan(2, 2_000, 1);
+    Usage computing = meter("computing");
+    Usage inLine = meter("in line");
+    board.progress("computing", 1, 1_000, Double.NaN);
+    board.progress("in line", 1, 1_000, Double.NaN);
+    clock.set(10 * SECOND);
+    computing.set(10, 0);
+    inLine.set(0, 10);
+    board.progress("computing", 501, 1_000, Double.NaN);
+    // 0.02 s of permit a step: 500 steps left of the one and 999 of the other, on one permit
+    assertTrue(board.summary().endsWith("about 30 s left"), board.summary());
   }
 
   @Test
-  void ratesAreTakenSinceThePreviousSummaryOnceItIsSecondsOld() {
-    board.plan(1, 1_000);
+  void figuresAreTakenSinceThePreviousSummaryOnceItIsSecondsOld() {
+    board.plan(1, 1_000, 1);
+    Usage usage = meter("run");
     board.progress("run", 1, 1_000, Double.NaN);
     clock.set(10 * SECOND);
-    board.progress("run", 100, 1_000, Double.NaN);
-    // Slow at first (waiting behind others, the JIT): 100 steps in 10 s, 900 left: 90 s.
+    usage.set(10, 0);
+    board.progress("run", 101, 1_000, Double.NaN);
+    // Slow at first (the JIT): 100 steps in 10 s, 900 left: 90 s.
     assertTrue(board.summary().endsWith("about 1 min 30 s left"), board.summary());
     clock.set(15 * SECOND);
-    board.progress("run", 600, 1_000, Double.NaN);
+    usage.set(15, 0);
+    board.progress("run", 601, 1_000, Double.NaN);
     // Then 500 steps in 5 s: 400 left at 100 a second.
     assertTrue(board.summary().endsWith("about 4 s left"), board.summary());
   }
 
   @Test
-  void runsNotYetStartedCountInTheJointEstimate() {
-    board.plan(4, 4_000);
+  void runsNotYetStartedCountAtTheMeanPermitTimeOfAStep() {
+    board.plan(4, 4_000, 1);
+    Usage usage = meter("a");
     board.progress("a", 1, 1_000, Double.NaN);
+    clock.set(5 * SECOND);
+    usage.set(5, 0);
+    board.progress("a", 501, 1_000, Double.NaN);
+    // 0.01 s a step: 500 steps left of this run and 3 000 of runs not started yet
+    assertTrue(board.summary().endsWith("0 of 4 runs done, 1 training; 12 % of 4000 steps;"
+        + " about 35 s left"), board.summary());
     clock.set(10 * SECOND);
+    usage.set(10, 0);
     board.progress("a", 1_000, 1_000, Double.NaN);
     board.finished("a", 1_000, 1_000, 0.7, null);
-    // 1 000 steps in 10 s; 3 000 left in runs that have not started: about 30 s.
+    // none in training now: the runs not started count at the last mean
     assertTrue(board.summary().endsWith("1 of 4 runs done, 0 training; 25 % of 4000 steps;"
         + " about 30 s left"), board.summary());
   }
@@ -149,5 +160,24 @@ class ProgressBoardTest {
     assertEquals("42 s", ProgressBoard.duration(42.3));
     assertEquals("3 min 05 s", ProgressBoard.duration(185));
     assertEquals("2 h 07 min", ProgressBoard.duration(2 * 3600 + 7 * 60 + 30));
+  }
+
+  /** A run's permit usage, set by the test, in seconds. */
+  private Usage meter(String label) {
+    Usage usage = new Usage();
+    board.meter(label, usage::read);
+    return usage;
+  }
+
+  private static final class Usage {
+    private volatile ComputePermits.Usage now = new ComputePermits.Usage(0, 0);
+
+    void set(double heldSeconds, double queuedSeconds) {
+      now = new ComputePermits.Usage((long) (heldSeconds * SECOND), (long) (queuedSeconds * SECOND));
+    }
+
+    ComputePermits.Usage read() {
+      return now;
+    }
   }
 }

@@ -190,4 +190,28 @@ class ComputePermitsTest {
     assertEquals("compute permits must be >= 1 and the permits kept for the bus in [0, permits),"
         + " got 2 and 2", e.getMessage());
   }
+
+  @Test
+  void aLeaseCountsItsTimeHoldingAPermitAndInLine() throws Exception {
+    ComputePermits permits = ComputePermits.of(1);
+    ComputePermits.Lease holder = permits.lease();
+    ComputePermits.Lease waiter = permits.lease();
+    holder.acquire();
+    Thread inLine = new Thread(waiter::acquireUninterruptibly);
+    inLine.start();
+    while (waiter.usage().queuedNanos() == 0) {
+      Thread.onSpinWait();
+    }
+    assertEquals(0, waiter.usage().heldNanos());
+    assertTrue(holder.usage().heldNanos() > 0);
+    holder.release();
+    inLine.join();
+    long held = holder.usage().heldNanos();
+    long queued = waiter.usage().queuedNanos();
+    assertTrue(queued > 0);
+    assertEquals(held, holder.usage().heldNanos(), "a released lease's time stands still");
+    assertEquals(queued, waiter.usage().queuedNanos(), "a granted lease waits no longer");
+    assertTrue(waiter.usage().heldNanos() >= 0);
+    waiter.close();
+  }
 }
