@@ -103,8 +103,9 @@ public final class CheckpointStore {
       return target;
     } catch (IOException e) {
       deleteQuietly(temporary);
-      throw new UncheckedIOException(
-          "cannot write checkpoint " + target + ": " + e.getMessage(), e);
+      // an interrupted write says nothing itself (ClosedByInterruptException has no message)
+      String why = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+      throw new UncheckedIOException("cannot write checkpoint " + target + ": " + why, e);
     }
   }
 

@@ -493,8 +493,14 @@ public final class StudentRun {
           (System.nanoTime() - loop.startNanos) / 1e9, loop.lastEvaluation, loop.lastPoint);
       controls.checkpoints().write(checkpoint, batchesPerEpoch);
     } catch (RuntimeException e) {
-      LOG.error("run {}: checkpoint at step {} not written: {}", runId, loop.step,
-          e.getMessage());
+      if (Thread.currentThread().isInterrupted()) {
+        // the experiment is stopping (Ctrl-C): the write was cut short, the one before stands
+        LOG.info("run {}: stopped while writing its checkpoint at step {}; its checkpoint before"
+            + " that one stays", runId, loop.step);
+      } else {
+        LOG.error("run {}: checkpoint at step {} not written: {}", runId, loop.step,
+            e.getMessage());
+      }
     }
   }
 
