@@ -3,6 +3,9 @@ package io.distilflux.trainer.cli;
 import io.distilflux.trainer.run.ComputePermits;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -112,14 +115,15 @@ final class ProgressBoard {
 
   /**
    * The experiment's state in one line, e.g. {@code "[18 s] 3 of 25 runs done, 22 training; 41 %
-   * of 500000 steps; about 26 s left"}. The time left is the longer of two bounds. The cores:
+   * of 500000 steps; about 26 s left"}. The time left is the longer of two estimates. The cores:
    * each run's steps left times the permit time a step of it takes (see {@link #meter}), summed
    * over the runs in training and shared among the permits; the runs not started, and those that
    * have not computed since their first step, count at the mean permit time of a step of the
-   * runs in training. The longest run: each run's steps left at its own pace when it
-   * does not wait in line for a permit (its computing and its waits on the bus). A run waiting
-   * behind runs served first thus counts at the speed it computes when it has a permit, not at
-   * the trickle it makes meanwhile. Each figure is taken since the previous summary when that is
+   * runs in training. The runs played forward ({@link #playedForward}): each run's steps left at
+   * its own pace when it does not wait in line for a permit (its computing and its waits on the
+   * bus), the runs that end leaving their share to the others. A run waiting behind runs served
+   * first thus counts at the speed it computes when it has a permit, not at the trickle it makes
+   * meanwhile. Each figure is taken since the previous summary when that is
    * at least {@link #RATE_WINDOW_NANOS} old (runs speed up when others finish and the JIT is
    * done), else since the run's first step; until the runs have trained that long, or while no
    * run in training has computed since its first step, there is no estimate.
@@ -136,7 +140,7 @@ final class ProgressBoard {
     long knownSteps = 0;
     long firstStart = Long.MAX_VALUE;
     double permitSecondsLeft = 0;
-    double longestRun = 0;
+    List<Double> alone = new ArrayList<>();
     double costs = 0;
     int priced = 0;
     long unpricedSteps = 0;
@@ -161,7 +165,7 @@ final class ProgressBoard {
         unpricedSteps += left;
       } else {
         permitSecondsLeft += left * pace.permitSeconds();
-        longestRun = Math.max(longestRun, left * pace.seconds());
+        alone.add(left * pace.seconds());
         costs += pace.permitSeconds();
         priced++;
       }
@@ -179,11 +183,31 @@ final class ProgressBoard {
         && now - firstStart >= RATE_WINDOW_NANOS && (priced > 0 || training == 0)) {
       double permitSeconds = permitSecondsLeft + (unpriced == 0 ? 0 : unpriced * lastMeanCost);
       double cores = permitSeconds / Math.max(1, Math.min(permits, runCount - done));
-      left = "about " + duration(Math.max(cores, longestRun)) + " left";
+      left = "about " + duration(Math.max(cores, playedForward(alone))) + " left";
     }
     return String.format(Locale.ROOT, "%s%d of %d runs done, %d training; %d %% of %d %s; %s",
         elapsed, done, runCount, training,
         totalSteps == 0 ? 100 : (int) (100 * stepsDone / totalSteps), totalSteps, unit, left);
+  }
+
+  /**
+   * The time until the last of the runs in training ends, given each run's time left at its
+   * own pace: while k of the n runs have ended, the others go n / (n − k) times as fast, as if
+   * each had an equal share of the machine and the shares of ended runs went to the rest (runs
+   * that wait on the bus get their round trips back sooner when fewer runs load the cores).
+   * Since every pace grows by the same factor, the runs end in the order of their times alone.
+   */
+  static double playedForward(List<Double> timesAlone) {
+    List<Double> sorted = new ArrayList<>(timesAlone);
+    Collections.sort(sorted);
+    int n = sorted.size();
+    double seconds = 0;
+    double reached = 0;
+    for (int k = 0; k < n; k++) {
+      seconds += (sorted.get(k) - reached) * (n - k) / n;
+      reached = sorted.get(k);
+    }
+    return seconds;
   }
 
   private RunProgress run(String label, long total, long done) {

@@ -56,13 +56,13 @@ class ProgressBoardTest {
     board.progress("second", 1_001, 10_000, Double.NaN);
     board.progress("compute only", 1_001, 10_000, Double.NaN);
     // Permit time left: 2 × 8 999 × 0.01 s + 8 999 × 0.001 s = 189 s, on 2 permits: 94 s.
-    // The longest run alone: 90 s at 0.01 s a step.
+    // Played forward at their own paces (9, 90 and 90 s alone): 63 s.
     assertTrue(board.summary().endsWith("10 % of 30000 steps; about 1 min 34 s left"),
         board.summary());
   }
 
   @Test
-  void aRunThatWaitsOnTheBusIsEstimatedAtItsOwnPaceWhenThatIsLonger() {
+  void runsThatWaitOnTheBusArePlayedForwardAtTheirOwnPaces() {
     board.plan(2, 11_000, 2);
     Usage computes = meter("computes");
     Usage waitsOnTheBroker = meter("waits on the broker");
@@ -74,8 +74,9 @@ class ProgressBoardTest {
     waitsOnTheBroker.set(0.1, 0);
     board.progress("computes", 1_001, 10_000, Double.NaN);
     board.progress("waits on the broker", 11, 1_000, Double.NaN);
-    // 989 steps left at a second each; the permits would be done in 45 s
-    assertTrue(board.summary().endsWith("about 16 min 29 s left"), board.summary());
+    // Alone: 8 999 steps at 0.01 s for the one (90 s), 989 at a second each for the other, which
+    // goes twice as fast once the first has ended: 90 + 899 / 2 s. The permits: 50 s.
+    assertTrue(board.summary().endsWith("about 8 min 59 s left"), board.summary());
   }
 
   @Test
@@ -141,6 +142,15 @@ class ProgressBoardTest {
     // none in training now: the runs not started count at the last mean
     assertTrue(board.summary().endsWith("1 of 4 runs done, 0 training; 25 % of 4000 steps;"
         + " about 30 s left"), board.summary());
+  }
+
+  @Test
+  void theRunsPlayedForwardEndInTheOrderOfTheirTimesAlone() {
+    assertEquals(0, ProgressBoard.playedForward(java.util.List.of()), 1e-12);
+    assertEquals(30, ProgressBoard.playedForward(java.util.List.of(30.0)), 1e-12);
+    // 10 s with three runs; the second's 10 s left alone at 3/2 the pace; the third's 20 at 3×
+    assertEquals(10 + 20.0 / 3 + 20.0 / 3,
+        ProgressBoard.playedForward(java.util.List.of(40.0, 10.0, 20.0)), 1e-12);
   }
 
   @Test
