@@ -320,6 +320,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.put("num.network.threads", "1");
     p.put("num.io.threads",
         String.valueOf(Math.min(8, Math.max(2, Runtime.getRuntime().availableProcessors()))));
+    // The log cleaner's key map: Kafka allocates and zeroes 128 MiB of heap for it at start.
+    // Only the group coordinator's offsets topic is compacted here, with a few keys per group.
+    p.put("log.cleaner.dedupe.buffer.size", String.valueOf(4 << 20));
     return p;
   }
 
