@@ -21,6 +21,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -38,6 +39,19 @@ class EmbeddedKafkaTest {
       assertTrue(kafka.startupTime().compareTo(Duration.ZERO) > 0);
     }
     assertFalse(Files.exists(dir));
+  }
+
+  @Test
+  void theLogCleanerKeyMapIsSizedForTheOffsetsTopicNotKafkasDefault() throws Exception {
+    try (EmbeddedKafka kafka = EmbeddedKafka.start();
+        Admin admin = Admin.create(Map.of(
+            AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+      ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, "1");
+      String size = admin.describeConfigs(List.of(broker)).all().get(30, TimeUnit.SECONDS)
+          .get(broker).get("log.cleaner.dedupe.buffer.size").value();
+      // Kafka's default, 128 MiB, is allocated and zeroed on the heap as the broker starts.
+      assertEquals(4L << 20, Long.parseLong(size));
+    }
   }
 
   @Test
