@@ -48,10 +48,10 @@ public final class NativeMemoryReclaimer implements AutoCloseable {
   static final int GROWTH_FACTOR = 3;
   /**
    * The committed heap may always grow to this many megabytes. A lower floor costs more than it
-   * saves: after each collection the heap shrinks to about its live size, so a busy process
-   * (the main job over Kafka, with the broker's and the clients' buffers besides its own) runs with a young generation of a few megabytes, collects it hundreds of times and
-   * marks its old generation without pause, and outgrows the budget again within a second. At
-   * 256 MB the main job over Kafka made 17–20 full collections; at this floor, 4.
+   * saves: the heap shrinks to about its live size after each collection, so a busy process
+   * (the main job over Kafka, with the broker's and the clients' buffers besides its own) runs
+   * with a small young generation, collects and marks far more often, and outgrows the budget
+   * again within a second or two. At 256 MB that job made 17–20 full collections; at 512 MB, 4.
    */
   static final int MIN_BUDGET_MB = 512;
   private static final long CHECK_MILLIS = 1000;
