@@ -7,6 +7,7 @@ import io.distilflux.monitor.metrics.MonitorMetrics;
 import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.Received;
+import io.distilflux.pipeline.RunHistory;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.Evaluation;
 import io.distilflux.pipeline.event.HyperGradient;
@@ -18,15 +19,18 @@ import io.distilflux.pipeline.event.TrajectoryForecast;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,6 +89,8 @@ public final class MonitorService implements AutoCloseable {
   private final MonitorOptions options;
   private final MonitorMetrics metrics;
   private final Clock clock;
+  /** How far apart the writers' clocks may be, for the horizon of the start's reads. */
+  private final Duration clockAllowance;
   private final ForecastTracker tracker = new ForecastTracker();
   private final Disposable.Composite subscriptions = Disposables.composite();
   private final Sinks.One<Void> restored = Sinks.one();
@@ -131,6 +137,22 @@ public final class MonitorService implements AutoCloseable {
       PrometheusMeterRegistry registry,
       MonitorOptions options,
       Clock clock) {
+    this(bus, topics, groupId, registry, options, clock, RunHistory.CLOCK_ALLOWANCE);
+  }
+
+  /**
+   * As the other constructors, with how far apart the clocks of the hosts writing the topics
+   * may be (see {@link RunHistory#horizon}); tests with a single clock take zero.
+   */
+  MonitorService(
+      EventBus bus,
+      Topics topics,
+      String groupId,
+      PrometheusMeterRegistry registry,
+      MonitorOptions options,
+      Clock clock,
+      Duration clockAllowance) {
+    this.clockAllowance = Objects.requireNonNull(clockAllowance, "clockAllowance");
     this.bus = Objects.requireNonNull(bus, "bus");
     this.topics = Objects.requireNonNull(topics, "topics");
     this.groupId = Objects.requireNonNull(groupId, "groupId");
@@ -153,11 +175,35 @@ public final class MonitorService implements AutoCloseable {
     if (server != null) {
       throw new IllegalStateException("monitor already started");
     }
+    // The runs topic tells which runs this start has to rebuild: those still running and those
+    // whose meters would still be kept. The busy topics are read from their horizon, so a
+    // restart on a cluster that has seen many runs reads what is left of these, not everything.
+    List<RunEvent> runEvents = bus.replay(topics.runs()).collectList().block();
+    RunHistory history = new RunHistory();
+    runEvents.forEach(history::observe);
+    Instant keptSince = clock.instant().minus(options.meterRetention());
+    Set<String> settled = history.endedBefore(keptSince);
+    settled.forEach(metrics::endedBeforeStart);
+    Instant since = history.horizon(Instant.now(), keptSince, clockAllowance);
+    Predicate<RunEvent> toRebuild = event -> !settled.contains(event.runId())
+        || eventMillis(event) >= keptSince.toEpochMilli(); // a settled run resumed since
+    LOG.info("monitor restoring {} of {} runs from {}", history.size() - settled.size(),
+        history.size(), since.equals(Instant.EPOCH) ? "the start of the topics" : since);
     server = MetricsServer.start(options.httpHost(), options.httpPort(), registry, this::health);
-    // The runs, forecasts, steps and evaluations are read from the whole history on every
-    // start, without a group; only the hypergradients are committed, in a group per topic.
+    // The runs are read from the whole history on every start, the forecasts, steps and
+    // evaluations from the horizon, without a group; only the hypergradients are committed, in a
+    // group per topic.
     subscriptions.add(
-        bus.consume(topics.runs(), history("runs")).concatMap(this::onRun).subscribe(v -> {}, this::fail));
+        bus.consume(topics.runs(), history("runs"))
+            .filter(received -> {
+              if (toRebuild.test(received.event())) {
+                return true;
+              }
+              received.acknowledge();
+              return false;
+            })
+            .concatMap(this::onRun)
+            .subscribe(v -> {}, this::fail));
 
     // Forecasts are read live once the restore has made every run started before this start
     // known: read earlier, a forecast could come before its run's RunStarted and be refused.
@@ -166,17 +212,19 @@ public final class MonitorService implements AutoCloseable {
     subscriptions.add(
         restored.asMono()
             .thenMany(Flux.defer(() -> bus.consume(topics.forecasts(),
-                history("forecasts").batchedUpTo(ConsumerOptions.BACKGROUND_BATCH_WAIT))))
+                history("forecasts").batchedUpTo(ConsumerOptions.BACKGROUND_BATCH_WAIT)
+                    .since(since))))
             .concatMap(this::onForecast)
             .subscribe(v -> {}, this::fail));
     // The restore ends when the forecasts topic has been read up to its end offsets at start:
     // every period forecast before the restart is settled before a hypergradient is read. The
     // runs come first: a forecast settles its period only in its run's sequence.
     subscriptions.add(
-        bus.replay(topics.runs())
+        Flux.fromIterable(runEvents)
+            .filter(toRebuild)
             .ofType(RunStarted.class)
             .concatMap(started -> settle(() -> tracker.runStarted(started)))
-            .thenMany(bus.replay(topics.forecasts()))
+            .thenMany(bus.replay(topics.forecasts(), since))
             .concatMap(forecast -> settle(() -> tracker.forecastSeen(forecast)))
             .then()
             .subscribe(
@@ -200,16 +248,24 @@ public final class MonitorService implements AutoCloseable {
     // waits on them: they come in batches, which spares the broker a fetch per step.
     subscriptions.add(
         bus.consume(topics.steps(),
-                history("steps").batchedUpTo(ConsumerOptions.BACKGROUND_BATCH_WAIT))
+                history("steps").batchedUpTo(ConsumerOptions.BACKGROUND_BATCH_WAIT).since(since))
             .subscribe(this::onStep, this::fail));
     subscriptions.add(
         bus.consume(topics.evaluations(),
-                history("evaluations").batchedUpTo(ConsumerOptions.BACKGROUND_BATCH_WAIT))
+                history("evaluations").batchedUpTo(ConsumerOptions.BACKGROUND_BATCH_WAIT)
+                    .since(since))
             .subscribe(this::onEvaluation, this::fail));
     subscriptions.add(Flux.interval(EXPIRY_PERIOD, Schedulers.parallel())
         .concatMap(tick -> expire())
         .subscribe(v -> {}, this::fail));
     LOG.info("monitor started: group {}, http {}:{}", groupId, options.httpHost(), port());
+  }
+
+  /** When a run event happened, by the trainer's clock. */
+  private static long eventMillis(RunEvent event) {
+    return event instanceof RunFinished finished
+        ? finished.finishedAtMillis()
+        : ((RunStarted) event).startedAtMillis();
   }
 
   /** A reader {@code <group>.<name>} of a topic's whole history, committing nothing. */

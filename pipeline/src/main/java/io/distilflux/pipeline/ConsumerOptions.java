@@ -1,6 +1,7 @@
 package io.distilflux.pipeline;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.Objects;
 import java.util.Set;
@@ -21,6 +22,11 @@ import java.util.Set;
  * @param batchWait how long the transport may hold records back to hand them over in fewer,
  *     larger batches; zero hands each one over as soon as it is there. For readers whose
  *     events nobody waits on (metrics), since every wake-up costs the broker and the client CPU
+ * @param since for a reader that does not commit, the oldest record time it reads: it starts at
+ *     each partition's first record written at or after it (the end, when there is none), not at
+ *     the partition's start; {@link Instant#EPOCH} for the whole history. A service rebuilding
+ *     its state sets it from its {@link RunHistory} so that a restart reads what is left of the
+ *     runs it still serves, not every run the topics ever held
  */
 public record ConsumerOptions(
     String groupId,
@@ -28,7 +34,8 @@ public record ConsumerOptions(
     Set<String> runIds,
     int bufferSize,
     boolean commits,
-    Duration batchWait) {
+    Duration batchWait,
+    Instant since) {
 
   /** Default buffer bound. */
   public static final int DEFAULT_BUFFER = 1024;
@@ -47,18 +54,22 @@ public record ConsumerOptions(
     if (batchWait.isNegative()) {
       throw new IllegalArgumentException("batchWait must not be negative, got " + batchWait);
     }
+    Objects.requireNonNull(since, "since");
+    if (since.isBefore(Instant.EPOCH)) {
+      throw new IllegalArgumentException("since must not be before the epoch, got " + since);
+    }
   }
 
   /** A group reading every run from the earliest offset. */
   public static ConsumerOptions earliest(String groupId) {
     return new ConsumerOptions(groupId, true, Set.of(), DEFAULT_BUFFER, true,
-        Duration.ZERO);
+        Duration.ZERO, Instant.EPOCH);
   }
 
   /** A group reading every run from the latest offset. */
   public static ConsumerOptions latest(String groupId) {
     return new ConsumerOptions(groupId, false, Set.of(), DEFAULT_BUFFER, true,
-        Duration.ZERO);
+        Duration.ZERO, Instant.EPOCH);
   }
 
   /**
@@ -67,7 +78,7 @@ public record ConsumerOptions(
    */
   public static ConsumerOptions wholeHistory(String name) {
     return new ConsumerOptions(name, true, Set.of(), DEFAULT_BUFFER, false,
-        Duration.ZERO);
+        Duration.ZERO, Instant.EPOCH);
   }
 
   /** The same options restricted to one run. */
@@ -81,16 +92,33 @@ public record ConsumerOptions(
       throw new IllegalArgumentException("runIds must not be empty: leave them out for every run");
     }
     return new ConsumerOptions(groupId, fromEarliest, Set.copyOf(ids), bufferSize, commits,
-        batchWait);
+        batchWait, since);
   }
 
   /** The same options with another buffer bound. */
   public ConsumerOptions withBuffer(int size) {
-    return new ConsumerOptions(groupId, fromEarliest, runIds, size, commits, batchWait);
+    return new ConsumerOptions(groupId, fromEarliest, runIds, size, commits, batchWait,
+        since);
   }
 
   /** The same options, records held back up to {@code wait} to come in batches. */
   public ConsumerOptions batchedUpTo(Duration wait) {
-    return new ConsumerOptions(groupId, fromEarliest, runIds, bufferSize, commits, wait);
+    return new ConsumerOptions(groupId, fromEarliest, runIds, bufferSize, commits, wait,
+        since);
+  }
+
+  /**
+   * The same reader of history, starting at the records written at or after {@code time}
+   * instead of the first ones.
+   *
+   * @throws IllegalStateException for a reader that commits: its group's offsets say where it
+   *     resumes
+   */
+  public ConsumerOptions since(Instant time) {
+    if (commits) {
+      throw new IllegalStateException("a reader that commits resumes at its group's offsets");
+    }
+    return new ConsumerOptions(groupId, fromEarliest, runIds, bufferSize, commits, batchWait,
+        time);
   }
 }

@@ -1,6 +1,7 @@
 package io.distilflux.pipeline;
 
 import io.distilflux.pipeline.event.Event;
+import java.time.Instant;
 import java.util.List;
 import reactor.core.publisher.Flux;
 
@@ -52,6 +53,16 @@ public interface EventBus extends AutoCloseable {
    * decoded are skipped here (the consuming groups dead-letter them).
    */
   <E extends Event> Flux<E> replay(Channel<E> channel);
+
+  /**
+   * As {@link #replay(Channel)}, from each partition's first record written at or after {@code
+   * since} instead of its first record: a service rebuilding the state of the runs it still
+   * serves (see {@link RunHistory#horizon}). A transport that cannot tell when a record was
+   * written reads from the first record.
+   */
+  default <E extends Event> Flux<E> replay(Channel<E> channel, Instant since) {
+    return replay(channel);
+  }
 
   /** Releases the transport's clients; a bus is not usable afterwards. */
   @Override

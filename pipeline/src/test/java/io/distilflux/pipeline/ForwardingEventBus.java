@@ -1,6 +1,7 @@
 package io.distilflux.pipeline;
 
 import io.distilflux.pipeline.event.Event;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import reactor.core.publisher.Flux;
@@ -43,6 +44,11 @@ public class ForwardingEventBus implements EventBus {
   @Override
   public <E extends Event> Flux<E> replay(Channel<E> channel) {
     return delegate.replay(channel);
+  }
+
+  @Override
+  public <E extends Event> Flux<E> replay(Channel<E> channel, Instant since) {
+    return delegate.replay(channel, since);
   }
 
   @Override

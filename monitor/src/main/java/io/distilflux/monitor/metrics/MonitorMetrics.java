@@ -277,6 +277,17 @@ public final class MonitorMetrics {
     return removed;
   }
 
+  /**
+   * Takes a run that ended longer than the retention before this monitor started as expired: it
+   * gets no meters, and its late events are dropped as an expired run's are, unless it starts
+   * again.
+   */
+  public synchronized void endedBeforeStart(String runId) {
+    if (!runs.containsKey(runId)) {
+      expired.add(runId);
+    }
+  }
+
   /** Runs that have meters now. */
   public int runsWithMeters() {
     return runs.size();

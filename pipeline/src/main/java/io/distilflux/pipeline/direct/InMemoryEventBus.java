@@ -8,6 +8,7 @@ import io.distilflux.pipeline.EventCodec;
 import io.distilflux.pipeline.MalformedEventException;
 import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.event.Event;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -101,7 +102,9 @@ public final class InMemoryEventBus implements EventBus {
     return Flux.defer(
         () -> {
           ensureOpen();
-          long start = options.fromEarliest() ? log.firstOffset() : log.size();
+          long start = !options.fromEarliest() ? log.size()
+              : options.commits() ? log.firstOffset()
+              : log.firstOffsetSince(options.since());
           // a reader that does not commit starts afresh on every subscription
           GroupPosition group = options.commits()
               ? positions.computeIfAbsent(
@@ -115,13 +118,19 @@ public final class InMemoryEventBus implements EventBus {
 
   @Override
   public <E extends Event> Flux<E> replay(Channel<E> channel) {
+    return replay(channel, Instant.EPOCH);
+  }
+
+  @Override
+  public <E extends Event> Flux<E> replay(Channel<E> channel, Instant since) {
     Objects.requireNonNull(channel, "channel");
+    Objects.requireNonNull(since, "since");
     TopicLog log = log(channel.topic());
     return Flux.defer(
         () -> {
           ensureOpen();
           long end = log.size();
-          long first = log.firstOffset();
+          long first = log.firstOffsetSince(since);
           return Flux.range(0, (int) (end - first))
               .mapNotNull(
                   i -> {
@@ -178,8 +187,8 @@ public final class InMemoryEventBus implements EventBus {
     return logs.computeIfAbsent(topic, t -> new TopicLog(retainedPerTopic));
   }
 
-  /** An encoded record and its key, the run id, as Kafka keeps it. */
-  private record Entry(String key, byte[] value) {}
+  /** An encoded record, its key (the run id) and when it was appended, as Kafka keeps them. */
+  private record Entry(String key, byte[] value, long appendedAtMillis) {}
 
   /**
    * An append-only list of encoded records with listeners woken on every append, keeping the
@@ -202,7 +211,7 @@ public final class InMemoryEventBus implements EventBus {
       long offset;
       synchronized (records) {
         offset = first + records.size();
-        records.add(new Entry(key, value));
+        records.add(new Entry(key, value, System.currentTimeMillis()));
         if (records.size() > retained) {
           int drop = Math.max(1, Math.min(records.size() - 1, retained / 4 + 1));
           records.subList(0, drop).clear();
@@ -224,6 +233,22 @@ public final class InMemoryEventBus implements EventBus {
     long firstOffset() {
       synchronized (records) {
         return first;
+      }
+    }
+
+    /**
+     * The first retained offset whose record was appended at or after {@code since}, or the
+     * end offset when none was; as Kafka's offsets for a time, the clock is taken as it came.
+     */
+    long firstOffsetSince(Instant since) {
+      long millis = since.toEpochMilli();
+      synchronized (records) {
+        for (int i = 0; i < records.size(); i++) {
+          if (records.get(i).appendedAtMillis() >= millis) {
+            return first + i;
+          }
+        }
+        return first + records.size();
       }
     }
 

@@ -10,6 +10,7 @@ import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.Event;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.HashMap;
@@ -367,11 +368,17 @@ public final class KafkaEventBus implements EventBus {
 
   @Override
   public <E extends Event> Flux<E> replay(Channel<E> channel) {
+    return replay(channel, Instant.EPOCH);
+  }
+
+  @Override
+  public <E extends Event> Flux<E> replay(Channel<E> channel, Instant since) {
     Objects.requireNonNull(channel, "channel");
+    Objects.requireNonNull(since, "since");
     if (closed.get()) {
       return Flux.error(new IllegalStateException("the Kafka event bus is closed"));
     }
-    return KafkaReplay.read(connection, channel, settings.pollTimeout());
+    return KafkaReplay.read(connection, channel, settings.pollTimeout(), since);
   }
 
   /**
@@ -461,6 +468,7 @@ public final class KafkaEventBus implements EventBus {
     private final ArrayDeque<Received<E>> pending = new ArrayDeque<>();
     private final Map<TopicPartition, PartitionProgress> progress = new HashMap<>();
     private boolean paused;
+    private boolean positionedSince;
     private long nextCommitNanos;
     private long nextPartitionCheckNanos;
 
@@ -589,7 +597,22 @@ public final class KafkaEventBus implements EventBus {
       for (TopicPartition partition : assigned) {
         progress.put(partition, new PartitionProgress());
       }
+      seekSince(assigned);
       return true;
+    }
+
+    /**
+     * Positions a reader of history that starts at a time ({@link ConsumerOptions#since()}) on
+     * its first assignment; partitions the topic gains later are read from their start.
+     */
+    private void seekSince(Set<TopicPartition> assigned) {
+      if (positionedSince || options.commits()) {
+        return;
+      }
+      if (!options.since().equals(Instant.EPOCH)) {
+        KafkaReplay.seekTo(consumer, assigned, options.since(), consumer.endOffsets(assigned));
+      }
+      positionedSince = true; // after the seek: a wake-up during it has it done again
     }
 
     /**
@@ -630,6 +653,7 @@ public final class KafkaEventBus implements EventBus {
       if (!all.equals(consumer.assignment())) {
         consumer.assign(all);
       }
+      seekSince(all);
       return true;
     }
 

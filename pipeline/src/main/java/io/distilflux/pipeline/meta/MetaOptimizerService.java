@@ -4,6 +4,7 @@ import io.distilflux.pipeline.Channel;
 import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.Received;
+import io.distilflux.pipeline.RunHistory;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.ExtraParameter;
@@ -16,6 +17,7 @@ import io.distilflux.pipeline.event.RunEvent;
 import io.distilflux.pipeline.event.RunFinished;
 import io.distilflux.pipeline.event.RunStarted;
 import io.distilflux.pipeline.event.Unconstrained;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -132,6 +134,8 @@ public final class MetaOptimizerService implements AutoCloseable {
   private final ArrayDeque<Decision> awaitingDelivery = new ArrayDeque<>();
   /** Set by {@link #close()}: hypergradients from then on are left for the group's next owner. */
   private volatile boolean closing;
+  /** How far apart the writers' clocks may be, for the horizon of the start's reads. */
+  private final java.time.Duration clockAllowance;
 
   /**
    * A service that is not yet consuming.
@@ -158,6 +162,17 @@ public final class MetaOptimizerService implements AutoCloseable {
    */
   public MetaOptimizerService(EventBus bus, Topics topics, String groupId,
       MetaOptimizerSettings defaults, java.time.Duration batchWait) {
+    this(bus, topics, groupId, defaults, batchWait, RunHistory.CLOCK_ALLOWANCE);
+  }
+
+  /**
+   * As the other constructors, with how far apart the clocks of the hosts writing the topics
+   * may be (see {@link RunHistory#horizon}); tests with a single clock take zero.
+   */
+  MetaOptimizerService(EventBus bus, Topics topics, String groupId,
+      MetaOptimizerSettings defaults, java.time.Duration batchWait,
+      java.time.Duration clockAllowance) {
+    this.clockAllowance = Objects.requireNonNull(clockAllowance, "clockAllowance");
     this.bus = Objects.requireNonNull(bus, "bus");
     this.topics = Objects.requireNonNull(topics, "topics");
     this.defaults = Objects.requireNonNull(defaults, "defaults");
@@ -183,9 +198,28 @@ public final class MetaOptimizerService implements AutoCloseable {
     if (!started.compareAndSet(false, true)) {
       throw new IllegalStateException("meta-optimizer service already started");
     }
-    // The runs first: only a run's RunStarted tells which versions fit its sequence.
-    bus.replay(topics.runs()).doOnNext(this::observeRunEvent).then().block();
-    bus.replay(topics.metaParams())
+    // The runs first: only a run's RunStarted tells which versions fit its sequence. The busy
+    // topics are read from the horizon of the runs that still run: runs that ended before this
+    // start have their versions read only if a hypergradient of theirs ever comes again.
+    RunHistory history = new RunHistory();
+    bus.replay(topics.runs())
+        .doOnNext(event -> {
+          observeRunEvent(event);
+          history.observe(event);
+        })
+        .then()
+        .block();
+    Instant now = Instant.now();
+    Instant since = history.horizon(now, now, clockAllowance);
+    for (String ended : history.endedBefore(now)) {
+      RunState state = state(ended);
+      if (state != null) {
+        synchronized (state) {
+          state.versionsUnread = true;
+        }
+      }
+    }
+    bus.replay(topics.metaParams(), since)
         .doOnNext(params -> observeMetaParams(new Observed(params, null)))
         .then()
         .block();
@@ -193,7 +227,10 @@ public final class MetaOptimizerService implements AutoCloseable {
         defaults.optimizer() == OptimizerKind.ADAM
             || runs.values().stream().anyMatch(this::usesAdam);
     if (anyAdam) {
-      bus.replay(topics.hyperGradients()).doOnNext(this::replayHyperGradient).then().block();
+      bus.replay(topics.hyperGradients(), since)
+          .doOnNext(this::replayHyperGradient)
+          .then()
+          .block();
     }
     // Kept followed from the beginning (observing is idempotent): when partitions move between
     // instances of one group, the new owner already knows the last version of every run. The
@@ -203,7 +240,7 @@ public final class MetaOptimizerService implements AutoCloseable {
     // settings must be known before its first hypergradient.
     String stateReader = groupId + ".state";
     subscriptions.add(follow(topics.metaParams(),
-        ConsumerOptions.wholeHistory(stateReader).batchedUpTo(STATE_BATCH_WAIT),
+        ConsumerOptions.wholeHistory(stateReader).batchedUpTo(STATE_BATCH_WAIT).since(since),
         received -> observeMetaParams(new Observed(received.event(), received))));
     subscriptions.add(follow(topics.runs(), ConsumerOptions.wholeHistory(stateReader),
         received -> {
@@ -238,7 +275,8 @@ public final class MetaOptimizerService implements AutoCloseable {
                   LOG.error("meta-optimizer stopped: {}", error.toString());
                 }));
     running.set(true);
-    LOG.info("meta-optimizer started: group {}, {} runs known", groupId, runs.size());
+    LOG.info("meta-optimizer started: group {}, {} runs known, state read from {}", groupId,
+        runs.size(), since.equals(Instant.EPOCH) ? "the start of the topics" : since);
   }
 
   /** The counters now. */
@@ -491,8 +529,9 @@ public final class MetaOptimizerService implements AutoCloseable {
     boolean reread;
     boolean replay;
     synchronized (state) {
-      reread = state.ahead(gradient.step() + 1)
+      reread = state.versionsUnread || state.ahead(gradient.step() + 1)
           && state.takeCatchUp(System.nanoTime(), CATCH_UP_INTERVAL.toNanos());
+      state.versionsUnread = false;
       replay = state.momentsBehind(defaults);
     }
     if (!reread && !replay) {

@@ -36,6 +36,11 @@ final class RunState {
   long lastCatchUpNanos;
   /** Whether a catch-up read has been made for the run at all. */
   boolean caughtUp;
+  /**
+   * Whether the run's versions were left unread on start (it had ended before the start's
+   * horizon): they are read, once, before the run's next hypergradient is decided.
+   */
+  boolean versionsUnread;
 
   RunState(RunConfig config) {
     this.config = config;
