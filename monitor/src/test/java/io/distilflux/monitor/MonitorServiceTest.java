@@ -1,20 +1,27 @@
 package io.distilflux.monitor;
 
 import static io.distilflux.monitor.TestEvents.evaluation;
+import static io.distilflux.monitor.TestEvents.finished;
 import static io.distilflux.monitor.TestEvents.hyperGradient;
 import static io.distilflux.monitor.TestEvents.started;
 import static io.distilflux.monitor.TestEvents.step;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.distilflux.pipeline.Channel;
 import io.distilflux.pipeline.ConsumerOptions;
+import io.distilflux.pipeline.EventBus;
+import io.distilflux.pipeline.ForwardingEventBus;
 import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.WallClock;
 import io.distilflux.pipeline.direct.InMemoryEventBus;
 import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.Phase;
 import io.distilflux.pipeline.event.RunConfig.Mode;
+import io.distilflux.pipeline.event.RunStarted;
+import io.distilflux.pipeline.event.TrainingStep;
 import io.distilflux.pipeline.event.TrajectoryForecast;
 import io.distilflux.pipeline.event.Unconstrained;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -23,8 +30,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -82,6 +94,49 @@ class MonitorServiceTest {
         throw new AssertionError("timed out waiting for " + what);
       }
       Thread.sleep(5);
+    }
+  }
+
+  @Test
+  void aRestartRebuildsTheRunsItStillServesAndNothingOfARunEndedLongerAgoThanTheRetention()
+      throws Exception {
+    // "old" ended in 1970, far longer ago than the meters of a finished run are kept
+    send(topics.runs(), List.of(started("old", Mode.HYPERGRADIENT, 4, 2)));
+    send(topics.steps(), List.of(step("old", 0, Phase.FIXED, 1_000), step("old", 1, Phase.FIXED,
+        1_001)));
+    send(topics.runs(), List.of(finished("old", 1.0, 0.5)));
+    Instant liveStart = WallClock.nextMillisecond();
+    RunStarted live = started("live", Mode.HYPERGRADIENT, 4, 2);
+    send(topics.runs(), List.of(new RunStarted(live.schemaVersion(), "live", live.config(),
+        liveStart.toEpochMilli(), live.provenance())));
+    send(topics.steps(), List.of(step("live", 0, Phase.FIXED, liveStart.toEpochMilli()),
+        step("live", 1, Phase.FIXED, liveStart.toEpochMilli())));
+
+    Map<String, AtomicInteger> stepsRead = new ConcurrentHashMap<>();
+    EventBus counting = new ForwardingEventBus(bus) {
+      @Override
+      public <E extends Event> Flux<Received<E>> consume(Channel<E> channel,
+          ConsumerOptions options) {
+        return super.consume(channel, options).doOnNext(received -> {
+          if (received.event() instanceof TrainingStep step) {
+            stepsRead.computeIfAbsent(step.runId(), id -> new AtomicInteger()).incrementAndGet();
+          }
+        });
+      }
+    };
+    PrometheusMeterRegistry registry = registry();
+    try (MonitorService service = new MonitorService(counting, topics, "monitor", registry,
+        MonitorOptions.defaults().withHttp("127.0.0.1", 0), Clock.systemUTC(), Duration.ZERO)) {
+      service.start();
+      await(() -> registry.find("distilflux.train.step").tag("run", "live").gauge() != null
+          && registry.find("distilflux.train.step").tag("run", "live").gauge().value() == 1,
+          "the live run's steps");
+      assertEquals(List.of(), registry.getMeters().stream()
+          .filter(meter -> "old".equals(meter.getId().getTag("run")))
+          .map(meter -> meter.getId().getName())
+          .toList());
+      assertEquals(null, stepsRead.get("old"), "steps of the old run read");
+      assertEquals(2, stepsRead.get("live").get());
     }
   }
 

@@ -8,10 +8,12 @@ import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.Delivery;
 import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.WallClock;
 import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.MetaValues;
 import io.distilflux.pipeline.event.Phase;
 import io.distilflux.pipeline.event.TrainingStep;
+import java.time.Instant;
 import java.util.List;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
@@ -47,6 +49,22 @@ class InMemoryEventBusTest {
     StepVerifier.create(bus.publish(steps, Flux.just(step("a", 0), step("b", 1), step("a", 2))).map(Delivery::offset))
         .expectNext(0L, 1L, 2L)
         .verifyComplete();
+  }
+
+  @Test
+  void aReplayOrAReaderOfHistoryFromATimeSkipsWhatWasWrittenBefore() {
+    publish("a", 0, 3);
+    Instant since = WallClock.nextMillisecond();
+    publish("b", 3, 5);
+    assertEquals(List.of(3L, 4L),
+        bus.replay(steps, since).map(TrainingStep::step).collectList().block());
+    StepVerifier.create(bus.consume(steps, ConsumerOptions.wholeHistory("r").since(since))
+            .map(r -> r.event().step()).take(3))
+        .expectNext(3L, 4L)
+        .then(() -> publish("c", 5, 6))
+        .expectNext(5L)
+        .verifyComplete();
+    assertEquals(List.of(), bus.replay(steps, WallClock.nextMillisecond()).collectList().block());
   }
 
   @Test

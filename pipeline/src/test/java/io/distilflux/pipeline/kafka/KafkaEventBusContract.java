@@ -9,11 +9,13 @@ import io.distilflux.pipeline.Delivery;
 import io.distilflux.pipeline.EventCodec;
 import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.WallClock;
 import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.RunEvent;
 import io.distilflux.pipeline.event.TrainingStep;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -264,6 +266,37 @@ abstract class KafkaEventBusContract {
           .collect(Collectors.toSet());
       assertTrue(!groups.contains(name), "no group " + name + " among " + groups);
     }
+  }
+
+  @Test
+  void aReplayOrAReaderOfHistoryFromATimeStartsEveryPartitionAtItsFirstRecordSince() {
+    List<TrainingStep> before = LongStream.range(0, 30)
+        .mapToObj(i -> SampleEvents.step("run-" + i % 6, i)).toList();
+    bus.publish(topics.steps(), Flux.fromIterable(before)).blockLast(WAIT);
+    Instant since = WallClock.nextMillisecond();
+    List<TrainingStep> after = LongStream.range(30, 42)
+        .mapToObj(i -> SampleEvents.step("run-" + i % 6, i)).toList();
+    bus.publish(topics.steps(), Flux.fromIterable(after)).blockLast(WAIT);
+
+    assertEquals(byRun(after),
+        byRun(bus.replay(topics.steps(), since).collectList().block(WAIT)));
+    // then a record written after the reader started
+    StepVerifier.create(bus.consume(topics.steps(),
+                ConsumerOptions.wholeHistory(group()).since(since))
+            .doOnNext(Received::acknowledge)
+            .map(r -> r.event().step())
+            .take(after.size() + 1))
+        .recordWith(ArrayList::new)
+        .expectNextCount(after.size())
+        .consumeRecordedWith(read -> assertEquals(
+            LongStream.range(30, 42).boxed().collect(Collectors.toSet()), Set.copyOf(read)))
+        .then(() -> bus.publish(topics.steps(), Flux.just(SampleEvents.step("run-0", 42)))
+            .blockLast(WAIT))
+        .expectNext(42L)
+        .expectComplete()
+        .verify(WAIT);
+    assertEquals(List.of(), bus.replay(topics.steps(), WallClock.nextMillisecond())
+        .collectList().block(WAIT));
   }
 
   @Test

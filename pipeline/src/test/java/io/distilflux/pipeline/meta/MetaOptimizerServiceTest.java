@@ -12,6 +12,7 @@ import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.ForwardingEventBus;
 import io.distilflux.pipeline.Received;
 import io.distilflux.pipeline.Topics;
+import io.distilflux.pipeline.WallClock;
 import io.distilflux.pipeline.direct.InMemoryEventBus;
 import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.ExtraGradient;
@@ -24,9 +25,11 @@ import io.distilflux.pipeline.event.Provenance;
 import io.distilflux.pipeline.event.RunConfig;
 import io.distilflux.pipeline.event.RunConfig.OptimizerKind;
 import io.distilflux.pipeline.event.RunEvent;
+import io.distilflux.pipeline.event.RunFinished;
 import io.distilflux.pipeline.event.RunStarted;
 import io.distilflux.pipeline.event.Unconstrained;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -470,6 +473,46 @@ public class MetaOptimizerServiceTest {
     assertEquals(List.of(1L, 2L, 3L, 4L), out.stream().map(MetaParams::version).toList());
     await(() -> second.stats().duplicates() == 4);
     assertEquals(new MetaOptimizerStats(1, 0, 4, 0, 1), second.stats());
+  }
+
+  @Test
+  void aRestartReadsNoVersionOfARunEndedBeforeItYetRejectsTheRunsLateDuplicates() {
+    sendRun(runStarted("done", OptimizerKind.SGD, 0.1, 1.0));
+    MetaOptimizerService first = start("g", SGD);
+    Unconstrained at = new Unconstrained(0, 0, 0);
+    Unconstrained g = new Unconstrained(0.1, 0, 0);
+    send(hyper("done", 0, at, g), hyper("done", 1, at, g), hyper("done", 2, at, g));
+    awaitMetaParams(3);
+    sendRun(new RunFinished(Event.CURRENT_SCHEMA_VERSION, "done", 3, null, 3, 0, 1.0, 0.5, null,
+        System.currentTimeMillis()));
+    first.close();
+    Instant liveStart = WallClock.nextMillisecond();
+    RunStarted live = runStarted("live", OptimizerKind.SGD, 0.1, 1.0);
+    sendRun(new RunStarted(Event.CURRENT_SCHEMA_VERSION, "live", live.config(),
+        liveStart.toEpochMilli(), live.provenance()));
+
+    // Another group, so the finished run's hypergradients come again: late duplicates.
+    AtomicInteger replayedAtStart = new AtomicInteger();
+    EventBus counting = new ForwardingEventBus(bus) {
+      @Override
+      public <E extends Event> Flux<E> replay(Channel<E> channel, Instant since) {
+        return super.replay(channel, since).doOnNext(e -> replayedAtStart.incrementAndGet());
+      }
+    };
+    MetaOptimizerService second =
+        new MetaOptimizerService(counting, TOPICS, "other-group", SGD, Duration.ZERO,
+            Duration.ZERO);
+    services.add(second);
+    second.start();
+    assertEquals(0, replayedAtStart.get(), "records read from the horizon at start");
+
+    send(hyper("live", 0, at, g));
+    await(() -> second.stats().duplicates() == 3 && second.stats().updates() == 1);
+    List<MetaParams> out = awaitMetaParams(4);
+    assertEquals(List.of("done", "done", "done", "live"),
+        out.stream().map(MetaParams::runId).toList());
+    assertEquals(List.of(1L, 2L, 3L, 1L), out.stream().map(MetaParams::version).toList());
+    assertEquals(new MetaOptimizerStats(1, 0, 3, 0, 2), second.stats());
   }
 
   @Test
