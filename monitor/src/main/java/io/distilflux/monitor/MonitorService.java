@@ -48,12 +48,12 @@ import reactor.core.scheduler.Schedulers;
  *
  * <p>Hypergradients are read for forecasting in the consumer group
  * {@code <group>.hypergradients}, which instances share, so a restarted monitor resumes after
- * what it processed (the hypergradient meters count what this instance read). The step,
- * evaluation and forecast meters are rebuilt from their topics, read in full on every start
- * (each step counted once). The runs and forecasts topics
- * are read in full on every start by a group private to this instance: the configurations of running
- * runs and the periods already forecast are rebuilt from them, so no forecast is published
- * twice. Hypergradients are read only once the runs and forecasts topics have been read up to
+ * what it processed (the hypergradient meters count what this instance read). On every start
+ * the runs topic is read whole, and the steps, evaluations and forecasts topics from the horizon
+ * of the runs still running or ended within the meter retention ({@link RunHistory#horizon}),
+ * without a group: the meters of these runs (each step counted once), their configurations and
+ * the periods already forecast are rebuilt from them, so no forecast is published twice. A run
+ * that ended longer ago gets no meters again. Hypergradients are read only once the runs and forecasts topics have been read up to
  * the end offsets they had at start; the record of a hypergradient is acknowledged once
  * its period's forecast has been delivered.
  *

@@ -65,9 +65,10 @@ import reactor.core.publisher.Mono;
  *       which waits for that version, goes on; it is counted and logged on one line. When
  *       {@code at} itself is not finite the last finite b of the run is kept.
  *   <li>State is rebuilt from the topics, not kept only in memory: on {@link #start()} the
- *       metaparams and runs topics are read from the earliest offset (and, where a run uses
- *       Adam, the hypergradients are replayed through the same recursion up to the last
- *       published version) before hypergradients are consumed with the service's group,
+ *       runs topic is read whole and the metaparams topic from the horizon of the runs still
+ *       running ({@link RunHistory#horizon}; and, where a run uses Adam, the hypergradients
+ *       are replayed through the same recursion up to the last published version) before
+ *       hypergradients are consumed with the service's group,
  *       acknowledging each after its MetaParams is written. The metaparams topic stays
  *       followed afterwards, so when partitions move between instances of one group the new
  *       owner already knows the last version of every run; a hypergradient ahead of what that
@@ -188,9 +189,11 @@ public final class MetaOptimizerService implements AutoCloseable {
 
   /**
    * Rebuilds the per-run state from the topics, then starts consuming hypergradients. Blocks
-   * until the rebuild is done: the metaparams and runs topics are read up to the end offsets
-   * they have when the rebuild starts (and, where a run uses Adam, the hypergradients up to
-   * theirs), so nothing published before the start is missed, however slow the broker.
+   * until the rebuild is done: the runs topic, then the metaparams topic from the horizon of the
+   * runs still running, are read up to the end offsets they have when the rebuild starts (and,
+   * where a run uses Adam, the hypergradients up to theirs), so nothing of these runs published
+   * before the start is missed, however slow the broker. The versions of runs that had ended are
+   * read when a hypergradient of theirs comes again.
    *
    * @throws IllegalStateException when called twice
    */
