@@ -50,10 +50,10 @@ import reactor.core.scheduler.Schedulers;
  * {@code <group>.hypergradients}, which instances share, so a restarted monitor resumes after
  * what it processed (the hypergradient meters count what this instance read). On every start
  * the runs topic is read whole, and the steps, evaluations and forecasts topics from the horizon
- * of the runs still running or ended within the meter retention ({@link RunHistory#horizon}),
- * without a group: the meters of these runs (each step counted once), their configurations and
- * the periods already forecast are rebuilt from them, so no forecast is published twice. A run
- * that ended longer ago gets no meters again. Hypergradients are read only once the runs and forecasts topics have been read up to
+ * of the runs still running ({@link RunHistory#horizon}), without a group: the meters of these
+ * runs (each step counted once), their configurations and the periods already forecast are
+ * rebuilt from them, so no forecast is published twice. A run that had ended before the start
+ * gets no meters again (its series are in Prometheus already) and its late events are dropped. Hypergradients are read only once the runs and forecasts topics have been read up to
  * the end offsets they had at start; the record of a hypergradient is acknowledged once
  * its period's forecast has been delivered.
  *
@@ -175,18 +175,19 @@ public final class MonitorService implements AutoCloseable {
     if (server != null) {
       throw new IllegalStateException("monitor already started");
     }
-    // The runs topic tells which runs this start has to rebuild: those still running and those
-    // whose meters would still be kept. The busy topics are read from their horizon, so a
-    // restart on a cluster that has seen many runs reads what is left of these, not everything.
+    // The runs topic tells which runs this start has to rebuild: those still running. The busy
+    // topics are read from their horizon, so a restart on a cluster that has seen many runs
+    // reads what is left of these, not everything. Runs that had ended get no meters again:
+    // their series are in Prometheus already, and rebuilding them would mean reading their steps.
     List<RunEvent> runEvents = bus.replay(topics.runs()).collectList().block();
     RunHistory history = new RunHistory();
     runEvents.forEach(history::observe);
-    Instant keptSince = clock.instant().minus(options.meterRetention());
-    Set<String> settled = history.endedBefore(keptSince);
+    Instant endedBy = clock.instant().minus(clockAllowance);
+    Set<String> settled = history.endedBefore(endedBy);
     settled.forEach(metrics::endedBeforeStart);
-    Instant since = history.horizon(Instant.now(), keptSince, clockAllowance);
+    Instant since = history.horizon(Instant.now(), endedBy, clockAllowance);
     Predicate<RunEvent> toRebuild = event -> !settled.contains(event.runId())
-        || eventMillis(event) >= keptSince.toEpochMilli(); // a settled run resumed since
+        || eventMillis(event) >= endedBy.toEpochMilli(); // a settled run resumed since
     LOG.info("monitor restoring {} of {} runs from {}", history.size() - settled.size(),
         history.size(), since.equals(Instant.EPOCH) ? "the start of the topics" : since);
     server = MetricsServer.start(options.httpHost(), options.httpPort(), registry, this::health);

@@ -20,6 +20,7 @@ import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.HyperGradient;
 import io.distilflux.pipeline.event.Phase;
 import io.distilflux.pipeline.event.RunConfig.Mode;
+import io.distilflux.pipeline.event.RunFinished;
 import io.distilflux.pipeline.event.RunStarted;
 import io.distilflux.pipeline.event.TrainingStep;
 import io.distilflux.pipeline.event.TrajectoryForecast;
@@ -98,13 +99,14 @@ class MonitorServiceTest {
   }
 
   @Test
-  void aRestartRebuildsTheRunsItStillServesAndNothingOfARunEndedLongerAgoThanTheRetention()
-      throws Exception {
-    // "old" ended in 1970, far longer ago than the meters of a finished run are kept
+  void aRestartRebuildsTheRunsStillRunningAndNothingOfARunThatHadEnded() throws Exception {
     send(topics.runs(), List.of(started("old", Mode.HYPERGRADIENT, 4, 2)));
     send(topics.steps(), List.of(step("old", 0, Phase.FIXED, 1_000), step("old", 1, Phase.FIXED,
         1_001)));
-    send(topics.runs(), List.of(finished("old", 1.0, 0.5)));
+    RunFinished ended = finished("old", 1.0, 0.5);
+    send(topics.runs(), List.of(new RunFinished(ended.schemaVersion(), "old", ended.steps(),
+        ended.finalEvaluation(), ended.hypergradientSteps(), ended.forecastSteps(),
+        ended.wallSeconds(), ended.hypergradientSeconds(), null, System.currentTimeMillis())));
     Instant liveStart = WallClock.nextMillisecond();
     RunStarted live = started("live", Mode.HYPERGRADIENT, 4, 2);
     send(topics.runs(), List.of(new RunStarted(live.schemaVersion(), "live", live.config(),

@@ -278,9 +278,8 @@ public final class MonitorMetrics {
   }
 
   /**
-   * Takes a run that ended longer than the retention before this monitor started as expired: it
-   * gets no meters, and its late events are dropped as an expired run's are, unless it starts
-   * again.
+   * Takes a run that had ended before this monitor started as expired: it gets no meters, and
+   * its late events are dropped as an expired run's are, unless it starts again.
    */
   public synchronized void endedBeforeStart(String runId) {
     if (!runs.containsKey(runId)) {
