@@ -438,6 +438,7 @@ public final class MetaOptimizerService implements AutoCloseable {
     }
     synchronized (state) {
       if (event instanceof RunStarted started) {
+        state.firstStartMillis = Math.min(state.firstStartMillis, started.startedAtMillis());
         state.initial = started.config().initial();
         try {
           MetaOptimizerSettings asked = defaults.forRun(started.config());
@@ -541,7 +542,7 @@ public final class MetaOptimizerService implements AutoCloseable {
       return Mono.just(decide(received));
     }
     Mono<Void> versions = reread
-        ? bus.replay(topics.metaParams())
+        ? bus.replay(topics.metaParams(), recordsSince(state))
             .filter(params -> params.runId().equals(gradient.runId()))
             .doOnNext(params -> observeMetaParams(new Observed(params, null)))
             .then()
@@ -566,7 +567,7 @@ public final class MetaOptimizerService implements AutoCloseable {
       }
       target = state.lastVersion;
     }
-    return bus.replay(topics.hyperGradients())
+    return bus.replay(topics.hyperGradients(), recordsSince(state))
         .filter(gradient -> gradient.runId().equals(runId))
         .doOnNext(this::replayHyperGradient)
         .then(Mono.fromRunnable(() -> {
@@ -574,6 +575,16 @@ public final class MetaOptimizerService implements AutoCloseable {
             state.replayedVersion = Math.max(state.replayedVersion, target);
           }
         }));
+  }
+
+  /** Where the run's records begin on the busy topics: its first start, less the allowance. */
+  private Instant recordsSince(RunState state) {
+    long start;
+    synchronized (state) {
+      start = state.firstStartMillis;
+    }
+    long from = start == Long.MAX_VALUE ? 0 : start - clockAllowance.toMillis();
+    return from <= 0 ? Instant.EPOCH : Instant.ofEpochMilli(from);
   }
 
   private Decision decide(Received<HyperGradient> received) {

@@ -12,6 +12,8 @@ final class RunState {
 
   /** The run's configuration from its RunStarted: its hypergradient steps follow from it. */
   final RunConfig config;
+  /** The earliest start of the run seen (its trainer's clock): where its records begin. */
+  long firstStartMillis = Long.MAX_VALUE;
   /** Highest version the optimizer has published for the run (from the topic or by us). */
   long lastVersion = Long.MIN_VALUE;
   /** The b of the highest version seen on the metaparams topic, from any source. */

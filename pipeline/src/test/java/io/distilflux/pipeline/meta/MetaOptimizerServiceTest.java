@@ -491,28 +491,28 @@ public class MetaOptimizerServiceTest {
     sendRun(new RunStarted(Event.CURRENT_SCHEMA_VERSION, "live", live.config(),
         liveStart.toEpochMilli(), live.provenance()));
 
-    // Another group, so the finished run's hypergradients come again: late duplicates.
-    AtomicInteger replayedAtStart = new AtomicInteger();
+    AtomicInteger replayed = new AtomicInteger();
     EventBus counting = new ForwardingEventBus(bus) {
       @Override
       public <E extends Event> Flux<E> replay(Channel<E> channel, Instant since) {
-        return super.replay(channel, since).doOnNext(e -> replayedAtStart.incrementAndGet());
+        return super.replay(channel, since).doOnNext(e -> replayed.incrementAndGet());
       }
     };
     MetaOptimizerService second =
-        new MetaOptimizerService(counting, TOPICS, "other-group", SGD, Duration.ZERO,
-            Duration.ZERO);
+        new MetaOptimizerService(counting, TOPICS, "g", SGD, Duration.ZERO, Duration.ZERO);
     services.add(second);
     second.start();
-    assertEquals(0, replayedAtStart.get(), "records read from the horizon at start");
+    assertEquals(0, replayed.get(), "records read at start");
 
-    send(hyper("live", 0, at, g));
-    await(() -> second.stats().duplicates() == 3 && second.stats().updates() == 1);
+    // A late copy of the ended run's first hypergradient, whose version would be the next one
+    // if its versions were not read now.
+    send(hyper("done", 0, at, g), hyper("live", 0, at, g));
+    await(() -> second.stats().duplicates() == 1 && second.stats().updates() == 1);
+    assertEquals(3, replayed.get(), "the ended run's versions, read once");
     List<MetaParams> out = awaitMetaParams(4);
     assertEquals(List.of("done", "done", "done", "live"),
         out.stream().map(MetaParams::runId).toList());
     assertEquals(List.of(1L, 2L, 3L, 1L), out.stream().map(MetaParams::version).toList());
-    assertEquals(new MetaOptimizerStats(1, 0, 3, 0, 2), second.stats());
   }
 
   @Test
