@@ -2,6 +2,7 @@ package io.distilflux.trainer.cli;
 
 import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.EventRouter;
+import io.distilflux.pipeline.RunHistory;
 import io.distilflux.pipeline.event.Evaluation;
 import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.Provenance;
@@ -20,6 +21,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -213,7 +215,7 @@ final class ExperimentRunner {
       Optional<MetaFeed> feed = streamed.isEmpty() ? Optional.empty()
           : Optional.of(new MetaFeed(stack.bus(), stack.topics(),
               "trainer-" + Long.toString(startMillis % 1_000_000_000L, 36), streamed,
-              batchWait));
+              batchWait, runsStartAfter()));
       RunAssembler assembler = feed.map(preparing::withMetaFeed).orElse(preparing)
           .withComputeThreads(threads);
       long totalSteps = configs.stream().mapToLong(RunConfig::steps).sum();
@@ -223,7 +225,8 @@ final class ExperimentRunner {
               + " once (%d thread%s each)%n", configs.size(), totalSteps,
           Math.min(parallel, configs.size()), permits.permits(), threads, threads == 1 ? "" : "s");
       Optional<RunRecorder> recorder = eventsDir.map(dir -> new RunRecorder(stack.bus(),
-          stack.topics(), Set.copyOf(runIds.values()), dir, RECORDING_QUIET).start());
+          stack.topics(), Set.copyOf(runIds.values()), dir, RECORDING_QUIET, runsStartAfter())
+          .start());
       EventRouter router = new EventRouter(stack.bus(), stack.topics());
       // A thread for every task that may be busy at once: each run in flight holds one for its
       // whole training loop, and one more while it is assembled (which may wait for a compute
@@ -472,6 +475,14 @@ final class ExperimentRunner {
   }
 
   /** Run ids of this experiment: dataset, mode (and schedule), seed and the start time. */
+  /**
+   * When this process's runs start at the soonest, by any writer's clock: their records on the
+   * topics are all later, so their readers need not read a kept log's earlier runs.
+   */
+  private Instant runsStartAfter() {
+    return Instant.ofEpochMilli(startMillis).minus(RunHistory.CLOCK_ALLOWANCE);
+  }
+
   private String runId(RunConfig config) {
     return String.format(Locale.ROOT, "%s-%s%s-s%d-%s",
         config.dataset().name().toLowerCase(Locale.ROOT), config.mode().cliName(),

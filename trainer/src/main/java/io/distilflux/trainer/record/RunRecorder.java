@@ -4,6 +4,7 @@ import io.distilflux.pipeline.Channel;
 import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.Received;
+import io.distilflux.pipeline.RunHistory;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.Event;
 import io.distilflux.pipeline.event.RunFinished;
@@ -15,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,6 +45,7 @@ public final class RunRecorder implements AutoCloseable {
   private final Topics topics;
   private final Path directory;
   private final Duration quiet;
+  private final Instant since;
   private final Map<String, RunBuffer> runs = new LinkedHashMap<>();
   private final AtomicLong lateEvents = new AtomicLong();
   private final Scheduler writer = Schedulers.newSingle("run-recorder");
@@ -58,6 +61,17 @@ public final class RunRecorder implements AutoCloseable {
    */
   public RunRecorder(EventBus bus, Topics topics, Set<String> runIds, Path directory,
       Duration quiet) {
+    this(bus, topics, runIds, directory, quiet, Instant.EPOCH);
+  }
+
+  /**
+   * As the other constructor, for runs whose events are all written at or after {@code since}
+   * (runs started by this process: its start, less {@link RunHistory#CLOCK_ALLOWANCE}): the
+   * topics are read from there, not from their start.
+   */
+  public RunRecorder(EventBus bus, Topics topics, Set<String> runIds, Path directory,
+      Duration quiet, Instant since) {
+    this.since = since;
     this.bus = bus;
     this.topics = topics;
     this.directory = directory;
@@ -82,7 +96,8 @@ public final class RunRecorder implements AutoCloseable {
     }
     // Files are written once a run is quiet: no reader waits on a single event here.
     ConsumerOptions options = ConsumerOptions.wholeHistory("distilflux-recorder")
-        .batchedUpTo(ConsumerOptions.BACKGROUND_BATCH_WAIT);
+        .batchedUpTo(ConsumerOptions.BACKGROUND_BATCH_WAIT)
+        .since(since);
     List<Flux<? extends Received<? extends Event>>> channels = new ArrayList<>();
     for (Channel<? extends Event> channel : topics.all()) {
       channels.add(bus.consume(channel, options));

@@ -4,9 +4,11 @@ import io.distilflux.pipeline.Channel;
 import io.distilflux.pipeline.ConsumerOptions;
 import io.distilflux.pipeline.EventBus;
 import io.distilflux.pipeline.Received;
+import io.distilflux.pipeline.RunHistory;
 import io.distilflux.pipeline.Topics;
 import io.distilflux.pipeline.event.Event;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -59,10 +61,21 @@ public final class MetaFeed implements AutoCloseable {
    */
   public MetaFeed(EventBus bus, Topics topics, String name, Collection<String> runIds,
       Duration batchWait) {
+    this(bus, topics, name, runIds, batchWait, Instant.EPOCH);
+  }
+
+  /**
+   * As the other constructors, for runs whose records are all written at or after {@code
+   * since} (runs started by this process: its start, less {@link RunHistory#CLOCK_ALLOWANCE}):
+   * the topics are read from there, not from their start, which on a cluster or a kept broker
+   * log holds every earlier run's records.
+   */
+  public MetaFeed(EventBus bus, Topics topics, String name, Collection<String> runIds,
+      Duration batchWait, Instant since) {
     this.runIds = Set.copyOf(runIds);
     this.rounds = new SendRounds(() -> bus.endRound(topics.hyperGradients()));
-    ConsumerOptions options =
-        ConsumerOptions.wholeHistory(name).forRuns(this.runIds).batchedUpTo(batchWait);
+    ConsumerOptions options = ConsumerOptions.wholeHistory(name).forRuns(this.runIds)
+        .batchedUpTo(batchWait).since(since);
     subscriptions.add(follow(bus, topics.metaParams(), options));
     subscriptions.add(follow(bus, topics.forecasts(), options));
   }
