@@ -53,9 +53,10 @@ import reactor.core.scheduler.Schedulers;
  * of the runs still running ({@link RunHistory#horizon}), without a group: the meters of these
  * runs (each step counted once), their configurations and the periods already forecast are
  * rebuilt from them, so no forecast is published twice. A run that had ended before the start
- * gets no meters again (its series are in Prometheus already) and its late events are dropped. Hypergradients are read only once the runs and forecasts topics have been read up to
- * the end offsets they had at start; the record of a hypergradient is acknowledged once
- * its period's forecast has been delivered.
+ * gets no meters again (its series are in Prometheus already) and its late events are dropped.
+ * Hypergradients are read only once the runs and forecasts topics have been read up to the end
+ * offsets they had at start; the record of a hypergradient is acknowledged once its period's
+ * forecast has been delivered.
  *
  * <p>Only runs with a {@code RunStarted} get meters (see {@link MonitorMetrics}); a finished
  * run's meters are removed {@link MonitorOptions#meterRetention()} after its end (checked every
