@@ -188,7 +188,7 @@ public final class MonitorService implements AutoCloseable {
     settled.forEach(metrics::endedBeforeStart);
     Instant since = history.horizon(Instant.now(), endedBy, clockAllowance);
     Predicate<RunEvent> toRebuild = event -> !settled.contains(event.runId())
-        || eventMillis(event) >= endedBy.toEpochMilli(); // a settled run resumed since
+        || !RunHistory.timeOf(event).isBefore(endedBy); // a settled run resumed since
     LOG.info("monitor restoring {} of {} runs from {}", history.size() - settled.size(),
         history.size(), since.equals(Instant.EPOCH) ? "the start of the topics" : since);
     server = MetricsServer.start(options.httpHost(), options.httpPort(), registry, this::health);
@@ -261,13 +261,6 @@ public final class MonitorService implements AutoCloseable {
         .concatMap(tick -> expire())
         .subscribe(v -> {}, this::fail));
     LOG.info("monitor started: group {}, http {}:{}", groupId, options.httpHost(), port());
-  }
-
-  /** When a run event happened, by the trainer's clock. */
-  private static long eventMillis(RunEvent event) {
-    return event instanceof RunFinished finished
-        ? finished.finishedAtMillis()
-        : ((RunStarted) event).startedAtMillis();
   }
 
   /** A reader {@code <group>.<name>} of a topic's whole history, committing nothing. */

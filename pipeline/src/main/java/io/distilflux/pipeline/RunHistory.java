@@ -44,13 +44,20 @@ public final class RunHistory {
   public void observe(RunEvent event) {
     Objects.requireNonNull(event, "event");
     Run run = runs.computeIfAbsent(event.runId(), id -> new Run());
-    if (event instanceof RunStarted started) {
-      run.firstStartMillis = Math.min(run.firstStartMillis, started.startedAtMillis());
-      run.running = true; // a run resumed after it ended runs again
-    } else if (event instanceof RunFinished finished) {
-      run.lastEndMillis = Math.max(run.lastEndMillis, finished.finishedAtMillis());
-      run.running = false;
+    long at = timeOf(event).toEpochMilli();
+    run.running = event instanceof RunStarted; // a run resumed after it ended runs again
+    if (run.running) {
+      run.firstStartMillis = Math.min(run.firstStartMillis, at);
+    } else {
+      run.lastEndMillis = Math.max(run.lastEndMillis, at);
     }
+  }
+
+  /** When a run event happened, by the trainer's clock: a run's start or its end. */
+  public static Instant timeOf(RunEvent event) {
+    return Instant.ofEpochMilli(event instanceof RunFinished finished
+        ? finished.finishedAtMillis()
+        : ((RunStarted) event).startedAtMillis());
   }
 
   /** Number of runs seen. */

@@ -457,13 +457,9 @@ public class MetaOptimizerServiceTest {
 
   @Test
   void restartRebuildsTheLastVersionSoNoVersionIsPublishedTwice() {
-    sendRun(runStarted("r", OptimizerKind.SGD, 0.1, 1.0));
-    MetaOptimizerService first = start("g", SGD);
     Unconstrained at = new Unconstrained(0, 0, 0);
     Unconstrained g = new Unconstrained(0.1, 0, 0);
-    send(hyper("r", 0, at, g), hyper("r", 1, at, g), hyper("r", 2, at, g));
-    awaitMetaParams(3);
-    first.close();
+    threeVersionsPublished("r", at, g).close();
 
     // Another group re-reads every hypergradient, as after a crash before any commit.
     MetaOptimizerService second = start("other-group", SGD);
@@ -477,12 +473,9 @@ public class MetaOptimizerServiceTest {
 
   @Test
   void aRestartReadsNoVersionOfARunEndedBeforeItYetRejectsTheRunsLateDuplicates() {
-    sendRun(runStarted("done", OptimizerKind.SGD, 0.1, 1.0));
-    MetaOptimizerService first = start("g", SGD);
     Unconstrained at = new Unconstrained(0, 0, 0);
     Unconstrained g = new Unconstrained(0.1, 0, 0);
-    send(hyper("done", 0, at, g), hyper("done", 1, at, g), hyper("done", 2, at, g));
-    awaitMetaParams(3);
+    MetaOptimizerService first = threeVersionsPublished("done", at, g);
     sendRun(new RunFinished(Event.CURRENT_SCHEMA_VERSION, "done", 3, null, 3, 0, 1.0, 0.5, null,
         System.currentTimeMillis()));
     first.close();
@@ -579,6 +572,16 @@ public class MetaOptimizerServiceTest {
     MetaOptimizerService service = new MetaOptimizerService(bus, TOPICS, group, settings);
     services.add(service);
     service.start();
+    return service;
+  }
+
+  /** A service of group "g" that has published versions 1–3 of an SGD run's hypergradients. */
+  private MetaOptimizerService threeVersionsPublished(String run, Unconstrained at,
+      Unconstrained g) {
+    sendRun(runStarted(run, OptimizerKind.SGD, 0.1, 1.0));
+    MetaOptimizerService service = start("g", SGD);
+    send(hyper(run, 0, at, g), hyper(run, 1, at, g), hyper(run, 2, at, g));
+    awaitMetaParams(3);
     return service;
   }
 
