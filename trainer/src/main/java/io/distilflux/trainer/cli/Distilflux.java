@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       DownloadCommand.class,
       MetaOptimizerCommand.class,
       MonitorCommand.class,
+      BrokerCommand.class,
       RunsCommand.class,
       ExportCommand.class,
       ImportCommand.class,
