@@ -20,6 +20,25 @@ public record Topics(String prefix) {
   /** The default prefix. */
   public static final String DEFAULT_PREFIX = "distilflux.";
 
+  /** The longest prefix: Kafka allows 249 characters a topic name, the longest suffix is 14. */
+  public static final int MAX_PREFIX_LENGTH = 200;
+
+  /**
+   * Checks the prefix against Kafka's rules for topic names, so that a bad one is a line before
+   * anything starts rather than a broker's refusal once it has.
+   *
+   * @throws IllegalArgumentException when the prefix holds other characters than ASCII letters,
+   *     digits, '.', '_' and '-', or is longer than {@link #MAX_PREFIX_LENGTH}
+   */
+  public Topics {
+    java.util.Objects.requireNonNull(prefix, "prefix");
+    if (!prefix.matches("[A-Za-z0-9._-]*") || prefix.length() > MAX_PREFIX_LENGTH) {
+      throw new IllegalArgumentException("topic prefix may hold only ASCII letters, digits, '.', "
+          + "'_' and '-', at most " + MAX_PREFIX_LENGTH + " of them, got '"
+          + (prefix.length() > 60 ? prefix.substring(0, 60) + "…" : prefix) + "'");
+    }
+  }
+
   /** Topics with the default prefix. */
   public static Topics defaults() {
     return new Topics(DEFAULT_PREFIX);

@@ -50,11 +50,12 @@ final class BrokerCommand implements Callable<Integer> {
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("--port must be in [1, 65535], got " + port);
     }
+    Topics topics = new Topics(topicPrefix);
     KafkaTopicsAdmin admin = new KafkaTopicsAdmin(partitions, (short) 1);
     ensurePortFree(port);
     UntilStopped stop = new UntilStopped("broker");
     try (EmbeddedKafka kafka = EmbeddedKafka.start(kafkaDir, port, freeControllerPort())) {
-      admin.ensureTopics(KafkaConnection.plain(kafka.bootstrapServers()), new Topics(topicPrefix));
+      admin.ensureTopics(KafkaConnection.plain(kafka.bootstrapServers()), topics);
       System.err.printf("broker running at %s (started in %.1f s), log in %s; stop with Ctrl-C%n",
           kafka.bootstrapServers(), kafka.startupTime().toMillis() / 1000.0, kafka.logDir());
       System.err.println("use it with: run --bootstrap-servers " + kafka.bootstrapServers());

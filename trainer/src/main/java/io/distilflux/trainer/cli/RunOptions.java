@@ -1,5 +1,7 @@
 package io.distilflux.trainer.cli;
 
+import io.distilflux.pipeline.Topics;
+
 import io.distilflux.pipeline.event.ExtraParameter;
 import io.distilflux.pipeline.event.InputFile;
 import io.distilflux.pipeline.event.MetaValues;
@@ -472,6 +474,7 @@ public final class RunOptions {
       base = base.withExtraMeta(Map.of(ExtraParameter.COMPLEXITY.jsonName(),
           complexityCoordinate(complexityWeight)));
     }
+    new Topics(topicPrefix); // a prefix Kafka would refuse is one line before anything starts
     return new ExperimentSpec(base, modes.modes(), List.copyOf(seedList), fixed, transport,
         bootstrap, Optional.ofNullable(kafkaDir), topicPrefix, output, metricsPort, services,
         Duration.ofMillis((long) (metaTimeout * 1000)),

@@ -9,6 +9,7 @@ import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +46,18 @@ class BrokerCommandTest {
     assertEquals(2, outcome.exitCode(), outcome.err());
     assertEquals(List.of("distilflux: --port must be in [1, 65535], got 70000"),
         outcome.errLines());
+  }
+
+  @Test
+  void aTopicPrefixKafkaWouldRefuseIsOneLineAndNoBroker() {
+    Path log = dir.resolve("log");
+    CliOutcome outcome = CliOutcome.execute("broker", "--kafka-dir", log.toString(),
+        "--topic-prefix", "team/a.");
+    assertEquals(2, outcome.exitCode(), outcome.err());
+    assertEquals(1, outcome.errLines().size(), outcome.err());
+    assertTrue(outcome.errLines().get(0).startsWith("distilflux: topic prefix may hold only"),
+        outcome.err());
+    assertTrue(Files.notExists(log), "nothing started, no log folder made");
   }
 
   @Test
