@@ -126,6 +126,15 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   /**
+   * Starts a broker on the given log directory, kept on close, with its client listener on
+   * {@code brokerPort} and its controller on a free port: a broker that clients find at an
+   * address known in advance.
+   */
+  public static EmbeddedKafka start(Path logDir, int brokerPort) {
+    return start(logDir, false, brokerPort, freePort());
+  }
+
+  /**
    * Starts a broker on the given log directory and ports, e.g. the same broker again after
    * {@link #close()}: clients that knew its address reconnect to it.
    */

@@ -54,7 +54,7 @@ final class BrokerCommand implements Callable<Integer> {
     KafkaTopicsAdmin admin = new KafkaTopicsAdmin(partitions, (short) 1);
     ensurePortFree(port);
     UntilStopped stop = new UntilStopped("broker");
-    try (EmbeddedKafka kafka = EmbeddedKafka.start(kafkaDir, port, freeControllerPort())) {
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(kafkaDir, port)) {
       admin.ensureTopics(KafkaConnection.plain(kafka.bootstrapServers()), topics);
       System.err.printf("broker running at %s (started in %.1f s), log in %s; stop with Ctrl-C%n",
           kafka.bootstrapServers(), kafka.startupTime().toMillis() / 1000.0, kafka.logDir());
@@ -69,19 +69,11 @@ final class BrokerCommand implements Callable<Integer> {
 
   /** A port already taken is one line here, not a bind failure deep in the broker's start. */
   private static void ensurePortFree(int port) {
-    try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-      socket.setReuseAddress(true);
+    try (ServerSocket probe = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      // bound and closed at once: the broker can bind it
     } catch (IOException e) {
       throw new IllegalArgumentException("--port " + port + " is in use on 127.0.0.1 (another "
           + "broker?); give another with --port");
-    }
-  }
-
-  private static int freeControllerPort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException("no free port for the broker's controller", e);
     }
   }
 }
