@@ -78,6 +78,13 @@ public final class EmbeddedKafka implements AutoCloseable {
    */
   private static final Map<Path, FileChannel> OWN_TEMP_DIRS = new ConcurrentHashMap<>();
 
+  /**
+   * The kept log folders of this process's running brokers, each with the channel holding its
+   * {@link #OWNER_LOCK} until the broker is closed: a second broker on a folder in use would
+   * start its controller on the first one's metadata log before Kafka's own lock stops it.
+   */
+  private static final Map<Path, FileChannel> OWN_KEPT_DIRS = new ConcurrentHashMap<>();
+
   private final KafkaRaftServer server;
   private final Path logDir;
   private final boolean deleteOnClose;
@@ -212,6 +219,21 @@ public final class EmbeddedKafka implements AutoCloseable {
     if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
       throw new IllegalArgumentException("Kafka log directory is not a writable folder: " + dir);
     }
+    if (!deleteOnClose) {
+      lockKeptDir(dir);
+    }
+    try {
+      return start(dir, deleteOnClose, brokerPort, controllerPort, security, begin);
+    } catch (RuntimeException e) {
+      if (!deleteOnClose) {
+        unlockKeptDir(dir);
+      }
+      throw e;
+    }
+  }
+
+  private static EmbeddedKafka start(Path dir, boolean deleteOnClose, int brokerPort,
+      int controllerPort, Security security, long begin) {
     Properties props = brokerProperties(dir, brokerPort, controllerPort);
     Map<String, String> adminClient = Map.of();
     if (security != null) {
@@ -298,6 +320,48 @@ public final class EmbeddedKafka implements AutoCloseable {
     server.awaitShutdown();
     if (deleteOnClose) {
       deleteTempDir(logDir);
+    } else {
+      unlockKeptDir(logDir);
+    }
+  }
+
+  /**
+   * Takes the kept folder's {@link #OWNER_LOCK} for this process, or refuses the folder on one
+   * line when another broker (of this process or another) holds it.
+   */
+  private static void lockKeptDir(Path dir) {
+    String inUse = "Kafka log directory " + dir + " is in use by another running broker";
+    if (OWN_KEPT_DIRS.containsKey(dir)) {
+      throw new IllegalArgumentException(inUse + " of this process");
+    }
+    FileChannel owner = null;
+    try {
+      owner = FileChannel.open(dir.resolve(OWNER_LOCK), StandardOpenOption.CREATE,
+          StandardOpenOption.WRITE);
+      if (owner.tryLock() == null) {
+        throw new IllegalArgumentException(inUse);
+      }
+    } catch (IOException e) {
+      closeQuietly(owner);
+      throw new UncheckedIOException("cannot lock Kafka log directory " + dir, e);
+    } catch (RuntimeException e) {
+      closeQuietly(owner);
+      throw e instanceof OverlappingFileLockException ? new IllegalArgumentException(inUse) : e;
+    }
+    OWN_KEPT_DIRS.put(dir, owner);
+  }
+
+  private static void unlockKeptDir(Path dir) {
+    closeQuietly(OWN_KEPT_DIRS.remove(dir));
+  }
+
+  private static void closeQuietly(FileChannel channel) {
+    if (channel != null) {
+      try {
+        channel.close(); // releases the lock
+      } catch (IOException e) {
+        // the lock goes with the process at the latest
+      }
     }
   }
 

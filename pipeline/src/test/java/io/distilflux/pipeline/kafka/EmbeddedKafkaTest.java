@@ -63,6 +63,21 @@ class EmbeddedKafkaTest {
   }
 
   @Test
+  void aSecondBrokerOnAKeptLogDirInUseIsRefusedBeforeItStarts(@TempDir Path dir)
+      throws Exception {
+    Path log = dir.resolve("log");
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(log)) {
+      IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(
+          IllegalArgumentException.class, () -> EmbeddedKafka.start(log));
+      assertTrue(refused.getMessage().contains(log.toAbsolutePath() + " is in use"),
+          refused.getMessage());
+    }
+    try (EmbeddedKafka again = EmbeddedKafka.start(log)) {
+      assertEquals(log.toAbsolutePath(), again.logDir()); // closed, the folder is free again
+    }
+  }
+
+  @Test
   void recordsInAGivenLogDirSurviveARestart(@TempDir Path dir) throws Exception {
     try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("log"))) {
       try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {

@@ -61,7 +61,7 @@ class BrokerCommandTest {
   }
 
   @Test
-  void aJobsRunIsStillRecordedAfterTheBrokerRestarts() throws Exception {
+  void aJobsRunIsStillRecordedAfterTheBrokerRestartsAndASecondBrokerOnItsFolderIsRefused() throws Exception {
     Path log = dir.resolve("kafka-log");
     String bootstrap = "127.0.0.1:" + freePort();
     String runId;
@@ -78,6 +78,13 @@ class BrokerCommandTest {
           "--output", dir.resolve("out").toString());
       assertEquals(0, job.exitCode(), job.err());
       runId = listedRuns(bootstrap).get(0).split("\\s+")[0];
+      // A second broker on the folder would start its controller on the first one's metadata
+      // log before Kafka's own lock stopped it; it is refused before that.
+      CliOutcome second = CliOutcome.execute("broker", "--kafka-dir", log.toString(),
+          "--port", String.valueOf(freePort()));
+      assertEquals(2, second.exitCode(), second.err());
+      assertEquals(List.of("distilflux: Kafka log directory " + log.toAbsolutePath()
+          + " is in use by another running broker"), second.errLines());
       List<String> stopped = broker.stop();
       assertTrue(stopped.stream().anyMatch(l -> l.startsWith("broker stopping")),
           String.join("\n", stopped));
