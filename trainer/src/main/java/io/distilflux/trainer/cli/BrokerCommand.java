@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,6 +32,7 @@ final class BrokerCommand implements Callable<Integer> {
           + "restart (default ${DEFAULT-VALUE}).")
   Path kafkaDir;
 
+  @Bounds(min = 1, max = 65535)
   @Option(names = "--port", paramLabel = "PORT", defaultValue = "9092",
       description = "Port of the client listener on 127.0.0.1 (default ${DEFAULT-VALUE}).")
   int port;
@@ -39,6 +41,7 @@ final class BrokerCommand implements Callable<Integer> {
       description = "Prefix of the topics created at start (default ${DEFAULT-VALUE}).")
   String topicPrefix;
 
+  @Bounds(min = 1)
   @Option(names = "--partitions", paramLabel = "N", defaultValue = "1",
       description = "Partitions of the topics created at start (default ${DEFAULT-VALUE}: on one "
           + "broker a partition a topic serves one instance of each service best; give more to "
@@ -47,9 +50,7 @@ final class BrokerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException("--port must be in [1, 65535], got " + port);
-    }
+    OptionBounds.check(this, name -> Optional.empty());
     Topics topics = new Topics(topicPrefix);
     KafkaTopicsAdmin admin = new KafkaTopicsAdmin(partitions, (short) 1);
     ensurePortFree(port);
